@@ -1,0 +1,117 @@
+"""The ``ocpp-console`` command line.
+
+``ocpp-console [--demo [N]]`` opens the console window; ``ocpp-console serve`` runs the
+Central System headless; ``ocpp-console simulate`` runs simulated stations against any
+OCPP 1.6-J Central System. Each sub-command imports only the layer it needs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from console import __version__
+
+DEFAULT_PORT = 9000
+DEFAULT_DEMO_STATIONS = 6
+
+
+def _add_server_options(parser: argparse.ArgumentParser, *, defaults_from_settings: bool) -> None:
+    parser.add_argument("--host", default=None, help="address to listen on (default 0.0.0.0)")
+    parser.add_argument(
+        "--port", type=int, default=None, help=f"port to listen on (default {DEFAULT_PORT})"
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="folder for the database (default: the per-user data folder)",
+    )
+    if not defaults_from_settings:
+        parser.add_argument(
+            "--heartbeat-interval", type=int, default=None, help="seconds, sent in BootNotification"
+        )
+        parser.add_argument(
+            "--call-timeout", type=float, default=None, help="seconds to wait for an answer"
+        )
+        parser.add_argument(
+            "--security-profile", type=int, choices=(0, 1, 2, 3), default=None
+        )
+        parser.add_argument("--certfile", type=Path, default=None, help="TLS certificate (PEM)")
+        parser.add_argument("--keyfile", type=Path, default=None, help="TLS private key (PEM)")
+        parser.add_argument("--cafile", type=Path, default=None, help="CA for client certificates")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ocpp-console",
+        description="OCPP 1.6-J Central System console for commissioning EV charging stations.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR")
+    )
+    parser.add_argument(
+        "--demo",
+        nargs="?",
+        type=int,
+        const=DEFAULT_DEMO_STATIONS,
+        default=None,
+        metavar="N",
+        help=f"also start N simulated stations (default {DEFAULT_DEMO_STATIONS})",
+    )
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="round-trip a reservation with a simulated station, open the window offscreen, exit",
+    )
+    _add_server_options(parser, defaults_from_settings=True)
+    sub = parser.add_subparsers(dest="command")
+
+    serve = sub.add_parser("serve", help="run the Central System headless")
+    _add_server_options(serve, defaults_from_settings=False)
+
+    simulate = sub.add_parser("simulate", help="run simulated stations against a Central System")
+    simulate.add_argument("--url", required=True, help="e.g. ws://127.0.0.1:9000")
+    simulate.add_argument("--stations", type=int, default=DEFAULT_DEMO_STATIONS)
+    simulate.add_argument("--connectors", type=int, default=2)
+    simulate.add_argument("--prefix", default="SIM-", help="station id prefix")
+    simulate.add_argument(
+        "--password", default=None, help="HTTP Basic password (AuthorizationKey) for every station"
+    )
+    simulate.add_argument("--cafile", type=Path, default=None, help="CA to trust for wss://")
+    simulate.add_argument("--certfile", type=Path, default=None, help="client certificate (PEM)")
+    simulate.add_argument("--keyfile", type=Path, default=None, help="client key (PEM)")
+    simulate.add_argument(
+        "--plain",
+        action="store_true",
+        help="every station behaves normally (default: a mix of commissioning behaviours)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    if args.command == "serve":
+        from console.central.cli import serve
+
+        return serve(args)
+    if args.command == "simulate":
+        from console.chargepoint.cli import simulate
+
+        return simulate(args)
+    from console.app import run
+
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,244 @@
+"""Read models and change events of the Central System: what a UI may see of it.
+
+Everything here is an immutable snapshot. A UI takes the current snapshots once, then
+subscribes to :class:`ChangeEvent`s, each about one row (a station, a connector, a
+reservation, a trace entry), so a table updates one row, not everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from console.ocpp.enums import ChargePointErrorCode, ChargePointStatus
+from console.ocpp.reservation import CancelReservationStatus, ReservationStatus
+
+__all__ = [
+    "ACTIVE_STATES",
+    "FINAL_STATES",
+    "CancelOutcome",
+    "CentralSystemApi",
+    "ChangeEvent",
+    "ConnectorChanged",
+    "ConnectorSnapshot",
+    "ReservationChanged",
+    "ReservationRecord",
+    "ReservationState",
+    "StationChanged",
+    "StationSnapshot",
+    "TraceAppended",
+    "TraceDirection",
+    "TraceEntry",
+]
+
+
+class ReservationState(StrEnum):
+    """The console's lifecycle of one reservation attempt (DESIGN.md)."""
+
+    SENDING = "sending"
+    ACCEPTED = "accepted"
+    FAULTED = "faulted"
+    OCCUPIED = "occupied"
+    REJECTED = "rejected"
+    UNAVAILABLE = "unavailable"
+    ERROR = "error"
+    NO_RESPONSE = "no_response"
+    OFFLINE = "offline"
+    USED = "used"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    ENDED = "ended"
+
+
+ACTIVE_STATES = frozenset({ReservationState.ACCEPTED})
+"""States in which the station holds the reservation."""
+
+FINAL_STATES = frozenset(
+    {
+        ReservationState.FAULTED,
+        ReservationState.OCCUPIED,
+        ReservationState.REJECTED,
+        ReservationState.UNAVAILABLE,
+        ReservationState.ERROR,
+        ReservationState.OFFLINE,
+        ReservationState.USED,
+        ReservationState.EXPIRED,
+        ReservationState.CANCELLED,
+        ReservationState.ENDED,
+    }
+)
+"""States nothing moves on from (``no_response`` may still be reconciled by a late answer)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StationSnapshot:
+    """One station as the console knows it."""
+
+    station_id: str
+    connected: bool
+    state_since: datetime | None = None
+    """When it connected (if connected) or disconnected (if not)."""
+    security_profile: int = 0
+    remote_address: str | None = None
+    vendor: str | None = None
+    model: str | None = None
+    serial_number: str | None = None
+    firmware_version: str | None = None
+    registration_status: str | None = None
+    last_message_at: datetime | None = None
+    last_heartbeat_at: datetime | None = None
+    heartbeat_interval: int | None = None
+    reserve_connector_zero_supported: bool | None = None
+    """None until the station said (GetConfiguration), or when it would not say."""
+    number_of_connectors: int | None = None
+    is_new: bool = False
+    """Not in the settings' station list: accepted because unknown stations are allowed."""
+    note: str | None = None
+    """The last noteworthy thing (e.g. "replaced by a new connection")."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorSnapshot:
+    """One connector (0 = the station as a whole) as its StatusNotifications left it."""
+
+    station_id: str
+    connector_id: int
+    status: ChargePointStatus | None = None
+    error_code: ChargePointErrorCode | None = None
+    info: str | None = None
+    vendor_error_code: str | None = None
+    status_at: datetime | None = None
+    transaction_id: int | None = None
+    id_tag: str | None = None
+    """The idTag of the running transaction."""
+    reservation_id: int | None = None
+    """The active (accepted) reservation on this connector, if any."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationRecord:
+    """One reservation attempt and where it stands."""
+
+    reservation_id: int
+    station_id: str
+    connector_id: int
+    id_tag: str
+    parent_id_tag: str | None
+    expiry_date: datetime
+    created_at: datetime
+    state: ReservationState
+    confirmation: ReservationStatus | None = None
+    error: str | None = None
+    """CALLERROR code and text, or a timeout / offline reason."""
+    error_code: str | None = None
+    transaction_id: int | None = None
+    updated_at: datetime | None = None
+    answered_at: datetime | None = None
+    latency: float | None = None
+    history: tuple[tuple[ReservationState, datetime], ...] = field(default=())
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOutcome:
+    """A CancelReservation attempt: the station's answer, or why there was none."""
+
+    reservation_id: int
+    station_id: str
+    status: CancelReservationStatus | None
+    error: str | None = None
+    error_code: str | None = None
+
+
+class TraceDirection(StrEnum):
+    IN = "in"
+    OUT = "out"
+    EVENT = "event"
+    """Not a frame: a connection, refusal, drop or timeout worth a trace line."""
+
+
+@dataclass(frozen=True, slots=True)
+class TraceEntry:
+    """One frame in or out (or one connection event), with what the trace shows."""
+
+    seq: int
+    at: datetime
+    station_id: str
+    direction: TraceDirection
+    text: str
+    message_type: int | None = None
+    message_id: str | None = None
+    action: str | None = None
+    latency: float | None = None
+    """For an answer: seconds since the request it answers was sent."""
+    late: bool = False
+    error_code: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StationChanged:
+    station: StationSnapshot
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorChanged:
+    connector: ConnectorSnapshot
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationChanged:
+    reservation: ReservationRecord
+
+
+@dataclass(frozen=True, slots=True)
+class TraceAppended:
+    entry: TraceEntry
+
+
+ChangeEvent = StationChanged | ConnectorChanged | ReservationChanged | TraceAppended
+
+
+class CentralSystemApi(Protocol):
+    """What the window uses of the Central System (a fake can stand in for it in tests)."""
+
+    def stations(self) -> list[StationSnapshot]: ...
+
+    def connectors(self, station_id: str | None = None) -> list[ConnectorSnapshot]: ...
+
+    def reservations(self) -> list[ReservationRecord]: ...
+
+    def recent_trace(self, limit: int = 10_000) -> list[TraceEntry]: ...
+
+    def subscribe(self, listener: Callable[[ChangeEvent], None]) -> Callable[[], None]:
+        """Call ``listener`` with every change from now on; returns an unsubscribe."""
+        ...
+
+    def peek_reservation_id(self) -> int:
+        """The id the next reservation would get (the form shows it)."""
+        ...
+
+    def urls(self) -> list[str]:
+        """The URL(s) stations must be configured with, one per local address."""
+        ...
+
+    @property
+    def security_profile(self) -> int: ...
+
+    async def reserve_now(
+        self,
+        station_id: str,
+        connector_id: int,
+        id_tag: str,
+        expiry_date: datetime,
+        parent_id_tag: str | None = None,
+        reservation_id: int | None = None,
+    ) -> ReservationRecord: ...
+
+    async def cancel_reservation(self, station_id: str, reservation_id: int) -> CancelOutcome: ...

@@ -1,0 +1,75 @@
+"""The base of every payload model, and the constrained field types OCPP uses."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Self
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+__all__ = [
+    "CiString20",
+    "CiString25",
+    "CiString50",
+    "CiString255",
+    "CiString500",
+    "ConnectorId",
+    "IdToken",
+    "Integer",
+    "Number",
+    "OcppModel",
+    "PositiveConnectorId",
+    "Text",
+]
+
+
+class OcppModel(BaseModel):
+    """A frozen OCPP payload: snake_case fields, camelCase on the wire, nothing extra."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+    )
+
+    feature_name: ClassVar[str] = ""
+
+    def to_payload(self) -> dict[str, Any]:
+        """The JSON-ready wire payload."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    @classmethod
+    def from_payload(cls, payload: Any) -> Self:
+        """Validate a wire payload; raises ``pydantic.ValidationError``."""
+        return cls.model_validate(payload)
+
+
+# CiStringNType of the 1.6 specification: at most N characters.
+CiString20 = Annotated[str, StringConstraints(strict=True, max_length=20)]
+CiString25 = Annotated[str, StringConstraints(strict=True, max_length=25)]
+CiString50 = Annotated[str, StringConstraints(strict=True, max_length=50)]
+CiString255 = Annotated[str, StringConstraints(strict=True, max_length=255)]
+CiString500 = Annotated[str, StringConstraints(strict=True, max_length=500)]
+IdToken = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=20)]
+"""An idTag: 1..20 characters (compared case-insensitively by the protocol)."""
+Text = Annotated[str, StringConstraints(strict=True)]
+
+Integer = Annotated[int, Field(strict=True)]
+ConnectorId = Annotated[int, Field(strict=True, ge=0)]
+PositiveConnectorId = Annotated[int, Field(strict=True, gt=0)]
+
+
+def _tenths(value: float) -> float:
+    # The schemas say multipleOf 0.1; checked as JSON Schema validators do, not with %.
+    quotient = value / 0.1
+    if int(quotient) != quotient and abs(round(quotient) - quotient) > 1e-9:
+        raise PydanticCustomError("multiple_of", "must be a multiple of 0.1")
+    return value
+
+
+Number = Annotated[float, Field(strict=True)]
+Decimal1 = Annotated[float, Field(strict=True), AfterValidator(_tenths)]

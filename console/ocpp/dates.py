@@ -1,0 +1,72 @@
+"""The one date-time type of OCPP payloads.
+
+Sent as UTC ``YYYY-MM-DDTHH:MM:SSZ``; read leniently (ISO 8601, with or without a
+fraction, ``Z`` or any offset; no offset means UTC). Inside, always timezone-aware.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, PlainSerializer, TypeAdapter, ValidationError
+from pydantic_core import PydanticCustomError
+
+__all__ = ["OcppDateTime", "format_ocpp_datetime", "parse_ocpp_datetime"]
+
+_NATIVE = TypeAdapter(datetime)
+
+
+def _aware_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
+
+
+def _read(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return _aware_utc(value)
+    if not isinstance(value, str):
+        # pydantic would take a number as a Unix time; on the wire a date is a string.
+        raise PydanticCustomError("datetime_type", "a date must be an ISO 8601 string")
+    text = value.strip()
+    if len(text) < 16 or text[10] not in "Tt ":
+        raise PydanticCustomError(
+            "datetime_parsing", "not an ISO 8601 date-time: {value}", {"value": value[:40]}
+        )
+    try:
+        parsed = _NATIVE.validate_python(text)
+    except ValidationError:
+        try:
+            parsed = datetime.fromisoformat(text.replace("z", "Z"))
+        except ValueError:
+            raise PydanticCustomError(
+                "datetime_parsing", "not an ISO 8601 date-time: {value}", {"value": value[:40]}
+            ) from None
+    return _aware_utc(parsed)
+
+
+def _write(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_ocpp_datetime(value: str | datetime) -> datetime:
+    """Parse a date as OCPP peers send it; raises ``pydantic.ValidationError``."""
+    return _ADAPTER.validate_python(value)
+
+
+def format_ocpp_datetime(value: datetime) -> str:
+    """Format a date as we send it: UTC, whole seconds, ``Z``."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetimes are not allowed; attach a timezone")
+    return _write(value)
+
+
+OcppDateTime = Annotated[
+    datetime,
+    BeforeValidator(_read),
+    PlainSerializer(_write, return_type=str, when_used="json"),
+]
+"""A timezone-aware datetime that travels as ``YYYY-MM-DDTHH:MM:SSZ``."""
+
+_ADAPTER: TypeAdapter[datetime] = TypeAdapter(OcppDateTime)
