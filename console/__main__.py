@@ -37,9 +37,7 @@ def _add_server_options(parser: argparse.ArgumentParser, *, defaults_from_settin
         parser.add_argument(
             "--call-timeout", type=float, default=None, help="seconds to wait for an answer"
         )
-        parser.add_argument(
-            "--security-profile", type=int, choices=(0, 1, 2, 3), default=None
-        )
+        parser.add_argument("--security-profile", type=int, choices=(0, 1, 2, 3), default=None)
         parser.add_argument("--certfile", type=Path, default=None, help="TLS certificate (PEM)")
         parser.add_argument("--keyfile", type=Path, default=None, help="TLS private key (PEM)")
         parser.add_argument("--cafile", type=Path, default=None, help="CA for client certificates")
