@@ -1,0 +1,76 @@
+"""The settings of the embedded Central System."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from console.central.paths import default_data_dir
+from console.ocpp.enums import AuthorizationStatus
+
+__all__ = ["DATABASE_FILE_NAME", "CentralSystemConfig", "IdTagEntry"]
+
+DATABASE_FILE_NAME = "central.sqlite3"
+
+
+class IdTagEntry(BaseModel):
+    """What Authorize and StartTransaction answer for one idTag."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    status: AuthorizationStatus = AuthorizationStatus.ACCEPTED
+    parent_id_tag: Annotated[str, StringConstraints(min_length=1, max_length=20)] | None = None
+
+
+class CentralSystemConfig(BaseModel):
+    """Everything the Central System is started with.
+
+    ``port=0`` picks a free port (read it back from ``CentralSystem.port``); ``data_dir``
+    None means the per-user data folder. ``authorization_keys`` maps station ids to keys
+    hashed with :func:`console.central.security.hash_authorization_key`; a station is
+    "known" when it appears there or in ``stations``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str = "0.0.0.0"
+    port: int = Field(default=9000, ge=0, le=65535)
+    data_dir: Path | None = None
+    call_timeout: float = Field(default=30.0, gt=0)
+    heartbeat_interval: int = Field(default=300, gt=0)
+    security_profile: int = Field(default=0, ge=0, le=3)
+    authorization_keys: dict[str, str] = Field(default_factory=dict)
+    stations: frozenset[str] = frozenset()
+    accept_unknown_stations: bool = True
+    certfile: Path | None = None
+    keyfile: Path | None = None
+    cafile: Path | None = None
+    max_frame_size: int = Field(default=65536, ge=1024)
+    handshake_timeout: float = Field(default=10.0, gt=0)
+    ping_interval: float | None = Field(default=30.0, gt=0)
+    ping_timeout: float | None = Field(default=30.0, gt=0)
+    trace_limit: int = Field(default=200_000, ge=100)
+    id_tags: dict[str, IdTagEntry] = Field(default_factory=dict)
+
+    def resolved_data_dir(self) -> Path:
+        """The folder of the database: ``data_dir`` or the per-user data folder."""
+        return self.data_dir if self.data_dir is not None else default_data_dir()
+
+    def database_path(self) -> Path:
+        return self.resolved_data_dir() / DATABASE_FILE_NAME
+
+    def is_known_station(self, station_id: str) -> bool:
+        return station_id in self.stations or station_id in self.authorization_keys
+
+    def id_tag_entry(self, id_tag: str) -> IdTagEntry | None:
+        """The settings' entry for an idTag (idTags compare case-insensitively)."""
+        entry = self.id_tags.get(id_tag)
+        if entry is not None:
+            return entry
+        folded = id_tag.casefold()
+        for known, candidate in self.id_tags.items():
+            if known.casefold() == folded:
+                return candidate
+        return None

@@ -1,0 +1,136 @@
+"""Which WebSocket handshakes the Central System takes, and the HTTP answer to the others.
+
+Kept free of I/O: the server hands in what the request said, this decides.
+"""
+
+from __future__ import annotations
+
+import http
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from console.central.config import CentralSystemConfig
+from console.central.security import parse_basic_authorization, verify_authorization_key
+
+__all__ = [
+    "MAX_STATION_ID_LENGTH",
+    "OCPP_SUBPROTOCOL",
+    "HandshakeRefusal",
+    "check_credentials",
+    "check_handshake",
+    "station_id_from_path",
+]
+
+OCPP_SUBPROTOCOL = "ocpp1.6"
+MAX_STATION_ID_LENGTH = 48
+
+
+@dataclass(frozen=True, slots=True)
+class HandshakeRefusal:
+    """Why a handshake is refused, and with which HTTP status."""
+
+    status: http.HTTPStatus
+    reason: str
+    station_id: str | None = None
+    ask_for_credentials: bool = False
+
+
+def station_id_from_path(path: str) -> str | HandshakeRefusal:
+    """The station id: the last segment of the URL path, percent-decoded."""
+    segment = path.split("?", 1)[0].split("#", 1)[0].rsplit("/", 1)[-1]
+    if not segment:
+        return HandshakeRefusal(
+            http.HTTPStatus.BAD_REQUEST,
+            "no station id in the URL path (expected ws://HOST:PORT/<station id>)",
+        )
+    try:
+        station_id = unquote(segment, errors="strict")
+    except UnicodeDecodeError:
+        return HandshakeRefusal(
+            http.HTTPStatus.BAD_REQUEST, "the station id in the URL is not valid UTF-8"
+        )
+    if not station_id.strip():
+        return HandshakeRefusal(http.HTTPStatus.BAD_REQUEST, "the station id in the URL is blank")
+    if not station_id.isprintable() or "/" in station_id:
+        return HandshakeRefusal(
+            http.HTTPStatus.BAD_REQUEST,
+            f"the station id {station_id!r} contains characters a station id may not have",
+        )
+    if len(station_id) > MAX_STATION_ID_LENGTH:
+        return HandshakeRefusal(
+            http.HTTPStatus.BAD_REQUEST,
+            f"the station id is longer than {MAX_STATION_ID_LENGTH} characters",
+        )
+    return station_id
+
+
+def offered_subprotocols(header_values: Iterable[str]) -> list[str]:
+    return [p.strip() for value in header_values for p in value.split(",") if p.strip()]
+
+
+def check_handshake(
+    config: CentralSystemConfig,
+    path: str,
+    subprotocol_headers: Iterable[str],
+) -> str | HandshakeRefusal:
+    """Everything but the password: the station id (returned) or why it is refused."""
+    station_id = station_id_from_path(path)
+    if isinstance(station_id, HandshakeRefusal):
+        return station_id
+    offered = offered_subprotocols(subprotocol_headers)
+    if OCPP_SUBPROTOCOL not in offered:
+        shown = ", ".join(offered) if offered else "none"
+        return HandshakeRefusal(
+            http.HTTPStatus.BAD_REQUEST,
+            f"subprotocol {OCPP_SUBPROTOCOL} not offered (Sec-WebSocket-Protocol: {shown})",
+            station_id,
+        )
+    if not config.accept_unknown_stations and not config.is_known_station(station_id):
+        return HandshakeRefusal(
+            http.HTTPStatus.FORBIDDEN,
+            f"unknown station {station_id} (unknown stations are not accepted)",
+            station_id,
+        )
+    return station_id
+
+
+def check_credentials(
+    config: CentralSystemConfig, station_id: str, authorization: str | None
+) -> HandshakeRefusal | None:
+    """HTTP Basic of security profiles 1 and 2 (slow: scrypt; run it off the loop)."""
+    if config.security_profile not in (1, 2):
+        return None
+    credentials = parse_basic_authorization(authorization)
+    if credentials is None:
+        reason = (
+            "no HTTP Basic credentials"
+            if not authorization
+            else "unreadable Authorization header (HTTP Basic expected)"
+        )
+        return HandshakeRefusal(
+            http.HTTPStatus.UNAUTHORIZED, reason, station_id, ask_for_credentials=True
+        )
+    if credentials.user != station_id:
+        return HandshakeRefusal(
+            http.HTTPStatus.UNAUTHORIZED,
+            "the HTTP Basic user is not the station id",
+            station_id,
+            ask_for_credentials=True,
+        )
+    hashed = config.authorization_keys.get(station_id)
+    if hashed is None:
+        return HandshakeRefusal(
+            http.HTTPStatus.UNAUTHORIZED,
+            f"no AuthorizationKey is configured for station {station_id}",
+            station_id,
+            ask_for_credentials=True,
+        )
+    if not verify_authorization_key(credentials.password, hashed):
+        return HandshakeRefusal(
+            http.HTTPStatus.UNAUTHORIZED,
+            "wrong AuthorizationKey",
+            station_id,
+            ask_for_credentials=True,
+        )
+    return None

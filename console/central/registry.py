@@ -1,0 +1,114 @@
+"""The live model of stations and connectors: immutable snapshots, replaced on change."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timedelta
+from typing import Any
+
+from console.central.events import ChangeFeed
+from console.central.model import (
+    ConnectorChanged,
+    ConnectorSnapshot,
+    StationChanged,
+    StationSnapshot,
+)
+from console.central.persistence import Persistence
+
+__all__ = ["StationRegistry"]
+
+# A station that talks often would otherwise announce a change per message only because
+# its "last message" time moved; the UI shows that time at second resolution anyway.
+_LAST_MESSAGE_RESOLUTION = timedelta(seconds=1)
+
+
+class StationRegistry:
+    """Stations and connectors as the console knows them; every change stored and announced."""
+
+    def __init__(
+        self,
+        feed: ChangeFeed,
+        store: Persistence,
+        stations: list[StationSnapshot] | None = None,
+        connectors: list[ConnectorSnapshot] | None = None,
+    ) -> None:
+        self._feed = feed
+        self._store = store
+        self._stations: dict[str, StationSnapshot] = {s.station_id: s for s in stations or ()}
+        self._connectors: dict[tuple[str, int], ConnectorSnapshot] = {
+            (c.station_id, c.connector_id): c for c in connectors or ()
+        }
+
+    # --- reading ------------------------------------------------------------------------
+
+    def station(self, station_id: str) -> StationSnapshot | None:
+        return self._stations.get(station_id)
+
+    def stations(self) -> list[StationSnapshot]:
+        return sorted(self._stations.values(), key=lambda s: s.station_id)
+
+    def connector(self, station_id: str, connector_id: int) -> ConnectorSnapshot | None:
+        return self._connectors.get((station_id, connector_id))
+
+    def connectors(self, station_id: str | None = None) -> list[ConnectorSnapshot]:
+        chosen = (
+            c for c in self._connectors.values() if station_id is None or c.station_id == station_id
+        )
+        return sorted(chosen, key=lambda c: (c.station_id, c.connector_id))
+
+    # --- changing -----------------------------------------------------------------------
+
+    def update_station(self, station_id: str, **changes: Any) -> StationSnapshot:
+        """Apply ``changes`` (StationSnapshot fields); store and announce if anything changed."""
+        current = self._stations.get(station_id)
+        if current is None:
+            current = StationSnapshot(station_id=station_id, connected=False)
+            updated = dataclasses.replace(current, **changes)
+        else:
+            updated = dataclasses.replace(current, **changes)
+            if updated == current:
+                return current
+        self._stations[station_id] = updated
+        self._store.save_station(updated)
+        self._feed.emit(StationChanged(updated))
+        return updated
+
+    def touch_station(self, station_id: str, at: datetime) -> None:
+        """Note a message from the station; announced at most once a second."""
+        current = self._stations.get(station_id)
+        if current is None:
+            self.update_station(station_id, last_message_at=at)
+            return
+        previous = current.last_message_at
+        updated = dataclasses.replace(current, last_message_at=at)
+        self._stations[station_id] = updated
+        if previous is None or at - previous >= _LAST_MESSAGE_RESOLUTION:
+            self._store.save_station(updated)
+            self._feed.emit(StationChanged(updated))
+
+    def update_connector(
+        self, station_id: str, connector_id: int, **changes: Any
+    ) -> ConnectorSnapshot:
+        """Apply ``changes`` (ConnectorSnapshot fields); store and announce if changed."""
+        key = (station_id, connector_id)
+        current = self._connectors.get(key)
+        if current is None:
+            current = ConnectorSnapshot(station_id=station_id, connector_id=connector_id)
+            updated = dataclasses.replace(current, **changes)
+        else:
+            updated = dataclasses.replace(current, **changes)
+            if updated == current:
+                return current
+        self._connectors[key] = updated
+        self._store.save_connector(updated)
+        self._feed.emit(ConnectorChanged(updated))
+        return updated
+
+    def find_transaction(self, transaction_id: int) -> ConnectorSnapshot | None:
+        for connector in self._connectors.values():
+            if connector.transaction_id == transaction_id:
+                return connector
+        return None
+
+    def max_transaction_id(self) -> int:
+        return max((c.transaction_id or 0 for c in self._connectors.values()), default=0)

@@ -1,0 +1,411 @@
+"""The embedded OCPP 1.6-J Central System: a websockets server and what it knows.
+
+:class:`CentralSystem` is what the window (and ``ocpp-console serve``) uses: start and
+stop it, read the snapshots, subscribe to changes, reserve and cancel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import ssl
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.http11 import Request, Response
+
+from console.central.book import ReservationBook
+from console.central.config import CentralSystemConfig
+from console.central.core import CoreResponder
+from console.central.events import ChangeFeed, TraceLog
+from console.central.handshake import (
+    OCPP_SUBPROTOCOL,
+    HandshakeRefusal,
+    check_credentials,
+    check_handshake,
+    station_id_from_path,
+)
+from console.central.model import (
+    CancelOutcome,
+    ChangeEvent,
+    ConnectorSnapshot,
+    ReservationRecord,
+    StationSnapshot,
+    TraceEntry,
+)
+from console.central.persistence import Persistence
+from console.central.registry import StationRegistry
+from console.central.security import build_server_ssl_context
+from console.central.station import StationConnection
+
+__all__ = ["CentralSystem", "local_ipv4_addresses"]
+
+logger = logging.getLogger(__name__)
+
+_TRACE_MEMORY = 10_000
+_UNKNOWN_STATION = "?"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def local_ipv4_addresses() -> list[str]:
+    """This machine's IPv4 addresses, 127.0.0.1 first (best effort, stdlib only)."""
+    found: list[str] = ["127.0.0.1"]
+    try:
+        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+            address = str(info[4][0])
+            if address not in found:
+                found.append(address)
+    except OSError:
+        pass
+    # The address of the default route; connecting a UDP socket sends nothing.
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("192.0.2.1", 9))
+        address = str(probe.getsockname()[0])
+        if address not in found and address != "0.0.0.0":
+            found.append(address)
+    except OSError:
+        pass
+    finally:
+        probe.close()
+    return found
+
+
+class CentralSystem:
+    """The Central System stations connect to (``ws[s]://HOST:PORT/<station id>``).
+
+    Implements :class:`console.central.model.CentralSystemApi`. Listeners given to
+    :meth:`subscribe` are called synchronously on the event loop; one that raises is logged
+    and never breaks the server. ``store`` replaces the SQLite store (tests).
+    """
+
+    def __init__(self, config: CentralSystemConfig, *, store: Persistence | None = None) -> None:
+        self.config = config
+        self._given_store = store
+        self._store: Persistence | None = None
+        self._feed = ChangeFeed()
+        self._server: Server | None = None
+        self._connections: dict[str, StationConnection] = {}
+        self._trace: TraceLog | None = None
+        self._registry: StationRegistry | None = None
+        self._book: ReservationBook | None = None
+        self._core: CoreResponder | None = None
+        self._ssl: ssl.SSLContext | None = None
+        self._port: int | None = None
+        self._closers: set[asyncio.Task[None]] = set()
+
+    # --- life cycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Open the store, load what it holds, and listen. Raises OSError if the port is taken."""
+        if self._server is not None:
+            raise RuntimeError("the Central System is already running")
+        config = self.config
+        self._ssl = build_server_ssl_context(
+            config.security_profile, config.certfile, config.keyfile, config.cafile
+        )
+        store = self._given_store or self._open_store()
+        self._store = store
+        self._trace = TraceLog(
+            self._feed, store, memory=_TRACE_MEMORY, loaded=store.load_trace(limit=_TRACE_MEMORY)
+        )
+        stations = [_disconnected(s) if s.connected else s for s in store.load_stations()]
+        self._registry = StationRegistry(self._feed, store, stations, store.load_connectors())
+        self._book = ReservationBook(self._feed, store, self._registry, self._connections.get)
+        self._book.load(store.load_reservations())
+        self._core = CoreResponder(config, self._registry, self._book)
+        try:
+            self._server = await serve(
+                self._handle_connection,
+                config.host,
+                config.port,
+                subprotocols=[OCPP_SUBPROTOCOL],  # type: ignore[list-item]
+                process_request=self._process_request,
+                compression=None,
+                open_timeout=config.handshake_timeout,
+                ping_interval=config.ping_interval,
+                ping_timeout=config.ping_timeout,
+                max_size=config.max_frame_size,
+                ssl=self._ssl,
+                logger=logging.getLogger("console.central.websockets"),
+            )
+        except BaseException:
+            self._book.close()
+            if self._given_store is None:
+                store.close()
+            self._store = None
+            raise
+        sockets = list(self._server.sockets)
+        self._port = int(sockets[0].getsockname()[1]) if sockets else config.port
+        logger.info(
+            "Central System listening on %s (security profile %d)",
+            ", ".join(self.urls()),
+            config.security_profile,
+        )
+
+    def _open_store(self) -> Persistence:
+        from console.central.store import Store
+
+        folder = self.config.resolved_data_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        return Store.open(
+            self.config.database_path(),
+            trace_limit=self.config.trace_limit,
+            on_error=self._on_store_error,
+        )
+
+    def _on_store_error(self, message: str) -> None:
+        logger.error("database: %s", message)
+
+    async def stop(self) -> None:
+        """Close every connection and the server, then flush and close the store."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.close(close_connections=True)
+        await server.wait_closed()
+        for connection in list(self._connections.values()):
+            connection.cancel_tasks()
+        if self._closers:
+            await asyncio.gather(*self._closers, return_exceptions=True)
+        if self._book is not None:
+            self._book.close()
+        if self._store is not None:
+            await self._store.flush()
+            if self._given_store is None:
+                self._store.close()
+        logger.info("Central System stopped")
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    @property
+    def port(self) -> int:
+        """The port listened on (the chosen one when the settings said 0)."""
+        if self._port is None:
+            raise RuntimeError("the Central System is not started")
+        return self._port
+
+    @property
+    def security_profile(self) -> int:
+        return self.config.security_profile
+
+    @property
+    def store_error(self) -> str | None:
+        """The store's last error (e.g. disk full), if any."""
+        return None if self._store is None else self._store.error
+
+    def urls(self) -> list[str]:
+        """``ws[s]://ADDRESS:PORT/`` for each address stations may use."""
+        scheme = "wss" if self._ssl is not None else "ws"
+        port = self._port if self._port is not None else self.config.port
+        host = self.config.host
+        addresses = local_ipv4_addresses() if host in ("0.0.0.0", "", "::") else [host]
+        return [f"{scheme}://{address}:{port}/" for address in addresses]
+
+    # --- read models --------------------------------------------------------------------
+
+    def stations(self) -> list[StationSnapshot]:
+        return self._need_registry().stations()
+
+    def station(self, station_id: str) -> StationSnapshot | None:
+        return self._need_registry().station(station_id)
+
+    def connectors(self, station_id: str | None = None) -> list[ConnectorSnapshot]:
+        return self._need_registry().connectors(station_id)
+
+    def reservations(self) -> list[ReservationRecord]:
+        return self._need_book().records()
+
+    def reservation(self, station_id: str, reservation_id: int) -> ReservationRecord | None:
+        """The latest attempt with this id on this station."""
+        return self._need_book().get(station_id, reservation_id)
+
+    def recent_trace(self, limit: int = 10_000) -> list[TraceEntry]:
+        return [] if self._trace is None else self._trace.recent(limit)
+
+    def subscribe(self, listener: Callable[[ChangeEvent], None]) -> Callable[[], None]:
+        return self._feed.subscribe(listener)
+
+    def peek_reservation_id(self) -> int:
+        if self._store is None:
+            raise RuntimeError("the Central System is not started")
+        return self._store.peek_reservation_id()
+
+    def is_connected(self, station_id: str) -> bool:
+        connection = self._connections.get(station_id)
+        return connection is not None and not connection.closed
+
+    # --- reservations -------------------------------------------------------------------
+
+    async def reserve_now(
+        self,
+        station_id: str,
+        connector_id: int,
+        id_tag: str,
+        expiry_date: datetime,
+        parent_id_tag: str | None = None,
+        reservation_id: int | None = None,
+    ) -> ReservationRecord:
+        """Reserve a connector; returns the attempt once the station answered (or did not).
+
+        See :mod:`console.central.book` for the states. Raises ``ValueError`` for
+        arguments the protocol does not allow.
+        """
+        return await self._need_book().reserve_now(
+            station_id, connector_id, id_tag, expiry_date, parent_id_tag, reservation_id
+        )
+
+    async def cancel_reservation(self, station_id: str, reservation_id: int) -> CancelOutcome:
+        """Cancel a reservation at the station; Accepted marks its attempts cancelled."""
+        return await self._need_book().cancel_reservation(station_id, reservation_id)
+
+    # --- connections --------------------------------------------------------------------
+
+    async def _process_request(
+        self, connection: ServerConnection, request: Request
+    ) -> Response | None:
+        decision = check_handshake(
+            self.config, request.path, request.headers.get_all("Sec-WebSocket-Protocol")
+        )
+        if isinstance(decision, str) and self.config.security_profile in (1, 2):
+            authorization = request.headers.get("Authorization")
+            # scrypt is slow on purpose: keep it off the loop.
+            refusal = await asyncio.to_thread(
+                check_credentials, self.config, decision, authorization
+            )
+            if refusal is not None:
+                decision = refusal
+        if isinstance(decision, str):
+            return None
+        return self._refuse(connection, request, decision)
+
+    def _refuse(
+        self, connection: ServerConnection, request: Request, refusal: HandshakeRefusal
+    ) -> Response:
+        station_id = refusal.station_id or _UNKNOWN_STATION
+        remote = _format_address(connection.remote_address)
+        logger.warning(
+            "station %s: handshake from %s refused (%d): %s",
+            station_id,
+            remote,
+            refusal.status,
+            refusal.reason,
+        )
+        trace = self._need_trace()
+        trace.event(
+            station_id,
+            f"handshake from {remote} refused ({int(refusal.status)} "
+            f"{refusal.status.phrase}): {refusal.reason}",
+            note="handshake refused",
+        )
+        response = connection.respond(refusal.status, refusal.reason + "\n")
+        if refusal.ask_for_credentials:
+            headers: Headers = response.headers
+            headers["WWW-Authenticate"] = 'Basic realm="OCPP", charset="UTF-8"'
+        return response
+
+    async def _handle_connection(self, websocket: ServerConnection) -> None:
+        request = websocket.request
+        station_id = station_id_from_path(request.path if request is not None else "")
+        if isinstance(station_id, HandshakeRefusal):  # checked in the handshake already
+            return
+        registry = self._need_registry()
+        core = self._core
+        assert core is not None
+        connection = StationConnection(
+            station_id,
+            websocket,
+            trace=self._need_trace(),
+            call_handler=core,
+            call_timeout=self.config.call_timeout,
+            max_frame_size=self.config.max_frame_size,
+            security_profile=self.config.security_profile,
+        )
+        previous = self._connections.get(station_id)
+        self._connections[station_id] = connection
+        remote = connection.remote_address or "?"
+        known = self.config.is_known_station(station_id)
+        note = None
+        if previous is not None and not previous.closed:
+            note = f"a new connection from {remote} replaced the previous one"
+            self._close_in_background(previous, f"replaced by a new connection from {remote}")
+        registry.update_station(
+            station_id,
+            connected=True,
+            state_since=_now(),
+            security_profile=self.config.security_profile,
+            remote_address=remote,
+            is_new=not known,
+            note=note,
+        )
+        self._need_trace().event(
+            station_id,
+            f"connected from {remote} (security profile {self.config.security_profile})"
+            + (f"; {note}" if note else ""),
+        )
+        logger.info(
+            "station %s: connected from %s%s%s",
+            station_id,
+            remote,
+            "" if known else " (new station)",
+            f"; {note}" if note else "",
+        )
+        reason = "connection lost"
+        try:
+            reason = await connection.run()
+        finally:
+            connection.cancel_tasks()
+            self._trace_disconnect(connection, reason)
+
+    def _trace_disconnect(self, connection: StationConnection, reason: str) -> None:
+        station_id = connection.station_id
+        self._need_trace().event(station_id, f"disconnected: {reason}")
+        logger.info("station %s: disconnected: %s", station_id, reason)
+        if self._connections.get(station_id) is connection:
+            del self._connections[station_id]
+            self._need_registry().update_station(
+                station_id, connected=False, state_since=_now(), note=reason
+            )
+
+    def _close_in_background(self, connection: StationConnection, reason: str) -> None:
+        task = asyncio.get_running_loop().create_task(connection.close(reason))
+        self._closers.add(task)
+        task.add_done_callback(self._closers.discard)
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _need_registry(self) -> StationRegistry:
+        if self._registry is None:
+            raise RuntimeError("the Central System is not started")
+        return self._registry
+
+    def _need_book(self) -> ReservationBook:
+        if self._book is None:
+            raise RuntimeError("the Central System is not started")
+        return self._book
+
+    def _need_trace(self) -> TraceLog:
+        if self._trace is None:
+            raise RuntimeError("the Central System is not started")
+        return self._trace
+
+
+def _disconnected(station: StationSnapshot) -> StationSnapshot:
+    # Stored as connected means the console stopped (or died) while it was.
+    from dataclasses import replace
+
+    return replace(station, connected=False, note="the console stopped while connected")
+
+
+def _format_address(address: object) -> str:
+    if isinstance(address, tuple) and len(address) >= 2:
+        return f"{address[0]}:{address[1]}"
+    return "?" if address is None else str(address)
