@@ -1,10 +1,279 @@
-"""Composition root: QApplication, the qasync loop, the Central System and the window."""
+"""Composition root: QApplication, the qasync loop, the Central System and the window.
+
+Everything is built and wired here, once: one QApplication, ONE asyncio loop (qasync's,
+driving Qt's), the Central System listening on it, the simulated site for ``--demo``, and
+the window. Closing the window stops the simulator, then the Central System, then Qt.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import importlib
+import logging
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol
+
+import qasync
+from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from console.central.cli import config_from_args
+from console.central.config import CentralSystemConfig
+from console.central.model import ReservationState
+from console.central.server import CentralSystem
+from console.ui.main_window import MainWindow
+from console.ui.resources import icon, style_sheet
+
+__all__ = ["run"]
+
+_log = logging.getLogger(__name__)
+_qt_log = logging.getLogger("qt")
+_PROCESS_STARTED = time.monotonic()
+
+DEMO_CONNECTORS = 2
+
+
+class Simulator(Protocol):
+    """What the window needs of ``console.chargepoint``'s site simulator."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 def run(args: argparse.Namespace) -> int:
-    """Open the console window (with ``--demo``, also a simulated site)."""
-    raise SystemExit("the console window is not built yet; use `ocpp-console serve`")
+    """Open the console window (with ``--demo``, also a simulated site); the exit code."""
+    try:
+        config = config_from_args(args)
+    except (OSError, ValueError) as exc:
+        print(f"ocpp-console: bad settings: {exc}", file=sys.stderr)
+        return 2
+    app = _application()
+    reporter = _ErrorReporter()
+    _install_error_hooks(reporter)
+    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+        runner.get_loop().set_exception_handler(reporter.loop_exception)
+        if getattr(args, "self_test", False):
+            return runner.run(_self_test(reporter))
+        return runner.run(_console_session(app, config, getattr(args, "demo", None), reporter))
+
+
+def _application() -> QApplication:
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+    app.setApplicationName("OCPP Console")
+    app.setOrganizationName("ocpp-console")
+    app.setDesktopFileName("ocpp-console")
+    app.setStyle("Fusion")  # the same readable look on every OS
+    app.setStyleSheet(style_sheet())
+    app.setWindowIcon(icon("app"))
+    # The window decides when Qt may quit: only after the Central System has stopped.
+    app.setQuitOnLastWindowClosed(False)
+    return app
+
+
+async def _console_session(
+    app: QApplication,
+    config: CentralSystemConfig,
+    demo_stations: int | None,
+    reporter: _ErrorReporter,
+) -> int:
+    central = CentralSystem(config)
+    notice: str | None = None
+    try:
+        await central.start()
+    except OSError as exc:
+        if demo_stations is None:
+            message = (
+                f"The Central System cannot listen on {config.host}:{config.port}: "
+                f"{exc.strerror or exc}.\n\nAnother program (or another console) is using "
+                "that port. Close it, or start the console with --port <another port>."
+            )
+            _log.error("cannot listen on %s:%d: %s", config.host, config.port, exc)
+            await _show_message(QMessageBox.Icon.Critical, "Port in use", message)
+            return 1
+        # A demo must simply work: take any free port and say so.
+        _log.warning("port %d is in use (%s); the demo takes a free port", config.port, exc)
+        central = CentralSystem(config.model_copy(update={"port": 0}))
+        await central.start()
+        notice = f"Port {config.port} is in use: listening on port {central.port} instead"
+
+    window = MainWindow(central)
+    reporter.window = window
+    closing = asyncio.Event()
+    window.sig_close_requested.connect(closing.set)
+    simulator: Simulator | None = None
+    # Lets Python run its signal handlers (Ctrl+C) while Qt sits idle in C++.
+    wakeup = QTimer()
+    wakeup.timeout.connect(lambda: None)
+    wakeup.start(500)
+    try:
+        window.start()
+        window.show()
+        _log.info("window shown %.2f s after start", time.monotonic() - _PROCESS_STARTED)
+        if notice:
+            window.report_error(notice)
+        if demo_stations:
+            simulator = await _start_demo_site(central.port, demo_stations)
+        await closing.wait()
+        return 0
+    finally:
+        wakeup.stop()
+        await window.requests.aclose()
+        if simulator is not None:
+            try:
+                await simulator.stop()
+            except Exception:
+                _log.exception("stopping the simulated site failed")
+        await central.stop()
+        window.allow_close()
+        window.close()
+        reporter.window = None
+        app.processEvents()
+
+
+async def _start_demo_site(port: int, stations: int) -> Simulator:
+    site = _simulator_module()
+    url = f"ws://127.0.0.1:{port}"
+    simulator: Simulator = site.SiteSimulator(
+        url,
+        stations=stations,
+        connectors=DEMO_CONNECTORS,
+        behaviours=site.demo_behaviours(stations),
+    )
+    await simulator.start()
+    _log.info("demo: %d simulated stations connect to %s", stations, url)
+    return simulator
+
+
+async def _self_test(reporter: _ErrorReporter) -> int:
+    """Reserve and cancel with one simulated station, through the window, offscreen-safe."""
+    site = _simulator_module()
+    with tempfile.TemporaryDirectory(prefix="ocpp-console-self-test-") as folder:
+        central = CentralSystem(
+            CentralSystemConfig(host="127.0.0.1", port=0, data_dir=Path(folder), call_timeout=10)
+        )
+        await central.start()
+        window = MainWindow(central)
+        reporter.window = window
+        simulator = site.SiteSimulator(f"ws://127.0.0.1:{central.port}", stations=1, connectors=2)
+        try:
+            window.start()
+            window.show()
+            await simulator.start()
+            station_id = await _wait_for(lambda: _first_online(central), within=20.0)
+            record = await central.reserve_now(
+                station_id, 1, "SELFTEST", datetime.now(UTC) + timedelta(minutes=5)
+            )
+            outcome = await central.cancel_reservation(station_id, record.reservation_id)
+            ok = record.state is ReservationState.ACCEPTED and outcome.status is not None
+            print(
+                f"self-test: ReserveNow {record.state.value}, CancelReservation "
+                f"{outcome.status.value if outcome.status else outcome.error}: "
+                + ("OK" if ok else "FAILED")
+            )
+            return 0 if ok else 1
+        finally:
+            await simulator.stop()
+            await central.stop()
+            window.allow_close()
+            window.close()
+            reporter.window = None
+
+
+def _simulator_module() -> Any:
+    # Imported late: only --demo and --self-test need the station side.
+    return importlib.import_module("console.chargepoint.simulator")
+
+
+def _first_online(central: CentralSystem) -> str | None:
+    for station in central.stations():
+        if station.connected and central.connectors(station.station_id):
+            return station.station_id
+    return None
+
+
+async def _wait_for(probe: Callable[[], str | None], within: float) -> str:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        value = probe()
+        if value is not None:
+            return value
+        await asyncio.sleep(0.05)
+    raise TimeoutError("no simulated station came online")
+
+
+async def _show_message(kind: QMessageBox.Icon, title: str, text: str) -> None:
+    # Never exec() a dialog inside a coroutine: open() it and wait for `finished`.
+    box = QMessageBox(kind, title, text)
+    done = asyncio.get_running_loop().create_future()
+
+    def on_finished(_result: int) -> None:
+        if not done.done():
+            done.set_result(None)
+
+    box.finished.connect(on_finished)
+    box.open()
+    await done
+
+
+# --- errors: logged and shown, never lost ---------------------------------------------------
+
+
+class _ErrorReporter:
+    """Sends uncaught errors (slots, tasks, Qt warnings) to the log and to the window."""
+
+    def __init__(self) -> None:
+        self.window: MainWindow | None = None
+
+    def show(self, text: str) -> None:
+        if self.window is not None:
+            with contextlib.suppress(RuntimeError):  # the window is already gone
+                self.window.report_error(text)
+
+    def excepthook(
+        self,
+        kind: type[BaseException],
+        error: BaseException,
+        trace: TracebackType | None,
+    ) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, error, trace)
+            return
+        _log.error(
+            "uncaught error: %s", "".join(traceback.format_exception(kind, error, trace)).rstrip()
+        )
+        self.show(f"Internal error: {kind.__name__}: {error}")
+
+    def loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        error = context.get("exception")
+        message = context.get("message", "error in the event loop")
+        _log.error("%s", message, exc_info=error)
+        self.show(f"Internal error: {error or message}")
+
+
+_QT_LEVELS = {
+    QtMsgType.QtDebugMsg: logging.DEBUG,
+    QtMsgType.QtInfoMsg: logging.INFO,
+    QtMsgType.QtWarningMsg: logging.WARNING,
+    QtMsgType.QtCriticalMsg: logging.ERROR,
+    QtMsgType.QtFatalMsg: logging.CRITICAL,
+}
+
+
+def _qt_message(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
+    _qt_log.log(_QT_LEVELS.get(kind, logging.WARNING), "%s", message)
+
+
+def _install_error_hooks(reporter: _ErrorReporter) -> None:
+    sys.excepthook = reporter.excepthook
+    qInstallMessageHandler(_qt_message)

@@ -1,0 +1,511 @@
+"""The console's main window: the live station tree, the reservations, the form, the status bar."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from PySide6.QtCore import QModelIndex, QPoint, QSortFilterProxyModel, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDockWidget,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.central.model import (
+    CancelOutcome,
+    CentralSystemApi,
+    ReservationRecord,
+    ReservationState,
+)
+from console.ocpp.reservation import CancelReservationStatus
+from console.ui.change_feed import ChangeFeed
+from console.ui.presentation import (
+    Look,
+    cancel_outcome_text,
+    reservation_answer_text,
+    reservation_state_look,
+)
+from console.ui.reservation_form import ReservationDraft, ReservationForm
+from console.ui.reservation_model import ReservationColumn, ReservationTableModel
+from console.ui.reservation_requests import ReservationRequests
+from console.ui.resources import icon
+from console.ui.station_model import ItemRole, StationTreeModel, TreeColumn
+
+__all__ = ["MainWindow"]
+
+_log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+# States in which a reservation may be held by the station, so cancelling it makes sense.
+_CANCELLABLE = frozenset({ReservationState.ACCEPTED, ReservationState.NO_RESPONSE})
+
+_TREE_WIDTHS = {
+    TreeColumn.NAME: 150,
+    TreeColumn.STATE: 170,
+    TreeColumn.SINCE: 80,
+    TreeColumn.ERROR: 120,
+    TreeColumn.RESERVATION: 190,
+    TreeColumn.TRANSACTION: 110,
+    TreeColumn.VENDOR: 150,
+    TreeColumn.FIRMWARE: 80,
+    TreeColumn.SECURITY: 75,
+    TreeColumn.LAST_MESSAGE: 95,
+    TreeColumn.HEARTBEAT: 95,
+}
+_TABLE_WIDTHS = {
+    ReservationColumn.ID: 50,
+    ReservationColumn.STATION: 90,
+    ReservationColumn.CONNECTOR: 75,
+    ReservationColumn.ID_TAG: 100,
+    ReservationColumn.STATE: 150,
+    ReservationColumn.ANSWER: 105,
+    ReservationColumn.DETAIL: 260,
+    ReservationColumn.EXPIRY: 150,
+    ReservationColumn.TRANSACTION: 85,
+    ReservationColumn.SENT: 75,
+    ReservationColumn.LATENCY: 65,
+    ReservationColumn.PARENT: 100,
+}
+
+
+class MainWindow(QMainWindow):
+    """The window a technician works in; it shows the Central System, it does not run it.
+
+    Closing it does not close it at once: :attr:`sig_close_requested` lets the composition
+    root stop the Central System first, then it calls :meth:`allow_close` and closes it.
+    """
+
+    sig_close_requested = Signal()
+    """The technician asked to close the window; shut the services down, then allow_close()."""
+
+    def __init__(
+        self,
+        central: CentralSystemApi,
+        parent: QWidget | None = None,
+        *,
+        flush_interval_ms: int = 100,
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.central = central
+        self._clock: Clock = clock or (lambda: datetime.now(UTC))
+        self._close_allowed = False
+        self.setWindowTitle("OCPP Console")
+        self.setWindowIcon(icon("app"))
+        self.resize(1500, 900)
+
+        self.feed = ChangeFeed(central, self, flush_interval_ms=flush_interval_ms)
+        self.station_model = StationTreeModel(self, clock=self._clock)
+        self.reservation_model = ReservationTableModel(self, clock=self._clock)
+        self.requests = ReservationRequests(central, self)
+        self.station_proxy = _tree_proxy(self.station_model)
+        self.station_proxy.setParent(self)
+        self.reservation_proxy = _table_proxy(self.reservation_model)
+        self.reservation_proxy.setParent(self)
+
+        self.form = ReservationForm(
+            self.station_model, central.peek_reservation_id, clock=self._clock
+        )
+        self.form_dock = QDockWidget("Reserve a connector", self)
+        self.form_dock.setObjectName("reservation_form_dock")
+        self.form_dock.setWidget(self.form)
+        self.form_dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.form_dock)
+
+        self.tree = QTreeView()
+        self.tree.setObjectName("station_tree")
+        self.table = QTableView()
+        self.table.setObjectName("reservation_table")
+        self.filter_edit = QLineEdit()
+        self.cancel_button = QPushButton(icon("cancel-reservation"), "Cancel reservation")
+        self.cancel_answer = QLabel()
+        self.cancel_answer.setProperty("role", "answer")
+        self.cancel_answer.setVisible(False)
+        self.urls_label = QLabel()
+        self.security_label = QLabel()
+        self.online_label = QLabel()
+
+        self.reserve_action = QAction(icon("reserve"), "Reserve…", self)
+        self.cancel_action = QAction(icon("cancel-reservation"), "Cancel reservation", self)
+        self.expand_action = QAction("Expand all", self)
+        self.collapse_action = QAction("Collapse all", self)
+        self.filter_action = QAction("Filter", self)
+
+        self._second_timer = QTimer(self)
+        self._second_timer.setInterval(1000)
+
+        self._build_views()
+        self._build_toolbar_and_status_bar()
+        self._connect_signals()
+
+    # --- construction -----------------------------------------------------------------------
+
+    def _build_views(self) -> None:
+        tree = self.tree
+        tree.setModel(self.station_proxy)
+        tree.setSortingEnabled(True)
+        tree.sortByColumn(TreeColumn.NAME, Qt.SortOrder.AscendingOrder)
+        tree.setAlternatingRowColors(True)
+        tree.setUniformRowHeights(True)  # keeps thousands of rows cheap to lay out
+        tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        tree.setAllColumnsShowFocus(True)
+        header = tree.header()
+        header.setStretchLastSection(True)
+        for column, width in _TREE_WIDTHS.items():
+            header.resizeSection(column, width)
+
+        table = self.table
+        table.setModel(self.reservation_proxy)
+        table.setSortingEnabled(True)
+        table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # arrival order until asked
+        table.setAlternatingRowColors(True)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        table.verticalHeader().setVisible(False)
+        table.verticalHeader().setDefaultSectionSize(24)
+        table.setWordWrap(False)
+        table_header = table.horizontalHeader()
+        table_header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        table_header.setStretchLastSection(True)
+        for table_column, width in _TABLE_WIDTHS.items():
+            table_header.resizeSection(table_column, width)
+
+        reservations = QWidget()
+        reservations_layout = QVBoxLayout(reservations)
+        reservations_layout.setContentsMargins(0, 4, 0, 0)
+        title_row = QHBoxLayout()
+        title = QLabel("Reservations — every attempt and where it stands")
+        title.setProperty("role", "section")
+        title_row.addWidget(title)
+        title_row.addStretch(1)
+        self.cancel_button.setEnabled(False)
+        title_row.addWidget(self.cancel_button)
+        reservations_layout.addLayout(title_row)
+        reservations_layout.addWidget(self.cancel_answer)
+        reservations_layout.addWidget(table)
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(tree)
+        splitter.addWidget(reservations)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        self.setCentralWidget(splitter)
+
+    def _build_toolbar_and_status_bar(self) -> None:
+        self.reserve_action.setShortcut(QKeySequence("Ctrl+R"))
+        self.reserve_action.setToolTip("Reserve a connector (Ctrl+R)")
+        self.cancel_action.setShortcut(QKeySequence(Qt.Key.Key_Delete))
+        self.cancel_action.setToolTip("Cancel the selected reservation (Delete)")
+        self.cancel_action.setEnabled(False)
+        self.filter_action.setShortcut(QKeySequence.StandardKey.Find)
+        self.addAction(self.filter_action)
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("main_toolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        toolbar.addAction(self.reserve_action)
+        toolbar.addAction(self.cancel_action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.expand_action)
+        toolbar.addAction(self.collapse_action)
+        toolbar.addSeparator()
+        self.filter_edit.setPlaceholderText("Filter: station, status, idTag, error… (Ctrl+F)")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.setMaximumWidth(360)
+        toolbar.addWidget(self.filter_edit)
+
+        status = self.statusBar()
+        self.urls_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        status.addPermanentWidget(self.urls_label, 1)
+        status.addPermanentWidget(self.security_label)
+        status.addPermanentWidget(self.online_label)
+        self.refresh_status_bar()
+
+    def _connect_signals(self) -> None:
+        feed = self.feed
+        feed.sig_stations.connect(self.station_model.apply_stations)
+        feed.sig_connectors.connect(self.station_model.apply_connectors)
+        feed.sig_reservations.connect(self.station_model.apply_reservations)
+        feed.sig_reservations.connect(self.reservation_model.apply_reservations)
+        feed.sig_reservations.connect(self._on_reservations_changed)
+        feed.sig_flushed.connect(self._on_flushed)
+
+        self.form.sig_send_requested.connect(self._on_send_requested)
+        self.requests.sig_reserve_answered.connect(self._on_reserve_answered)
+        self.requests.sig_cancel_answered.connect(self._on_cancel_answered)
+        self.requests.sig_request_failed.connect(self._on_request_failed)
+
+        self.reserve_action.triggered.connect(self.open_reservation_form)
+        self.cancel_action.triggered.connect(self.cancel_selected_reservation)
+        self.cancel_button.clicked.connect(self.cancel_selected_reservation)
+        self.expand_action.triggered.connect(self.tree.expandAll)
+        self.collapse_action.triggered.connect(self.tree.collapseAll)
+        self.filter_action.triggered.connect(self._focus_filter)
+        self.filter_edit.textChanged.connect(self._apply_filter)
+
+        self.tree.customContextMenuRequested.connect(self._tree_context_menu)
+        self.table.customContextMenuRequested.connect(self._table_context_menu)
+        self.tree.selectionModel().currentRowChanged.connect(self._on_tree_row_changed)
+        self.table.selectionModel().currentRowChanged.connect(self._on_table_row_changed)
+        self.tree.doubleClicked.connect(lambda _index: self.open_reservation_form())
+        self.station_proxy.rowsInserted.connect(self._expand_new_stations)
+
+        self._second_timer.timeout.connect(self._on_second)
+
+    def start(self) -> None:
+        """Load what the Central System knows and follow its changes."""
+        self.feed.start()
+        self.tree.expandAll()
+        self._second_timer.start()
+        self.refresh_status_bar()
+
+    # --- the form ---------------------------------------------------------------------------
+
+    def open_reservation_form(self) -> None:
+        """Show the form, pre-filled with the selected station and connector."""
+        station_id, connector_id = self._selected_tree_target()
+        self.form.refresh_stations()
+        self.form.set_target(station_id, connector_id)
+        self.form_dock.show()
+        self.form_dock.raise_()
+        self.form.id_tag_edit.setFocus()
+
+    def _on_send_requested(self, draft: ReservationDraft) -> None:
+        self.statusBar().showMessage(
+            f"Sending ReserveNow to {draft.station_id} (connector {draft.connector_id})…", 5000
+        )
+        self.requests.reserve(draft)
+
+    def _on_reserve_answered(self, record: ReservationRecord) -> None:
+        self.form.show_record(record)
+        self.statusBar().showMessage(reservation_answer_text(record), 15000)
+
+    def _on_reservations_changed(self, records: list[ReservationRecord]) -> None:
+        for record in records:
+            self.form.show_record(record)
+        self._update_cancel_enabled()
+
+    # --- cancelling -------------------------------------------------------------------------
+
+    def selected_reservation(self) -> tuple[str, int] | None:
+        """(station id, reservation id) of the selected cancellable reservation, if any."""
+        table_index = self.table.selectionModel().currentIndex()
+        if table_index.isValid() and self.table.selectionModel().isSelected(table_index):
+            source = self.reservation_proxy.mapToSource(table_index)
+            record = self.reservation_model.record(source.row())
+            if record.state in _CANCELLABLE:
+                return record.station_id, record.reservation_id
+            return None
+        tree_index = self.tree.selectionModel().currentIndex()
+        if tree_index.isValid():
+            reservation_id = tree_index.data(ItemRole.RESERVATION_ID)
+            station_id = tree_index.data(ItemRole.STATION_ID)
+            if reservation_id is not None and station_id is not None:
+                return station_id, int(reservation_id)
+        return None
+
+    def cancel_selected_reservation(self) -> None:
+        target = self.selected_reservation()
+        if target is None:
+            self.statusBar().showMessage("Select an active reservation to cancel it", 5000)
+            return
+        station_id, reservation_id = target
+        self._show_cancel_answer(
+            reservation_state_look(ReservationState.SENDING),
+            f"Cancel reservation {reservation_id} on {station_id}: sending…",
+        )
+        self.requests.cancel(station_id, reservation_id)
+
+    def _on_cancel_answered(self, outcome: CancelOutcome) -> None:
+        self.reservation_model.apply_cancel_outcome(outcome)
+        text = cancel_outcome_text(outcome)
+        if outcome.status is CancelReservationStatus.ACCEPTED:
+            look = reservation_state_look(ReservationState.ACCEPTED)
+        elif outcome.status is CancelReservationStatus.REJECTED:
+            look = reservation_state_look(ReservationState.REJECTED)
+        elif outcome.error and "timeout" in outcome.error.lower():
+            look = reservation_state_look(ReservationState.NO_RESPONSE)
+        else:
+            look = reservation_state_look(ReservationState.ERROR)
+        self._show_cancel_answer(look, text)
+        self.statusBar().showMessage(text, 15000)
+        self._update_cancel_enabled()
+
+    def _show_cancel_answer(self, look: Look, text: str) -> None:
+        self.cancel_answer.setText(text)
+        self.cancel_answer.setStyleSheet(
+            f"color: {look.foreground}; background: {look.background};"
+        )
+        self.cancel_answer.setVisible(True)
+
+    def cancel_answer_text(self) -> str:
+        return self.cancel_answer.text()
+
+    def _update_cancel_enabled(self) -> None:
+        enabled = self.selected_reservation() is not None
+        self.cancel_action.setEnabled(enabled)
+        self.cancel_button.setEnabled(enabled)
+
+    # --- selection and menus ----------------------------------------------------------------
+
+    def _selected_tree_target(self) -> tuple[str | None, int | None]:
+        index = self.tree.selectionModel().currentIndex()
+        if not index.isValid():
+            return None, None
+        station_id = index.data(ItemRole.STATION_ID)
+        connector_id = index.data(ItemRole.CONNECTOR_ID)
+        return station_id, connector_id
+
+    def select_connector(self, station_id: str, connector_id: int) -> None:
+        """Select a connector row (connector 0: the station row)."""
+        source = self.station_model.connector_index(station_id, connector_id)
+        index = self.station_proxy.mapFromSource(source)
+        if index.isValid():
+            self.tree.setCurrentIndex(index)
+
+    def _on_tree_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            self.table.selectionModel().clearSelection()
+        self._update_cancel_enabled()
+
+    def _on_table_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            self.tree.selectionModel().clearSelection()
+            self.tree.selectionModel().setCurrentIndex(
+                QModelIndex(), self.tree.selectionModel().SelectionFlag.NoUpdate
+            )
+        self._update_cancel_enabled()
+
+    def _tree_context_menu(self, position: QPoint) -> None:
+        index = self.tree.indexAt(position)
+        if not index.isValid():
+            return
+        self.tree.setCurrentIndex(index)
+        station_id = index.data(ItemRole.STATION_ID)
+        connector_id = index.data(ItemRole.CONNECTOR_ID)
+        menu = QMenu(self)
+        where = f"connector {connector_id}" if connector_id is not None else "this station"
+        reserve = menu.addAction(icon("reserve"), f"Reserve {where} of {station_id}…")
+        reserve.triggered.connect(self.open_reservation_form)
+        reservation_id = index.data(ItemRole.RESERVATION_ID)
+        if reservation_id is not None:
+            cancel = menu.addAction(
+                icon("cancel-reservation"), f"Cancel reservation {reservation_id}"
+            )
+            cancel.triggered.connect(self.cancel_selected_reservation)
+        menu.popup(self.tree.viewport().mapToGlobal(position))
+
+    def _table_context_menu(self, position: QPoint) -> None:
+        index = self.table.indexAt(position)
+        if not index.isValid():
+            return
+        self.table.selectRow(index.row())
+        menu = QMenu(self)
+        cancel = menu.addAction(icon("cancel-reservation"), "Cancel this reservation")
+        cancel.setEnabled(self.selected_reservation() is not None)
+        cancel.triggered.connect(self.cancel_selected_reservation)
+        menu.popup(self.table.viewport().mapToGlobal(position))
+
+    def _focus_filter(self) -> None:
+        self.filter_edit.setFocus()
+        self.filter_edit.selectAll()
+
+    def _apply_filter(self, text: str) -> None:
+        self.station_proxy.setFilterFixedString(text)
+        self.reservation_proxy.setFilterFixedString(text)
+        if text:
+            self.tree.expandAll()
+
+    def _expand_new_stations(self, parent: QModelIndex, first: int, last: int) -> None:
+        if parent.isValid():
+            return
+        for row in range(first, last + 1):
+            self.tree.expand(self.station_proxy.index(row, 0))
+
+    # --- periodic and status ----------------------------------------------------------------
+
+    def _on_second(self) -> None:
+        self.station_model.tick()
+        self.reservation_model.tick()
+        self.form.validate()
+        self.refresh_status_bar()
+
+    def _on_flushed(self) -> None:
+        self.refresh_status_bar()
+        self._update_cancel_enabled()
+
+    def refresh_status_bar(self) -> None:
+        urls = self.central.urls()
+        self.urls_label.setText("Stations connect to: " + "   ".join(urls) if urls else "")
+        self.urls_label.setToolTip("\n".join(urls))
+        self.security_label.setText(f"Security profile {self.central.security_profile}")
+        total = len(self.station_model.station_snapshots())
+        self.online_label.setText(f"{self.station_model.online_count()} of {total} stations online")
+
+    def report_error(self, text: str) -> None:
+        """Show an error from anywhere in the console (also logged by whoever reports it)."""
+        self.statusBar().showMessage("⚠ " + text, 30000)
+
+    def _on_request_failed(self, text: str) -> None:
+        self.report_error(text)
+        if text.startswith("Reserving"):
+            self.form.show_failure(text)
+
+    # --- closing ----------------------------------------------------------------------------
+
+    def allow_close(self) -> None:
+        """The services are stopped: the next close() really closes."""
+        self._close_allowed = True
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._close_allowed:
+            self._second_timer.stop()
+            self.feed.stop()
+            event.accept()
+            return
+        event.ignore()
+        self.statusBar().showMessage("Stopping the Central System…")
+        self.sig_close_requested.emit()
+
+
+def _tree_proxy(model: StationTreeModel) -> QSortFilterProxyModel:
+    proxy = QSortFilterProxyModel()
+    proxy.setSourceModel(model)
+    proxy.setSortRole(ItemRole.SORT)
+    proxy.setFilterRole(ItemRole.FILTER)
+    proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+    proxy.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+    proxy.setRecursiveFilteringEnabled(True)
+    proxy.setAutoAcceptChildRows(True)
+    return proxy
+
+
+def _table_proxy(model: ReservationTableModel) -> QSortFilterProxyModel:
+    proxy = QSortFilterProxyModel()
+    proxy.setSourceModel(model)
+    proxy.setSortRole(ItemRole.SORT)
+    proxy.setFilterRole(ItemRole.FILTER)
+    proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+    return proxy

@@ -1,0 +1,450 @@
+"""The reservation form: pick a connector, an idTag and an expiry; send ReserveNow."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from PySide6.QtCore import QDateTime, Qt, QTimeZone, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateTimeEdit,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.central.model import ReservationRecord, ReservationState, StationSnapshot
+from console.ui.presentation import Look, reservation_answer_text, reservation_state_look
+from console.ui.station_model import StationTreeModel
+
+__all__ = ["ReservationDraft", "ReservationForm"]
+
+ID_TAG_MAX = 20
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+QUICK_EXPIRIES = (("+15 min", 15), ("+30 min", 30), ("+1 h", 60))
+DEFAULT_EXPIRY_MINUTES = 30
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationDraft:
+    """What the technician asked for: one ReserveNow, not sent yet."""
+
+    station_id: str
+    connector_id: int
+    id_tag: str
+    parent_id_tag: str | None
+    expiry_date: datetime
+    reservation_id: int | None
+
+
+class ReservationForm(QWidget):
+    """A non-modal form for ReserveNow with the protocol's rules checked as one types.
+
+    The form knows nothing of OCPP sessions: it emits :attr:`sig_send_requested` with a
+    :class:`ReservationDraft` and shows whatever answer it is then given.
+    """
+
+    sig_send_requested = Signal(object)
+    """ReservationDraft: the technician pressed Send on a valid form."""
+
+    def __init__(
+        self,
+        stations: StationTreeModel,
+        peek_reservation_id: Callable[[], int],
+        parent: QWidget | None = None,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._stations = stations
+        self._peek_reservation_id = peek_reservation_id
+        self._clock: Clock = clock or (lambda: datetime.now(UTC))
+        self._reservation_id_edited = False
+        self._pending: ReservationDraft | None = None
+        self._errors: dict[str, str] = {}
+
+        self.station_combo = QComboBox()
+        self.station_combo.setObjectName("station")
+        self.station_combo.setMinimumContentsLength(12)
+        self.connector_combo = QComboBox()
+        self.connector_combo.setObjectName("connector")
+        self.connector_hint = _hint_label()
+        self.id_tag_edit = QLineEdit()
+        self.id_tag_edit.setObjectName("id_tag")
+        self.id_tag_edit.setPlaceholderText("the card's idTag, 1 to 20 characters")
+        self.parent_edit = QLineEdit()
+        self.parent_edit.setObjectName("parent_id_tag")
+        self.parent_edit.setPlaceholderText("optional, up to 20 characters")
+        self.expiry_edit = QDateTimeEdit()
+        self.expiry_edit.setObjectName("expiry")
+        self.expiry_edit.setCalendarPopup(True)
+        self.expiry_edit.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.expiry_edit.setTimeZone(QTimeZone.systemTimeZone())
+        self.quick_buttons: dict[str, QPushButton] = {}
+        self.reservation_id_edit = QLineEdit()
+        self.reservation_id_edit.setObjectName("reservation_id")
+        self.send_button = QPushButton("Send ReserveNow")
+        self.send_button.setObjectName("send")
+        self.send_button.setDefault(True)
+        self.answer_icon = QLabel()
+        self.answer_label = QLabel()
+        self.answer_label.setProperty("role", "answer")
+        self.answer_label.setWordWrap(True)
+        self.answer_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.answer_label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.error_labels: dict[str, QLabel] = {
+            name: _error_label()
+            for name in (
+                "station",
+                "connector",
+                "id_tag",
+                "parent_id_tag",
+                "expiry",
+                "reservation_id",
+            )
+        }
+        self._build_layout()
+        self._connect_signals()
+        self.set_expiry_in(DEFAULT_EXPIRY_MINUTES)
+        self.refresh_stations()
+        self.refresh_reservation_id()
+        self.validate()
+
+    # --- layout and wiring ------------------------------------------------------------------
+
+    def _build_layout(self) -> None:
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow("Station", _stack(self.station_combo, self.error_labels["station"]))
+        form.addRow(
+            "Connector",
+            _stack(self.connector_combo, self.connector_hint, self.error_labels["connector"]),
+        )
+        form.addRow("idTag", _stack(self.id_tag_edit, self.error_labels["id_tag"]))
+        form.addRow("Parent idTag", _stack(self.parent_edit, self.error_labels["parent_id_tag"]))
+        quick = QHBoxLayout()
+        quick.setContentsMargins(0, 0, 0, 0)
+        for text, minutes in QUICK_EXPIRIES:
+            button = QPushButton(text)
+            button.setAutoDefault(False)
+            button.clicked.connect(lambda _=False, m=minutes: self.set_expiry_in(m))
+            self.quick_buttons[text] = button
+            quick.addWidget(button)
+        quick_row = QWidget()
+        quick_row.setLayout(quick)
+        form.addRow(
+            "Expiry (local)",
+            _stack(self.expiry_edit, quick_row, self.error_labels["expiry"]),
+        )
+        form.addRow(
+            "Reservation id",
+            _stack(self.reservation_id_edit, self.error_labels["reservation_id"]),
+        )
+        answer_row = QHBoxLayout()
+        answer_row.addWidget(self.answer_icon, 0, Qt.AlignmentFlag.AlignTop)
+        answer_row.addWidget(self.answer_label, 1)
+        outer = QVBoxLayout(self)
+        outer.addLayout(form)
+        outer.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignRight)
+        outer.addLayout(answer_row)
+        outer.addStretch(1)
+
+    def _connect_signals(self) -> None:
+        self.station_combo.currentIndexChanged.connect(self._on_station_chosen)
+        self.connector_combo.currentIndexChanged.connect(self.validate)
+        self.id_tag_edit.textChanged.connect(self.validate)
+        self.parent_edit.textChanged.connect(self.validate)
+        self.expiry_edit.dateTimeChanged.connect(self.validate)
+        self.reservation_id_edit.textEdited.connect(self._on_reservation_id_edited)
+        self.send_button.clicked.connect(self.send)
+        self._stations.sig_stations_changed.connect(self.refresh_stations)
+
+    # --- filling ----------------------------------------------------------------------------
+
+    def refresh_stations(self) -> None:
+        """List the online stations (and the chosen one even if it went offline)."""
+        current = self.selected_station_id()
+        snapshots = self._stations.station_snapshots()
+        wanted = [s for s in snapshots if s.connected or s.station_id == current]
+        listed = [
+            (self.station_combo.itemData(i), self.station_combo.itemText(i))
+            for i in range(self.station_combo.count())
+        ]
+        entries = [(s.station_id, _station_label(s)) for s in wanted]
+        if entries != listed:
+            self.station_combo.blockSignals(True)
+            self.station_combo.clear()
+            for station_id, label in entries:
+                self.station_combo.addItem(label, station_id)
+            position = self.station_combo.findData(current) if current else -1
+            self.station_combo.setCurrentIndex(
+                position if position >= 0 else (0 if entries else -1)
+            )
+            self.station_combo.blockSignals(False)
+            if self.selected_station_id() != current:
+                self._on_station_chosen()
+                return
+        self._fill_connectors()
+        self.validate()
+
+    def _on_station_chosen(self) -> None:
+        self._fill_connectors()
+        self.validate()
+
+    def _fill_connectors(self) -> None:
+        station = self._selected_station()
+        current = self.selected_connector_id()
+        ids = self._stations.connector_ids(station.station_id) if station else []
+        entries = [(0, "0 — any connector")] + [(i, f"Connector {i}") for i in ids]
+        listed = [
+            (self.connector_combo.itemData(i), self.connector_combo.itemText(i))
+            for i in range(self.connector_combo.count())
+        ]
+        zero_reason = _connector_zero_reason(station)
+        self.connector_hint.setText(zero_reason or "")
+        self.connector_hint.setVisible(bool(zero_reason))
+        if entries != listed:
+            self.connector_combo.blockSignals(True)
+            self.connector_combo.clear()
+            for connector_id, label in entries:
+                self.connector_combo.addItem(label, connector_id)
+            position = self.connector_combo.findData(current) if current is not None else -1
+            if position < 0:
+                position = 1 if len(entries) > 1 else 0
+            self.connector_combo.setCurrentIndex(position)
+            self.connector_combo.blockSignals(False)
+        # Connector 0 stays listed (so the reason can be read) but cannot be picked.
+        item_model = self.connector_combo.model()
+        zero_item = getattr(item_model, "item", lambda _row: None)(0)
+        if zero_item is not None:
+            zero_item.setEnabled(zero_reason is None)
+            zero_item.setToolTip(zero_reason or "Let the station pick a free connector")
+
+    def set_target(self, station_id: str | None, connector_id: int | None) -> None:
+        """Pre-fill the station and connector (from the selected row)."""
+        if station_id is not None:
+            position = self.station_combo.findData(station_id)
+            if position < 0:
+                snapshot = self._stations.station(station_id)
+                if snapshot is not None:
+                    self.station_combo.addItem(_station_label(snapshot), station_id)
+                    position = self.station_combo.count() - 1
+            if position >= 0:
+                self.station_combo.setCurrentIndex(position)
+        if connector_id is not None:
+            position = self.connector_combo.findData(connector_id)
+            if position >= 0:
+                self.connector_combo.setCurrentIndex(position)
+        self.validate()
+
+    def set_expiry_in(self, minutes: int) -> None:
+        """Set the expiry to now + ``minutes``."""
+        moment = self._clock() + timedelta(minutes=minutes)
+        self.set_expiry(moment)
+
+    def set_expiry(self, moment: datetime) -> None:
+        stamp = QDateTime.fromSecsSinceEpoch(int(moment.timestamp()), QTimeZone.systemTimeZone())
+        self.expiry_edit.setDateTime(stamp)
+
+    def refresh_reservation_id(self) -> None:
+        """Show the next id from the counter, unless the technician typed one."""
+        if not self._reservation_id_edited:
+            self.reservation_id_edit.setText(str(self._peek_reservation_id()))
+        self.validate()
+
+    def _on_reservation_id_edited(self, text: str) -> None:
+        # An emptied field goes back to the automatic id on the next refresh.
+        self._reservation_id_edited = bool(text.strip())
+        self.validate()
+
+    # --- reading and checking ---------------------------------------------------------------
+
+    def selected_station_id(self) -> str | None:
+        data = self.station_combo.currentData()
+        return data if isinstance(data, str) else None
+
+    def selected_connector_id(self) -> int | None:
+        data = self.connector_combo.currentData()
+        return data if isinstance(data, int) else None
+
+    def expiry(self) -> datetime:
+        return datetime.fromtimestamp(self.expiry_edit.dateTime().toSecsSinceEpoch(), UTC)
+
+    def _selected_station(self) -> StationSnapshot | None:
+        station_id = self.selected_station_id()
+        return None if station_id is None else self._stations.station(station_id)
+
+    def validation_errors(self) -> dict[str, str]:
+        """Field name -> what is wrong with it (empty when the form can be sent)."""
+        errors: dict[str, str] = {}
+        station = self._selected_station()
+        if station is None:
+            errors["station"] = "Choose a station (only connected stations are listed)"
+        elif not station.connected:
+            errors["station"] = f"{station.station_id} is offline"
+        connector_id = self.selected_connector_id()
+        if connector_id is None:
+            errors["connector"] = "Choose a connector"
+        elif connector_id == 0 and station is not None:
+            reason = _connector_zero_reason(station)
+            if reason:
+                errors["connector"] = reason
+        id_tag = self.id_tag_edit.text()
+        if not id_tag:
+            errors["id_tag"] = "idTag is required"
+        elif len(id_tag) > ID_TAG_MAX:
+            errors["id_tag"] = f"idTag has {len(id_tag)} characters; at most {ID_TAG_MAX}"
+        parent = self.parent_edit.text()
+        if len(parent) > ID_TAG_MAX:
+            errors["parent_id_tag"] = (
+                f"parentIdTag has {len(parent)} characters; at most {ID_TAG_MAX}"
+            )
+        if self.expiry() <= self._clock():
+            errors["expiry"] = "Expiry must be in the future"
+        raw_id = self.reservation_id_edit.text().strip()
+        if not raw_id:
+            errors["reservation_id"] = "Reservation id is required"
+        else:
+            try:
+                value = int(raw_id)
+            except ValueError:
+                errors["reservation_id"] = "Reservation id must be a whole number"
+            else:
+                if not INT32_MIN <= value <= INT32_MAX:
+                    errors["reservation_id"] = "Reservation id must fit a 32-bit integer"
+        return errors
+
+    def validate(self) -> bool:
+        """Show each field's problem at the field; enable Send only when there is none."""
+        self._errors = self.validation_errors()
+        widgets: dict[str, QWidget] = {
+            "station": self.station_combo,
+            "connector": self.connector_combo,
+            "id_tag": self.id_tag_edit,
+            "parent_id_tag": self.parent_edit,
+            "expiry": self.expiry_edit,
+            "reservation_id": self.reservation_id_edit,
+        }
+        for name, label in self.error_labels.items():
+            message = self._errors.get(name, "")
+            label.setText(message)
+            label.setVisible(bool(message))
+            widget = widgets[name]
+            invalid = bool(message)
+            if widget.property("invalid") != invalid:
+                widget.setProperty("invalid", invalid)
+                widget.style().unpolish(widget)
+                widget.style().polish(widget)
+            widget.setToolTip(message)
+        valid = not self._errors
+        self.send_button.setEnabled(valid)
+        return valid
+
+    def draft(self) -> ReservationDraft | None:
+        """The reservation the form describes, or None while it is invalid."""
+        if not self.validate():
+            return None
+        station_id = self.selected_station_id()
+        connector_id = self.selected_connector_id()
+        if station_id is None or connector_id is None:  # pragma: no cover - validated above
+            return None
+        return ReservationDraft(
+            station_id=station_id,
+            connector_id=connector_id,
+            id_tag=self.id_tag_edit.text(),
+            parent_id_tag=self.parent_edit.text() or None,
+            expiry_date=self.expiry(),
+            reservation_id=int(self.reservation_id_edit.text().strip()),
+        )
+
+    # --- sending and answers ----------------------------------------------------------------
+
+    def send(self) -> None:
+        """Ask for the reservation (the window sends it without blocking)."""
+        draft = self.draft()
+        if draft is None:
+            return
+        self._pending = draft
+        self._show(
+            reservation_state_look(ReservationState.SENDING),
+            f"Reservation {draft.reservation_id}: sending to {draft.station_id}…",
+        )
+        self.sig_send_requested.emit(draft)
+
+    def show_record(self, record: ReservationRecord) -> None:
+        """Show a record's state if it is the reservation this form sent last."""
+        pending = self._pending
+        if pending is None or record.station_id != pending.station_id:
+            return
+        if pending.reservation_id is not None and record.reservation_id != pending.reservation_id:
+            return
+        self._show(reservation_state_look(record.state), reservation_answer_text(record))
+        if record.state is not ReservationState.SENDING:
+            # The counter moved on: offer the next id (unless the technician typed one).
+            self._reservation_id_edited = False
+            self.refresh_reservation_id()
+
+    def show_failure(self, text: str) -> None:
+        """Show that sending failed inside the console (not an answer from the station)."""
+        self._show(reservation_state_look(ReservationState.ERROR), text)
+
+    def answer_text(self) -> str:
+        return self.answer_label.text()
+
+    def _show(self, look: Look, text: str) -> None:
+        self.answer_icon.setPixmap(look.icon().pixmap(18, 18))
+        self.answer_label.setText(text)
+        self.answer_label.setStyleSheet(f"color: {look.foreground}; background: {look.background};")
+
+
+def _connector_zero_reason(station: StationSnapshot | None) -> str | None:
+    """Why connector 0 (any connector) cannot be reserved on this station, or None."""
+    if station is None:
+        return None
+    if station.reserve_connector_zero_supported is True:
+        return None
+    if station.reserve_connector_zero_supported is False:
+        return (
+            f"{station.station_id} does not allow reserving connector 0 "
+            "(ReserveConnectorZeroSupported = false)"
+        )
+    return f"{station.station_id} has not said whether it allows reserving connector 0"
+
+
+def _station_label(station: StationSnapshot) -> str:
+    return station.station_id if station.connected else f"{station.station_id} (offline)"
+
+
+def _error_label() -> QLabel:
+    label = QLabel()
+    label.setProperty("role", "field-error")
+    label.setWordWrap(True)
+    label.setVisible(False)
+    return label
+
+
+def _hint_label() -> QLabel:
+    label = QLabel()
+    label.setProperty("role", "field-hint")
+    label.setWordWrap(True)
+    label.setVisible(False)
+    return label
+
+
+def _stack(*widgets: QWidget) -> QWidget:
+    holder = QWidget()
+    layout = QVBoxLayout(holder)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(2)
+    for widget in widgets:
+        layout.addWidget(widget)
+    return holder

@@ -1,0 +1,196 @@
+"""A fake Central System for widget tests and the UI benchmark.
+
+It implements :class:`console.central.model.CentralSystemApi` in memory: tests set stations
+and connectors, and decide what each station "answers" to ReserveNow / CancelReservation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from console.central.model import (
+    CancelOutcome,
+    ChangeEvent,
+    ConnectorChanged,
+    ConnectorSnapshot,
+    ReservationChanged,
+    ReservationRecord,
+    ReservationState,
+    StationChanged,
+    StationSnapshot,
+    TraceEntry,
+)
+from console.ocpp.enums import ChargePointStatus
+from console.ocpp.reservation import CancelReservationStatus, ReservationStatus
+
+_ANSWER_STATES = {
+    ReservationStatus.ACCEPTED: ReservationState.ACCEPTED,
+    ReservationStatus.FAULTED: ReservationState.FAULTED,
+    ReservationStatus.OCCUPIED: ReservationState.OCCUPIED,
+    ReservationStatus.REJECTED: ReservationState.REJECTED,
+    ReservationStatus.UNAVAILABLE: ReservationState.UNAVAILABLE,
+}
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class FakeCentralSystem:
+    """In-memory stand-in for the Central System (same read models, same events)."""
+
+    def __init__(self) -> None:
+        self._stations: dict[str, StationSnapshot] = {}
+        self._connectors: dict[tuple[str, int], ConnectorSnapshot] = {}
+        self._reservations: dict[int, ReservationRecord] = {}
+        self._listeners: list[Callable[[ChangeEvent], None]] = []
+        self._next_id = 1
+        self.answers: dict[str, ReservationStatus] = {}
+        """What a station answers to ReserveNow (default Accepted)."""
+        self.reserve_calls: list[tuple[str, int, str]] = []
+        self.cancel_calls: list[tuple[str, int]] = []
+        self.security = 0
+
+    # --- test controls ---------------------------------------------------------------------
+
+    def emit(self, event: ChangeEvent) -> None:
+        for listener in list(self._listeners):
+            listener(event)
+
+    def set_station(self, station_id: str, **fields: object) -> StationSnapshot:
+        current = self._stations.get(station_id) or StationSnapshot(
+            station_id=station_id, connected=True, state_since=now()
+        )
+        snapshot = replace(current, **fields)  # type: ignore[arg-type]
+        self._stations[station_id] = snapshot
+        self.emit(StationChanged(snapshot))
+        return snapshot
+
+    def set_connector(self, station_id: str, connector_id: int, **fields: object) -> None:
+        current = self._connectors.get((station_id, connector_id)) or ConnectorSnapshot(
+            station_id=station_id, connector_id=connector_id
+        )
+        snapshot = replace(current, status_at=now(), **fields)  # type: ignore[arg-type]
+        self._connectors[(station_id, connector_id)] = snapshot
+        self.emit(ConnectorChanged(snapshot))
+
+    def add_site(self, stations: int, connectors: int, prefix: str = "CP-") -> list[str]:
+        ids = []
+        for number in range(1, stations + 1):
+            station_id = f"{prefix}{number:02d}"
+            ids.append(station_id)
+            self.set_station(
+                station_id,
+                vendor="Acme",
+                model="Wallbox 22",
+                firmware_version="1.4.2",
+                reserve_connector_zero_supported=True,
+                number_of_connectors=connectors,
+                last_message_at=now(),
+                last_heartbeat_at=now(),
+                heartbeat_interval=300,
+            )
+            for connector_id in range(1, connectors + 1):
+                self.set_connector(station_id, connector_id, status=ChargePointStatus.AVAILABLE)
+        return ids
+
+    def set_reservation(self, record: ReservationRecord) -> None:
+        self._reservations[record.reservation_id] = record
+        self.emit(ReservationChanged(record))
+
+    # --- CentralSystemApi ------------------------------------------------------------------
+
+    def stations(self) -> list[StationSnapshot]:
+        return list(self._stations.values())
+
+    def connectors(self, station_id: str | None = None) -> list[ConnectorSnapshot]:
+        return [
+            c for c in self._connectors.values() if station_id is None or c.station_id == station_id
+        ]
+
+    def reservations(self) -> list[ReservationRecord]:
+        return list(self._reservations.values())
+
+    def recent_trace(self, limit: int = 10_000) -> list[TraceEntry]:
+        return []
+
+    def subscribe(self, listener: Callable[[ChangeEvent], None]) -> Callable[[], None]:
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def peek_reservation_id(self) -> int:
+        return self._next_id
+
+    def urls(self) -> list[str]:
+        return ["ws://192.0.2.10:9000/", "ws://127.0.0.1:9000/"]
+
+    @property
+    def security_profile(self) -> int:
+        return self.security
+
+    async def reserve_now(
+        self,
+        station_id: str,
+        connector_id: int,
+        id_tag: str,
+        expiry_date: datetime,
+        parent_id_tag: str | None = None,
+        reservation_id: int | None = None,
+    ) -> ReservationRecord:
+        self.reserve_calls.append((station_id, connector_id, id_tag))
+        if reservation_id is None:
+            reservation_id = self._next_id
+        self._next_id = max(self._next_id, reservation_id + 1)
+        record = ReservationRecord(
+            reservation_id=reservation_id,
+            station_id=station_id,
+            connector_id=connector_id,
+            id_tag=id_tag,
+            parent_id_tag=parent_id_tag,
+            expiry_date=expiry_date,
+            created_at=now(),
+            state=ReservationState.SENDING,
+        )
+        self.set_reservation(record)
+        await asyncio.sleep(0)
+        station = self._stations.get(station_id)
+        if station is None or not station.connected:
+            record = replace(record, state=ReservationState.OFFLINE, error="station offline")
+        else:
+            answer = self.answers.get(station_id, ReservationStatus.ACCEPTED)
+            record = replace(
+                record, state=_ANSWER_STATES[answer], confirmation=answer, latency=0.01
+            )
+            if answer is ReservationStatus.ACCEPTED and connector_id > 0:
+                self.set_connector(
+                    station_id,
+                    connector_id,
+                    status=ChargePointStatus.RESERVED,
+                    reservation_id=reservation_id,
+                )
+        self.set_reservation(record)
+        return record
+
+    async def cancel_reservation(self, station_id: str, reservation_id: int) -> CancelOutcome:
+        self.cancel_calls.append((station_id, reservation_id))
+        await asyncio.sleep(0)
+        record = self._reservations.get(reservation_id)
+        if record is None or not record.active:
+            return CancelOutcome(reservation_id, station_id, CancelReservationStatus.REJECTED)
+        self.set_reservation(replace(record, state=ReservationState.CANCELLED))
+        if record.connector_id > 0:
+            self.set_connector(
+                station_id,
+                record.connector_id,
+                status=ChargePointStatus.AVAILABLE,
+                reservation_id=None,
+            )
+        return CancelOutcome(reservation_id, station_id, CancelReservationStatus.ACCEPTED)
