@@ -26,6 +26,7 @@ import queue
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -307,10 +308,15 @@ class Store:
         self._id_lock = threading.Lock()
         self._next_reservation_id = next_reservation_id
         self._error: str | None = None
+        self._lasting_error: str | None = None
+        """What :attr:`error` returns to after a recovery (an in-memory store's reason)."""
         self._error_lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._close_lock = threading.Lock()
+        # Taken briefly by every submit, so nothing can be queued behind the stop marker.
+        self._accepting = True
+        self._submit_lock = threading.Lock()
         self._state = _WriterState()
         self._thread = threading.Thread(
             target=self._run_writer, name=f"store-writer:{path.name}", daemon=True
@@ -368,6 +374,38 @@ class Store:
             trace_limit=trace_limit,
             on_error=on_error,
         )
+
+    @classmethod
+    def in_memory(
+        cls,
+        reason: str | None = None,
+        *,
+        trace_limit: int = 200_000,
+        on_error: Callable[[str], None] | None = None,
+    ) -> Store:
+        """A store that keeps everything in this process only: nothing survives an exit.
+
+        For when :meth:`open` failed and the console should run anyway; ``reason`` (the
+        failure's message) becomes :attr:`error`, so the window can say that nothing is saved.
+        """
+        target = f"file:ocpp-console-{uuid.uuid4().hex}?mode=memory&cache=shared"
+        path = Path(":memory:")
+        writer_db = _connect(target, uri=True)
+        _prepare(writer_db, path)
+        reader_db = _connect(target, uri=True)
+        # One shared cache: without this a read would fail while a write is in progress.
+        reader_db.execute("PRAGMA read_uncommitted=ON")
+        store = cls(
+            path,
+            writer_db,
+            reader_db,
+            next_reservation_id=1,
+            trace_limit=trace_limit,
+            on_error=on_error,
+        )
+        store._error = store._lasting_error = reason
+        logger.warning("Running without a database: nothing will be saved (%s)", reason)
+        return store
 
     @property
     def path(self) -> Path:
@@ -585,10 +623,14 @@ class Store:
         with self._close_lock:
             if self._closed:
                 return
-            self._queue.put(_Stop())
+            with self._submit_lock:
+                self._accepting = False
+                self._queue.put(_Stop())
             self._thread.join(_JOIN_TIMEOUT)
             if self._thread.is_alive():
                 logger.error("The database writer for %s did not stop in time", self._path)
+            else:
+                self._drain_unwritten()
             with self._reader_lock:
                 self._closed = True
                 self._reader_db.close()
@@ -616,13 +658,13 @@ class Store:
         return loop
 
     def _submit(self, op: _Op) -> bool:
-        if self._closed:
-            logger.warning("Write to the closed database at %s dropped", self._path)
-            if isinstance(op, _SaveReservation | _RaiseCounter | _Barrier) and op.waiter:
-                op.waiter.done()
-            return False
-        self._queue.put(op)
-        return True
+        with self._submit_lock:
+            if self._accepting:
+                self._queue.put(op)
+                return True
+        logger.warning("A write to the closed database at %s was dropped", self._path)
+        _release((op,))
+        return False
 
     async def _submit_awaited(self, op: _SaveReservation | _RaiseCounter | None) -> None:
         loop = self._running_loop()
@@ -670,19 +712,22 @@ class Store:
         except Exception:  # a bug here must not leave callers hanging forever
             logger.exception("The database writer for %s failed", self._path)
             self._report_error(f"the database writer for {self._path} failed; see the log")
-            self._drain_after_failure()
+            with self._submit_lock:
+                self._accepting = False
+            self._drain_unwritten()
         finally:
             with contextlib.suppress(sqlite3.Error):
                 db.close()
 
-    def _drain_after_failure(self) -> None:
+    def _drain_unwritten(self) -> None:
+        """Release whoever waits on writes that will never be made (the writer is gone)."""
         while True:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 return
-            if isinstance(item, _SaveReservation | _RaiseCounter | _Barrier) and item.waiter:
-                item.waiter.done()
+            if not isinstance(item, _Stop):
+                _release((item,))
 
     def _write(self, batch: list[_Op], *, final: bool = False) -> None:
         state = self._state
@@ -695,21 +740,29 @@ class Store:
             self._keep_for_retry(batch)
             _release(batch)
             return
-        ops = [*state.retry, *batch]
+        ops = _coalesce([*state.retry, *batch])
         try:
             self._commit(ops)
         except sqlite3.Error as exc:
             with contextlib.suppress(sqlite3.Error):
                 self._writer_db.rollback()
-            state.degraded_since = now
-            state.retry = []
-            self._keep_for_retry(ops)
             message = (
                 f"cannot write to the database at {self._path}: {exc}; "
                 "changes are kept in memory only and will be lost on exit"
             )
             logger.error("%s", message)
+            # Error first: whoever a released waiter wakes must see it.
             self._report_error(message)
+            state.degraded_since = now
+            state.retry = []
+            self._keep_for_retry(ops)
+        except Exception as exc:
+            # Not the disk: something in the data this code cannot write (a bug). Retrying
+            # would fail the same way, so the batch is dropped, and the writer lives on.
+            with contextlib.suppress(sqlite3.Error):
+                self._writer_db.rollback()
+            logger.exception("Cannot save %d changes to %s", len(ops), self._path)
+            self._report_error(f"cannot save changes to the database at {self._path}: {exc!r}")
         else:
             if state.degraded_since is not None:
                 logger.warning(
@@ -721,7 +774,7 @@ class Store:
             state.degraded_since = None
             state.retry = []
             with self._error_lock:
-                self._error = None
+                self._error = self._lasting_error
         _release(batch)
 
     def _keep_for_retry(self, ops: Iterable[_Op]) -> None:
@@ -736,7 +789,13 @@ class Store:
                     op.waiter.done()
                     op.waiter = None
                 state.retry.append(op)
+        state.retry = _coalesce(state.retry)
         if len(state.retry) > _RETRY_BUFFER_MAX:
+            logger.error(
+                "%d changes for %s dropped: too many kept in memory",
+                len(state.retry) - _RETRY_BUFFER_MAX,
+                self._path,
+            )
             del state.retry[: len(state.retry) - _RETRY_BUFFER_MAX]
 
     def _commit(self, ops: list[_Op]) -> None:
@@ -791,6 +850,28 @@ def _call_safely(callback: Callable[[str], None], message: str) -> None:
         logger.exception("The store's on_error callback failed")
 
 
+def _coalesce(ops: list[_Op]) -> list[_Op]:
+    """What has to be executed for ``ops``: the last save of each station and connector,
+    every reservation save in order, the highest counter, the trace. Waiters are not
+    touched (:func:`_release` works on the original list)."""
+    stations: dict[str, _Op] = {}
+    connectors: dict[tuple[str, int], _Op] = {}
+    counter: _RaiseCounter | None = None
+    others: list[_Op] = []
+    for op in ops:
+        if isinstance(op, _SaveStation):
+            stations[op.station.station_id] = op
+        elif isinstance(op, _SaveConnector):
+            connectors[op.connector.station_id, op.connector.connector_id] = op
+        elif isinstance(op, _RaiseCounter):
+            if counter is None or op.next_id > counter.next_id:
+                counter = _RaiseCounter(op.next_id)
+        elif not isinstance(op, _Barrier):
+            others.append(op)
+    tail: list[_Op] = [] if counter is None else [counter]
+    return [*stations.values(), *connectors.values(), *others, *tail]
+
+
 def _release(batch: Iterable[_Op]) -> None:
     for op in batch:
         if isinstance(op, _SaveReservation | _RaiseCounter | _Barrier) and op.waiter:
@@ -816,9 +897,11 @@ def _done_future(loop: asyncio.AbstractEventLoop | None) -> asyncio.Future[None]
 # --- SQL helpers (run in the thread that owns the connection) ------------------------------
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(target: Path | str, *, uri: bool = False) -> sqlite3.Connection:
     # isolation_level=None: transactions are begun and committed explicitly.
-    db = sqlite3.connect(path, timeout=10.0, isolation_level=None, check_same_thread=False)
+    db = sqlite3.connect(
+        target, timeout=10.0, isolation_level=None, check_same_thread=False, uri=uri
+    )
     db.row_factory = sqlite3.Row
     return db
 
@@ -843,7 +926,7 @@ def _prepare(db: sqlite3.Connection, path: Path) -> None:
             "Update the console, or choose another data folder."
         )
     mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-    if str(mode).lower() != "wal":
+    if str(mode).lower() not in {"wal", "memory"}:
         logger.warning("The database at %s cannot use WAL (journal mode %s)", path, mode)
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA foreign_keys=ON")

@@ -528,6 +528,59 @@ async def test_failing_writes_degrade_and_recover(db_path: Path) -> None:
         reopened.close()
 
 
+@pytest.mark.asyncio
+async def test_a_write_that_cannot_be_made_does_not_stop_the_writer(
+    db_path: Path, request: pytest.FixtureRequest
+) -> None:
+    errors: list[str] = []
+    store = Store.open(db_path, on_error=errors.append)
+    request.addfinalizer(store.close)
+    broken = dataclasses.replace(_trace(1), at="not a time")  # type: ignore[arg-type]
+    store.append_trace(broken)
+    await asyncio.wait_for(store.flush(), WAIT)
+    assert len(errors) == 1
+    assert "cannot save" in errors[0]
+    assert str(db_path) in errors[0]
+    # The writer lives on: later writes are committed, and the error clears with them.
+    await asyncio.wait_for(store.save_reservation(_reservation()), WAIT)
+    assert store.load_reservations() == [_reservation()]
+    assert store.error is None
+
+
+@pytest.mark.asyncio
+async def test_in_memory_store_works_and_says_nothing_is_saved() -> None:
+    reason = "cannot open database at /nowhere: disk is full"
+    store = Store.in_memory(reason)
+    try:
+        assert store.error == reason
+        store.save_station(_station())
+        store.append_trace(_trace(1))
+        assert await asyncio.wait_for(store.allocate_reservation_id(), WAIT) == 1
+        await asyncio.wait_for(store.save_reservation(_reservation(9)), WAIT)
+        assert [s.station_id for s in store.load_stations()] == ["CP-1"]
+        assert store.load_reservations() == [_reservation(9)]
+        assert store.load_trace() == [_trace(1)]
+        assert store.error == reason  # a successful commit does not hide it
+    finally:
+        store.close()
+    other = Store.in_memory()
+    try:
+        assert other.load_stations() == []
+        assert other.error is None
+    finally:
+        other.close()
+
+
+@pytest.mark.asyncio
+async def test_many_saves_of_one_row_in_a_burst_keep_the_last(store: Store) -> None:
+    for n in range(1, 501):
+        store.save_connector(_connector(1, transaction_id=n))
+        store.save_station(_station(heartbeat_interval=n))
+    await store.flush()
+    assert [c.transaction_id for c in store.load_connectors()] == [500]
+    assert [s.heartbeat_interval for s in store.load_stations()] == [500]
+
+
 # --- SIGKILL ------------------------------------------------------------------------------
 
 
