@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import queue
 import sqlite3
 import threading
@@ -312,6 +313,8 @@ class Store:
         """What :attr:`error` returns to after a recovery (an in-memory store's reason)."""
         self._error_lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
+        with contextlib.suppress(RuntimeError):  # opened from a coroutine: report on its loop
+            self._loop = asyncio.get_running_loop()
         self._closed = False
         self._close_lock = threading.Lock()
         # Taken briefly by every submit, so nothing can be queued behind the stop marker.
@@ -347,6 +350,14 @@ class Store:
             raise StoreError(
                 f"cannot create the data folder {path.parent}: {exc.strerror or exc}"
             ) from exc
+        # SQLite would only say "unable to open database file" or "readonly database".
+        # WAL also needs to create files next to the database, hence the folder check.
+        if not os.access(path.parent, os.W_OK | os.X_OK):
+            raise StoreError(
+                f"cannot open database at {path}: the folder {path.parent} is read-only"
+            )
+        if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+            raise StoreError(f"cannot open database at {path}: the file is read-only")
         writer_db: sqlite3.Connection | None = None
         reader_db: sqlite3.Connection | None = None
         try:

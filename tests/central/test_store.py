@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import signal
 import sqlite3
 import subprocess
@@ -488,6 +489,23 @@ def test_a_data_folder_that_cannot_be_created_is_refused(tmp_path: Path) -> None
     blocker.write_text("a file where the data folder should be")
     with pytest.raises(StoreError, match="data folder"):
         Store.open(blocker / "console.sqlite3")
+
+
+def test_a_read_only_data_folder_is_refused(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Tests run as root, who may write anywhere: pretend the folder is read-only.
+    db_path.parent.mkdir(parents=True)
+    real_access = os.access
+
+    def access(path: object, mode: int) -> bool:
+        if Path(str(path)) == db_path.parent and mode & os.W_OK:
+            return False
+        return real_access(path, mode)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "access", access)
+    with pytest.raises(StoreError, match="read-only") as caught:
+        Store.open(db_path)
+    assert str(db_path.parent) in str(caught.value)
+    assert not db_path.exists()
 
 
 @pytest.mark.asyncio
