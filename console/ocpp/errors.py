@@ -83,7 +83,7 @@ def error_code_for_validation(error: ValidationError) -> ErrorCode:
     type a type problem, a broken bound (length, range, enum) a property problem, and an
     unknown property a formation problem.
     """
-    errors = error.errors(include_url=False, include_input=False, include_context=False)
+    errors = error.errors(include_url=False, include_context=False)
     kinds = [e["type"] for e in errors]
     for kind in kinds:
         if kind in _EXTRA:
@@ -91,8 +91,10 @@ def error_code_for_validation(error: ValidationError) -> ErrorCode:
     for kind in kinds:
         if kind in _MISSING:
             return ErrorCode.OCCURENCE_CONSTRAINT_VIOLATION
-    for kind in kinds:
-        if kind in _TYPE:
+    for item in errors:
+        # An enum value is a string: a number or null there is a wrong type, not a
+        # value outside the list.
+        if item["type"] in _TYPE or (item["type"] == "enum" and not isinstance(item["input"], str)):
             return ErrorCode.TYPE_CONSTRAINT_VIOLATION
     return ErrorCode.PROPERTY_CONSTRAINT_VIOLATION
 

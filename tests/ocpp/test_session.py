@@ -347,7 +347,8 @@ def texts_of_call(call: OutgoingCall) -> str:
     [
         ({"status": "Maybe"}, ErrorCode.PROPERTY_CONSTRAINT_VIOLATION),
         ({}, ErrorCode.OCCURENCE_CONSTRAINT_VIOLATION),
-        ({"status": 1}, ErrorCode.PROPERTY_CONSTRAINT_VIOLATION),
+        ({"status": 1}, ErrorCode.TYPE_CONSTRAINT_VIOLATION),
+        ({"status": None}, ErrorCode.TYPE_CONSTRAINT_VIOLATION),
         ({"status": "Accepted", "extra": 1}, ErrorCode.FORMATION_VIOLATION),
     ],
 )
@@ -547,6 +548,14 @@ VALID_RESERVE = {
             ),
             ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
             id="unknown enum value",
+        ),
+        pytest.param(
+            Role.CENTRAL_SYSTEM,
+            call_text(
+                "StatusNotification", {"connectorId": 1, "errorCode": 0, "status": "Faulted"}
+            ),
+            ErrorCode.TYPE_CONSTRAINT_VIOLATION,
+            id="a number for an enum value",
         ),
         pytest.param(
             Role.CENTRAL_SYSTEM,
