@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from console.ocpp import messages as m
@@ -952,7 +952,7 @@ FRAMES = st.tuples(
 PEER_TEXT = st.text(max_size=80) | JSON.map(json.dumps) | FRAMES | st.binary(max_size=30)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(texts_in=st.lists(PEER_TEXT, min_size=1, max_size=6), role=st.sampled_from(list(Role)))
 def test_receive_never_raises_and_answers_only_with_valid_call_errors(
     texts_in: list[str | bytes], role: Role
