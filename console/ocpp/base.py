@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -63,10 +65,19 @@ ConnectorId = Annotated[int, Field(strict=True, ge=0)]
 PositiveConnectorId = Annotated[int, Field(strict=True, gt=0)]
 
 
+_TENTH = Decimal("0.1")
+
+
 def _tenths(value: float) -> float:
-    # The schemas say multipleOf 0.1; checked as JSON Schema validators do, not with %.
-    quotient = value / 0.1
-    if int(quotient) != quotient and abs(round(quotient) - quotient) > 1e-9:
+    # The schemas say multipleOf 0.1. Checked on the number as written on the wire (the
+    # shortest repr of the float), as validators reading JSON numbers as decimals do:
+    # binary rounding never refuses 0.3, and no size makes the check overflow.
+    if not math.isfinite(value):
+        # json reads 1e400 as infinity; it is no number a station can apply.
+        raise PydanticCustomError("finite_number", "must be a finite number")
+    if float(value).is_integer():
+        return value
+    if Decimal(repr(float(value))) % _TENTH != 0:
         raise PydanticCustomError("multiple_of", "must be a multiple of 0.1")
     return value
 

@@ -374,7 +374,21 @@ def test_numbers_that_are_no_multiple_of_a_tenth_are_rejected(
         model.model_validate(payload)
 
 
-@pytest.mark.parametrize("limit", [0.1, 0.3, 6.1, 32.0, 16, -0.7, 1234.5])
+def test_a_huge_integral_limit_is_a_multiple_of_a_tenth() -> None:
+    # Checked without dividing: 1e308 / 0.1 overflows a float (and a 28-digit Decimal).
+    period = messages.ChargingSchedulePeriod.model_validate({"startPeriod": 0, "limit": 1e308})
+    assert period.limit == 1e308
+
+
+@pytest.mark.parametrize("limit", [float("inf"), float("-inf"), float("nan"), 1e-5, 0.05])
+def test_limits_that_are_no_finite_multiple_of_a_tenth_are_rejected(limit: float) -> None:
+    with pytest.raises(ValidationError):
+        messages.ChargingSchedulePeriod.model_validate({"startPeriod": 0, "limit": limit})
+
+
+@pytest.mark.parametrize(
+    "limit", [0.1, 0.3, 6.1, 32.0, 16, -0.7, 1234.5, 123456789.3, -904599273901.7]
+)
 def test_multiples_of_a_tenth_are_accepted_despite_binary_rounding(limit: float) -> None:
     period = messages.ChargingSchedulePeriod.model_validate({"startPeriod": 0, "limit": limit})
     assert period.limit == limit

@@ -460,6 +460,30 @@ VALID_RESERVE = {
 }
 
 
+REMOTE_START = {
+    "idTag": "A",
+    "chargingProfile": {
+        "chargingProfileId": 1,
+        "stackLevel": 0,
+        "chargingProfilePurpose": "TxProfile",
+        "chargingProfileKind": "Absolute",
+        "chargingSchedule": {
+            "chargingRateUnit": "A",
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16.5}],
+        },
+    },
+}
+
+
+def test_a_valid_remote_start_with_a_charging_profile_is_typed() -> None:
+    event = one(station().receive(call_text("RemoteStartTransaction", REMOTE_START), 0.0))
+    assert isinstance(event, CallReceived)
+    assert isinstance(event.request, m.RemoteStartTransactionRequest)
+    assert event.request.charging_profile is not None
+    [period] = event.request.charging_profile.charging_schedule.charging_schedule_period
+    assert period.limit == 16.5
+
+
 @pytest.mark.parametrize(
     ("role", "text", "code"),
     [
@@ -556,6 +580,18 @@ VALID_RESERVE = {
             ),
             ErrorCode.TYPE_CONSTRAINT_VIOLATION,
             id="a number for an enum value",
+        ),
+        pytest.param(
+            Role.CHARGE_POINT,
+            call_text("RemoteStartTransaction", REMOTE_START).replace("16.5", "1e400"),
+            ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
+            id="a limit JSON reads as infinity",
+        ),
+        pytest.param(
+            Role.CHARGE_POINT,
+            call_text("RemoteStartTransaction", REMOTE_START).replace("16.5", "16.55"),
+            ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
+            id="a limit that is no multiple of 0.1",
         ),
         pytest.param(
             Role.CENTRAL_SYSTEM,
