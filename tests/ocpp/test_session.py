@@ -971,7 +971,7 @@ JSON = st.recursive(
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=40)
     | st.sampled_from(sorted(FEATURES))
-    | st.sampled_from(["cs-1", "x" * 37, "", "9"]),
+    | st.sampled_from(["me-1", "me-2", "x" * 37, "", "9"]),
     lambda children: (
         st.lists(children, max_size=6)
         | st.dictionaries(
@@ -982,8 +982,17 @@ JSON = st.recursive(
     ),
     max_leaves=25,
 )
-FRAMES = st.tuples(
-    st.sampled_from([2, 3, 4]), st.text(max_size=40), st.sampled_from(sorted(FEATURES)), JSON
+IDS = st.text(max_size=40) | st.sampled_from(["me-1", "me-2", "9", "x" * 37])
+PAYLOADS = st.dictionaries(
+    st.sampled_from(["status", "currentTime", "interval", "idTagInfo", "transactionId", "x"]),
+    JSON | st.sampled_from(["Accepted", "Rejected", "2026-11-25T14:00:00Z"]),
+    max_size=4,
+)
+FRAMES = (
+    st.tuples(st.sampled_from([2, 3, 4]), IDS, st.sampled_from(sorted(FEATURES)), JSON)
+    | st.tuples(st.just(2), IDS, st.sampled_from(sorted(FEATURES)), PAYLOADS)
+    | st.tuples(st.just(3), IDS, PAYLOADS)
+    | st.tuples(st.just(4), IDS, st.sampled_from([*ErrorCode, "FormatViolation"]), st.text(), JSON)
 ).map(lambda parts: json.dumps(list(parts)))
 PEER_TEXT = st.text(max_size=80) | JSON.map(json.dumps) | FRAMES | st.binary(max_size=30)
 
