@@ -70,6 +70,11 @@ _HEADERS = {
 }
 
 _LAST_COLUMN = max(TreeColumn)
+_COLUMN_COUNT = len(TreeColumn)
+# What a StatusNotification can change on a connector row. Leaving the id column out keeps
+# a proxy sorted by id from re-sorting on every status change.
+_FIRST_STATUS_COLUMN = TreeColumn.STATE
+_LAST_STATUS_COLUMN = TreeColumn.TRANSACTION
 
 
 class ItemRole(IntEnum):
@@ -170,7 +175,8 @@ class StationTreeModel(QAbstractItemModel):
         for row, (low, high) in changed_rows.items():
             parent = self.index(row, 0)
             self.dataChanged.emit(
-                self.index(low, 0, parent), self.index(high, _LAST_COLUMN, parent)
+                self.index(low, _FIRST_STATUS_COLUMN, parent),
+                self.index(high, _LAST_STATUS_COLUMN, parent),
             )
         for row in station_rows_changed:
             self._station_row_changed(row)
@@ -311,12 +317,24 @@ class StationTreeModel(QAbstractItemModel):
 
     # --- QAbstractItemModel -----------------------------------------------------------------
 
+    # These four are called hundreds of thousands of times a second by the proxy and the
+    # view during a burst: plain list and dict look-ups only, no hasIndex() round trips.
+
     def index(self, row: int, column: int, parent: AnyIndex = QModelIndex()) -> QModelIndex:  # noqa: B008
-        if not self.hasIndex(row, column, parent):
+        if not 0 <= column < _COLUMN_COUNT or row < 0:
             return QModelIndex()
         if not parent.isValid():
+            if row >= len(self._nodes):
+                return QModelIndex()
             return self.createIndex(row, column, 0)
-        node = self._nodes[parent.row()]
+        if parent.internalId() != 0 or parent.column() != 0:
+            return QModelIndex()
+        parent_row = parent.row()
+        if parent_row >= len(self._nodes):
+            return QModelIndex()
+        node = self._nodes[parent_row]
+        if row >= len(node.connectors):
+            return QModelIndex()
         return self.createIndex(row, column, node.key)
 
     def parent(self, child: AnyIndex = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
@@ -333,12 +351,12 @@ class StationTreeModel(QAbstractItemModel):
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         if not parent.isValid():
             return len(self._nodes)
-        if parent.column() != 0 or parent.internalId() != 0:
+        if parent.internalId() != 0 or parent.column() != 0:
             return 0
         return len(self._nodes[parent.row()].connectors)
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return len(TreeColumn)
+        return _COLUMN_COUNT
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole

@@ -75,7 +75,7 @@ def cell(model: StationTreeModel, station_id: str, connector_id: int, column: Tr
 def test_tree_under_inserts_removals_and_status_changes(qtmodeltester) -> None:
     model = StationTreeModel(clock=Clock())
     # the tester keeps listening: every insert, removal and change below is checked too
-    qtmodeltester.check(model)
+    qtmodeltester.check(model, force_py=True)
     model.apply_stations([station("CP-01"), station("CP-02", connected=False)])
     model.apply_connectors(
         [
@@ -159,7 +159,7 @@ def test_reservation_shows_on_its_connector_and_counts_down(qtmodeltester) -> No
         [connector("CP-01", 1, ChargePointStatus.AVAILABLE, reservation_id=None)]
     )
     assert cell(model, "CP-01", 1, TreeColumn.RESERVATION) == ""
-    qtmodeltester.check(model)
+    qtmodeltester.check(model, force_py=True)
 
 
 def test_sorting_and_filtering_through_a_proxy(qtmodeltester) -> None:
@@ -183,13 +183,13 @@ def test_sorting_and_filtering_through_a_proxy(qtmodeltester) -> None:
     assert [proxy.index(r, 0).data() for r in range(3)] == ["CP-01", "CP-02", "CP-10"]
     proxy.setFilterFixedString("faulted")
     assert [proxy.index(r, 0).data() for r in range(proxy.rowCount())] == ["CP-02"]
-    qtmodeltester.check(proxy)
+    qtmodeltester.check(proxy, force_py=True)
 
 
 def test_reservations_table_keeps_every_attempt(qtmodeltester) -> None:
     clock = Clock()
     model = ReservationTableModel(clock=clock)
-    qtmodeltester.check(model)
+    qtmodeltester.check(model, force_py=True)
     model.apply_reservations([record(1, ReservationState.SENDING)])
     model.apply_reservations(
         [
