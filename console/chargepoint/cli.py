@@ -1,9 +1,67 @@
-"""The `ocpp-console simulate` sub-command."""
+"""The ``ocpp-console simulate`` sub-command: simulated stations against any Central System."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import logging
+import ssl
+
+from console.chargepoint.client import client_ssl_context
+from console.chargepoint.simulator import DEMO_ORDER, Behaviour, SiteSimulator
+
+__all__ = ["build_simulator", "simulate"]
+
+logger = logging.getLogger(__name__)
+
+
+def _ssl_context(args: argparse.Namespace) -> ssl.SSLContext | None:
+    wants_tls = str(args.url).startswith("wss://")
+    if not wants_tls:
+        if args.cafile or args.certfile:
+            logger.warning("--cafile/--certfile/--keyfile are ignored for a ws:// URL")
+        return None
+    return client_ssl_context(args.cafile, args.certfile, args.keyfile)
+
+
+def build_simulator(args: argparse.Namespace) -> SiteSimulator:
+    """The site the command line describes (a mix of behaviours unless ``--plain``)."""
+    if args.stations < 1 or args.connectors < 1:
+        raise SystemExit("--stations and --connectors must be at least 1")
+    if not str(args.url).startswith(("ws://", "wss://")):
+        raise SystemExit(f"--url must start with ws:// or wss:// (got {args.url})")
+    behaviours = [Behaviour.NORMAL] if args.plain else list(DEMO_ORDER)
+    return SiteSimulator(
+        args.url,
+        stations=args.stations,
+        connectors=args.connectors,
+        behaviours=behaviours,
+        prefix=args.prefix,
+        password=args.password,
+        ssl=_ssl_context(args),
+    )
+
+
+async def _run(simulator: SiteSimulator) -> None:
+    await simulator.start()
+    for station in simulator.stations:
+        logger.info(
+            "station %s: %s, %d connectors",
+            station.station_id,
+            station.behaviour.value,
+            station.engine.number_of_connectors,
+        )
+    try:
+        await asyncio.Event().wait()  # until Ctrl+C cancels us
+    finally:
+        logger.info("stopping %d simulated stations", len(simulator.stations))
+        await simulator.stop()
 
 
 def simulate(args: argparse.Namespace) -> int:
-    raise SystemExit("not built yet")
+    """Run the simulated site until Ctrl+C."""
+    simulator = build_simulator(args)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_run(simulator))
+    return 0
