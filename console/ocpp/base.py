@@ -60,9 +60,14 @@ IdToken = Annotated[str, StringConstraints(strict=True, min_length=1, max_length
 """An idTag: 1..20 characters (compared case-insensitively by the protocol)."""
 Text = Annotated[str, StringConstraints(strict=True)]
 
-Integer = Annotated[int, Field(strict=True)]
-ConnectorId = Annotated[int, Field(strict=True, ge=0)]
-PositiveConnectorId = Annotated[int, Field(strict=True, gt=0)]
+# The schemas say "integer" with no bound; we keep integers within 64 bits so that a
+# 4,000-digit reservationId from a broken peer is refused at the edge (PropertyConstraint)
+# instead of failing later in SQLite, which stores 64-bit integers.
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
+Integer = Annotated[int, Field(strict=True, ge=_INT64_MIN, le=_INT64_MAX)]
+ConnectorId = Annotated[int, Field(strict=True, ge=0, le=_INT64_MAX)]
+PositiveConnectorId = Annotated[int, Field(strict=True, gt=0, le=_INT64_MAX)]
 
 
 _TENTH = Decimal("0.1")

@@ -301,3 +301,12 @@ def test_cancel_confirmation_statuses(status: str) -> None:
 def test_invalid_cancel_confirmation_is_rejected(payload: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         CancelReservationConfirmation.model_validate(payload)
+
+
+def test_integers_beyond_64_bits_are_refused_at_the_edge() -> None:
+    # SQLite stores 64-bit integers; a huge id must fail validation, not the database.
+    assert CancelReservationRequest(reservation_id=2**63 - 1).reservation_id == 2**63 - 1
+    with pytest.raises(ValidationError):
+        CancelReservationRequest.model_validate({"reservationId": 2**63})
+    with pytest.raises(ValidationError):
+        CancelReservationRequest.model_validate({"reservationId": -(2**63) - 1})
