@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib
 import logging
 import sys
 import tempfile
@@ -20,9 +19,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any
 
-import qasync
 from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -30,6 +28,8 @@ from console.central.cli import config_from_args
 from console.central.config import CentralSystemConfig
 from console.central.model import ReservationState
 from console.central.server import CentralSystem
+from console.chargepoint.simulator import SiteSimulator
+from console.ui.event_loop import ConsoleEventLoop
 from console.ui.main_window import MainWindow
 from console.ui.resources import icon, style_sheet
 
@@ -42,14 +42,6 @@ _PROCESS_STARTED = time.monotonic()
 DEMO_CONNECTORS = 2
 
 
-class Simulator(Protocol):
-    """What the window needs of ``console.chargepoint``'s site simulator."""
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-
 def run(args: argparse.Namespace) -> int:
     """Open the console window (with ``--demo``, also a simulated site); the exit code."""
     try:
@@ -60,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     app = _application()
     reporter = _ErrorReporter()
     _install_error_hooks(reporter)
-    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+    with asyncio.Runner(loop_factory=lambda: ConsoleEventLoop(app)) as runner:
         runner.get_loop().set_exception_handler(reporter.loop_exception)
         if getattr(args, "self_test", False):
             return runner.run(_self_test(reporter))
@@ -111,7 +103,7 @@ async def _console_session(
     reporter.window = window
     closing = asyncio.Event()
     window.sig_close_requested.connect(closing.set)
-    simulator: Simulator | None = None
+    simulator: SiteSimulator | None = None
     # Lets Python run its signal handlers (Ctrl+C) while Qt sits idle in C++.
     wakeup = QTimer()
     wakeup.timeout.connect(lambda: None)
@@ -141,15 +133,9 @@ async def _console_session(
         app.processEvents()
 
 
-async def _start_demo_site(port: int, stations: int) -> Simulator:
-    site = _simulator_module()
+async def _start_demo_site(port: int, stations: int) -> SiteSimulator:
     url = f"ws://127.0.0.1:{port}"
-    simulator: Simulator = site.SiteSimulator(
-        url,
-        stations=stations,
-        connectors=DEMO_CONNECTORS,
-        behaviours=site.demo_behaviours(stations),
-    )
+    simulator = SiteSimulator.demo(url, stations, connectors=DEMO_CONNECTORS)
     await simulator.start()
     _log.info("demo: %d simulated stations connect to %s", stations, url)
     return simulator
@@ -157,7 +143,6 @@ async def _start_demo_site(port: int, stations: int) -> Simulator:
 
 async def _self_test(reporter: _ErrorReporter) -> int:
     """Reserve and cancel with one simulated station, through the window, offscreen-safe."""
-    site = _simulator_module()
     with tempfile.TemporaryDirectory(prefix="ocpp-console-self-test-") as folder:
         central = CentralSystem(
             CentralSystemConfig(host="127.0.0.1", port=0, data_dir=Path(folder), call_timeout=10)
@@ -165,7 +150,7 @@ async def _self_test(reporter: _ErrorReporter) -> int:
         await central.start()
         window = MainWindow(central)
         reporter.window = window
-        simulator = site.SiteSimulator(f"ws://127.0.0.1:{central.port}", stations=1, connectors=2)
+        simulator = SiteSimulator(f"ws://127.0.0.1:{central.port}", stations=1, connectors=2)
         try:
             window.start()
             window.show()
@@ -188,11 +173,6 @@ async def _self_test(reporter: _ErrorReporter) -> int:
             window.allow_close()
             window.close()
             reporter.window = None
-
-
-def _simulator_module() -> Any:
-    # Imported late: only --demo and --self-test need the station side.
-    return importlib.import_module("console.chargepoint.simulator")
 
 
 def _first_online(central: CentralSystem) -> str | None:

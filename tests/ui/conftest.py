@@ -14,9 +14,10 @@ from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
 
 import pytest
-import qasync
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
+
+from console.ui.event_loop import ConsoleEventLoop
 
 T = TypeVar("T")
 
@@ -27,7 +28,7 @@ class LoopDriver:
     def __init__(self, app: QApplication, qtbot: QtBot) -> None:
         self.qtbot = qtbot
         self._app = app
-        self.loop = qasync.QEventLoop(app, already_running=True)
+        self.loop = ConsoleEventLoop(app, already_running=True)
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float = 20.0) -> T:
         """Run ``coro`` to its end while Qt (and asyncio) keep running; return its result."""
