@@ -195,6 +195,8 @@ class _Connection:
     wake_writer: asyncio.Event = field(default_factory=asyncio.Event)
     wake_timeouts: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    # Delayed answers of a slow station, dropped with the connection.
+    delayed_answers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
 
 
 def station_url(base_url: str, station_id: str) -> str:
@@ -442,6 +444,8 @@ class StationClient:
             self._booted.clear()
             for event in session.close("connection closed"):
                 self._handle(connection, event)
+            for handle in connection.delayed_answers.values():
+                handle.cancel()
             for task in connection.tasks:
                 task.cancel()
             await asyncio.gather(*connection.tasks, return_exceptions=True)
@@ -731,7 +735,10 @@ class StationClient:
         the rules allow (StartTransaction carries the reservation it uses)."""
         parent: str | None = None
         if authorize:
-            info = await self.authorize(id_tag)
+            try:
+                info = await self.authorize(id_tag)
+            except (CallFailedError, NotConnectedError) as exc:
+                return ChargingOutcome(False, connector_id, id_tag, reason=str(exc))
             if info.status is not AuthorizationStatus.ACCEPTED:
                 return ChargingOutcome(
                     False, connector_id, id_tag, reason=f"Authorize: {info.status.value}"
@@ -851,7 +858,7 @@ class StationClient:
             )
             return
         if self.options.answer_delay > 0:
-            asyncio.get_running_loop().call_later(
+            handle = asyncio.get_running_loop().call_later(
                 self.options.answer_delay,
                 self._deliver,
                 connection,
@@ -859,6 +866,7 @@ class StationClient:
                 confirmation,
                 after,
             )
+            connection.delayed_answers[event.message_id] = handle
         else:
             self._deliver(connection, event.message_id, confirmation, after)
 
@@ -869,6 +877,7 @@ class StationClient:
         confirmation: OcppModel,
         after: Callable[[], None] | None,
     ) -> None:
+        connection.delayed_answers.pop(message_id, None)
         if self._connection is not connection:
             logger.info("station %s: answer dropped, connection gone", self.station_id)
             return
