@@ -21,7 +21,9 @@ from tests.chargepoint.ocpp_central import WAIT, CentralState, ocpp_central, sta
 pytestmark = pytest.mark.asyncio
 
 OPTIONS = SimulationOptions(
-    client=ClientOptions(call_timeout=5.0, backoff_initial=0.05, backoff_max=0.2),
+    client=ClientOptions(
+        call_timeout=5.0, backoff_initial=0.05, backoff_max=0.2, meter_interval=0.3
+    ),
     slow_answer_delay=1.5,
     card_arrives_after=0.1,
 )
@@ -201,6 +203,21 @@ async def test_faulted_unavailable_and_occupied_answers(site: Site) -> None:
     await site.state.wait_status(occupied, 1, "Charging")
     central = await site.state.connection(occupied)
     assert (await central.call(reserve(1, "CARD-1", 64), suppress=False)).status == "Occupied"
+
+
+async def test_meter_values_during_a_transaction(site: Site) -> None:
+    occupied = station_of(site, Behaviour.OCCUPIED)
+    await site.state.wait_message(occupied, "StartTransaction")
+    transaction_id = await site.state.wait_for(lambda: site.state.assigned_transactions)
+    meter = await site.state.wait_message(occupied, "MeterValues")
+    assert meter["connector_id"] == 1
+    assert meter["transaction_id"] in transaction_id
+    (sample,) = meter["meter_value"][0]["sampled_value"]
+    assert sample["measurand"] == "Energy.Active.Import.Register"
+    assert sample["unit"] == "Wh"
+    assert int(sample["value"]) >= 0
+    # None from stations without a transaction.
+    assert site.state.messages(station_of(site, Behaviour.NORMAL), "MeterValues") == []
 
 
 async def test_card_arrives_and_start_transaction_carries_the_reservation(site: Site) -> None:
