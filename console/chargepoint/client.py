@@ -260,7 +260,6 @@ class StationClient:
         self._online.set()
         self._reconnect_now = asyncio.Event()
         self._wake_expiry = asyncio.Event()
-        self._connected = asyncio.Event()
         self._booted = asyncio.Event()
         self._stopping = False
         self.connection_count = 0
@@ -299,6 +298,7 @@ class StationClient:
         self._run_task = asyncio.create_task(
             self._run(), name=f"station {self.station_id} connection"
         )
+        self._run_task.add_done_callback(self._task_done)
         self._spawn(self._watch_expiry(), "expiry")
 
     async def stop(self) -> None:
@@ -418,7 +418,6 @@ class StationClient:
         session = Session(Role.CHARGE_POINT, call_timeout=self.options.call_timeout)
         connection = _Connection(websocket, session)
         self._connection = connection
-        self._connected.set()
         for coroutine, what in (
             (self._write(connection), "writer"),
             (self._watch_timeouts(connection), "timeouts"),
@@ -440,7 +439,6 @@ class StationClient:
         finally:
             booted = self._booted.is_set()
             self._connection = None
-            self._connected.clear()
             self._booted.clear()
             for event in session.close("connection closed"):
                 self._handle(connection, event)

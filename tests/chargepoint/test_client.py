@@ -301,3 +301,30 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "-CAcreateserial", "-days", "2", "-out", f"{name}.pem", *extra, cwd=folder,
         )  # fmt: skip
     return folder
+
+
+def test_backoff_doubles_up_to_the_cap() -> None:
+    client = client_for(
+        "ws://127.0.0.1:1", options=ClientOptions(backoff_initial=1.0, backoff_max=30.0)
+    )
+    assert [client._backoff(n) for n in range(1, 8)] == [1, 2, 4, 8, 16, 30, 30]
+
+
+@pytest.mark.asyncio
+async def test_offline_station_keeps_state_and_refuses_cards_politely() -> None:
+    engine = ReservationEngine(2)
+    async with raw_server() as server, running(client_for(server.url, engine=engine)) as client:
+        websocket = await server.accept()
+        await boot(websocket)
+        await statuses(websocket, 3)
+        await client.go_offline()
+        assert not client.connected
+        outcome = await client.present_id_tag("CARD", 1)
+        assert not outcome.started
+        assert "not connected" in outcome.reason
+        client.fault(2)  # while offline: reported after the next boot
+        await client.go_online()
+        again = await server.accept()
+        await boot(again)
+        found = await statuses(again, 3)
+        assert (found[2]["connectorId"], found[2]["status"]) == (2, "Faulted")
