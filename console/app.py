@@ -110,6 +110,7 @@ async def _console_session(
     wakeup.start(500)
     try:
         window.start()
+        _fit_to_screen(window, app)
         window.show()
         _log.info("window shown %.2f s after start", time.monotonic() - _PROCESS_STARTED)
         if notice:
@@ -131,6 +132,20 @@ async def _console_session(
         window.close()
         reporter.window = None
         app.processEvents()
+
+
+def _fit_to_screen(window: MainWindow, app: QApplication) -> None:
+    screen = app.primaryScreen()
+    if screen is None:
+        return
+    available = screen.availableGeometry()
+    width = min(1700, int(available.width() * 0.96))
+    height = min(1050, int(available.height() * 0.94))
+    window.resize(width, height)
+    window.move(
+        available.x() + (available.width() - width) // 2,
+        available.y() + (available.height() - height) // 2,
+    )
 
 
 async def _start_demo_site(port: int, stations: int) -> SiteSimulator:

@@ -69,6 +69,7 @@ class ReservationForm(QWidget):
         self._peek_reservation_id = peek_reservation_id
         self._clock: Clock = clock or (lambda: datetime.now(UTC))
         self._reservation_id_edited = False
+        self._zero_chosen = False
         self._pending: ReservationDraft | None = None
         self._errors: dict[str, str] = {}
 
@@ -161,6 +162,7 @@ class ReservationForm(QWidget):
     def _connect_signals(self) -> None:
         self.station_combo.currentIndexChanged.connect(self._on_station_chosen)
         self.connector_combo.currentIndexChanged.connect(self.validate)
+        self.connector_combo.activated.connect(self._on_connector_activated)
         self.id_tag_edit.textChanged.connect(self.validate)
         self.parent_edit.textChanged.connect(self.validate)
         self.expiry_edit.dateTimeChanged.connect(self.validate)
@@ -218,7 +220,8 @@ class ReservationForm(QWidget):
             for connector_id, label in entries:
                 self.connector_combo.addItem(label, connector_id)
             position = self.connector_combo.findData(current) if current is not None else -1
-            if position < 0:
+            if position < 0 or (current == 0 and not self._zero_chosen):
+                # Connector 1 unless the technician asked for "any connector".
                 position = 1 if len(entries) > 1 else 0
             self.connector_combo.setCurrentIndex(position)
             self.connector_combo.blockSignals(False)
@@ -241,10 +244,14 @@ class ReservationForm(QWidget):
             if position >= 0:
                 self.station_combo.setCurrentIndex(position)
         if connector_id is not None:
+            self._zero_chosen = connector_id == 0
             position = self.connector_combo.findData(connector_id)
             if position >= 0:
                 self.connector_combo.setCurrentIndex(position)
         self.validate()
+
+    def _on_connector_activated(self, position: int) -> None:
+        self._zero_chosen = self.connector_combo.itemData(position) == 0
 
     def set_expiry_in(self, minutes: int) -> None:
         """Set the expiry to now + ``minutes``."""

@@ -1,0 +1,208 @@
+"""The window with a real Central System (port 0, SQLite in tmp_path) and simulated stations.
+
+Everything runs on one qasync loop driven by qtbot's waits (see tests/ui/conftest.py), as
+in the application: the window, the Central System and the stations share the Qt thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from console.central.config import CentralSystemConfig
+from console.central.model import ReservationRecord, ReservationState
+from console.central.server import CentralSystem
+from console.chargepoint.client import ClientOptions
+from console.chargepoint.simulator import Behaviour, SimulationOptions, SiteSimulator
+from console.ui.main_window import MainWindow
+from console.ui.reservation_model import ReservationColumn
+from console.ui.station_model import TreeColumn
+from tests.ui.conftest import LoopDriver
+
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
+
+CALL_TIMEOUT = 2.0
+SLOW_ANSWER_DELAY = 5.0
+WAIT_MS = 15_000
+
+
+@dataclass
+class Site:
+    central: CentralSystem
+    simulator: SiteSimulator
+    window: MainWindow
+
+
+@pytest.fixture
+def make_site(
+    qtbot, loop_driver: LoopDriver, data_dir: Path
+) -> Iterator[Callable[[list[tuple[str, Behaviour]]], Site]]:
+    started: list[Site] = []
+
+    def make(specs: list[tuple[str, Behaviour]]) -> Site:
+        central = CentralSystem(
+            CentralSystemConfig(
+                host="127.0.0.1",
+                port=0,
+                data_dir=data_dir,
+                call_timeout=CALL_TIMEOUT,
+                ping_interval=None,
+            )
+        )
+        loop_driver.run(central.start())
+        options = SimulationOptions(
+            client=ClientOptions(backoff_initial=0.1, backoff_max=0.5),
+            slow_answer_delay=SLOW_ANSWER_DELAY,
+            card_arrives_after=0.3,
+        )
+        simulator = SiteSimulator(
+            f"ws://127.0.0.1:{central.port}",
+            connectors=2,
+            station_specs=specs,
+            options=options,
+        )
+        window = MainWindow(central, flush_interval_ms=20)
+        qtbot.addWidget(window)
+        window.start()
+        window.show()
+        site = Site(central, simulator, window)
+        started.append(site)
+        loop_driver.run(simulator.start())
+        loop_driver.run(asyncio.wait_for(simulator.wait_booted(), 20))
+        for station_id, _behaviour in specs:
+            qtbot.waitUntil(
+                lambda s=station_id: _status(window, s, 2) not in (None, "No status yet"),
+                timeout=WAIT_MS,
+            )
+        return site
+
+    yield make
+    for site in started:
+        site.window.allow_close()
+        site.window.close()
+        loop_driver.run(site.simulator.stop())
+        loop_driver.run(site.central.stop())
+
+
+def _status(window: MainWindow, station_id: str, connector_id: int) -> str | None:
+    return _cell(window, station_id, connector_id, TreeColumn.STATE)
+
+
+def _cell(window: MainWindow, station_id: str, connector_id: int, column: int) -> str | None:
+    index = window.station_model.connector_index(station_id, connector_id, column)
+    return index.data() if index.isValid() else None
+
+
+def _table_state(window: MainWindow, record: ReservationRecord) -> str | None:
+    row = window.reservation_model.latest_row(record.station_id, record.reservation_id)
+    if row is None:
+        return None
+    return window.reservation_model.index(row, ReservationColumn.STATE).data()
+
+
+def reserve_through_the_form(
+    qtbot, window: MainWindow, station_id: str, connector_id: int, id_tag: str
+) -> ReservationRecord:
+    """Select the connector row, open the form there, type the idTag, press Send."""
+    window.select_connector(station_id, connector_id)
+    window.open_reservation_form()
+    form = window.form
+    assert form.selected_station_id() == station_id
+    assert form.selected_connector_id() == connector_id
+    form.id_tag_edit.clear()
+    qtbot.keyClicks(form.id_tag_edit, id_tag)
+    assert form.send_button.isEnabled(), form.validation_errors()
+    with qtbot.waitSignal(window.requests.sig_reserve_answered, timeout=WAIT_MS) as blocker:
+        qtbot.mouseClick(form.send_button, Qt.MouseButton.LeftButton)
+    record: ReservationRecord = blocker.args[0]
+    return record
+
+
+def test_reserve_then_cancel_on_a_normal_station(qtbot, make_site) -> None:
+    site = make_site([("CP-01", Behaviour.NORMAL)])
+    window = site.window
+    qtbot.waitUntil(lambda: _status(window, "CP-01", 1) == "Available", timeout=WAIT_MS)
+
+    record = reserve_through_the_form(qtbot, window, "CP-01", 1, "E2E-CARD")
+    assert record.state is ReservationState.ACCEPTED
+    assert "connector 1: Accepted" in window.form.answer_text()
+    # the connector row shows the reservation while it is active
+    qtbot.waitUntil(lambda: _status(window, "CP-01", 1) == "Reserved", timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: (_cell(window, "CP-01", 1, TreeColumn.RESERVATION) or "").startswith(
+            f"#{record.reservation_id} · E2E-CARD · "
+        ),
+        timeout=WAIT_MS,
+    )
+    assert _table_state(window, record) == "Accepted"
+
+    # cancel it from the connector row with the Delete key
+    window.select_connector("CP-01", 1)
+    window.tree.setFocus()
+    with qtbot.waitSignal(window.requests.sig_cancel_answered, timeout=WAIT_MS):
+        qtbot.keyClick(window.tree, Qt.Key.Key_Delete)
+    assert window.cancel_answer_text() == (
+        f"Cancel reservation {record.reservation_id} on CP-01: Accepted"
+    )
+    qtbot.waitUntil(lambda: _status(window, "CP-01", 1) == "Available", timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: _cell(window, "CP-01", 1, TreeColumn.RESERVATION) == "", timeout=WAIT_MS
+    )
+    qtbot.waitUntil(lambda: _table_state(window, record) == "Cancelled", timeout=WAIT_MS)
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "ready_status", "answer"),
+    [
+        (Behaviour.OCCUPIED, "Charging", "Occupied"),
+        (Behaviour.FAULTED, "Faulted", "Faulted"),
+        (Behaviour.UNAVAILABLE, "Unavailable", "Unavailable"),
+        (Behaviour.NO_RESERVATIONS, "Available", "Rejected"),
+    ],
+)
+def test_each_refusal_is_shown_in_the_form_and_the_table(
+    qtbot, make_site, behaviour: Behaviour, ready_status: str, answer: str
+) -> None:
+    site = make_site([("CP-09", behaviour)])
+    window = site.window
+    qtbot.waitUntil(lambda: _status(window, "CP-09", 1) == ready_status, timeout=WAIT_MS)
+
+    record = reserve_through_the_form(qtbot, window, "CP-09", 1, "REFUSED-1")
+    assert record.confirmation is not None
+    assert record.confirmation.value == answer
+    assert f"connector 1: {answer}" in window.form.answer_text()
+    qtbot.waitUntil(lambda: _table_state(window, record) == answer, timeout=WAIT_MS)
+    row = window.reservation_model.latest_row("CP-09", record.reservation_id)
+    assert row is not None
+    assert window.reservation_model.index(row, ReservationColumn.ANSWER).data() == answer
+    assert _cell(window, "CP-09", 1, TreeColumn.RESERVATION) == ""
+
+
+def test_a_station_that_does_not_answer_shows_the_timeout(qtbot, make_site) -> None:
+    site = make_site([("CP-06", Behaviour.SLOW)])
+    window = site.window
+    record = reserve_through_the_form(qtbot, window, "CP-06", 1, "SLOW-CARD")
+    assert record.state is ReservationState.NO_RESPONSE
+    assert "No answer (timeout)" in window.form.answer_text()
+    qtbot.waitUntil(lambda: _table_state(window, record) == "No answer (timeout)", timeout=WAIT_MS)
+
+
+def test_the_reserved_card_arriving_turns_the_record_to_used(qtbot, make_site) -> None:
+    site = make_site([("CP-07", Behaviour.CARD_ARRIVES)])
+    window = site.window
+    record = reserve_through_the_form(qtbot, window, "CP-07", 1, "FLEET-42")
+    assert record.state is ReservationState.ACCEPTED
+    qtbot.waitUntil(lambda: _table_state(window, record) == "Used", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: _status(window, "CP-07", 1) == "Charging", timeout=WAIT_MS)
+    transaction = _cell(window, "CP-07", 1, TreeColumn.TRANSACTION) or ""
+    assert transaction.startswith("#")
+    assert transaction.endswith("FLEET-42")
+    row = window.reservation_model.latest_row("CP-07", record.reservation_id)
+    assert row is not None
+    assert window.reservation_model.index(row, ReservationColumn.TRANSACTION).data().startswith("#")
+    assert _cell(window, "CP-07", 1, TreeColumn.RESERVATION) == ""
