@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from console.central.model import ChangeEvent, TraceAppended, TraceDirection, TraceEntry
-from console.central.persistence import Persistence
+from console.central.persistence import SnapshotSink
 
 __all__ = ["ChangeFeed", "TraceLog"]
 
@@ -53,7 +53,7 @@ class TraceLog:
     def __init__(
         self,
         feed: ChangeFeed,
-        store: Persistence,
+        store: SnapshotSink,
         *,
         memory: int = 10_000,
         loaded: list[TraceEntry] | None = None,

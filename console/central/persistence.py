@@ -17,7 +17,17 @@ from console.central.model import (
     TraceEntry,
 )
 
-__all__ = ["Persistence"]
+__all__ = ["Persistence", "SnapshotSink", "WriteBehind"]
+
+
+class SnapshotSink(Protocol):
+    """Where the live model and the trace are written (no waiting for the disk)."""
+
+    def save_station(self, station: StationSnapshot) -> None: ...
+
+    def save_connector(self, connector: ConnectorSnapshot) -> None: ...
+
+    def append_trace(self, entry: TraceEntry) -> None: ...
 
 
 class Persistence(Protocol):
@@ -63,3 +73,62 @@ class Persistence(Protocol):
 
     @property
     def error(self) -> str | None: ...
+
+
+class WriteBehind:
+    """Hands the store stations, connectors and trace lines in batches, a few times a second.
+
+    Under load a station sends a frame every few milliseconds; writing each change the
+    moment it happens would wake the store's writer thread that often, and each wake-up
+    takes the interpreter lock from the event loop. Batched, the writer wakes ~10 times a
+    second, and of a station or connector only the last state in a batch is written.
+    Reservations are not batched: their commits are awaited (see ``save_reservation``).
+    """
+
+    def __init__(self, store: Persistence, interval: float = 0.1, limit: int = 2000) -> None:
+        self._store = store
+        self._interval = interval
+        self._limit = limit
+        self._stations: dict[str, StationSnapshot] = {}
+        self._connectors: dict[tuple[str, int], ConnectorSnapshot] = {}
+        self._trace: list[TraceEntry] = []
+        self._timer: asyncio.TimerHandle | None = None
+
+    def save_station(self, station: StationSnapshot) -> None:
+        self._stations[station.station_id] = station
+        self._later()
+
+    def save_connector(self, connector: ConnectorSnapshot) -> None:
+        self._connectors[(connector.station_id, connector.connector_id)] = connector
+        self._later()
+
+    def append_trace(self, entry: TraceEntry) -> None:
+        self._trace.append(entry)
+        if len(self._trace) >= self._limit:
+            self.push()
+        else:
+            self._later()
+
+    def _later(self) -> None:
+        if self._timer is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                self.push()
+                return
+            self._timer = loop.call_later(self._interval, self.push)
+
+    def push(self) -> None:
+        """Hand everything waiting to the store now."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        stations, self._stations = self._stations, {}
+        connectors, self._connectors = self._connectors, {}
+        trace, self._trace = self._trace, []
+        for station in stations.values():
+            self._store.save_station(station)
+        for connector in connectors.values():
+            self._store.save_connector(connector)
+        for entry in trace:
+            self._store.append_trace(entry)

@@ -13,7 +13,7 @@ from console.central.model import (
     StationChanged,
     StationSnapshot,
 )
-from console.central.persistence import Persistence
+from console.central.persistence import SnapshotSink
 
 __all__ = ["StationRegistry"]
 
@@ -28,7 +28,7 @@ class StationRegistry:
     def __init__(
         self,
         feed: ChangeFeed,
-        store: Persistence,
+        store: SnapshotSink,
         stations: list[StationSnapshot] | None = None,
         connectors: list[ConnectorSnapshot] | None = None,
     ) -> None:

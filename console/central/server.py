@@ -30,13 +30,14 @@ from console.central.handshake import (
 )
 from console.central.model import (
     CancelOutcome,
+    CentralSystemApi,
     ChangeEvent,
     ConnectorSnapshot,
     ReservationRecord,
     StationSnapshot,
     TraceEntry,
 )
-from console.central.persistence import Persistence
+from console.central.persistence import Persistence, WriteBehind
 from console.central.registry import StationRegistry
 from console.central.security import build_server_ssl_context
 from console.central.station import StationConnection
@@ -89,6 +90,7 @@ class CentralSystem:
         self.config = config
         self._given_store = store
         self._store: Persistence | None = None
+        self._writes: WriteBehind | None = None
         self._feed = ChangeFeed()
         self._server: Server | None = None
         self._connections: dict[str, StationConnection] = {}
@@ -112,11 +114,17 @@ class CentralSystem:
         )
         store = self._given_store or self._open_store()
         self._store = store
+        self._writes = WriteBehind(store)
         self._trace = TraceLog(
-            self._feed, store, memory=_TRACE_MEMORY, loaded=store.load_trace(limit=_TRACE_MEMORY)
+            self._feed,
+            self._writes,
+            memory=_TRACE_MEMORY,
+            loaded=store.load_trace(limit=_TRACE_MEMORY),
         )
         stations = [_disconnected(s) if s.connected else s for s in store.load_stations()]
-        self._registry = StationRegistry(self._feed, store, stations, store.load_connectors())
+        self._registry = StationRegistry(
+            self._feed, self._writes, stations, store.load_connectors()
+        )
         self._book = ReservationBook(self._feed, store, self._registry, self._connections.get)
         self._book.load(store.load_reservations())
         self._core = CoreResponder(config, self._registry, self._book)
@@ -137,6 +145,7 @@ class CentralSystem:
             )
         except BaseException:
             self._book.close()
+            self._writes.push()
             if self._given_store is None:
                 store.close()
             self._store = None
@@ -176,6 +185,8 @@ class CentralSystem:
             await asyncio.gather(*self._closers, return_exceptions=True)
         if self._book is not None:
             self._book.close()
+        if self._writes is not None:
+            self._writes.push()
         if self._store is not None:
             await self._store.flush()
             if self._given_store is None:
@@ -409,3 +420,8 @@ def _format_address(address: object) -> str:
     if isinstance(address, tuple) and len(address) >= 2:
         return f"{address[0]}:{address[1]}"
     return "?" if address is None else str(address)
+
+
+def _conforms_to_the_api(system: CentralSystem) -> CentralSystemApi:
+    # mypy checks here that CentralSystem is what the window expects.
+    return system
