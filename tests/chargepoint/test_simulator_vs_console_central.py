@@ -56,7 +56,7 @@ async def wait_until(central: CentralSystem, probe: Callable[[], T | None]) -> T
 @pytest_asyncio.fixture
 async def site(tmp_path: Path) -> AsyncIterator[Site]:
     config = CentralSystemConfig(
-        host="127.0.0.1", port=0, data_dir=tmp_path, call_timeout=1.0, ping_interval=None
+        host="127.0.0.1", port=0, data_dir=tmp_path, call_timeout=2.5, ping_interval=None
     )
     central = CentralSystem(config, store=MemoryStore())
     await central.start()
@@ -65,7 +65,7 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
         len(Behaviour) - 1,
         options=SimulationOptions(
             client=ClientOptions(backoff_initial=0.05, backoff_max=0.2),
-            slow_answer_delay=1.5,
+            slow_answer_delay=3.5,
             card_arrives_after=0.1,
         ),
     )
