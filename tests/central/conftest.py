@@ -1,4 +1,8 @@
-"""Fixtures: a started Central System on 127.0.0.1, port 0, with a short call timeout."""
+"""Fixtures: a started Central System on 127.0.0.1, port 0.
+
+The call timeout is generous (a loaded test machine must not time out a normal call);
+tests about timeouts pass a short one.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ async def start_central(data_dir: Path) -> AsyncIterator[StartCentral]:
             "host": "127.0.0.1",
             "port": 0,
             "data_dir": data_dir,
-            "call_timeout": 1.0,
+            "call_timeout": 10.0,
             "ping_interval": None,
         }
         settings.update(overrides)
@@ -43,3 +47,9 @@ async def start_central(data_dir: Path) -> AsyncIterator[StartCentral]:
 async def central(start_central: StartCentral) -> CentralSystem:
     """A Central System with an in-memory store."""
     return await start_central(store=MemoryStore())
+
+
+@pytest_asyncio.fixture
+async def impatient_central(start_central: StartCentral) -> CentralSystem:
+    """A Central System that waits only 1 s for an answer (for tests about timeouts)."""
+    return await start_central(store=MemoryStore(), call_timeout=1.0)

@@ -120,7 +120,8 @@ async def test_callerror_is_an_error_with_its_code(central: CentralSystem) -> No
     assert record.confirmation is None
 
 
-async def test_late_answer_reconciles_a_no_response(central: CentralSystem) -> None:
+async def test_late_answer_reconciles_a_no_response(impatient_central: CentralSystem) -> None:
+    central = impatient_central
     release = asyncio.Event()
 
     async def answer_late(_payload: dict[str, Any]) -> Any:
@@ -148,7 +149,8 @@ async def test_late_answer_reconciles_a_no_response(central: CentralSystem) -> N
     assert late[-1].action == "ReserveNow"
 
 
-async def test_no_answer_at_all_is_no_response(central: CentralSystem) -> None:
+async def test_no_answer_at_all_is_no_response(impatient_central: CentralSystem) -> None:
+    central = impatient_central
     never = asyncio.Event()
 
     async def stay_silent(_payload: dict[str, Any]) -> Any:

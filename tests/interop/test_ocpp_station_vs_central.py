@@ -30,7 +30,7 @@ async def central(tmp_path: Path) -> AsyncIterator[CentralSystem]:
         host="127.0.0.1",
         port=0,
         data_dir=tmp_path,
-        call_timeout=2.0,
+        call_timeout=10.0,
         heartbeat_interval=42,
         ping_interval=None,
         id_tags={
