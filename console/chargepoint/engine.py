@@ -329,30 +329,44 @@ class ReservationEngine:
         after = self._statuses()
         return tuple(after[c] for c in sorted(after) if after[c] != before.get(c))
 
-    def _end_blocked_reservations(self) -> list[EndedReservation]:
-        """Rule (3): a reservation ends when its station or connector is Faulted/Unavailable."""
+    def _end_blocked_reservations(self, cause: int | None = None) -> list[EndedReservation]:
+        """Rule (3): a reservation ends when its station or connector is Faulted/Unavailable.
+
+        ``cause`` is the connector whose change prompted the check, if one did.
+        """
         ended: list[EndedReservation] = []
-        for reservation in list(self._reservations.values()):
-            blocked: StatusChange | None
-            if reservation.connector_id == 0:
-                blocked = self._statuses()[0]
-                if blocked.status is ChargePointStatus.AVAILABLE:
-                    # The station is in service; the reservation ends only when no
-                    # connector is left in service that could be kept for it.
-                    in_service = [c for c in self.connector_ids if not self._blocked_status(c)]
-                    blocked = None if in_service else self._blocked_status(1)
-            else:
-                blocked = self._blocked_status(reservation.connector_id)
-            if blocked is None:
-                continue
-            del self._reservations[reservation.reservation_id]
-            reason = (
-                EndReason.FAULTED
-                if blocked.status is ChargePointStatus.FAULTED
-                else EndReason.UNAVAILABLE
-            )
-            ended.append(EndedReservation(reservation, reason))
+        for reservation in [r for r in self._reservations.values() if r.connector_id]:
+            blocked = self._blocked_status(reservation.connector_id)
+            if blocked is not None:
+                ended.append(EndedReservation(reservation, self._end_reason(blocked)))
+        zero = self._zero_reservations()
+        station = self._statuses()[0]
+        if station.status is not ChargePointStatus.AVAILABLE:
+            ended += [EndedReservation(r, self._end_reason(station)) for r in zero]
+        else:
+            # Each connector-0 reservation needs a connector in service to be kept for it;
+            # the newest ones end when faults or unavailability leave too few.
+            blocked_connectors = [
+                b for c in self.connector_ids if (b := self._blocked_status(c)) is not None
+            ]
+            excess = len(zero) - (self.number_of_connectors - len(blocked_connectors))
+            if excess > 0:
+                cause_status = self._blocked_status(cause) if cause else None
+                if cause_status is not None:
+                    reason = self._end_reason(cause_status)
+                else:
+                    faulted = any(b.status is ChargePointStatus.FAULTED for b in blocked_connectors)
+                    reason = EndReason.FAULTED if faulted else EndReason.UNAVAILABLE
+                ended += [EndedReservation(r, reason) for r in zero[-excess:]]
+        for gone in ended:
+            del self._reservations[gone.reservation.reservation_id]
         return ended
+
+    @staticmethod
+    def _end_reason(status: StatusChange) -> EndReason:
+        if status.status is ChargePointStatus.FAULTED:
+            return EndReason.FAULTED
+        return EndReason.UNAVAILABLE
 
     # --- the Reservation profile --------------------------------------------------------
 
@@ -524,7 +538,8 @@ class ReservationEngine:
         connector.usage = ChargePointStatus.FINISHING
         self._apply_scheduled_availability()
         return Changes(
-            notifications=self._changes_since(before), ended=tuple(self._end_blocked_reservations())
+            notifications=self._changes_since(before),
+            ended=tuple(self._end_blocked_reservations(connector_id)),
         )
 
     def unplug(self, connector_id: int) -> Changes:
@@ -543,10 +558,10 @@ class ReservationEngine:
         """Connector ``connector_id`` (0: the whole station) goes Faulted."""
         if error_code is ChargePointErrorCode.NO_ERROR:
             raise ValueError("a fault needs an error code other than NoError")
-        return self._change(lambda: self._put_fault(connector_id, error_code))
+        return self._change(connector_id, lambda: self._put_fault(connector_id, error_code))
 
     def clear_fault(self, connector_id: int) -> Changes:
-        return self._change(lambda: self._put_fault(connector_id, None))
+        return self._change(connector_id, lambda: self._put_fault(connector_id, None))
 
     def _put_fault(self, connector_id: int, fault: ChargePointErrorCode | None) -> None:
         if connector_id == 0:
@@ -566,7 +581,7 @@ class ReservationEngine:
             else:
                 self._connector(connector_id).inoperative_scheduled = True
             return AvailabilityResult(status=AvailabilityStatus.SCHEDULED)
-        changes = self._change(lambda: self._put_operative(connector_id, operative))
+        changes = self._change(connector_id, lambda: self._put_operative(connector_id, operative))
         return AvailabilityResult(
             status=AvailabilityStatus.ACCEPTED,
             notifications=changes.notifications,
@@ -591,8 +606,8 @@ class ReservationEngine:
             if connector.inoperative_scheduled and not self.in_transaction(c):
                 self._put_operative(c, False)
 
-    def _change(self, mutate: Callable[[], None]) -> Changes:
+    def _change(self, connector_id: int, mutate: Callable[[], None]) -> Changes:
         before = self._statuses()
         mutate()
-        ended = self._end_blocked_reservations()
+        ended = self._end_blocked_reservations(connector_id)
         return Changes(notifications=self._changes_since(before), ended=tuple(ended))

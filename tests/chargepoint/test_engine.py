@@ -410,3 +410,16 @@ def test_charging_connector_refuses_a_second_start() -> None:
     assert not engine.may_start(1, "A").allowed
     with pytest.raises(ValueError, match="stop the transaction"):
         engine.unplug(1)
+
+
+def test_connector_zero_reservations_beyond_the_connectors_in_service_end() -> None:
+    engine = ReservationEngine(3)
+    engine.reserve_now(request(70, connector_id=0, id_tag="FIRST"), NOW)
+    engine.reserve_now(request(71, connector_id=0, id_tag="SECOND"), NOW)
+    assert engine.set_fault(1).ended == ()  # two connectors left for two reservations
+    changes = engine.change_availability(2, operative=False)
+    assert [(e.reservation.reservation_id, e.reason) for e in changes.ended] == [
+        (71, EndReason.UNAVAILABLE)
+    ]
+    assert [r.reservation_id for r in engine.reservations] == [70]
+    assert engine.status(3) == StatusChange(3, R)  # the last one is kept for FIRST

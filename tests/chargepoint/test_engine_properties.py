@@ -133,6 +133,13 @@ def check_rules(engine: ReservationEngine, now: datetime) -> None:
                 decision = engine.may_start(reservation.connector_id, reservation.id_tag.lower())
                 assert decision.reservation_id == reservation.reservation_id
     if zero:
+        in_service = [
+            c
+            for c in engine.connector_ids
+            if engine.status(c).status
+            not in (ChargePointStatus.FAULTED, ChargePointStatus.UNAVAILABLE)
+        ]
+        assert len(zero) <= len(in_service), "a connector-0 reservation with no connector"
         # Connectors nobody is using, without a reservation of their own.
         startable = [
             c
