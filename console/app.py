@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -33,7 +33,7 @@ from console.ui.event_loop import ConsoleEventLoop
 from console.ui.main_window import MainWindow
 from console.ui.resources import icon, style_sheet
 
-__all__ = ["run"]
+__all__ = ["AfterStart", "run"]
 
 _log = logging.getLogger(__name__)
 _qt_log = logging.getLogger("qt")
@@ -42,7 +42,11 @@ _PROCESS_STARTED = time.monotonic()
 DEMO_CONNECTORS = 2
 
 
-def run(args: argparse.Namespace) -> int:
+AfterStart = Callable[[MainWindow, CentralSystem, SiteSimulator | None], Awaitable[None]]
+"""Something to do once the window is up (the screenshot script stages a site with it)."""
+
+
+def run(args: argparse.Namespace, *, after_start: AfterStart | None = None) -> int:
     """Open the console window (with ``--demo``, also a simulated site); the exit code."""
     try:
         config = config_from_args(args)
@@ -56,7 +60,9 @@ def run(args: argparse.Namespace) -> int:
         runner.get_loop().set_exception_handler(reporter.loop_exception)
         if getattr(args, "self_test", False):
             return runner.run(_self_test(reporter))
-        return runner.run(_console_session(app, config, getattr(args, "demo", None), reporter))
+        return runner.run(
+            _console_session(app, config, getattr(args, "demo", None), reporter, after_start)
+        )
 
 
 def _application() -> QApplication:
@@ -78,6 +84,7 @@ async def _console_session(
     config: CentralSystemConfig,
     demo_stations: int | None,
     reporter: _ErrorReporter,
+    after_start: AfterStart | None = None,
 ) -> int:
     central = CentralSystem(config)
     notice: str | None = None
@@ -117,6 +124,8 @@ async def _console_session(
             window.report_error(notice)
         if demo_stations:
             simulator = await _start_demo_site(central.port, demo_stations)
+        if after_start is not None:
+            await after_start(window, central, simulator)
         await closing.wait()
         return 0
     finally:

@@ -70,6 +70,7 @@ class ReservationForm(QWidget):
         self._clock: Clock = clock or (lambda: datetime.now(UTC))
         self._reservation_id_edited = False
         self._zero_chosen = False
+        self._lowest_next_id = 0
         self._pending: ReservationDraft | None = None
         self._errors: dict[str, str] = {}
 
@@ -265,7 +266,10 @@ class ReservationForm(QWidget):
     def refresh_reservation_id(self) -> None:
         """Show the next id from the counter, unless the technician typed one."""
         if not self._reservation_id_edited:
-            self.reservation_id_edit.setText(str(self._peek_reservation_id()))
+            # The counter only moves once the request is under way: never offer an id this
+            # form has just sent.
+            next_id = max(self._peek_reservation_id(), self._lowest_next_id)
+            self.reservation_id_edit.setText(str(next_id))
         self.validate()
 
     def _on_reservation_id_edited(self, text: str) -> None:
@@ -386,6 +390,10 @@ class ReservationForm(QWidget):
             f"Reservation {draft.reservation_id}: sending to {draft.station_id}…",
         )
         self.sig_send_requested.emit(draft)
+        if draft.reservation_id is not None:
+            self._lowest_next_id = max(self._lowest_next_id, draft.reservation_id + 1)
+        self._reservation_id_edited = False
+        self.refresh_reservation_id()
 
     def show_record(self, record: ReservationRecord) -> None:
         """Show a record's state if it is the reservation this form sent last."""

@@ -122,8 +122,8 @@ class StationTreeModel(QAbstractItemModel):
         self._row_of: dict[str, int] = {}
         self._by_key: dict[int, _StationNode] = {}
         self._keys = itertools.count(1)
-        self._records: dict[int, ReservationRecord] = {}
-        """The latest record per reservation id (the connector rows show the active one)."""
+        self._records: dict[tuple[str, int], ReservationRecord] = {}
+        """The latest record per (station, reservation id): connector rows show the active one."""
         self._active_on: dict[tuple[str, int], int] = {}
         """(station, connector) -> reservation id of the active reservation held there."""
         self._now = self._clock()
@@ -187,10 +187,11 @@ class StationTreeModel(QAbstractItemModel):
         """Track reservations so that connector rows show the active one with a countdown."""
         touched: set[tuple[str, int]] = set()
         for record in records:
-            previous = self._records.get(record.reservation_id)
+            record_key = (record.station_id, record.reservation_id)
+            previous = self._records.get(record_key)
             if previous is not None and previous.created_at > record.created_at:
                 continue  # an older attempt with a reused id: the newer one counts
-            self._records[record.reservation_id] = record
+            self._records[record_key] = record
             where = (record.station_id, record.connector_id)
             if previous is not None:
                 old_where = (previous.station_id, previous.connector_id)
@@ -287,7 +288,7 @@ class StationTreeModel(QAbstractItemModel):
             reservation_id = self._active_on.get((station_id, connector_id))
         if reservation_id is None:
             return None
-        record = self._records.get(reservation_id)
+        record = self._records.get((station_id, reservation_id))
         if record is not None and not record.active:
             return None
         if record is None:

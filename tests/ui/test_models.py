@@ -162,6 +162,25 @@ def test_reservation_shows_on_its_connector_and_counts_down(qtmodeltester) -> No
     qtmodeltester.check(model, force_py=True)
 
 
+def test_the_same_reservation_id_on_two_stations_does_not_mix_up_rows() -> None:
+    model = StationTreeModel(clock=Clock())
+    model.apply_stations([station("CP-01"), station("CP-02")])
+    model.apply_connectors(
+        [
+            connector("CP-01", 1, ChargePointStatus.RESERVED, reservation_id=6),
+            connector("CP-02", 2, ChargePointStatus.AVAILABLE),
+        ]
+    )
+    model.apply_reservations(
+        [
+            record(6, ReservationState.ACCEPTED, station_id="CP-01"),
+            record(6, ReservationState.SENDING, station_id="CP-02", connector_id=2),
+        ]
+    )
+    assert cell(model, "CP-01", 1, TreeColumn.RESERVATION) == "#6 · TAG-1 · 30:00 left"
+    assert cell(model, "CP-02", 2, TreeColumn.RESERVATION) == ""
+
+
 def test_sorting_and_filtering_through_a_proxy(qtmodeltester) -> None:
     model = StationTreeModel(clock=Clock())
     model.apply_stations([station("CP-02"), station("CP-10"), station("CP-01")])

@@ -165,6 +165,8 @@ def test_send_emits_the_draft_and_shows_the_answer(qtbot, form: ReservationForm)
     assert draft.parent_id_tag == "FLEET"
     assert draft.reservation_id == 1
     assert "sending" in form.answer_text()
+    # the counter has not moved yet, but the form never offers the id it just sent
+    assert form.reservation_id_edit.text() == "2"
     record = ReservationRecord(
         reservation_id=1,
         station_id="CP-01",
