@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 from ocpp.exceptions import NotSupportedError
+from ocpp.routing import on
 from ocpp.v16 import call, call_result
+from ocpp.v16.enums import Action
 
 from console.central.book import CONNECTOR_ZERO_UNSUPPORTED
 from console.central.model import (
@@ -17,12 +19,13 @@ from console.central.model import (
     ReservationChanged,
     ReservationRecord,
     ReservationState,
+    TraceEntry,
 )
 from console.central.server import CentralSystem
 from console.ocpp.reservation import CancelReservationStatus, ReservationStatus
 from tests.central.conftest import StartCentral
 from tests.central.fakes import MemoryStore
-from tests.central.ocpp_station import connected_station, wait_until
+from tests.central.ocpp_station import OcppStation, connected_station, wait_until
 
 pytestmark = pytest.mark.asyncio
 
@@ -320,3 +323,73 @@ async def test_a_failing_listener_does_not_break_the_server(central: CentralSyst
     async with connected_station(central, "CP-B"):
         record = await central.reserve_now("CP-B", 1, "TAG", _in(15))
     assert record.state is ReservationState.ACCEPTED
+
+
+class _PlainStation(OcppStation):
+    """A station that implements neither GetConfiguration nor TriggerMessage."""
+
+    def on_get_configuration(self, **payload: Any) -> Any:  # not routed: NotImplemented
+        raise AssertionError("not routed")
+
+    def on_trigger_message(self, **payload: Any) -> Any:
+        raise AssertionError("not routed")
+
+
+async def test_station_without_configuration_support_still_works(
+    central: CentralSystem,
+) -> None:
+    async with connected_station(
+        central, "CP-PLAIN", boot=False, station_class=_PlainStation
+    ) as station:
+        await station.boot()
+
+        # The console asked twice and got NotImplemented both times.
+        def refused_twice() -> list[TraceEntry] | None:
+            refused = [
+                e
+                for e in central.recent_trace()
+                if e.station_id == "CP-PLAIN" and e.error_code == "NotImplemented"
+            ]
+            return refused if len(refused) == 2 else None
+
+        answers = await wait_until(central, refused_twice)
+        assert {e.action for e in answers} == {"GetConfiguration", "TriggerMessage"}
+        snapshot = central.station("CP-PLAIN")
+        assert snapshot is not None
+        assert snapshot.reserve_connector_zero_supported is None
+        record = await central.reserve_now("CP-PLAIN", 0, "TAG", _in(15))
+        assert record.state is ReservationState.ACCEPTED
+        assert station.reserve_requests[-1]["connector_id"] == 0
+
+
+async def test_cancel_without_connection_or_answer(impatient_central: CentralSystem) -> None:
+    central = impatient_central
+    outcome = await central.cancel_reservation("NOBODY", 3)
+    assert outcome.status is None
+    assert outcome.error == "station NOBODY is not connected"
+    never = asyncio.Event()
+
+    class SilentCancel(OcppStation):
+        @on(Action.cancel_reservation)
+        async def on_cancel_reservation(self, **payload: Any) -> Any:
+            await never.wait()
+
+    async with connected_station(central, "CP-SC", station_class=SilentCancel):
+        record = await central.reserve_now("CP-SC", 1, "TAG", _in(15))
+        outcome = await central.cancel_reservation("CP-SC", record.reservation_id)
+    assert outcome.status is None
+    assert outcome.error is not None
+    assert "no answer" in outcome.error
+    still = central.reservation("CP-SC", record.reservation_id)
+    assert still is not None
+    assert still.state is ReservationState.ACCEPTED
+
+
+async def test_same_id_again_replaces_the_older_reservation(central: CentralSystem) -> None:
+    async with connected_station(central, "CP-SAME"):
+        first = await central.reserve_now("CP-SAME", 1, "TAG-1", _in(15), reservation_id=77)
+        second = await central.reserve_now("CP-SAME", 1, "TAG-2", _in(30), reservation_id=77)
+    assert second.state is ReservationState.ACCEPTED
+    older = [r for r in central.reservations() if r.created_at == first.created_at]
+    assert older[0].state is ReservationState.ENDED
+    assert older[0].error == "replaced by a newer reservation with the same id"
