@@ -55,12 +55,12 @@ Clock = Callable[[], datetime]
 _CANCELLABLE = frozenset({ReservationState.ACCEPTED, ReservationState.NO_RESPONSE})
 
 _TREE_WIDTHS = {
-    TreeColumn.NAME: 135,
+    TreeColumn.NAME: 150,
     TreeColumn.STATE: 165,
     TreeColumn.SINCE: 70,
     TreeColumn.ERROR: 105,
     TreeColumn.RESERVATION: 185,
-    TreeColumn.TRANSACTION: 175,
+    TreeColumn.TRANSACTION: 160,
     TreeColumn.VENDOR: 180,
     TreeColumn.FIRMWARE: 85,
     TreeColumn.SECURITY: 70,
