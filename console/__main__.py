@@ -16,7 +16,9 @@ from pathlib import Path
 from console import __version__
 
 DEFAULT_PORT = 9000
-DEFAULT_DEMO_STATIONS = 6
+# Seven, so that every behaviour of the simulated site (normal, faulted, unavailable, refusing
+# reservations, no connector 0, slow, the reserved card arriving) shows at once.
+DEFAULT_DEMO_STATIONS = 7
 
 
 def _add_server_options(parser: argparse.ArgumentParser, *, defaults_from_settings: bool) -> None:
