@@ -74,17 +74,19 @@ class StationRegistry:
         return updated
 
     def touch_station(self, station_id: str, at: datetime) -> None:
-        """Note a message from the station; announced at most once a second."""
+        """Note a message from the station (kept to the second: at most one change a second)."""
         current = self._stations.get(station_id)
         if current is None:
             self.update_station(station_id, last_message_at=at)
             return
         previous = current.last_message_at
+        if previous is not None and at - previous < _LAST_MESSAGE_RESOLUTION:
+            # Within the resolution: not worth a new snapshot (a busy station sends often).
+            return
         updated = dataclasses.replace(current, last_message_at=at)
         self._stations[station_id] = updated
-        if previous is None or at - previous >= _LAST_MESSAGE_RESOLUTION:
-            self._store.save_station(updated)
-            self._feed.emit(StationChanged(updated))
+        self._store.save_station(updated)
+        self._feed.emit(StationChanged(updated))
 
     def update_connector(
         self, station_id: str, connector_id: int, **changes: Any

@@ -46,6 +46,11 @@ __all__ = ["CentralSystem", "local_ipv4_addresses"]
 
 logger = logging.getLogger(__name__)
 
+# websockets logs every handshake header at DEBUG, the Authorization header (a station's
+# password) included: its logger never goes below INFO, whatever the command line asks.
+_WEBSOCKETS_LOGGER = logging.getLogger("console.central.websockets")
+_WEBSOCKETS_LOGGER.setLevel(logging.INFO)
+
 _TRACE_MEMORY = 10_000
 _UNKNOWN_STATION = "?"
 
@@ -141,7 +146,7 @@ class CentralSystem:
                 ping_timeout=config.ping_timeout,
                 max_size=config.max_frame_size,
                 ssl=self._ssl,
-                logger=logging.getLogger("console.central.websockets"),
+                logger=_WEBSOCKETS_LOGGER,
             )
         except BaseException:
             self._book.close()

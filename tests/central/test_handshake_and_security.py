@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import ssl
 import subprocess
 from pathlib import Path
@@ -146,7 +147,10 @@ async def test_handshake_without_ocpp16_is_refused(central: CentralSystem) -> No
 
 
 @pytest.mark.asyncio
-async def test_profile_1_basic_auth(start_central: StartCentral) -> None:
+async def test_profile_1_basic_auth(
+    start_central: StartCentral, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     central = await start_central(
         store=MemoryStore(),
         security_profile=1,
@@ -183,6 +187,15 @@ async def test_profile_1_basic_auth(start_central: StartCentral) -> None:
         assert snapshot.connected
         assert snapshot.security_profile == 1
         assert not snapshot.is_new
+    # The console's own lines (the test's client logs its headers itself).
+    ours = "\n".join(
+        record.getMessage() for record in caplog.records if record.name.startswith("console")
+    )
+    secret = base64.b64encode(f"CP-1:{PASSWORD}".encode()).decode()
+    assert "station CP-1: connected" in ours
+    assert PASSWORD not in ours
+    assert secret not in ours
+    assert "not-it" not in ours
 
 
 def _openssl(*args: str, cwd: Path) -> None:
