@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from console.central.config import CentralSystemConfig
 from console.central.paths import default_config_dir
 from console.central.server import CentralSystem
+from console.central.store import StoreError
 
 __all__ = ["SETTINGS_FILE_NAME", "config_from_args", "serve"]
 
@@ -65,7 +66,7 @@ async def _run(config: CentralSystemConfig) -> int:
     central = CentralSystem(config)
     try:
         await central.start()
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, StoreError) as exc:
         logger.error("cannot start the Central System: %s", exc)
         return 1
     stop = asyncio.Event()

@@ -72,3 +72,30 @@ async def test_serve_logs_and_stops_on_sigterm(data_dir: Path) -> None:
     assert child.returncode == 0
     assert "station CP-CLI: connected" in output
     assert "Central System stopped" in output
+
+
+def test_serve_reports_an_unusable_data_folder(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the data folder should be")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "console",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--data-dir",
+            str(blocker),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "cannot start the Central System" in result.stderr
+    assert "Traceback" not in result.stderr
