@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal, SignalInstance
 
 from console.central.model import (
     CentralSystemApi,
@@ -26,6 +28,9 @@ __all__ = ["ChangeFeed"]
 _log = logging.getLogger(__name__)
 
 DEFAULT_FLUSH_INTERVAL_MS = 100
+CONNECTOR_CHUNK = 200
+SLICE_BUDGET_S = 0.008
+"""After this long applying one batch, the rest waits for the next turn of the loop."""
 
 
 class ChangeFeed(QObject):
@@ -64,7 +69,7 @@ class ChangeFeed(QObject):
         self._unsubscribe: Callable[[], None] | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.setInterval(flush_interval_ms)
+        self._interval_ms = flush_interval_ms
         self._timer.timeout.connect(self.flush)
         self.busy_seconds = 0.0
         """Total time spent applying batches to the models (the benchmark reads it)."""
@@ -79,7 +84,7 @@ class ChangeFeed(QObject):
         for record in self._central.reservations():
             self._reservations[_reservation_key(record)] = record
         self._unsubscribe = self._central.subscribe(self._on_event)
-        self.flush()
+        self.flush(complete=True)
 
     def stop(self) -> None:
         """Unsubscribe; buffered changes are dropped."""
@@ -101,36 +106,51 @@ class ChangeFeed(QObject):
             case TraceAppended(entry=entry):
                 self._trace.append(entry)
         if not self._timer.isActive():
-            self._timer.start()
+            self._timer.start(self._interval_ms)
 
-    def flush(self) -> None:
-        """Hand every buffered change to the models now."""
+    def flush(self, *, complete: bool = False) -> None:
+        """Hand the buffered changes to the models.
+
+        Connector changes go in chunks; once a slice has taken :data:`SLICE_BUDGET_S`, the
+        rest waits for the next turn of the event loop (``complete`` hands over everything),
+        so painting and input never wait behind a huge burst.
+        """
         self._timer.stop()
-        stations = list(self._stations.values())
-        connectors = list(self._connectors.values())
-        reservations = list(self._reservations.values())
-        trace = self._trace
-        self._stations = {}
-        self._connectors = {}
-        self._reservations = {}
-        self._trace = []
-        if not (stations or connectors or reservations or trace):
+        if not (self._stations or self._connectors or self._reservations or self._trace):
             return
         started = time.perf_counter()
-        # A faulty slot must not lose the rest of the batch: each signal is guarded.
-        for signal, batch in (
-            (self.sig_stations, stations),
-            (self.sig_connectors, connectors),
-            (self.sig_reservations, reservations),
-            (self.sig_trace, trace),
-        ):
-            if batch:
-                try:
-                    signal.emit(batch)
-                except Exception:
-                    _log.exception("applying %d changes to the window failed", len(batch))
+        deadline = started + SLICE_BUDGET_S
+        stations = list(self._stations.values())
+        self._stations = {}
+        self._emit(self.sig_stations, stations)
+        while self._connectors:
+            chunk = _take(self._connectors, CONNECTOR_CHUNK)
+            self._emit(self.sig_connectors, chunk)
+            if not complete and time.perf_counter() > deadline:
+                break
+        reservations = list(self._reservations.values())
+        self._reservations = {}
+        self._emit(self.sig_reservations, reservations)
+        trace, self._trace = self._trace, []
+        self._emit(self.sig_trace, trace)
         self.sig_flushed.emit()
         self.busy_seconds += time.perf_counter() - started
+        if self._connectors:
+            self._timer.start(0)  # the rest right after Qt has painted and handled input
+
+    def _emit(self, signal: SignalInstance, batch: list[Any]) -> None:
+        if not batch:
+            return
+        # A faulty slot must not lose the rest of the batch: each signal is guarded.
+        try:
+            signal.emit(batch)
+        except Exception:
+            _log.exception("applying %d changes to the window failed", len(batch))
+
+
+def _take(buffer: dict[Any, ConnectorSnapshot], count: int) -> list[ConnectorSnapshot]:
+    keys = list(itertools.islice(buffer, count))
+    return [buffer.pop(key) for key in keys]
 
 
 def _reservation_key(record: ReservationRecord) -> tuple[str, int, object]:

@@ -263,3 +263,25 @@ def test_change_feed_coalesces_a_burst_into_one_row_update(qtbot, burst: int) ->
     assert cell(model, "CP-01", 1, TreeColumn.STATE) == statuses[(burst - 1) % 2].value
     assert feed.events_received == burst
     feed.stop()
+
+
+def test_a_huge_burst_is_applied_in_slices_between_paints(qtbot, monkeypatch) -> None:
+    fake = FakeCentralSystem()
+    fake.add_site(300, 1)
+    model = StationTreeModel()
+    feed = ChangeFeed(fake, flush_interval_ms=10)
+    feed.sig_stations.connect(model.apply_stations)
+    feed.sig_connectors.connect(model.apply_connectors)
+    feed.start()
+    monkeypatch.setattr("console.ui.change_feed.SLICE_BUDGET_S", 0.0)
+    batches: list[int] = []
+    feed.sig_connectors.connect(lambda batch: batches.append(len(batch)))
+    for number in range(1, 301):
+        fake.set_connector(f"CP-{number:02d}", 1, status=ChargePointStatus.CHARGING)
+    qtbot.waitUntil(lambda: sum(batches) == 300, timeout=5000)
+    assert batches == [200, 100]  # one chunk per turn of the event loop
+    assert all(
+        cell(model, f"CP-{number:02d}", 1, TreeColumn.STATE) == "Charging"
+        for number in range(1, 301)
+    )
+    feed.stop()
