@@ -215,9 +215,20 @@ class ReservationBook:
             id_tag,
             expiry_date.isoformat(),
         )
-        outcome = await connection.call(
-            request, on_late=lambda late: self._reconcile_reserve(key, late)
-        )
+        try:
+            outcome = await connection.call(
+                request, on_late=lambda late: self._reconcile_reserve(key, late)
+            )
+        except asyncio.CancelledError:
+            # The caller gave up (e.g. the window closed); an answer still reconciles it.
+            waiting = self._records[key]
+            if waiting.state is ReservationState.SENDING:
+                self._change(
+                    waiting,
+                    ReservationState.NO_RESPONSE,
+                    error="the console stopped waiting for the answer",
+                )
+            raise
         record = self._records[key]
         if record.state is not ReservationState.SENDING:
             # Something else settled it meanwhile (e.g. a StartTransaction crossed it).

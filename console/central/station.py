@@ -34,6 +34,7 @@ from console.ocpp.session import (
     Event,
     FrameDropped,
     LateAnswer,
+    OutgoingCall,
     OutgoingFrame,
     ResultReceived,
     Session,
@@ -210,6 +211,25 @@ class StationConnection:
         finally:
             self._waiting.pop(outgoing.message_id, None)
 
+    def _settle(self, call: OutgoingCall, outcome: CallOutcome, text: str) -> None:
+        """An answer in time: to whoever waits, else (they stopped waiting) as a late one."""
+        late_handler = self._late_handlers.pop(call.message_id, None)
+        future = self._waiting.pop(call.message_id, None)
+        if future is not None and not future.done():
+            future.set_result(outcome)
+            return
+        if late_handler is not None:
+            late_handler(
+                LateAnswer(
+                    call,
+                    outcome.confirmation,
+                    outcome.error_code,
+                    outcome.error or "",
+                    outcome.latency or 0.0,
+                    text,
+                )
+            )
+
     def _resolve(self, message_id: str, outcome: CallOutcome) -> None:
         future = self._waiting.pop(message_id, None)
         if future is not None and not future.done():
@@ -319,12 +339,12 @@ class StationConnection:
                 action=event.call.action,
                 latency=event.latency,
             )
-            self._late_handlers.pop(event.call.message_id, None)
-            self._resolve(
-                event.call.message_id,
+            self._settle(
+                event.call,
                 CallOutcome(
                     event.call.message_id, confirmation=event.confirmation, latency=event.latency
                 ),
+                event.text,
             )
         elif isinstance(event, ErrorReceived):
             record(
@@ -338,15 +358,15 @@ class StationConnection:
                 error_code=event.raw_code,
                 note=event.description or None,
             )
-            self._late_handlers.pop(event.call.message_id, None)
-            self._resolve(
-                event.call.message_id,
+            self._settle(
+                event.call,
                 CallOutcome(
                     event.call.message_id,
                     error_code=event.raw_code,
                     error=event.description,
                     latency=event.latency,
                 ),
+                event.text,
             )
         elif isinstance(event, AnswerInvalid):
             record(
@@ -359,15 +379,15 @@ class StationConnection:
                 error_code=event.code.value,
                 note=f"invalid answer: {event.description}",
             )
-            self._late_handlers.pop(event.call.message_id, None)
-            self._resolve(
-                event.call.message_id,
+            self._settle(
+                event.call,
                 CallOutcome(
                     event.call.message_id,
                     error_code=event.code.value,
                     error=f"invalid answer: {event.description}",
                     latency=event.latency,
                 ),
+                event.text,
             )
         elif isinstance(event, CallTimedOut):
             timeout = event.call.timeout

@@ -393,3 +393,32 @@ async def test_same_id_again_replaces_the_older_reservation(central: CentralSyst
     older = [r for r in central.reservations() if r.created_at == first.created_at]
     assert older[0].state is ReservationState.ENDED
     assert older[0].error == "replaced by a newer reservation with the same id"
+
+
+async def test_caller_giving_up_leaves_a_record_the_answer_settles(
+    central: CentralSystem,
+) -> None:
+    release = asyncio.Event()
+    asked = asyncio.Event()
+
+    async def answer_when_released(_payload: dict[str, Any]) -> Any:
+        asked.set()
+        await release.wait()
+        return call_result.ReserveNow(status="Accepted")
+
+    async with connected_station(central, "CP-GIVEUP") as station:
+        station.reserve_behaviour = answer_when_released
+        reservation_id = central.peek_reservation_id()
+        attempt = asyncio.create_task(central.reserve_now("CP-GIVEUP", 1, "TAG", _in(15)))
+        await asyncio.wait_for(asked.wait(), 10)
+        attempt.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await attempt
+        waiting = central.reservation("CP-GIVEUP", reservation_id)
+        assert waiting is not None
+        assert waiting.state is ReservationState.NO_RESPONSE
+        release.set()
+        settled = await wait_until(
+            central, _record_in(central, "CP-GIVEUP", reservation_id, ReservationState.ACCEPTED)
+        )
+    assert settled.confirmation is ReservationStatus.ACCEPTED
