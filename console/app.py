@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -53,12 +54,17 @@ def run(args: argparse.Namespace, *, after_start: AfterStart | None = None) -> i
     except (OSError, ValueError) as exc:
         print(f"ocpp-console: bad settings: {exc}", file=sys.stderr)
         return 2
+    self_test = bool(getattr(args, "self_test", False))
+    if self_test:
+        # The self-test runs on build machines and when a technician checks the install:
+        # never pop up a window there.
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = _application()
     reporter = _ErrorReporter()
     _install_error_hooks(reporter)
     with asyncio.Runner(loop_factory=lambda: ConsoleEventLoop(app)) as runner:
         runner.get_loop().set_exception_handler(reporter.loop_exception)
-        if getattr(args, "self_test", False):
+        if self_test:
             return runner.run(_self_test(reporter))
         return runner.run(
             _console_session(app, config, getattr(args, "demo", None), reporter, after_start)
@@ -166,37 +172,61 @@ async def _start_demo_site(port: int, stations: int) -> SiteSimulator:
 
 
 async def _self_test(reporter: _ErrorReporter) -> int:
-    """Reserve and cancel with one simulated station, through the window, offscreen-safe."""
+    """ReserveNow and CancelReservation with one simulated station, seen in the window.
+
+    Prints one line: "self-test: OK ..." (exit 0) or "self-test: FAILED: <reason>" (exit 1).
+    """
+    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="ocpp-console-self-test-") as folder:
         central = CentralSystem(
             CentralSystemConfig(host="127.0.0.1", port=0, data_dir=Path(folder), call_timeout=10)
         )
-        await central.start()
-        window = MainWindow(central)
-        reporter.window = window
-        simulator = SiteSimulator(f"ws://127.0.0.1:{central.port}", stations=1, connectors=2)
+        window: MainWindow | None = None
+        simulator: SiteSimulator | None = None
         try:
+            await central.start()
+            window = MainWindow(central, flush_interval_ms=20)
+            reporter.window = window
             window.start()
             window.show()
+            simulator = SiteSimulator(f"ws://127.0.0.1:{central.port}", stations=1, connectors=2)
             await simulator.start()
             station_id = await _wait_for(lambda: _first_online(central), within=20.0)
             record = await central.reserve_now(
                 station_id, 1, "SELFTEST", datetime.now(UTC) + timedelta(minutes=5)
             )
-            outcome = await central.cancel_reservation(station_id, record.reservation_id)
-            ok = record.state is ReservationState.ACCEPTED and outcome.status is not None
-            print(
-                f"self-test: ReserveNow {record.state.value}, CancelReservation "
-                f"{outcome.status.value if outcome.status else outcome.error}: "
-                + ("OK" if ok else "FAILED")
+            if record.state is not ReservationState.ACCEPTED:
+                raise RuntimeError(f"ReserveNow ended {record.state.value}: {record.error}")
+            shown = window
+            await _wait_for(
+                lambda: "yes" if shown.station_model.active_reservation(station_id, 1) else None,
+                within=10.0,
             )
-            return 0 if ok else 1
+            outcome = await central.cancel_reservation(station_id, record.reservation_id)
+            if outcome.status is None or outcome.status.value != "Accepted":
+                raise RuntimeError(f"CancelReservation: {outcome.status or outcome.error}")
+            await _wait_for(
+                lambda: None if shown.station_model.active_reservation(station_id, 1) else "yes",
+                within=10.0,
+            )
+        except Exception as exc:
+            _log.exception("self-test failed")
+            print(f"self-test: FAILED: {type(exc).__name__}: {exc}")
+            return 1
         finally:
-            await simulator.stop()
+            if simulator is not None:
+                await simulator.stop()
             await central.stop()
-            window.allow_close()
-            window.close()
+            if window is not None:
+                window.allow_close()
+                window.close()
             reporter.window = None
+        print(
+            f"self-test: OK: Central System on port {central.port}, station {station_id}: "
+            f"ReserveNow Accepted, shown in the window, CancelReservation Accepted "
+            f"({time.monotonic() - started:.1f} s)"
+        )
+        return 0
 
 
 def _first_online(central: CentralSystem) -> str | None:
@@ -213,7 +243,7 @@ async def _wait_for(probe: Callable[[], str | None], within: float) -> str:
         if value is not None:
             return value
         await asyncio.sleep(0.05)
-    raise TimeoutError("no simulated station came online")
+    raise TimeoutError(f"nothing after {within:.0f} s")
 
 
 async def _show_message(kind: QMessageBox.Icon, title: str, text: str) -> None:

@@ -110,5 +110,6 @@ def test_self_test_round_trips_a_reservation_in_a_real_process(tmp_path: Path) -
         check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "ReserveNow accepted, CancelReservation Accepted: OK" in result.stdout
+    assert result.stdout.startswith("self-test: OK: ")
+    assert "ReserveNow Accepted, shown in the window, CancelReservation Accepted" in result.stdout
     assert "Traceback" not in result.stderr
