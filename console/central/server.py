@@ -247,6 +247,21 @@ class CentralSystem:
     def recent_trace(self, limit: int = 10_000) -> list[TraceEntry]:
         return [] if self._trace is None else self._trace.recent(limit)
 
+    async def stored_trace(
+        self,
+        limit: int = 10_000,
+        station_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[TraceEntry]:
+        """Trace lines from the database (it keeps more than memory does), oldest first."""
+        if self._store is None:
+            raise RuntimeError("the Central System is not started")
+        if self._writes is not None:
+            self._writes.push()
+        await self._store.flush()
+        return self._store.load_trace(limit, station_id, since, until)
+
     def subscribe(self, listener: Callable[[ChangeEvent], None]) -> Callable[[], None]:
         return self._feed.subscribe(listener)
 

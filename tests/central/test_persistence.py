@@ -52,6 +52,9 @@ async def test_restart_keeps_stations_reservations_and_trace(
     connector = next(c for c in again.connectors("CP-P") if c.connector_id == 1)
     assert connector.reservation_id == accepted.reservation_id
     assert len(again.recent_trace()) >= trace_count
+    boots = await again.stored_trace(station_id="CP-P")
+    assert any(e.action == "BootNotification" for e in boots)
+    assert all(e.station_id == "CP-P" for e in boots)
     newer = await again.reserve_now("CP-P", 1, "TAG-D", expiry)
     assert newer.reservation_id == next_id
 
