@@ -459,7 +459,13 @@ class MainWindow(QMainWindow):
     def refresh_status_bar(self) -> None:
         urls = self.central.urls()
         self.urls_label.setText("Stations connect to: " + "   ".join(urls) if urls else "")
-        self.urls_label.setToolTip("\n".join(urls))
+        example = f"{urls[0]}CP-01" if urls and urls[0].endswith("/") else ""
+        self.urls_label.setToolTip(
+            "Configure each station with one of these URLs followed by its id"
+            + (f", e.g. {example}" if example else "")
+            + ":\n"
+            + "\n".join(urls)
+        )
         self.security_label.setText(f"Security profile {self.central.security_profile}")
         total = len(self.station_model.station_snapshots())
         self.online_label.setText(f"{self.station_model.online_count()} of {total} stations online")

@@ -160,3 +160,29 @@ def test_context_menu_offers_reserve_and_cancel(qtbot, window: MainWindow) -> No
     assert "Reserve connector 1 of CP-01…" in texts
     for menu in menus:
         menu.close()
+
+
+def test_delete_in_a_text_field_edits_text_and_cancels_nothing(qtbot, window: MainWindow) -> None:
+    window.select_connector("CP-01", 1)
+    window.open_reservation_form()
+    edit = window.form.id_tag_edit
+    edit.setFocus()
+    qtbot.keyClicks(edit, "AB")
+    qtbot.keyClick(edit, Qt.Key.Key_Home)
+    with qtbot.assertNotEmitted(window.requests.sig_cancel_answered):
+        qtbot.keyClick(edit, Qt.Key.Key_Delete)
+    assert edit.text() == "B"
+    assert not window.cancel_answer.isVisible()
+
+
+def test_uncaught_errors_are_logged_and_shown(window: MainWindow, caplog) -> None:
+    from console.app import _ErrorReporter
+
+    reporter = _ErrorReporter()
+    reporter.window = window
+    try:
+        raise ValueError("a slot broke")
+    except ValueError as error:
+        reporter.excepthook(type(error), error, error.__traceback__)
+    assert "Internal error: ValueError: a slot broke" in window.statusBar().currentMessage()
+    assert any("a slot broke" in record.getMessage() for record in caplog.records)
