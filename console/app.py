@@ -62,13 +62,18 @@ def run(args: argparse.Namespace, *, after_start: AfterStart | None = None) -> i
     app = _application()
     reporter = _ErrorReporter()
     _install_error_hooks(reporter)
-    with asyncio.Runner(loop_factory=lambda: ConsoleEventLoop(app)) as runner:
-        runner.get_loop().set_exception_handler(reporter.loop_exception)
-        if self_test:
-            return runner.run(_self_test(reporter))
-        return runner.run(
-            _console_session(app, config, getattr(args, "demo", None), reporter, after_start)
-        )
+    try:
+        with asyncio.Runner(loop_factory=lambda: ConsoleEventLoop(app)) as runner:
+            runner.get_loop().set_exception_handler(reporter.loop_exception)
+            if self_test:
+                return runner.run(_self_test(reporter))
+            return runner.run(
+                _console_session(app, config, getattr(args, "demo", None), reporter, after_start)
+            )
+    except KeyboardInterrupt:
+        # Ctrl+C in the terminal: the session has already stopped the site and the server.
+        _log.info("interrupted")
+        return 130
 
 
 def _application() -> QApplication:

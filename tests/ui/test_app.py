@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -113,3 +114,32 @@ def test_self_test_round_trips_a_reservation_in_a_real_process(tmp_path: Path) -
     assert result.stdout.startswith("self-test: OK: ")
     assert "ReserveNow Accepted, shown in the window, CancelReservation Accepted" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process is POSIX")
+def test_ctrl_c_stops_the_central_system_cleanly(tmp_path: Path) -> None:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "console", "--port", "0", "--data-dir", str(tmp_path)],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    assert process.stderr is not None
+    lines: list[str] = []
+    try:
+        for line in process.stderr:
+            lines.append(line)
+            if "window shown" in line:
+                break
+        process.send_signal(signal.SIGINT)
+        _, rest = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    output = "".join(lines) + rest
+    assert process.returncode == 130, output[-2000:]
+    assert "Central System stopped" in output
+    assert "Traceback" not in output
