@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import QDateTime, Qt, QTimeZone, Signal
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QDateTimeEdit,
@@ -228,7 +229,7 @@ class ReservationForm(QWidget):
             self.connector_combo.blockSignals(False)
         # Connector 0 stays listed (so the reason can be read) but cannot be picked.
         item_model = self.connector_combo.model()
-        zero_item = getattr(item_model, "item", lambda _row: None)(0)
+        zero_item = item_model.item(0) if isinstance(item_model, QStandardItemModel) else None
         if zero_item is not None:
             zero_item.setEnabled(zero_reason is None)
             zero_item.setToolTip(zero_reason or "Let the station pick a free connector")
