@@ -30,6 +30,8 @@ from console.central.model import (
     CentralSystemApi,
     ReservationRecord,
     ReservationState,
+    TraceDirection,
+    TraceEntry,
 )
 from console.ocpp.reservation import CancelReservationStatus
 from console.ui.change_feed import ChangeFeed
@@ -53,6 +55,9 @@ Clock = Callable[[], datetime]
 
 # States in which a reservation may be held by the station, so cancelling it makes sense.
 _CANCELLABLE = frozenset({ReservationState.ACCEPTED, ReservationState.NO_RESPONSE})
+
+# The Central System's note on a refused WebSocket handshake (wrong subprotocol, bad password).
+_REFUSED_NOTE = "handshake refused"
 
 _TREE_WIDTHS = {
     TreeColumn.NAME: 150,
@@ -250,6 +255,7 @@ class MainWindow(QMainWindow):
         feed.sig_reservations.connect(self.station_model.apply_reservations)
         feed.sig_reservations.connect(self.reservation_model.apply_reservations)
         feed.sig_reservations.connect(self._on_reservations_changed)
+        feed.sig_trace.connect(self._on_trace)
         feed.sig_flushed.connect(self._on_flushed)
 
         self.form.sig_send_requested.connect(self._on_send_requested)
@@ -301,6 +307,12 @@ class MainWindow(QMainWindow):
     def _on_reserve_answered(self, record: ReservationRecord) -> None:
         self.form.show_record(record)
         self.statusBar().showMessage(reservation_answer_text(record), 15000)
+
+    def _on_trace(self, entries: list[TraceEntry]) -> None:
+        # A station that cannot connect is the first thing a technician must hear about.
+        for entry in entries:
+            if entry.direction is TraceDirection.EVENT and entry.note == _REFUSED_NOTE:
+                self.report_error(f"{entry.station_id}: {entry.text}")
 
     def _on_reservations_changed(self, records: list[ReservationRecord]) -> None:
         for record in records:

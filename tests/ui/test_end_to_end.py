@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+from websockets.typing import Subprotocol
 
 from console.central.config import CentralSystemConfig
 from console.central.model import ReservationRecord, ReservationState
@@ -206,3 +209,26 @@ def test_the_reserved_card_arriving_turns_the_record_to_used(qtbot, make_site) -
     assert row is not None
     assert window.reservation_model.index(row, ReservationColumn.TRANSACTION).data().startswith("#")
     assert _cell(window, "CP-07", 1, TreeColumn.RESERVATION) == ""
+
+
+def test_a_refused_handshake_is_shown_in_the_status_bar(
+    qtbot, make_site, loop_driver: LoopDriver
+) -> None:
+    site = make_site([("CP-01", Behaviour.NORMAL)])
+
+    async def connect_without_ocpp16() -> str:
+        try:
+            async with connect(
+                f"ws://127.0.0.1:{site.central.port}/WRONG-01",
+                subprotocols=[Subprotocol("ocpp2.0.1")],
+            ):
+                return "accepted"
+        except InvalidStatus as refusal:
+            return str(refusal.response.status_code)
+
+    assert loop_driver.run(connect_without_ocpp16()) != "accepted"
+    qtbot.waitUntil(
+        lambda: "WRONG-01: handshake from" in site.window.statusBar().currentMessage(),
+        timeout=WAIT_MS,
+    )
+    assert "refused" in site.window.statusBar().currentMessage()
