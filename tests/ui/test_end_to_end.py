@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -232,3 +233,25 @@ def test_a_refused_handshake_is_shown_in_the_status_bar(
         timeout=WAIT_MS,
     )
     assert "refused" in site.window.statusBar().currentMessage()
+
+
+def test_a_reservation_ends_when_its_connector_faults_and_expires_on_time(
+    qtbot, make_site, loop_driver: LoopDriver
+) -> None:
+    site = make_site([("CP-01", Behaviour.NORMAL)])
+    window = site.window
+    qtbot.waitUntil(lambda: _status(window, "CP-01", 2) == "Available", timeout=WAIT_MS)
+
+    ended = reserve_through_the_form(qtbot, window, "CP-01", 1, "FAULT-ME")
+    assert ended.state is ReservationState.ACCEPTED
+    loop_driver.run(site.simulator.station("CP-01").fault(1))
+    qtbot.waitUntil(lambda: _table_state(window, ended) == "Ended", timeout=WAIT_MS)
+    assert _cell(window, "CP-01", 1, TreeColumn.RESERVATION) == ""
+
+    window.select_connector("CP-01", 2)
+    window.open_reservation_form()
+    window.form.set_expiry(datetime.now(UTC) + timedelta(seconds=3))
+    expiring = reserve_through_the_form(qtbot, window, "CP-01", 2, "SHORT-ONE")
+    assert expiring.state is ReservationState.ACCEPTED
+    qtbot.waitUntil(lambda: _table_state(window, expiring) == "Expired", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: _status(window, "CP-01", 2) == "Available", timeout=WAIT_MS)
