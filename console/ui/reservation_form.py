@@ -170,6 +170,9 @@ class ReservationForm(QWidget):
         self.expiry_edit.dateTimeChanged.connect(self.validate)
         self.reservation_id_edit.textEdited.connect(self._on_reservation_id_edited)
         self.send_button.clicked.connect(self.send)
+        # Enter in any text field sends, as in a dialog (send() re-checks everything).
+        for edit in (self.id_tag_edit, self.parent_edit, self.reservation_id_edit):
+            edit.returnPressed.connect(self.send)
         self._stations.sig_stations_changed.connect(self.refresh_stations)
 
     # --- filling ----------------------------------------------------------------------------

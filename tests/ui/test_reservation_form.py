@@ -194,3 +194,11 @@ def test_send_emits_the_draft_and_shows_the_answer(qtbot, form: ReservationForm)
         )
     )
     assert "Occupied" in form.answer_text()
+
+
+def test_enter_sends_a_valid_form_and_not_an_invalid_one(qtbot, form: ReservationForm) -> None:
+    with qtbot.assertNotEmitted(form.sig_send_requested):
+        qtbot.keyClick(form.id_tag_edit, Qt.Key.Key_Return)  # idTag still empty
+    fill_valid(qtbot, form)
+    with qtbot.waitSignal(form.sig_send_requested, timeout=1000):
+        qtbot.keyClick(form.id_tag_edit, Qt.Key.Key_Return)
