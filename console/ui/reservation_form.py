@@ -181,7 +181,10 @@ class ReservationForm(QWidget):
         """List the online stations (and the chosen one even if it went offline)."""
         current = self.selected_station_id()
         snapshots = self._stations.station_snapshots()
-        wanted = [s for s in snapshots if s.connected or s.station_id == current]
+        wanted = sorted(
+            (s for s in snapshots if s.connected or s.station_id == current),
+            key=lambda s: s.station_id.casefold(),
+        )
         listed = [
             (self.station_combo.itemData(i), self.station_combo.itemText(i))
             for i in range(self.station_combo.count())
