@@ -35,6 +35,7 @@ from console.central.model import (
 )
 from console.ocpp.reservation import CancelReservationStatus
 from console.ui.change_feed import ChangeFeed
+from console.ui.menus import build_menus
 from console.ui.presentation import (
     Look,
     cancel_outcome_text,
@@ -160,6 +161,7 @@ class MainWindow(QMainWindow):
 
         self._build_views()
         self._build_toolbar_and_status_bar()
+        self.menus = build_menus(self)
         self._connect_signals()
 
     # --- construction -----------------------------------------------------------------------
