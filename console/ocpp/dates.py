@@ -17,6 +17,12 @@ __all__ = ["OcppDateTime", "format_ocpp_datetime", "parse_ocpp_datetime"]
 _NATIVE = TypeAdapter(datetime)
 
 
+def _shown(value: str) -> str:
+    # A peer's text in an error message: short, and never a lone surrogate, which pydantic
+    # cannot render (rendering would raise UnicodeEncodeError out of the validation).
+    return value[:40].encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _aware_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
@@ -28,7 +34,7 @@ def _aware_utc(value: datetime) -> datetime:
         # 0001-01-01T00:00:00+02:00 has no UTC time a datetime can hold; an error the
         # peer caused must come out as a validation error, never escape.
         raise PydanticCustomError(
-            "datetime_parsing", "date-time out of range: {value}", {"value": str(value)[:40]}
+            "datetime_parsing", "date-time out of range: {value}", {"value": _shown(str(value))}
         ) from None
 
 
@@ -41,7 +47,7 @@ def _read(value: Any) -> datetime:
     text = value.strip()
     if len(text) < 16 or text[10] not in "Tt ":
         raise PydanticCustomError(
-            "datetime_parsing", "not an ISO 8601 date-time: {value}", {"value": value[:40]}
+            "datetime_parsing", "not an ISO 8601 date-time: {value}", {"value": _shown(value)}
         )
     # The C parser first: it takes everything we send and most of what peers send, in a
     # fraction of pydantic's time; pydantic's parser then takes what it does not
@@ -53,7 +59,7 @@ def _read(value: Any) -> datetime:
             parsed = _NATIVE.validate_python(text)
         except ValidationError:
             raise PydanticCustomError(
-                "datetime_parsing", "not an ISO 8601 date-time: {value}", {"value": value[:40]}
+                "datetime_parsing", "not an ISO 8601 date-time: {value}", {"value": _shown(value)}
             ) from None
     return _aware_utc(parsed)
 
