@@ -1,0 +1,282 @@
+"""The console's saved settings: one versioned model, one JSON file in the per-user folder.
+
+:class:`ConsoleSettings` is what the settings dialog edits and what is saved in
+``<config dir>/settings.json``; :meth:`ConsoleSettings.to_config` turns it into the
+:class:`CentralSystemConfig` the Central System is started with.
+
+Reading never loses the technician's file: a file that is not JSON, holds invalid values or
+was written by a newer console is moved aside to ``settings.json.broken-<timestamp>`` (kept
+byte for byte), the console runs on defaults, and :func:`load_settings` says so in a message
+for the window. Saving writes a temporary file and renames it over the old one, so a crash
+mid-write leaves the previous file whole.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Final
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from console.central.config import CentralSystemConfig, IdTagEntry
+from console.central.paths import default_config_dir
+from console.central.security import hash_authorization_key
+
+__all__ = [
+    "RESTART_FIELDS",
+    "SCHEMA_VERSION",
+    "SETTINGS_FILE_NAME",
+    "ConsoleSettings",
+    "SettingsLoad",
+    "changed_fields",
+    "command_line_overrides",
+    "load_settings",
+    "save_settings",
+    "settings_path",
+]
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION: Final = 1
+"""The version of the settings file this console writes (and the newest it reads)."""
+
+SETTINGS_FILE_NAME: Final = "settings.json"
+
+RESTART_FIELDS: Final = frozenset(
+    {
+        "host",
+        "port",
+        "security_profile",
+        "certfile",
+        "keyfile",
+        "cafile",
+        "authorization_keys",
+        "heartbeat_interval",
+        "call_timeout",
+        "accept_unknown_stations",
+        "trace_limit",
+        "id_tags",
+    }
+)
+"""Fields the running Central System only takes when it is (re)started.
+
+Every field that reaches :class:`CentralSystemConfig` is here: the Central System reads its
+configuration once, at start, so a change applies through a restart (stations reconnect).
+"""
+
+StationId = Annotated[str, StringConstraints(min_length=1, max_length=48)]
+IdTag = Annotated[str, StringConstraints(min_length=1, max_length=20)]
+
+
+class ConsoleSettings(BaseModel):
+    """Everything the technician sets in the settings dialog (saved as JSON).
+
+    ``authorization_keys`` maps station ids to keys already hashed with
+    :func:`console.central.security.hash_authorization_key`: a key typed in the dialog is
+    hashed at once (:meth:`with_authorization_key`) and never stored or shown in clear.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: int = SCHEMA_VERSION
+    host: str = Field(default="0.0.0.0", min_length=1)
+    port: int = Field(default=9000, ge=0, le=65535)
+    """0 picks any free port (tests; a site needs a fixed one)."""
+    security_profile: int = Field(default=0, ge=0, le=3)
+    authorization_keys: dict[StationId, str] = Field(default_factory=dict)
+    certfile: Path | None = None
+    keyfile: Path | None = None
+    cafile: Path | None = None
+    accept_unknown_stations: bool = True
+    heartbeat_interval: int = Field(default=300, gt=0, le=86_400)
+    call_timeout: float = Field(default=30.0, gt=0, le=3600)
+    trace_limit: int = Field(default=200_000, ge=100)
+    id_tags: dict[IdTag, IdTagEntry] = Field(default_factory=dict)
+
+    def to_config(self, **overrides: Any) -> CentralSystemConfig:
+        """The Central System's configuration; ``overrides`` win (e.g. the command line)."""
+        values = self.model_dump(exclude={"schema_version"})
+        values["id_tags"] = dict(self.id_tags)  # keep the IdTagEntry models as they are
+        values.update(overrides)
+        return CentralSystemConfig.model_validate(values)
+
+    def with_authorization_key(self, station_id: str, key: str | None) -> ConsoleSettings:
+        """A copy with this station's key set (hashed here) or, for None, removed."""
+        keys = dict(self.authorization_keys)
+        if key is None:
+            keys.pop(station_id, None)
+        else:
+            keys[station_id] = hash_authorization_key(key)
+        return self.model_copy(update={"authorization_keys": keys})
+
+    def problems(self) -> dict[str, str]:
+        """What prevents starting a Central System with these settings, per field.
+
+        The model validates each value alone; these are the rules between fields and about
+        the files on disk (checked again when saving from the dialog).
+        """
+        found: dict[str, str] = {}
+        if self.security_profile >= 2:
+            for name in ("certfile", "keyfile"):
+                path: Path | None = getattr(self, name)
+                if path is None:
+                    found[name] = f"security profile {self.security_profile} needs this file"
+        if self.security_profile >= 3 and self.cafile is None:
+            found["cafile"] = "security profile 3 needs the CA that signs station certificates"
+        for name in ("certfile", "keyfile", "cafile"):
+            path = getattr(self, name)
+            if path is not None and name not in found and not path.is_file():
+                found[name] = f"no such file: {path}"
+        locked = self.security_profile in (1, 2) and not self.accept_unknown_stations
+        if locked and not self.authorization_keys:
+            found["authorization_keys"] = (
+                "no station has a key: with unknown stations refused, none can connect"
+            )
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsLoad:
+    """What :func:`load_settings` found: the settings to use and what to tell the user."""
+
+    settings: ConsoleSettings
+    path: Path
+    message: str | None = None
+    """Why the defaults are used (a broken or newer file), for the window; None if all went well."""
+    backup: Path | None = None
+    """Where the unreadable file was moved to, if it was."""
+
+
+def settings_path() -> Path:
+    """``<per-user config folder>/settings.json``."""
+    return default_config_dir() / SETTINGS_FILE_NAME
+
+
+def load_settings(path: Path | None = None, *, now: datetime | None = None) -> SettingsLoad:
+    """Read the settings; defaults when there is no file, or when it cannot be used.
+
+    A file that cannot be used is moved to ``<name>.broken-<UTC timestamp>`` beside it, never
+    overwritten nor deleted, and the returned message says what was wrong and where it is.
+    """
+    path = path or settings_path()
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return SettingsLoad(ConsoleSettings(), path)
+    except OSError as exc:
+        # Unreadable (permissions): leave it where it is, it is not ours to move.
+        message = (
+            f"The settings file {path} cannot be read ({exc.strerror or exc}); using defaults."
+        )
+        logger.error("%s", message)
+        return SettingsLoad(ConsoleSettings(), path, message)
+    problem = _problem_with(raw)
+    if problem is None:
+        settings = ConsoleSettings.model_validate_json(raw)
+        logger.info("settings read from %s", path)
+        return SettingsLoad(settings, path)
+    backup = _move_aside(path, now or datetime.now(UTC))
+    kept = f"It was kept as {backup}." if backup is not None else "It was left in place."
+    message = (
+        f"The settings file {path} could not be used: {problem}. "
+        f"The console started with the default settings. {kept}"
+    )
+    logger.error("%s", message)
+    return SettingsLoad(ConsoleSettings(), path, message, backup)
+
+
+def _problem_with(raw: bytes) -> str | None:
+    try:
+        document = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return f"it is not valid JSON ({exc})"
+    if not isinstance(document, dict):
+        return "it does not hold a JSON object"
+    version = document.get("schema_version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        return "it has no schema_version number"
+    if version > SCHEMA_VERSION:
+        return (
+            f"it was written by a newer console (settings version {version}; this console "
+            f"reads up to version {SCHEMA_VERSION})"
+        )
+    try:
+        ConsoleSettings.model_validate(document)
+    except ValidationError as exc:
+        details = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or 'file'}: {error['msg']}"
+            for error in exc.errors()[:5]
+        )
+        return f"it holds invalid values ({details})"
+    return None
+
+
+def _move_aside(path: Path, now: datetime) -> Path | None:
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    backup = path.with_name(f"{path.name}.broken-{stamp}")
+    counter = 1
+    while backup.exists():  # two failures in one second: never overwrite a backup
+        backup = path.with_name(f"{path.name}.broken-{stamp}-{counter}")
+        counter += 1
+    try:
+        path.rename(backup)
+    except OSError as exc:
+        logger.error("cannot move the unusable settings file %s aside: %s", path, exc)
+        return None
+    return backup
+
+
+def save_settings(settings: ConsoleSettings, path: Path | None = None) -> Path:
+    """Write the settings atomically (temporary file + rename); returns the path."""
+    path = path or settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = settings.model_dump_json(indent=2) + "\n"
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    logger.info("settings saved to %s", path)
+    return path
+
+
+_COMMAND_LINE_FIELDS: Final = (
+    "host",
+    "port",
+    "data_dir",
+    "heartbeat_interval",
+    "call_timeout",
+    "security_profile",
+    "certfile",
+    "keyfile",
+    "cafile",
+)
+
+
+def command_line_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The options given on the command line (they win over the settings, for this run)."""
+    return {
+        name: getattr(args, name)
+        for name in _COMMAND_LINE_FIELDS
+        if getattr(args, name, None) is not None
+    }
+
+
+def changed_fields(old: ConsoleSettings, new: ConsoleSettings) -> set[str]:
+    """The names of the fields whose values differ."""
+    before: Mapping[str, Any] = dict(old)
+    after: Mapping[str, Any] = dict(new)
+    return {name for name in after if before.get(name) != after[name]}
