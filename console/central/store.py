@@ -985,20 +985,42 @@ def _prune_trace(db: sqlite3.Connection, limit: int) -> None:
         db.execute("DELETE FROM trace WHERE id <= ?", (newest - limit,))
 
 
+def _storable(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The row with every text SQLite can store: a lone surrogate becomes an escape.
+
+    A station can put one in any string (``"\\ud800"`` is valid JSON); unrepaired, the
+    UnicodeEncodeError would fail the whole batch, and every retry of it, so one
+    station's garbage would keep every later change off the disk.
+    """
+    if all(type(v) is not str or v.isascii() for v in row):
+        return row
+    return tuple(_storable_text(v) if type(v) is str else v for v in row)
+
+
+def _storable_text(value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value
+
+
 def _trace_row(e: TraceEntry) -> tuple[Any, ...]:
-    return (
-        e.seq,
-        _dt_text(e.at),
-        e.station_id,
-        str(e.direction.value),
-        e.text,
-        e.message_type,
-        e.message_id,
-        e.action,
-        e.latency,
-        int(e.late),
-        e.error_code,
-        e.note,
+    return _storable(
+        (
+            e.seq,
+            _dt_text(e.at),
+            e.station_id,
+            str(e.direction.value),
+            e.text,
+            e.message_type,
+            e.message_id,
+            e.action,
+            e.latency,
+            int(e.late),
+            e.error_code,
+            e.note,
+        )
     )
 
 
@@ -1037,23 +1059,25 @@ _STATION_UPSERT: Final = _upsert_sql("stations", _STATION_COLUMNS, ("station_id"
 def _upsert_station(db: sqlite3.Connection, s: StationSnapshot) -> None:
     db.execute(
         _STATION_UPSERT,
-        (
-            s.station_id,
-            _dt_text(s.state_since),
-            s.security_profile,
-            s.remote_address,
-            s.vendor,
-            s.model,
-            s.serial_number,
-            s.firmware_version,
-            s.registration_status,
-            _dt_text(s.last_message_at),
-            _dt_text(s.last_heartbeat_at),
-            s.heartbeat_interval,
-            _bool_int(s.reserve_connector_zero_supported),
-            s.number_of_connectors,
-            int(s.is_new),
-            s.note,
+        _storable(
+            (
+                s.station_id,
+                _dt_text(s.state_since),
+                s.security_profile,
+                s.remote_address,
+                s.vendor,
+                s.model,
+                s.serial_number,
+                s.firmware_version,
+                s.registration_status,
+                _dt_text(s.last_message_at),
+                _dt_text(s.last_heartbeat_at),
+                s.heartbeat_interval,
+                _bool_int(s.reserve_connector_zero_supported),
+                s.number_of_connectors,
+                int(s.is_new),
+                s.note,
+            )
         ),
     )
 
@@ -1078,17 +1102,19 @@ _CONNECTOR_UPSERT: Final = _upsert_sql(
 def _upsert_connector(db: sqlite3.Connection, c: ConnectorSnapshot) -> None:
     db.execute(
         _CONNECTOR_UPSERT,
-        (
-            c.station_id,
-            c.connector_id,
-            None if c.status is None else str(c.status.value),
-            None if c.error_code is None else str(c.error_code.value),
-            c.info,
-            c.vendor_error_code,
-            _dt_text(c.status_at),
-            c.transaction_id,
-            c.id_tag,
-            c.reservation_id,
+        _storable(
+            (
+                c.station_id,
+                c.connector_id,
+                None if c.status is None else str(c.status.value),
+                None if c.error_code is None else str(c.error_code.value),
+                c.info,
+                c.vendor_error_code,
+                _dt_text(c.status_at),
+                c.transaction_id,
+                c.id_tag,
+                c.reservation_id,
+            )
         ),
     )
 
@@ -1119,22 +1145,24 @@ def _upsert_reservation(db: sqlite3.Connection, r: ReservationRecord) -> None:
     created_at = _dt_text(r.created_at)
     db.execute(
         _ATTEMPT_UPSERT,
-        (
-            r.reservation_id,
-            r.station_id,
-            created_at,
-            r.connector_id,
-            r.id_tag,
-            r.parent_id_tag,
-            _dt_text(r.expiry_date),
-            str(r.state.value),
-            None if r.confirmation is None else str(r.confirmation.value),
-            r.error,
-            r.error_code,
-            r.transaction_id,
-            _dt_text(r.updated_at),
-            _dt_text(r.answered_at),
-            r.latency,
+        _storable(
+            (
+                r.reservation_id,
+                r.station_id,
+                created_at,
+                r.connector_id,
+                r.id_tag,
+                r.parent_id_tag,
+                _dt_text(r.expiry_date),
+                str(r.state.value),
+                None if r.confirmation is None else str(r.confirmation.value),
+                r.error,
+                r.error_code,
+                r.transaction_id,
+                _dt_text(r.updated_at),
+                _dt_text(r.answered_at),
+                r.latency,
+            )
         ),
     )
     attempt_id = db.execute(

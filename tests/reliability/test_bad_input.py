@@ -238,3 +238,40 @@ def test_a_lone_surrogate_in_a_date_is_refused_not_raised(timestamp: str) -> Non
     )
     [answer] = session.data_to_send()
     assert json.loads(answer.text)[:3] == [4, "s-1", event.code.value]
+
+
+@pytest.mark.asyncio
+async def test_lone_surrogates_from_a_station_do_not_keep_changes_off_the_disk(
+    start_central,
+) -> None:
+    # Found by fuzz_frames.py: a lone surrogate in a traced message id failed
+    # the writer's whole batch (and every retry), so later reservations were not saved.
+    central: CentralSystem = await start_central()  # the real SQLite store
+    url = f"ws://127.0.0.1:{central.port}/CP-SURROGATE"
+    frames = [
+        [2, "\ud800", "Heartbeat", {}],
+        [2, "st-1", "StartTransaction", {**_START, "idTag": "\udc80"}],
+        [2, "bad-\udfff", "NoSuchAction", {"x": "\ud83d"}],
+    ]
+    async with websockets.connect(url, subprotocols=["ocpp1.6"]) as websocket:
+        for frame in frames:
+            await websocket.send(json.dumps(frame))
+            answer = json.loads(await asyncio.wait_for(websocket.recv(), 5))
+            assert answer[1] == frame[1]
+    async with connected_station(central, "CP-NEXT"):
+        record = await central.reserve_now(
+            "CP-NEXT", 1, "TAG", datetime.now(UTC) + timedelta(minutes=5)
+        )
+    stored = await central.stored_trace(station_id="CP-SURROGATE")
+    assert any(e.action == "StartTransaction" for e in stored)
+    assert central.store_error is None
+    await central.stop()
+    again: CentralSystem = await start_central(data_dir=central.config.data_dir)
+    kept = again.reservation("CP-NEXT", record.reservation_id)
+    assert kept is not None
+    assert kept.state is ReservationState.ACCEPTED
+    kept_trace = await again.stored_trace(station_id="CP-SURROGATE")
+    assert "\\ud800" in {e.message_id for e in kept_trace}  # stored escaped, readable
+
+
+_START = {"connectorId": 1, "idTag": "T", "meterStart": 0, "timestamp": "2026-11-25T14:00:00Z"}
