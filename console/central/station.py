@@ -161,6 +161,10 @@ class StationConnection:
     async def close(self, reason: str, code: int = CloseCode.NORMAL_CLOSURE) -> None:
         """Close the connection (e.g. replaced by a newer one, or the console stops)."""
         self._closing_reason = reason
+        # Calls waiting on this connection end now: on a half-open link the close handshake
+        # only ends when it times out, and nothing will answer them on a closing connection.
+        if not self.closed:
+            self._process(self.session.close(reason))
         await self.websocket.close(code, reason[:120])
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
@@ -193,9 +197,12 @@ class StationConnection:
         on_late: LateHandler | None = None,
     ) -> CallOutcome:
         """Send a CALL (queued behind any outstanding one) and wait for how it ends."""
-        if self.closed:
+        if self.closed or self._closing_reason is not None:
             return CallOutcome(
-                None, aborted=True, sent=False, error=self.close_reason or "not connected"
+                None,
+                aborted=True,
+                sent=False,
+                error=self.close_reason or self._closing_reason or "not connected",
             )
         outgoing = self.session.call(request, self._loop.time(), call_timeout)
         future: asyncio.Future[CallOutcome] = self._loop.create_future()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import json
 import logging
 import random
@@ -32,8 +33,6 @@ import websockets
 from websockets.exceptions import ConnectionClosed
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-import contextlib
 
 from console.central.config import CentralSystemConfig
 from console.central.model import ChangeEvent, ReservationState, TraceAppended
@@ -207,7 +206,7 @@ async def main(frames: int, stations: int, utf8: int, seed: int) -> int:
     print(f"CALLRESULTs:                  {tally.results:,}")
     print(f"CALLERRORs by code:           {sum(tally.errors.values()):,}")
     for code, count in tally.errors.most_common():
-        print(f"  {code:<28}{count:,}")
+        print(f"  {code:<30}{count:,}")
     print(f"dropped (traced, no answer):  {sum(dropped.values()):,}")
     for reason, count in dropped.most_common(8):
         print(f"  {reason[:60]:<60}{count:,}")
