@@ -1,0 +1,186 @@
+"""Trace to JSON Lines and reservations to CSV: the formats, without any UI.
+
+The window writes these in chunks with a progress dialog; ``serve`` (or a script) can use
+:func:`write_trace_jsonl` and :func:`write_reservations_csv` directly. The trace holds no
+secret by design (handshake headers are never traced), so an export holds none either.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from console.central.model import ReservationRecord, TraceEntry
+
+__all__ = [
+    "RESERVATION_CSV_COLUMNS",
+    "TRACE_MESSAGE_TYPES",
+    "iso_utc",
+    "reservation_csv_row",
+    "reservations_csv_lines",
+    "select_reservations",
+    "select_trace",
+    "trace_entry_json",
+    "trace_jsonl_line",
+    "write_reservations_csv",
+    "write_trace_jsonl",
+]
+
+TRACE_MESSAGE_TYPES = {2: "CALL", 3: "CALLRESULT", 4: "CALLERROR"}
+"""OCPP-J message type numbers and their names."""
+
+RESERVATION_CSV_COLUMNS = (
+    "reservation_id",
+    "station_id",
+    "connector_id",
+    "id_tag",
+    "parent_id_tag",
+    "created",
+    "expiry",
+    "answer",
+    "state",
+    "transaction_id",
+    "error_code",
+    "error",
+    "answered",
+    "latency_s",
+)
+
+
+def iso_utc(moment: datetime | None) -> str:
+    """``2026-11-25T13:45:00.123Z`` (milliseconds, UTC), or "" for None."""
+    if moment is None:
+        return ""
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def trace_entry_json(entry: TraceEntry) -> dict[str, Any]:
+    """One trace entry as a JSON object: its metadata and the frame parsed as JSON.
+
+    ``frame`` is the parsed OCPP-J array when the text is JSON, otherwise the raw text
+    (a broken frame, or a connection event's description).
+    """
+    frame: Any
+    try:
+        frame = json.loads(entry.text)
+    except ValueError:
+        frame = entry.text
+    return {
+        "seq": entry.seq,
+        "time": iso_utc(entry.at),
+        "station": entry.station_id,
+        "direction": entry.direction.value,
+        "message_type": (
+            TRACE_MESSAGE_TYPES.get(entry.message_type, str(entry.message_type))
+            if entry.message_type is not None
+            else None
+        ),
+        "id": entry.message_id,
+        "action": entry.action,
+        "latency_s": entry.latency,
+        "late": entry.late,
+        "error_code": entry.error_code,
+        "note": entry.note,
+        "frame": frame,
+    }
+
+
+def trace_jsonl_line(entry: TraceEntry) -> str:
+    """One JSON Lines line (with its newline) for a trace entry."""
+    return json.dumps(trace_entry_json(entry), ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def select_trace(
+    entries: Iterable[TraceEntry],
+    station_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[TraceEntry]:
+    """The entries of one station (None: all) between ``since`` and ``until`` (inclusive)."""
+    return [
+        entry
+        for entry in entries
+        if (station_id is None or entry.station_id == station_id)
+        and (since is None or entry.at >= since)
+        and (until is None or entry.at <= until)
+    ]
+
+
+def select_reservations(
+    records: Iterable[ReservationRecord],
+    station_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[ReservationRecord]:
+    """The attempts on one station (None: all) created between ``since`` and ``until``."""
+    chosen = [
+        record
+        for record in records
+        if (station_id is None or record.station_id == station_id)
+        and (since is None or record.created_at >= since)
+        and (until is None or record.created_at <= until)
+    ]
+    chosen.sort(key=lambda record: record.created_at)
+    return chosen
+
+
+def reservation_csv_row(record: ReservationRecord) -> list[str]:
+    """One attempt as CSV cells, in :data:`RESERVATION_CSV_COLUMNS` order."""
+    return [
+        str(record.reservation_id),
+        record.station_id,
+        str(record.connector_id),
+        record.id_tag,
+        record.parent_id_tag or "",
+        iso_utc(record.created_at),
+        iso_utc(record.expiry_date),
+        record.confirmation.value if record.confirmation is not None else "",
+        record.state.value,
+        "" if record.transaction_id is None else str(record.transaction_id),
+        record.error_code or "",
+        record.error or "",
+        iso_utc(record.answered_at),
+        "" if record.latency is None else f"{record.latency:.3f}",
+    ]
+
+
+def reservations_csv_lines(records: Iterable[ReservationRecord]) -> Iterator[str]:
+    """The CSV text, header first, one string per line (each with its line ending)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def line(cells: Iterable[str]) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(cells)
+        return buffer.getvalue()
+
+    yield line(RESERVATION_CSV_COLUMNS)
+    for record in records:
+        yield line(reservation_csv_row(record))
+
+
+def write_trace_jsonl(path: Path, entries: Iterable[TraceEntry]) -> int:
+    """Write the entries as JSON Lines; returns how many were written."""
+    count = 0
+    with path.open("w", encoding="utf-8", newline="\n") as stream:
+        for entry in entries:
+            stream.write(trace_jsonl_line(entry))
+            count += 1
+    return count
+
+
+def write_reservations_csv(path: Path, records: Iterable[ReservationRecord]) -> int:
+    """Write the attempts as CSV (with a header); returns how many rows were written."""
+    count = -1
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        for text in reservations_csv_lines(records):
+            stream.write(text)
+            count += 1
+    return count

@@ -1,0 +1,364 @@
+"""Exporting the trace (JSON Lines) and the reservations (CSV): the dialog and the writer.
+
+The formats live in :mod:`console.central.export`; here they are written in chunks on the
+event loop with a progress dialog that can cancel. A cancelled or failed export leaves no
+partial file: lines go to ``<file>.part``, renamed only once complete.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+from PySide6.QtCore import QDateTime, QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QProgressDialog,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.central.export import (
+    reservations_csv_lines,
+    select_reservations,
+    select_trace,
+    trace_jsonl_line,
+)
+from console.central.model import CentralSystemApi, TraceEntry
+
+__all__ = [
+    "ExportDialog",
+    "ExportKind",
+    "ExportOptions",
+    "ExportRunner",
+    "ProgressWriter",
+    "StoredTraceReader",
+]
+
+_log = logging.getLogger(__name__)
+
+CHUNK_LINES = 2000
+"""Lines written between two turns of the event loop (painting, input, the stations)."""
+STORED_TRACE_LIMIT = 50_000_000
+"""Read the whole range the database holds (it is itself capped by the settings)."""
+
+
+class ExportKind(StrEnum):
+    TRACE = "trace"
+    RESERVATIONS = "reservations"
+
+
+@dataclass(frozen=True, slots=True)
+class ExportOptions:
+    """What to export, where to."""
+
+    kind: ExportKind
+    path: Path
+    station_id: str | None = None
+    """None: every station."""
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class StoredTraceReader(Protocol):
+    """The Central System's read of the trace database (:meth:`CentralSystem.stored_trace`)."""
+
+    def __call__(
+        self,
+        limit: int = ...,
+        station_id: str | None = ...,
+        since: datetime | None = ...,
+        until: datetime | None = ...,
+    ) -> Awaitable[list[TraceEntry]]: ...
+
+
+def stored_trace_reader(central: object) -> StoredTraceReader | None:
+    """The central's database read, when it has one (a fake Central System may not)."""
+    reader = getattr(central, "stored_trace", None)
+    return reader if callable(reader) else None
+
+
+class ProgressWriter(QObject):
+    """Writes lines to a file in chunks, showing progress; cancelling removes the file.
+
+    One instance per job. :meth:`cancel` (or the progress dialog's Cancel button) stops it
+    at the next chunk.
+    """
+
+    sig_progress = Signal(int, int)
+    """(lines written, lines in all) after each chunk."""
+
+    def __init__(
+        self,
+        parent_widget: QWidget | None,
+        title: str,
+        *,
+        chunk_lines: int = CHUNK_LINES,
+        show_after_ms: int = 400,
+    ) -> None:
+        super().__init__(parent_widget)
+        self._chunk = max(1, chunk_lines)
+        self._cancelled = False
+        self.dialog = QProgressDialog(title, "Cancel", 0, 100, parent_widget)
+        self.dialog.setWindowTitle(title)
+        self.dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        self.dialog.setMinimumDuration(show_after_ms)
+        self.dialog.setAutoClose(False)
+        self.dialog.setAutoReset(False)
+        self.dialog.canceled.connect(self.cancel)
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    def cancel(self) -> None:
+        self._cancelled = True
+
+    def set_label(self, text: str) -> None:
+        self.dialog.setLabelText(text)
+
+    async def write(self, path: Path, lines: Iterable[str], total: int) -> int | None:
+        """Write every line; the number written, or None if cancelled (nothing left behind)."""
+        part = path.with_name(path.name + ".part")
+        self.dialog.setRange(0, max(1, total))
+        self.dialog.setValue(0)
+        written = 0
+        try:
+            with part.open("w", encoding="utf-8", newline="") as stream:
+                iterator: Iterator[str] = iter(lines)
+                while True:
+                    chunk = [line for _, line in zip(range(self._chunk), iterator, strict=False)]
+                    if chunk:
+                        stream.write("".join(chunk))
+                        written += len(chunk)
+                        self.dialog.setValue(min(written, max(1, total)))
+                        self.sig_progress.emit(written, total)
+                    if len(chunk) < self._chunk:
+                        break
+                    # Let Qt paint and the stations talk, then look at the Cancel button.
+                    await asyncio.sleep(0)
+                    if self._cancelled:
+                        break
+            if self._cancelled:
+                part.unlink(missing_ok=True)
+                return None
+            os.replace(part, path)
+            return written
+        except BaseException:
+            with contextlib.suppress(OSError):
+                part.unlink(missing_ok=True)
+            raise
+        finally:
+            self.dialog.reset()
+            self.dialog.close()
+
+
+class ExportRunner(QObject):
+    """Runs exports: reads the data (the trace from the database), writes it with progress."""
+
+    sig_finished = Signal(str, int)
+    """(path, rows written): an export is complete."""
+    sig_cancelled = Signal(str)
+    """(path): an export was cancelled; no file was left."""
+    sig_failed = Signal(str)
+    """(message): an export failed (e.g. the folder is not writable)."""
+
+    def __init__(
+        self,
+        central: CentralSystemApi,
+        parent_widget: QWidget | None,
+        held_trace: Callable[[], list[TraceEntry]],
+        *,
+        chunk_lines: int = CHUNK_LINES,
+    ) -> None:
+        super().__init__(parent_widget)
+        self._central = central
+        self._parent_widget = parent_widget
+        self._held_trace = held_trace
+        self.chunk_lines = chunk_lines
+        self.writer: ProgressWriter | None = None
+        """The running job's writer (tests cancel through it)."""
+
+    async def run(self, options: ExportOptions) -> int | None:
+        """Export; the number of rows written, or None if cancelled or failed."""
+        what = "trace" if options.kind is ExportKind.TRACE else "reservations"
+        writer = ProgressWriter(
+            self._parent_widget, f"Exporting the {what}", chunk_lines=self.chunk_lines
+        )
+        self.writer = writer
+        try:
+            if options.kind is ExportKind.TRACE:
+                writer.set_label("Reading the trace from the database…")
+                entries = await self._trace(options)
+                writer.set_label(f"Writing {len(entries):,} frames to {options.path.name}…")
+                written = await writer.write(
+                    options.path, map(trace_jsonl_line, entries), len(entries)
+                )
+            else:
+                records = select_reservations(
+                    self._central.reservations(), options.station_id, options.since, options.until
+                )
+                writer.set_label(f"Writing {len(records):,} reservations to {options.path.name}…")
+                written = await writer.write(
+                    options.path, reservations_csv_lines(records), len(records) + 1
+                )
+                if written is not None:
+                    written -= 1  # the header
+        except Exception as exc:
+            _log.exception("exporting the %s to %s failed", what, options.path)
+            self.sig_failed.emit(f"Exporting the {what} to {options.path} failed: {exc}")
+            return None
+        finally:
+            self.writer = None
+            writer.deleteLater()
+        if written is None:
+            _log.info("export of the %s to %s cancelled", what, options.path)
+            self.sig_cancelled.emit(str(options.path))
+            return None
+        _log.info("exported %d %s rows to %s", written, what, options.path)
+        self.sig_finished.emit(str(options.path), written)
+        return written
+
+    async def _trace(self, options: ExportOptions) -> list[TraceEntry]:
+        reader = stored_trace_reader(self._central)
+        if reader is None:
+            return select_trace(
+                self._held_trace(), options.station_id, options.since, options.until
+            )
+        return await reader(
+            limit=STORED_TRACE_LIMIT,
+            station_id=options.station_id,
+            since=options.since,
+            until=options.until,
+        )
+
+
+class ExportDialog(QDialog):
+    """Asks what to export: one station or all, a time range, and the file."""
+
+    def __init__(
+        self,
+        kind: ExportKind,
+        station_ids: list[str],
+        parent: QWidget | None = None,
+        *,
+        now: datetime | None = None,
+        default_folder: Path | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.kind = kind
+        now = now or datetime.now(UTC)
+        is_trace = kind is ExportKind.TRACE
+        self.setWindowTitle("Export the trace" if is_trace else "Export the reservations")
+        self.station_combo = QComboBox()
+        self.station_combo.addItem("All stations", None)
+        for station_id in station_ids:
+            self.station_combo.addItem(station_id, station_id)
+        self.since_check = QCheckBox("From")
+        self.since_edit = _date_time_edit(now - timedelta(hours=8))
+        self.until_check = QCheckBox("To")
+        self.until_edit = _date_time_edit(now)
+        self.since_edit.setEnabled(False)
+        self.until_edit.setEnabled(False)
+        self.path_edit = QLineEdit()
+        self.path_edit.setObjectName("export_path")
+        suffix = "jsonl" if is_trace else "csv"
+        stamp = now.astimezone().strftime("%Y%m%d-%H%M")
+        folder = default_folder or Path.home()
+        self.path_edit.setText(str(folder / f"ocpp-{kind.value}-{stamp}.{suffix}"))
+        self.browse_button = QPushButton("Browse…")
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setText("Export")
+        self.file_dialog: QFileDialog | None = None
+
+        range_row = QHBoxLayout()
+        range_row.addWidget(self.since_check)
+        range_row.addWidget(self.since_edit)
+        range_row.addWidget(self.until_check)
+        range_row.addWidget(self.until_edit)
+        path_row = QHBoxLayout()
+        path_row.addWidget(self.path_edit, 1)
+        path_row.addWidget(self.browse_button)
+        form = QFormLayout()
+        form.addRow("Station", self.station_combo)
+        form.addRow("Time range", range_row)
+        form.addRow("File", path_row)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.buttons)
+        self.setMinimumWidth(620)
+
+        self.since_check.toggled.connect(self.since_edit.setEnabled)
+        self.until_check.toggled.connect(self.until_edit.setEnabled)
+        self.path_edit.textChanged.connect(lambda text: ok.setEnabled(bool(text.strip())))
+        self.browse_button.clicked.connect(self.browse)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+
+    def browse(self) -> QFileDialog:
+        """Open a (non-native, so testable) file dialog; the chosen file fills the path."""
+        is_trace = self.kind is ExportKind.TRACE
+        dialog = QFileDialog(self, "Export to", self.path_edit.text())
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+        dialog.setNameFilter("JSON Lines (*.jsonl)" if is_trace else "CSV (*.csv)")
+        dialog.setDefaultSuffix("jsonl" if is_trace else "csv")
+        dialog.fileSelected.connect(self.path_edit.setText)
+        self.file_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def options(self) -> ExportOptions:
+        return ExportOptions(
+            kind=self.kind,
+            path=Path(self.path_edit.text().strip()).expanduser(),
+            station_id=self.station_combo.currentData(),
+            since=_utc(self.since_edit.dateTime()) if self.since_check.isChecked() else None,
+            until=_utc(self.until_edit.dateTime()) if self.until_check.isChecked() else None,
+        )
+
+    def set_station(self, station_id: str | None) -> None:
+        self.station_combo.setCurrentIndex(max(0, self.station_combo.findData(station_id)))
+
+    def set_range(self, since: datetime | None, until: datetime | None) -> None:
+        self.since_check.setChecked(since is not None)
+        self.until_check.setChecked(until is not None)
+        if since is not None:
+            self.since_edit.setDateTime(_qt_time(since))
+        if until is not None:
+            self.until_edit.setDateTime(_qt_time(until))
+
+
+def _date_time_edit(moment: datetime) -> QDateTimeEdit:
+    edit = QDateTimeEdit(_qt_time(moment))
+    edit.setCalendarPopup(True)
+    edit.setDisplayFormat("yyyy-MM-dd HH:mm:ss")
+    return edit
+
+
+def _qt_time(moment: datetime) -> QDateTime:
+    return QDateTime.fromSecsSinceEpoch(int(moment.timestamp()))
+
+
+def _utc(value: QDateTime) -> datetime:
+    return datetime.fromtimestamp(value.toSecsSinceEpoch(), UTC)

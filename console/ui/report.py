@@ -1,0 +1,455 @@
+"""The commissioning report: one PDF per station or for the whole site, for the customer.
+
+Built as HTML (Qt's rich-text subset) and printed with :class:`QPdfWriter` — Qt's own, no
+new dependency. Per station: identity and firmware, how it connected, each connector's last
+status, every reservation test with its outcome and times, and the problems the trace saw
+(CALLERRORs, refused connections, timeouts, late answers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from PySide6.QtCore import QMarginsF, QObject, QSizeF, Qt, Signal
+from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
+from PySide6.QtWidgets import QProgressDialog, QWidget
+
+from console import __version__
+from console.central.export import TRACE_MESSAGE_TYPES
+from console.central.model import (
+    CentralSystemApi,
+    ConnectorSnapshot,
+    ReservationRecord,
+    StationSnapshot,
+    TraceEntry,
+)
+from console.ui.export import STORED_TRACE_LIMIT, stored_trace_reader
+from console.ui.presentation import connector_status_look, reservation_state_look
+from console.ui.trace_model import Highlight, highlight_of
+
+__all__ = [
+    "ReportData",
+    "ReportRunner",
+    "StationReport",
+    "report_html",
+    "write_pdf",
+]
+
+_log = logging.getLogger(__name__)
+
+MAX_PROBLEMS_LISTED = 200
+"""Per station; beyond, the report says how many more there were."""
+
+
+@dataclass(slots=True)
+class StationReport:
+    """What the report says about one station."""
+
+    station: StationSnapshot
+    connectors: list[ConnectorSnapshot] = field(default_factory=list)
+    reservations: list[ReservationRecord] = field(default_factory=list)
+    problems: list[TraceEntry] = field(default_factory=list)
+    frames_seen: int = 0
+
+
+@dataclass(slots=True)
+class ReportData:
+    """Everything the report shows, gathered before it is laid out."""
+
+    generated_at: datetime
+    scope: str
+    """"Site" or the station id."""
+    urls: list[str]
+    security_profile: int
+    stations: list[StationReport]
+    version: str = __version__
+
+
+def _e(value: object) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _time(moment: datetime | None) -> str:
+    if moment is None:
+        return "—"
+    local = moment.astimezone()
+    return local.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+
+
+def _latency(seconds: float | None) -> str:
+    return "—" if seconds is None else f"{seconds * 1000:.0f} ms"
+
+
+def _problem_kind(entry: TraceEntry) -> str:
+    if entry.note == "handshake refused":
+        return "Connection refused"
+    if entry.late:
+        return "Late answer"
+    if entry.message_type == 4:
+        return "CALLERROR"
+    if entry.message_id is not None and entry.message_type is None:
+        return "No answer" if entry.direction.value == "event" else "Invalid answer"
+    if entry.error_code:
+        return "Refused call"
+    return "Problem"
+
+
+def _problem_text(entry: TraceEntry) -> str:
+    if entry.direction.value == "event":
+        return entry.text
+    parts = [entry.action or "", entry.error_code or "", entry.note or ""]
+    kind = TRACE_MESSAGE_TYPES.get(entry.message_type or 0)
+    if kind and entry.message_type != 4:
+        parts.insert(0, kind)
+    return " — ".join(part for part in parts if part)
+
+
+_CSS = """
+body { font-family: sans-serif; font-size: 9pt; color: #1b1f24; }
+h1 { font-size: 17pt; color: #1f4e8c; margin-bottom: 2px; }
+h2 { font-size: 13pt; color: #1f4e8c; margin-top: 18px; margin-bottom: 4px; }
+h3 { font-size: 10pt; color: #33404d; margin-top: 10px; margin-bottom: 3px; }
+table { border-collapse: collapse; }
+th { background-color: #eef1f5; text-align: left; font-weight: bold; }
+td.muted, p.muted { color: #5f6670; }
+"""
+
+
+def report_html(data: ReportData) -> str:
+    """The report as HTML (the subset QTextDocument renders)."""
+    out: list[str] = [f"<html><head><style>{_CSS}</style></head><body>"]
+    title = (
+        "Commissioning report — whole site"
+        if data.scope == "Site"
+        else f"Commissioning report — station {_e(data.scope)}"
+    )
+    out.append(f"<h1>{title}</h1>")
+    out.append(
+        f"<p class='muted'>Generated {_e(_time(data.generated_at))} by OCPP Console "
+        f"{_e(data.version)}. Security profile {data.security_profile}. "
+        f"Stations connect to: {_e(', '.join(data.urls) or '—')}</p>"
+    )
+    out.append(_summary(data))
+    for station_report in data.stations:
+        out.extend(_station_section(station_report))
+    out.append("</body></html>")
+    return "\n".join(out)
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{_e(text)}</th>" for text in headers)
+    body = "".join("<tr>" + "".join(cells) + "</tr>" for cells in rows)
+    return (
+        "<table border='1' cellspacing='0' cellpadding='3' width='100%' "
+        f"style='border-color:#c9ced6'><tr>{head}</tr>{body}</table>"
+    )
+
+
+def _cell(text: object, colour: str | None = None, background: str | None = None) -> str:
+    style = ""
+    if colour:
+        style += f"color:{colour};"
+    attributes = f" bgcolor='{background}'" if background else ""
+    return f"<td{attributes} style='{style}'>{_e(text)}</td>"
+
+
+def _summary(data: ReportData) -> str:
+    rows = []
+    for report in data.stations:
+        station = report.station
+        accepted = sum(1 for r in report.reservations if r.confirmation is not None)
+        rows.append(
+            [
+                _cell(station.station_id),
+                _cell(" ".join(filter(None, [station.vendor, station.model])) or "—"),
+                _cell(station.firmware_version or "—"),
+                _cell("online" if station.connected else "offline"),
+                _cell(len(report.connectors)),
+                _cell(f"{len(report.reservations)} ({accepted} answered)"),
+                _cell(
+                    len(report.problems),
+                    "#a1141b" if report.problems else None,
+                    "#fde4e4" if report.problems else None,
+                ),
+            ]
+        )
+    return "<h2>Summary</h2>" + _table(
+        [
+            "Station",
+            "Vendor / model",
+            "Firmware",
+            "Now",
+            "Connectors",
+            "Reservation tests",
+            "Problems",
+        ],
+        rows,
+    )
+
+
+def _station_section(report: StationReport) -> list[str]:
+    station = report.station
+    out = [f"<h2>Station {_e(station.station_id)}</h2>"]
+    identity = [
+        ("Station id", station.station_id),
+        ("Vendor", station.vendor),
+        ("Model", station.model),
+        ("Serial number", station.serial_number),
+        ("Firmware", station.firmware_version),
+        ("Registration", station.registration_status),
+        (
+            "Connection",
+            ("online" if station.connected else "offline")
+            + (f" since {_time(station.state_since)}" if station.state_since else ""),
+        ),
+        ("Address", station.remote_address),
+        ("Security profile", station.security_profile),
+        (
+            "Heartbeat interval",
+            f"{station.heartbeat_interval} s" if station.heartbeat_interval else None,
+        ),
+        ("Last message", _time(station.last_message_at)),
+        (
+            "Reserves connector 0",
+            {True: "yes", False: "no", None: "unknown"}[station.reserve_connector_zero_supported],
+        ),
+        ("Frames seen", report.frames_seen),
+    ]
+    out.append("<h3>Identity</h3>")
+    out.append(
+        _table(
+            ["", ""],
+            [
+                [_cell(name), _cell(value if value not in (None, "") else "—")]
+                for name, value in identity
+            ],
+        )
+    )
+
+    out.append("<h3>Connectors (last status)</h3>")
+    if report.connectors:
+        rows = []
+        for connector in sorted(report.connectors, key=lambda c: c.connector_id):
+            look = connector_status_look(connector.status)
+            rows.append(
+                [
+                    _cell(connector.connector_id),
+                    _cell(look.text, look.foreground, look.background),
+                    _cell(connector.error_code.value if connector.error_code else "—"),
+                    _cell(connector.info or connector.vendor_error_code or "—"),
+                    _cell(_time(connector.status_at)),
+                ]
+            )
+        out.append(_table(["Connector", "Status", "Error code", "Info", "Since"], rows))
+    else:
+        out.append("<p class='muted'>No StatusNotification received.</p>")
+
+    out.append("<h3>Reservation tests</h3>")
+    if report.reservations:
+        rows = []
+        for record in sorted(report.reservations, key=lambda r: r.created_at):
+            look = reservation_state_look(record.state)
+            detail = " — ".join(filter(None, [record.error_code, record.error]))
+            if record.transaction_id is not None:
+                detail = " — ".join(filter(None, [f"transaction #{record.transaction_id}", detail]))
+            rows.append(
+                [
+                    _cell(record.reservation_id),
+                    _cell(record.connector_id),
+                    _cell(
+                        record.id_tag
+                        + (f" (parent {record.parent_id_tag})" if record.parent_id_tag else "")
+                    ),
+                    _cell(_time(record.created_at)),
+                    _cell(_time(record.answered_at)),
+                    _cell(_latency(record.latency)),
+                    _cell(record.confirmation.value if record.confirmation else "no answer"),
+                    _cell(look.text, look.foreground, look.background),
+                    _cell(detail or "—"),
+                ]
+            )
+        out.append(
+            _table(
+                [
+                    "Id",
+                    "Conn.",
+                    "idTag",
+                    "Sent",
+                    "Answered",
+                    "Latency",
+                    "Answer",
+                    "Final state",
+                    "Detail",
+                ],
+                rows,
+            )
+        )
+    else:
+        out.append("<p class='muted'>No reservation was tested.</p>")
+
+    out.append("<h3>Problems seen</h3>")
+    if report.problems:
+        rows = []
+        for entry in report.problems[:MAX_PROBLEMS_LISTED]:
+            error = highlight_of(entry) is Highlight.ERROR
+            colour = "#a1141b" if error else "#7a5200"
+            rows.append(
+                [
+                    _cell(_time(entry.at)),
+                    _cell(_problem_kind(entry), colour),
+                    _cell(entry.message_id or "—"),
+                    _cell(_problem_text(entry)),
+                ]
+            )
+        out.append(_table(["Time", "Kind", "Message id", "What"], rows))
+        more = len(report.problems) - MAX_PROBLEMS_LISTED
+        if more > 0:
+            out.append(f"<p class='muted'>… and {more} more (see the trace export).</p>")
+    else:
+        out.append("<p>None: no CALLERROR, refused connection, timeout or late answer.</p>")
+    return out
+
+
+def write_pdf(document_html: str, path: Path) -> None:
+    """Lay the HTML out on A4 pages and write the PDF."""
+    writer = QPdfWriter(str(path))
+    writer.setTitle("OCPP Console commissioning report")
+    writer.setCreator(f"OCPP Console {__version__}")
+    writer.setResolution(300)
+    writer.setPageLayout(
+        QPageLayout(
+            QPageSize(QPageSize.PageSizeId.A4),
+            QPageLayout.Orientation.Landscape,
+            QMarginsF(12, 12, 12, 12),
+            QPageLayout.Unit.Millimeter,
+        )
+    )
+    document = QTextDocument()
+    document.setHtml(document_html)
+    # Lay out at the page's size in points so fonts print at their point size.
+    page = writer.pageLayout().paintRect(QPageLayout.Unit.Point)
+    document.setPageSize(QSizeF(page.width(), page.height()))
+    document.print_(writer)
+    if not path.is_file():
+        raise OSError(f"could not write {path}")
+
+
+class ReportRunner(QObject):
+    """Gathers a report's data (the trace from the database), then writes the PDF."""
+
+    sig_finished = Signal(str)
+    """(path): the report is written."""
+    sig_cancelled = Signal()
+    """The technician cancelled; no file was written."""
+    sig_failed = Signal(str)
+    """(message): writing failed."""
+    sig_progress = Signal(int, int)
+    """(stations done, stations in all)."""
+
+    def __init__(
+        self,
+        central: CentralSystemApi,
+        parent_widget: QWidget | None,
+        held_trace: Callable[[], list[TraceEntry]],
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        super().__init__(parent_widget)
+        self._central = central
+        self._parent_widget = parent_widget
+        self._held_trace = held_trace
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self.dialog: QProgressDialog | None = None
+        self.last_html: str | None = None
+        """The HTML of the last report written (tests read its text)."""
+        self._cancelled = False
+
+    def cancel(self) -> None:
+        self._cancelled = True
+
+    async def gather(self, station_id: str | None) -> ReportData:
+        """Collect what the report shows for one station (None: the whole site)."""
+        stations = sorted(self._central.stations(), key=lambda s: s.station_id)
+        if station_id is not None:
+            stations = [s for s in stations if s.station_id == station_id]
+        records = self._central.reservations()
+        reader = stored_trace_reader(self._central)
+        held = self._held_trace() if reader is None else []
+        reports: list[StationReport] = []
+        for number, station in enumerate(stations):
+            sid = station.station_id
+            if reader is not None:
+                trace = await reader(limit=STORED_TRACE_LIMIT, station_id=sid)
+            else:
+                trace = [entry for entry in held if entry.station_id == sid]
+            reports.append(
+                StationReport(
+                    station=station,
+                    connectors=[c for c in self._central.connectors(sid) if c.connector_id > 0]
+                    or self._central.connectors(sid),
+                    reservations=[r for r in records if r.station_id == sid],
+                    problems=[
+                        entry
+                        for entry in trace
+                        if highlight_of(entry) in (Highlight.ERROR, Highlight.WARNING)
+                    ],
+                    frames_seen=sum(1 for entry in trace if entry.message_type is not None),
+                )
+            )
+            self._step(number + 1, len(stations))
+            await asyncio.sleep(0)
+            if self._cancelled:
+                break
+        return ReportData(
+            generated_at=self._clock(),
+            scope="Site" if station_id is None else station_id,
+            urls=self._central.urls(),
+            security_profile=self._central.security_profile,
+            stations=reports,
+        )
+
+    async def run(self, station_id: str | None, path: Path) -> bool:
+        """Write the report to ``path``; False if cancelled or failed."""
+        self._cancelled = False
+        dialog = QProgressDialog("Gathering the report…", "Cancel", 0, 1, self._parent_widget)
+        dialog.setWindowTitle("Commissioning report")
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(400)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.canceled.connect(self.cancel)
+        self.dialog = dialog
+        try:
+            data = await self.gather(station_id)
+            if self._cancelled:
+                _log.info("report to %s cancelled", path)
+                self.sig_cancelled.emit()
+                return False
+            dialog.setLabelText(f"Writing {path.name}…")
+            await asyncio.sleep(0)
+            self.last_html = report_html(data)
+            write_pdf(self.last_html, path)
+        except Exception as exc:
+            _log.exception("writing the report to %s failed", path)
+            self.sig_failed.emit(f"Writing the report to {path} failed: {exc}")
+            return False
+        finally:
+            dialog.reset()
+            dialog.close()
+            dialog.deleteLater()
+            self.dialog = None
+        _log.info("commissioning report (%s) written to %s", data.scope, path)
+        self.sig_finished.emit(str(path))
+        return True
+
+    def _step(self, done: int, total: int) -> None:
+        if self.dialog is not None:
+            self.dialog.setRange(0, max(1, total))
+            self.dialog.setValue(done)
+        self.sig_progress.emit(done, total)
