@@ -52,6 +52,17 @@ class CentralSystemConfig(BaseModel):
     ping_interval: float | None = Field(default=30.0, gt=0)
     ping_timeout: float | None = Field(default=30.0, gt=0)
     trace_limit: int = Field(default=200_000, ge=100)
+    close_timeout: float = Field(default=10.0, gt=0)
+    """How long a closing handshake may take before the TCP connection is dropped (a stalled
+    link, e.g. one that stopped answering pings, is only let go after this)."""
+    max_connections_per_address: int | None = Field(default=None, ge=1)
+    """Open connections one IP address may hold; None: no limit (a site's stations may all
+    come through one NAT address, and the load benchmarks run from 127.0.0.1)."""
+    login_failures_allowed: int = Field(default=3, ge=1)
+    """Failed logins (profiles 1 and 2) from one address before it must wait."""
+    login_backoff: float = Field(default=1.0, gt=0)
+    """The first wait after too many failed logins; it doubles with each further failure."""
+    login_backoff_max: float = Field(default=60.0, gt=0)
     id_tags: dict[str, IdTagEntry] = Field(default_factory=dict)
 
     def resolved_data_dir(self) -> Path:

@@ -6,6 +6,7 @@ Kept free of I/O: the server hands in what the request said, this decides.
 from __future__ import annotations
 
 import http
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote
@@ -17,6 +18,7 @@ __all__ = [
     "MAX_STATION_ID_LENGTH",
     "OCPP_SUBPROTOCOL",
     "HandshakeRefusal",
+    "LoginThrottle",
     "check_credentials",
     "check_handshake",
     "station_id_from_path",
@@ -134,3 +136,69 @@ def check_credentials(
             ask_for_credentials=True,
         )
     return None
+
+
+@dataclass(slots=True)
+class _Failures:
+    count: int
+    last: float
+    locked_until: float
+
+
+class LoginThrottle:
+    """Slows down password guessing: failed logins are counted per remote address.
+
+    After ``allowed`` failures in a row, the address must wait ``backoff`` seconds, doubled
+    for each further failure up to ``backoff_max``; while it waits, its handshakes are
+    refused at once (HTTP 429 with Retry-After) without checking the password, so guessing
+    costs no CPU (scrypt) either. A success clears the address; an address quiet for
+    ``forget_after`` seconds starts afresh. At most ``max_addresses`` are remembered (the
+    oldest forgotten first), so the table cannot grow without bound. Time is an argument.
+    """
+
+    def __init__(
+        self,
+        *,
+        allowed: int = 3,
+        backoff: float = 1.0,
+        backoff_max: float = 60.0,
+        forget_after: float = 900.0,
+        max_addresses: int = 10_000,
+    ) -> None:
+        self.allowed = allowed
+        self.backoff = backoff
+        self.backoff_max = backoff_max
+        self.forget_after = forget_after
+        self.max_addresses = max_addresses
+        self._failures: OrderedDict[str, _Failures] = OrderedDict()
+
+    def wait_left(self, address: str, now: float) -> float:
+        """Seconds this address must still wait before its password is checked (0: none)."""
+        failures = self._failures.get(address)
+        if failures is None:
+            return 0.0
+        if now - failures.last > self.forget_after:
+            del self._failures[address]
+            return 0.0
+        return max(0.0, failures.locked_until - now)
+
+    def failed(self, address: str, now: float) -> float:
+        """Count a failed login; returns how long the address must now wait (0: none)."""
+        failures = self._failures.pop(address, None)
+        if failures is None or now - failures.last > self.forget_after:
+            failures = _Failures(0, now, now)
+        failures.count += 1
+        failures.last = now
+        beyond = failures.count - self.allowed
+        wait = 0.0 if beyond < 0 else min(self.backoff_max, self.backoff * 2.0**beyond)
+        failures.locked_until = now + wait
+        self._failures[address] = failures
+        while len(self._failures) > self.max_addresses:
+            self._failures.popitem(last=False)
+        return wait
+
+    def succeeded(self, address: str) -> None:
+        self._failures.pop(address, None)
+
+    def __len__(self) -> int:
+        return len(self._failures)

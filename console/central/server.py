@@ -47,9 +47,10 @@ __all__ = ["CentralSystem", "local_ipv4_addresses"]
 logger = logging.getLogger(__name__)
 
 # websockets logs every handshake header at DEBUG, the Authorization header (a station's
-# password) included: its logger never goes below INFO, whatever the command line asks.
+# password) included, so its logger never goes below WARNING whatever the command line
+# asks; its INFO lines (connection open/closed) repeat what this module logs anyway.
 _WEBSOCKETS_LOGGER = logging.getLogger("console.central.websockets")
-_WEBSOCKETS_LOGGER.setLevel(logging.INFO)
+_WEBSOCKETS_LOGGER.setLevel(logging.WARNING)
 
 _TRACE_MEMORY = 10_000
 _UNKNOWN_STATION = "?"

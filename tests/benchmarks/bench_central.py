@@ -260,7 +260,14 @@ def _result(measure: _Measure, cpu: float, duration: float) -> dict[str, Any]:
     }
 
 
+def _pin(cpu: int) -> None:
+    # "On one core": the server on CPU 0, the load generator on CPU 1 (Linux, 2+ CPUs).
+    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) >= 2:
+        os.sched_setaffinity(0, {cpu})
+
+
 def run_server(args: argparse.Namespace) -> None:
+    _pin(0)
     logging.basicConfig(level=logging.WARNING)
     if args.server == "ocpp":
         result = asyncio.run(_serve_ocpp(args.stations, args.warmup, args.duration))
@@ -425,6 +432,7 @@ async def _load(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_load(args: argparse.Namespace) -> None:
+    _pin(1)
     result = asyncio.run(_load(args))
     print("RESULT " + json.dumps(result), flush=True)
 
