@@ -63,7 +63,8 @@ def config_from_args(
 
 
 async def _run(config: CentralSystemConfig) -> int:
-    central = CentralSystem(config)
+    # Headless, nobody would see that nothing is saved: an unusable data folder stops it.
+    central = CentralSystem(config, memory_fallback=False)
     try:
         await central.start()
     except (OSError, ValueError, StoreError) as exc:

@@ -36,6 +36,8 @@ class HandshakeRefusal:
     reason: str
     station_id: str | None = None
     ask_for_credentials: bool = False
+    retry_after: int | None = None
+    """Seconds the client should wait before trying again (sent as Retry-After)."""
 
 
 def station_id_from_path(path: str) -> str | HandshakeRefusal:

@@ -7,7 +7,10 @@ stop it, read the snapshots, subscribe to changes, reserve and cancel.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import http
 import logging
+import math
 import socket
 import ssl
 from collections.abc import Callable
@@ -24,6 +27,7 @@ from console.central.events import ChangeFeed, TraceLog
 from console.central.handshake import (
     OCPP_SUBPROTOCOL,
     HandshakeRefusal,
+    LoginThrottle,
     check_credentials,
     check_handshake,
     station_id_from_path,
@@ -92,9 +96,16 @@ class CentralSystem:
     and never breaks the server. ``store`` replaces the SQLite store (tests).
     """
 
-    def __init__(self, config: CentralSystemConfig, *, store: Persistence | None = None) -> None:
+    def __init__(
+        self,
+        config: CentralSystemConfig,
+        *,
+        store: Persistence | None = None,
+        memory_fallback: bool = True,
+    ) -> None:
         self.config = config
         self._given_store = store
+        self._memory_fallback = memory_fallback
         self._store: Persistence | None = None
         self._writes: WriteBehind | None = None
         self._feed = ChangeFeed()
@@ -107,6 +118,12 @@ class CentralSystem:
         self._ssl: ssl.SSLContext | None = None
         self._port: int | None = None
         self._closers: set[asyncio.Task[None]] = set()
+        self._logins = LoginThrottle(
+            allowed=config.login_failures_allowed,
+            backoff=config.login_backoff,
+            backoff_max=config.login_backoff_max,
+        )
+        self._per_address: dict[str, int] = {}
 
     # --- life cycle ---------------------------------------------------------------------
 
@@ -118,7 +135,7 @@ class CentralSystem:
         self._ssl = build_server_ssl_context(
             config.security_profile, config.certfile, config.keyfile, config.cafile
         )
-        store = self._given_store or self._open_store()
+        store = self._given_store or self._open_store_or_memory()
         self._store = store
         self._writes = WriteBehind(store)
         self._trace = TraceLog(
@@ -143,6 +160,7 @@ class CentralSystem:
                 process_request=self._process_request,
                 compression=None,
                 open_timeout=config.handshake_timeout,
+                close_timeout=config.close_timeout,
                 ping_interval=config.ping_interval,
                 ping_timeout=config.ping_timeout,
                 max_size=config.max_frame_size,
@@ -174,6 +192,22 @@ class CentralSystem:
             trace_limit=self.config.trace_limit,
             on_error=self._on_store_error,
         )
+
+    def _open_store_or_memory(self) -> Persistence:
+        from console.central.store import Store, StoreError
+
+        try:
+            return self._open_store()
+        except (StoreError, OSError) as exc:
+            if not self._memory_fallback:
+                raise
+            reason = str(exc) if isinstance(exc, StoreError) else f"data folder: {exc}"
+            # The window must still work (a commissioning session can go on); store_error
+            # tells it that nothing is being saved.
+            logger.error("%s; running in memory: nothing will be saved", reason)
+            return Store.in_memory(
+                reason, trace_limit=self.config.trace_limit, on_error=self._on_store_error
+            )
 
     def _on_store_error(self, message: str) -> None:
         logger.error("database: %s", message)
@@ -216,7 +250,7 @@ class CentralSystem:
 
     @property
     def store_error(self) -> str | None:
-        """The store's last error (e.g. disk full), if any."""
+        """The store's last error (e.g. disk full, or why it runs in memory), if any."""
         return None if self._store is None else self._store.error
 
     def urls(self) -> list[str]:
@@ -307,17 +341,51 @@ class CentralSystem:
         decision = check_handshake(
             self.config, request.path, request.headers.get_all("Sec-WebSocket-Protocol")
         )
-        if isinstance(decision, str) and self.config.security_profile in (1, 2):
-            authorization = request.headers.get("Authorization")
-            # scrypt is slow on purpose: keep it off the loop.
-            refusal = await asyncio.to_thread(
-                check_credentials, self.config, decision, authorization
+        address = _host_of(connection.remote_address)
+        cap = self.config.max_connections_per_address
+        if (
+            isinstance(decision, str)
+            and cap is not None
+            and self._per_address.get(address, 0) >= cap
+        ):
+            decision = HandshakeRefusal(
+                http.HTTPStatus.TOO_MANY_REQUESTS,
+                f"{address} already holds {cap} connections (the limit per address)",
+                decision,
             )
-            if refusal is not None:
-                decision = refusal
+        if isinstance(decision, str) and self.config.security_profile in (1, 2):
+            decision = await self._check_login(address, decision, request)
         if isinstance(decision, str):
             return None
         return self._refuse(connection, request, decision)
+
+    async def _check_login(
+        self, address: str, station_id: str, request: Request
+    ) -> str | HandshakeRefusal:
+        loop = asyncio.get_running_loop()
+        wait = self._logins.wait_left(address, loop.time())
+        if wait > 0:
+            # Refused before the password is even looked at: guessing costs time and no CPU.
+            return HandshakeRefusal(
+                http.HTTPStatus.TOO_MANY_REQUESTS,
+                f"too many failed logins from {address}; retry in {math.ceil(wait)} s",
+                station_id,
+                retry_after=math.ceil(wait),
+            )
+        authorization = request.headers.get("Authorization")
+        # scrypt is slow on purpose: keep it off the loop.
+        refusal = await asyncio.to_thread(check_credentials, self.config, station_id, authorization)
+        if refusal is None:
+            self._logins.succeeded(address)
+            return station_id
+        wait = self._logins.failed(address, loop.time())
+        if wait > 0:
+            refusal = dataclasses.replace(
+                refusal,
+                reason=f"{refusal.reason}; {address} must wait {math.ceil(wait)} s",
+                retry_after=math.ceil(wait),
+            )
+        return refusal
 
     def _refuse(
         self, connection: ServerConnection, request: Request, refusal: HandshakeRefusal
@@ -339,9 +407,11 @@ class CentralSystem:
             note="handshake refused",
         )
         response = connection.respond(refusal.status, refusal.reason + "\n")
+        headers: Headers = response.headers
         if refusal.ask_for_credentials:
-            headers: Headers = response.headers
             headers["WWW-Authenticate"] = 'Basic realm="OCPP", charset="UTF-8"'
+        if refusal.retry_after is not None:
+            headers["Retry-After"] = str(refusal.retry_after)
         return response
 
     async def _handle_connection(self, websocket: ServerConnection) -> None:
@@ -361,6 +431,8 @@ class CentralSystem:
             max_frame_size=self.config.max_frame_size,
             security_profile=self.config.security_profile,
         )
+        address = _host_of(websocket.remote_address)
+        self._per_address[address] = self._per_address.get(address, 0) + 1
         previous = self._connections.get(station_id)
         self._connections[station_id] = connection
         remote = connection.remote_address or "?"
@@ -394,6 +466,9 @@ class CentralSystem:
         try:
             reason = await connection.run()
         finally:
+            left = self._per_address.pop(address, 1) - 1
+            if left > 0:
+                self._per_address[address] = left
             connection.cancel_tasks()
             self._trace_disconnect(connection, reason)
 
@@ -435,6 +510,13 @@ def _disconnected(station: StationSnapshot) -> StationSnapshot:
     from dataclasses import replace
 
     return replace(station, connected=False, note="the console stopped while connected")
+
+
+def _host_of(address: object) -> str:
+    # The IP alone: one host's connections come from many ports.
+    if isinstance(address, tuple) and address:
+        return str(address[0])
+    return "?" if address is None else str(address)
 
 
 def _format_address(address: object) -> str:

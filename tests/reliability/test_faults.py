@@ -262,3 +262,27 @@ async def test_a_new_connection_replaces_a_half_open_one(central: CentralSystem)
         _trace_line(central, "CP-HALF", lambda e: "replaced the previous one" in e.text),
     )
     assert replaced.text.startswith("connected from")
+
+
+async def test_a_stalled_network_is_noticed_by_the_keepalive(start_central: StartCentral) -> None:
+    central = await start_central(
+        store=MemoryStore(), ping_interval=0.3, ping_timeout=0.3, close_timeout=0.5
+    )
+    async with _station(central, "CP-STALL") as websocket:
+        reserving = asyncio.create_task(central.reserve_now("CP-STALL", 1, "TAG", _expiry()))
+        await _next_call(websocket, "ReserveNow")
+        # Nothing read any more, so no pong goes back: to the console the link is stalled.
+        websocket.transport.pause_reading()
+        record = await asyncio.wait_for(reserving, _WAIT)
+        websocket.transport.abort()
+    assert record.state is ReservationState.NO_RESPONSE
+    assert record.error is not None
+    assert "keepalive ping timeout" in record.error
+    gone = await wait_until(
+        central, _trace_line(central, "CP-STALL", lambda e: e.text.startswith("disconnected"))
+    )
+    assert "1011" in gone.text
+    assert "keepalive ping timeout" in gone.text
+    snapshot = central.station("CP-STALL")
+    assert snapshot is not None
+    assert not snapshot.connected
