@@ -133,6 +133,9 @@ async def _console_session(
         _log.info("window shown %.2f s after start", time.monotonic() - _PROCESS_STARTED)
         if notice:
             window.report_error(notice)
+        if central.store_error:
+            # The data folder could not be used: the console runs in memory (issue 8).
+            window.report_error(f"Nothing is being saved: {central.store_error}")
         if demo_stations:
             simulator = await _start_demo_site(central.port, demo_stations)
         if after_start is not None:
