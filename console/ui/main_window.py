@@ -47,6 +47,7 @@ from console.ui.reservation_model import ReservationColumn, ReservationTableMode
 from console.ui.reservation_requests import ReservationRequests
 from console.ui.resources import icon
 from console.ui.station_model import ItemRole, StationTreeModel, TreeColumn
+from console.ui.trace_tools import install_trace_tools
 
 __all__ = ["MainWindow"]
 
@@ -163,6 +164,7 @@ class MainWindow(QMainWindow):
         self._build_toolbar_and_status_bar()
         self.menus = build_menus(self)
         self._connect_signals()
+        self.trace_tools = install_trace_tools(self)  # trace dock, exports, report
 
     # --- construction -----------------------------------------------------------------------
 
