@@ -126,7 +126,8 @@ class ProgressWriter(QObject):
 
     @property
     def cancelled(self) -> bool:
-        return self._cancelled
+        # The dialog's cancel() slot (Escape) sets wasCanceled without emitting canceled.
+        return self._cancelled or self.dialog.wasCanceled()
 
     def cancel(self) -> None:
         self._cancelled = True
@@ -154,9 +155,9 @@ class ProgressWriter(QObject):
                         break
                     # Let Qt paint and the stations talk, then look at the Cancel button.
                     await asyncio.sleep(0)
-                    if self._cancelled:
+                    if self.cancelled:
                         break
-            if self._cancelled:
+            if self.cancelled:
                 part.unlink(missing_ok=True)
                 return None
             os.replace(part, path)
@@ -179,6 +180,8 @@ class ExportRunner(QObject):
     """(path): an export was cancelled; no file was left."""
     sig_failed = Signal(str)
     """(message): an export failed (e.g. the folder is not writable)."""
+    sig_progress = Signal(int, int)
+    """(rows written, rows in all) after each chunk of the running export."""
 
     def __init__(
         self,
@@ -203,6 +206,7 @@ class ExportRunner(QObject):
             self._parent_widget, f"Exporting the {what}", chunk_lines=self.chunk_lines
         )
         self.writer = writer
+        writer.sig_progress.connect(self.sig_progress)
         try:
             if options.kind is ExportKind.TRACE:
                 writer.set_label("Reading the trace from the database…")
