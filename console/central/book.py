@@ -80,6 +80,10 @@ AttemptKey = tuple[int, str, datetime]
 ConnectionLookup = Callable[[str], StationConnection | None]
 
 
+_EXPIRY_RECHECK = 15.0
+"""Seconds between wall-clock checks of an accepted reservation's expiry."""
+
+
 def _key(record: ReservationRecord) -> AttemptKey:
     return (record.reservation_id, record.station_id, record.created_at)
 
@@ -597,12 +601,19 @@ class ReservationBook:
             old.cancel()
         delay = max(0.0, (record.expiry_date - _now()).total_seconds())
         loop = asyncio.get_running_loop()
-        self._expiry_timers[key] = loop.call_later(delay, self._expire, key)
+        # The loop's clock is monotonic and stands still while a laptop sleeps, so a long
+        # timer would fire late by the length of the sleep: wake up at least every
+        # _EXPIRY_RECHECK seconds and compare with the wall clock instead.
+        self._expiry_timers[key] = loop.call_later(min(delay, _EXPIRY_RECHECK), self._expire, key)
 
     def _expire(self, key: AttemptKey) -> None:
         self._expiry_timers.pop(key, None)
         record = self._records.get(key)
         if record is None or record.state is not ReservationState.ACCEPTED:
+            return
+        if record.expiry_date > _now():
+            # Woken to re-check (or a timer fired early): not expired yet.
+            self._schedule_expiry(record)
             return
         logger.info("station %s: reservation %d expired", record.station_id, record.reservation_id)
         self._change(record, ReservationState.EXPIRED)

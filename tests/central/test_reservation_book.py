@@ -261,6 +261,26 @@ async def test_expiry_expires_it(central: CentralSystem) -> None:
     assert expired.history[-1][0] is ReservationState.EXPIRED
 
 
+async def test_expiry_follows_the_wall_clock_after_the_laptop_slept(
+    central: CentralSystem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The loop's monotonic clock stands still during suspend; the wall clock does not.
+    # Simulate waking up two hours later: the reservation (one hour) must expire at the
+    # next re-check, not an hour of loop time later.
+    from console.central import book
+
+    monkeypatch.setattr(book, "_EXPIRY_RECHECK", 0.05)
+    async with connected_station(central, "CP-S"):
+        record = await central.reserve_now("CP-S", 1, "TAG", _in(60))
+        assert record.state is ReservationState.ACCEPTED
+        woke_at = datetime.now(UTC) + timedelta(hours=2)
+        monkeypatch.setattr(book, "_now", lambda: woke_at)
+        expired = await wait_until(
+            central, _record_in(central, "CP-S", record.reservation_id, ReservationState.EXPIRED)
+        )
+    assert expired.history[-1] == (ReservationState.EXPIRED, woke_at)
+
+
 async def test_connector_zero_refused_when_unsupported(central: CentralSystem) -> None:
     async with connected_station(central, "CP-Z") as station:
         await wait_until(
