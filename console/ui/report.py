@@ -142,13 +142,17 @@ def report_html(data: ReportData) -> str:
     return "\n".join(out)
 
 
-def _table(headers: list[str], rows: list[list[str]]) -> str:
-    head = "".join(f"<th>{_e(text)}</th>" for text in headers)
-    body = "".join("<tr>" + "".join(cells) + "</tr>" for cells in rows)
-    return (
-        "<table border='1' cellspacing='0' cellpadding='3' width='100%' "
-        f"style='border-color:#c9ced6'><tr>{head}</tr>{body}</table>"
+_BANDED_ROW = "<tr bgcolor='#f5f7fa'>"
+
+
+def _table(headers: list[str] | None, rows: list[list[str]], width: str = "100%") -> str:
+    # No cell borders (Qt draws them unevenly); a shaded header and banded rows instead.
+    head = "<tr>" + "".join(f"<th>{_e(text)}</th>" for text in headers) + "</tr>" if headers else ""
+    body = "".join(
+        (_BANDED_ROW if number % 2 else "<tr>") + "".join(cells) + "</tr>"
+        for number, cells in enumerate(rows)
     )
+    return f"<table border='0' cellspacing='0' cellpadding='3' width='{width}'>{head}{body}</table>"
 
 
 def _cell(text: object, colour: str | None = None, background: str | None = None) -> str:
@@ -195,7 +199,8 @@ def _summary(data: ReportData) -> str:
 
 def _station_section(report: StationReport) -> list[str]:
     station = report.station
-    out = [f"<h2>Station {_e(station.station_id)}</h2>"]
+    # Each station starts a page: the technician can hand one station's pages over.
+    out = [f"<h2 style='page-break-before: always'>Station {_e(station.station_id)}</h2>"]
     identity = [
         ("Station id", station.station_id),
         ("Vendor", station.vendor),
@@ -222,15 +227,16 @@ def _station_section(report: StationReport) -> list[str]:
         ("Frames seen", report.frames_seen),
     ]
     out.append("<h3>Identity</h3>")
-    out.append(
-        _table(
-            ["", ""],
-            [
-                [_cell(name), _cell(value if value not in (None, "") else "—")]
-                for name, value in identity
-            ],
-        )
-    )
+    # Two name/value pairs a row keeps a station's page short.
+    pairs = [
+        (f"<td><b>{_e(name)}</b></td>", _cell(value if value not in (None, "") else "—"))
+        for name, value in identity
+    ]
+    rows = [
+        [*pairs[i], *(pairs[i + 1] if i + 1 < len(pairs) else ("<td></td>", "<td></td>"))]
+        for i in range(0, len(pairs), 2)
+    ]
+    out.append(_table(None, rows))
 
     out.append("<h3>Connectors (last status)</h3>")
     if report.connectors:
