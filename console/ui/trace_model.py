@@ -167,7 +167,6 @@ class TraceBuffer:
         self.entries: list[TraceEntry] = []
         self.base = 0
         """Absolute number of ``entries[0]``; grows as the oldest entries are dropped."""
-        self.last_seq = 0
         self._request_of: dict[_PairKey, int] = {}
         self._partner: dict[int, int] = {}
         self._answer_action: dict[int, str] = {}
@@ -187,16 +186,15 @@ class TraceBuffer:
         return None
 
     def extend(self, entries: Iterable[TraceEntry]) -> int:
-        """Append entries (already seen sequence numbers are skipped); returns how many
-        of the oldest were dropped to stay within the capacity.
+        """Append entries; returns how many of the oldest were dropped to stay within the
+        capacity.
 
-        Dropping goes in chunks of 1/20 of the capacity so a full trace does not shift its
-        whole list on every append.
+        Sequence numbers are not used to skip anything: a restarted Central System (a new
+        data folder, or its in-memory fallback) may number from 1 again. Dropping goes in
+        chunks of 1/20 of the capacity so a full trace does not shift its whole list on
+        every append.
         """
         for entry in entries:
-            if entry.seq and entry.seq <= self.last_seq:
-                continue  # loaded from recent_trace and announced again
-            self.last_seq = max(self.last_seq, entry.seq)
             absolute = self.end
             self.entries.append(entry)
             self._link(entry, absolute)

@@ -129,8 +129,8 @@ class TraceTools(QObject):
         )
         self.reporter.sig_failed.connect(window.report_error)
 
-        # What the Central System already holds; later frames come through the feed (the
-        # buffer skips any it already has).
+        # What the Central System already holds; the feed subscribes in window.start(),
+        # later and on the same thread, so nothing comes twice.
         self.panel.append(central.recent_trace(INITIAL_TRACE))
 
     def _held_trace(self) -> list[TraceEntry]:

@@ -200,12 +200,14 @@ def test_late_answers_callerrors_and_refusals_stand_out(panel: TracePanel) -> No
     assert "bad password" in model.index(12, TraceColumn.ACTION).data()
 
 
-def test_entries_already_held_are_not_added_twice() -> None:
+def test_a_restarted_central_numbering_from_one_again_is_still_shown() -> None:
     model = TraceTableModel()
     trace = sample_trace()
-    model.append(trace[:8])
-    model.append(trace[5:])  # the feed repeats what recent_trace already gave
-    assert model.rowCount() == len(trace)
+    model.append(trace)
+    model.append(sample_trace()[:3])  # seq 1, 2, 3 again
+    assert model.rowCount() == len(trace) + 3
+    # The new BootNotification pairs with its own answer, not the old one.
+    assert model.partner_row(len(trace) + 1) == len(trace) + 2
 
 
 def test_detail_pane_shows_the_selected_frame_indented(panel: TracePanel) -> None:
