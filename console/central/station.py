@@ -46,6 +46,7 @@ __all__ = ["CallOutcome", "StationConnection"]
 logger = logging.getLogger(__name__)
 
 _LATE_HANDLERS_KEPT = 256
+_FAIR_SHARE = 0.002  # seconds one connection's reader may run before letting others in
 
 CallHandler = Callable[["StationConnection", CallReceived], OcppModel]
 LateHandler = Callable[[LateAnswer], None]
@@ -127,6 +128,7 @@ class StationConnection:
     async def run(self) -> str:
         """Read until the connection ends; returns why it ended."""
         reason = "connection lost"
+        turn_started = self._loop.time()
         try:
             while True:
                 try:
@@ -134,9 +136,16 @@ class StationConnection:
                 except ConnectionClosed as exc:
                     reason = describe_close(exc.rcvd, exc.sent, self._max_frame_size)
                     break
-                self._process(self.session.receive(message, self._loop.time()))
+                now = self._loop.time()
+                self._process(self.session.receive(message, now))
                 await self._flush()
                 self._reschedule()
+                # recv() and send() do not yield while frames are queued and the socket
+                # takes the answers: a flooding station would hold the loop for whole
+                # socket buffers of frames, and every other station would wait.
+                if now - turn_started >= _FAIR_SHARE:
+                    await asyncio.sleep(0)
+                    turn_started = self._loop.time()
         finally:
             if self._closing_reason is not None:
                 reason = self._closing_reason

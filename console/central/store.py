@@ -20,6 +20,7 @@ drops trace lines, and resolves every future so nobody hangs.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import os
@@ -264,8 +265,15 @@ class _Stop:
     pass
 
 
+@dataclass(slots=True)
+class _Wake:
+    """Wakes the writer for what waits in the urgent lane."""
+
+
 _Op = _SaveStation | _SaveConnector | _SaveReservation | _RaiseCounter | _AppendTrace | _Barrier
-_Queued = _Op | _Stop
+_Queued = _Op | _Stop | _Wake
+_Urgent = _SaveReservation | _RaiseCounter
+_WAKE: Final = _Wake()
 
 
 @dataclass(slots=True)
@@ -306,6 +314,10 @@ class Store:
         self._trace_limit = max(1, trace_limit)
         self._on_error = on_error
         self._queue: queue.SimpleQueue[_Queued] = queue.SimpleQueue()
+        # Reservation saves and counter raises are awaited by a caller: they skip ahead of
+        # queued trace lines (a flooding station may queue tens of thousands), so an
+        # acknowledgement waits for one batch at most, not for the whole backlog.
+        self._urgent: collections.deque[_Urgent] = collections.deque()
         self._id_lock = threading.Lock()
         self._next_reservation_id = next_reservation_id
         self._error: str | None = None
@@ -671,7 +683,11 @@ class Store:
     def _submit(self, op: _Op) -> bool:
         with self._submit_lock:
             if self._accepting:
-                self._queue.put(op)
+                if isinstance(op, _SaveReservation | _RaiseCounter):
+                    self._urgent.append(op)
+                    self._queue.put(_WAKE)
+                else:
+                    self._queue.put(op)
                 return True
         logger.warning("A write to the closed database at %s was dropped", self._path)
         _release((op,))
@@ -704,13 +720,16 @@ class Store:
                 except queue.Empty:
                     self._write([])  # only the retry buffer
                     continue
-                batch: list[_Op] = []
+                batch: list[_Op] = self._take_urgent()
                 item: _Queued = first
                 while True:
                     if isinstance(item, _Stop):
                         stopping = True
                         break
-                    batch.append(item)
+                    if isinstance(item, _Wake):
+                        batch.extend(self._take_urgent())
+                    else:
+                        batch.append(item)
                     if len(batch) >= _BATCH_MAX:
                         break
                     try:
@@ -718,6 +737,8 @@ class Store:
                     except queue.Empty:
                         break
                 self._write(batch)
+            if self._urgent:  # cannot happen (each has a wake-up before the stop); cheap
+                self._write(self._take_urgent())
             if self._state.retry:
                 self._write([], final=True)
         except Exception:  # a bug here must not leave callers hanging forever
@@ -730,14 +751,21 @@ class Store:
             with contextlib.suppress(sqlite3.Error):
                 db.close()
 
+    def _take_urgent(self) -> list[_Op]:
+        taken: list[_Op] = []
+        while self._urgent:
+            taken.append(self._urgent.popleft())
+        return taken
+
     def _drain_unwritten(self) -> None:
         """Release whoever waits on writes that will never be made (the writer is gone)."""
+        _release(self._take_urgent())
         while True:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 return
-            if not isinstance(item, _Stop):
+            if not isinstance(item, _Stop | _Wake):
                 _release((item,))
 
     def _write(self, batch: list[_Op], *, final: bool = False) -> None:

@@ -3,6 +3,7 @@ Central System keeps running (in memory), nothing crashes."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -118,5 +119,47 @@ def test_a_disk_that_fills_up_is_reported_and_the_console_goes_on(tmp_path: Path
     db = sqlite3.connect(tmp_path / "central.sqlite3")
     try:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        db.close()
+
+
+@pytest.mark.asyncio
+async def test_a_reservation_save_skips_ahead_of_a_trace_backlog(tmp_path: Path) -> None:
+    # Found by attacks.py: under a flood of CALLs the trace queued tens of thousands of
+    # lines, and a reservation's acknowledgement waited behind all of them (seconds).
+    from console.central.model import ReservationRecord, TraceDirection, TraceEntry
+    from console.central.store import Store
+
+    at = datetime(2026, 11, 25, 14, tzinfo=UTC)
+    store = Store.open(tmp_path / "central.sqlite3")
+    try:
+        backlog = 40_000
+        for seq in range(1, backlog + 1):
+            store.append_trace(TraceEntry(seq, at, "CP-FLOOD", TraceDirection.IN, "[2,...]"))
+        record = ReservationRecord(
+            reservation_id=7,
+            station_id="CP-CALM",
+            connector_id=1,
+            id_tag="TAG",
+            parent_id_tag=None,
+            expiry_date=at + timedelta(hours=1),
+            created_at=at,
+            state=ReservationState.ACCEPTED,
+            history=((ReservationState.ACCEPTED, at),),
+        )
+        await asyncio.wait_for(store.save_reservation(record), 30)
+        committed = _count(tmp_path / "central.sqlite3", "trace")
+        assert _count(tmp_path / "central.sqlite3", "reservation_attempts") == 1
+        assert committed < backlog  # it did not wait for the whole backlog
+        await asyncio.wait_for(store.flush(), 60)
+        assert _count(tmp_path / "central.sqlite3", "trace") == backlog  # nothing lost
+    finally:
+        store.close()
+
+
+def _count(database: Path, table: str) -> int:
+    db = sqlite3.connect(database)
+    try:
+        return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
     finally:
         db.close()
