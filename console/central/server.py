@@ -295,7 +295,9 @@ class CentralSystem:
         if self._writes is not None:
             self._writes.push()
         await self._store.flush()
-        return self._store.load_trace(limit, station_id, since, until)
+        # Off the loop: reading 200,000 lines takes ~2 s, the window and the stations must
+        # not wait (the store's reader connection is shared across threads under a lock).
+        return await asyncio.to_thread(self._store.load_trace, limit, station_id, since, until)
 
     def subscribe(self, listener: Callable[[ChangeEvent], None]) -> Callable[[], None]:
         return self._feed.subscribe(listener)
