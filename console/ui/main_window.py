@@ -11,7 +11,6 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -21,7 +20,6 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableView,
     QTreeView,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -45,6 +43,7 @@ from console.ui.presentation import (
 from console.ui.reservation_form import ReservationDraft, ReservationForm
 from console.ui.reservation_model import ReservationColumn, ReservationTableModel
 from console.ui.reservation_requests import ReservationRequests
+from console.ui.reservations_panel import ReservationFilterProxy, ReservationsPanel
 from console.ui.resources import icon
 from console.ui.station_model import ItemRole, StationTreeModel, TreeColumn
 from console.ui.trace_tools import install_trace_tools
@@ -201,19 +200,15 @@ class MainWindow(QMainWindow):
         for table_column, width in _TABLE_WIDTHS.items():
             table_header.resizeSection(table_column, width)
 
-        reservations = QWidget()
-        reservations_layout = QVBoxLayout(reservations)
-        reservations_layout.setContentsMargins(0, 4, 0, 0)
-        title_row = QHBoxLayout()
-        title = QLabel("Reservations — every attempt and where it stands")
-        title.setProperty("role", "section")
-        title_row.addWidget(title)
-        title_row.addStretch(1)
         self.cancel_button.setEnabled(False)
-        title_row.addWidget(self.cancel_button)
-        reservations_layout.addLayout(title_row)
-        reservations_layout.addWidget(self.cancel_answer)
-        reservations_layout.addWidget(table)
+        self.reservations_panel = ReservationsPanel(
+            self.reservation_model,
+            self.reservation_proxy,
+            table,
+            self.cancel_button,
+            self.cancel_answer,
+        )
+        reservations = self.reservations_panel
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(tree)
@@ -279,6 +274,8 @@ class MainWindow(QMainWindow):
         self.table.customContextMenuRequested.connect(self._table_context_menu)
         self.tree.selectionModel().currentRowChanged.connect(self._on_tree_row_changed)
         self.table.selectionModel().currentRowChanged.connect(self._on_table_row_changed)
+        # Filtering keeps the current row but may change the selection: follow both.
+        self.table.selectionModel().selectionChanged.connect(self._update_cancel_enabled)
         self.tree.doubleClicked.connect(lambda _index: self.open_reservation_form())
         self.station_proxy.rowsInserted.connect(self._expand_new_stations)
 
@@ -524,10 +521,7 @@ def _tree_proxy(model: StationTreeModel) -> QSortFilterProxyModel:
     return proxy
 
 
-def _table_proxy(model: ReservationTableModel) -> QSortFilterProxyModel:
-    proxy = QSortFilterProxyModel()
+def _table_proxy(model: ReservationTableModel) -> ReservationFilterProxy:
+    proxy = ReservationFilterProxy()
     proxy.setSourceModel(model)
-    proxy.setSortRole(ItemRole.SORT)
-    proxy.setFilterRole(ItemRole.FILTER)
-    proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
     return proxy

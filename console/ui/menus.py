@@ -78,6 +78,8 @@ def build_menus(window: MainWindow) -> WindowMenus:
     window.collapse_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
     view_menu.addAction(window.expand_action)
     view_menu.addAction(window.collapse_action)
+    view_menu.addSeparator()
+    view_menu.addAction(window.reservations_panel.active_only_action)
 
     reservation_menu.addAction(window.reserve_action)
     reservation_menu.addAction(window.cancel_action)
