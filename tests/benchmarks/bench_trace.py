@@ -10,16 +10,20 @@ prints:
 * the time to apply a text filter (and to clear it), a station filter, problems only;
 * the time to select a row and format its frame in the detail pane, and to jump to its answer;
 * the model's data() calls while the view painted (what lazy formatting costs);
+* the time to read the frames back from a real SQLite store (what an export of everything
+  reads, off the event loop since ``stored_trace`` uses a worker thread), and one station's;
 * peak memory (max RSS) and the memory the entries take.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import resource
 import sys
+import tempfile
 import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
@@ -32,7 +36,9 @@ sys.path.insert(0, str(ROOT))
 from PySide6.QtCore import qInstallMessageHandler  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from console.central.export import trace_jsonl_line  # noqa: E402
 from console.central.model import TraceDirection, TraceEntry  # noqa: E402
+from console.central.store import Store  # noqa: E402
 from console.ui.resources import style_sheet  # noqa: E402
 from console.ui.trace_model import TraceFilter, TraceTableModel  # noqa: E402
 from console.ui.trace_panel import TracePanel  # noqa: E402
@@ -97,6 +103,29 @@ def timed(label: str, app: QApplication, action) -> float:  # type: ignore[no-un
     elapsed = time.perf_counter() - started
     print(f"  {label:<52} {elapsed * 1000:8.1f} ms")
     return elapsed
+
+
+async def database_read(frames: list[TraceEntry]) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-trace-") as folder:
+        store = Store.open(Path(folder) / "trace.sqlite3", trace_limit=len(frames))
+        for entry in frames:
+            store.append_trace(entry)
+        await store.flush()
+        started = time.perf_counter()
+        everything = store.load_trace(50_000_000)
+        read_all = time.perf_counter() - started
+        started = time.perf_counter()
+        one = store.load_trace(50_000_000, station_id="CP-007")
+        read_one = time.perf_counter() - started
+        started = time.perf_counter()
+        size = sum(len(trace_jsonl_line(entry)) for entry in everything)
+        formatted = time.perf_counter() - started
+        store.close()
+    print("database (SQLite, WAL)")
+    print(f"  {f'read all {len(everything):,} lines':<52} {read_all * 1000:8.1f} ms")
+    print(f"  {f'read one station ({len(one):,} lines)':<52} {read_one * 1000:8.1f} ms")
+    label = f"format them as JSON Lines ({size / 1e6:.0f} MB)"
+    print(f"  {label:<52} {formatted * 1000:8.1f} ms")
 
 
 def main() -> int:
@@ -170,6 +199,8 @@ def main() -> int:
     assert panel.detail.toPlainText()
     timed("jump to its answer", app, panel.jump_to_partner)
     timed("select the last row", app, lambda: panel.select_row(model.rowCount() - 1))
+
+    asyncio.run(database_read(frames))
 
     rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(f"peak memory (max RSS): {rss_kib / 1024:.0f} MB")
