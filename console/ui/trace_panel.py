@@ -189,6 +189,7 @@ class TracePanel(QWidget):
         self.table.doubleClicked.connect(lambda _index: self.jump_to_partner())
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
         self.model.modelReset.connect(self._after_reset)
+        self.table.verticalScrollBar().actionTriggered.connect(self._on_user_scrolled)
 
     # --- feeding ----------------------------------------------------------------------------
 
@@ -265,6 +266,15 @@ class TracePanel(QWidget):
         self._refresh_labels()
         if not paused and self.follow_check.isChecked():
             self.table.scrollToBottom()
+
+    def _on_user_scrolled(self, _action: int) -> None:
+        # Scrolling up to read something stops Follow; scrolling back to the end resumes it.
+        # actionTriggered fires before the move: look once it is done.
+        QTimer.singleShot(0, self._follow_if_at_the_end)
+
+    def _follow_if_at_the_end(self) -> None:
+        bar = self.table.verticalScrollBar()
+        self.follow_check.setChecked(bar.value() >= bar.maximum())
 
     def _on_follow_toggled(self, follow: bool) -> None:
         if follow:

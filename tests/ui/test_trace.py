@@ -368,3 +368,15 @@ def test_window_has_the_trace_dock_and_menu_entries(qtbot) -> None:
     qtbot.waitUntil(lambda: tools.model.rowCount() == 13, timeout=5000)
     window.allow_close()
     window.close()
+
+
+def test_scrolling_up_stops_follow_and_back_to_the_end_resumes_it(qtbot, panel: TracePanel) -> None:
+    frames = Frames()
+    frames.seq = 100
+    panel.append([call(frames, "CP-01", IN, str(n), "Heartbeat") for n in range(300)])
+    scroll = panel.table.verticalScrollBar()
+    qtbot.waitUntil(lambda: scroll.maximum() > 0 and scroll.value() == scroll.maximum())
+    scroll.triggerAction(scroll.SliderAction.SliderPageStepSub)
+    qtbot.waitUntil(lambda: not panel.follow_check.isChecked())
+    scroll.triggerAction(scroll.SliderAction.SliderToMaximum)
+    qtbot.waitUntil(panel.follow_check.isChecked)
