@@ -482,8 +482,12 @@ class TraceTableModel(QAbstractTableModel):
             case TraceColumn.DIRECTION:
                 return _DIRECTION_TEXT[entry.direction][0]
             case TraceColumn.TYPE:
+                if entry.direction is TraceDirection.EVENT:
+                    if entry.note == _REFUSED_NOTE:
+                        return "refused"
+                    return "no answer" if entry.message_id is not None else "event"
                 if entry.message_type is None:
-                    return "event" if entry.direction is TraceDirection.EVENT else "invalid"
+                    return "invalid answer"
                 kind = TRACE_MESSAGE_TYPES.get(entry.message_type, str(entry.message_type))
                 if entry.error_code and entry.message_type == _CALL_ERROR:
                     return f"{kind} {entry.error_code}"

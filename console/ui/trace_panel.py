@@ -34,12 +34,12 @@ TEXT_FILTER_DELAY_MS = 250
 """Typing in the search field filters once the typing pauses, not on every key."""
 
 _COLUMN_WIDTHS = {
-    TraceColumn.TIME: 95,
+    TraceColumn.TIME: 105,
     TraceColumn.STATION: 80,
-    TraceColumn.DIRECTION: 80,
-    TraceColumn.TYPE: 190,
-    TraceColumn.ACTION: 170,
-    TraceColumn.MESSAGE_ID: 120,
+    TraceColumn.DIRECTION: 85,
+    TraceColumn.TYPE: 215,
+    TraceColumn.ACTION: 160,
+    TraceColumn.MESSAGE_ID: 110,
     TraceColumn.LATENCY: 80,
 }
 _DIRECTIONS: list[tuple[str, TraceDirection | None]] = [

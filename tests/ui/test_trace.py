@@ -197,6 +197,9 @@ def test_late_answers_callerrors_and_refusals_stand_out(panel: TracePanel) -> No
     assert looks[12] == (Highlight.ERROR, True, True, True)  # refused connection
     assert model.index(8, TraceColumn.TYPE).data() == "CALLERROR NotSupported"
     assert model.index(11, TraceColumn.LATENCY).data() == "2500 ms LATE"
+    assert model.index(10, TraceColumn.TYPE).data() == "no answer"
+    assert model.index(12, TraceColumn.TYPE).data() == "refused"
+    assert model.index(0, TraceColumn.TYPE).data() == "event"
     assert "bad password" in model.index(12, TraceColumn.ACTION).data()
 
 
