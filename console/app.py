@@ -22,17 +22,25 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import QMessageLogContext, Qt, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from console.central.cli import config_from_args
 from console.central.config import CentralSystemConfig
 from console.central.model import ReservationState
 from console.central.server import CentralSystem
+from console.central.settings import (
+    ConsoleSettings,
+    SettingsLoad,
+    command_line_overrides,
+    load_settings,
+    settings_path,
+)
 from console.chargepoint.simulator import SiteSimulator
 from console.ui.event_loop import ConsoleEventLoop
 from console.ui.main_window import MainWindow
 from console.ui.resources import icon, style_sheet
+from console.ui.settings_dialog import SettingsController
+from console.ui.window_state import layout_store, restore_layout, save_layout
 
 __all__ = ["AfterStart", "run"]
 
@@ -49,9 +57,12 @@ AfterStart = Callable[[MainWindow, CentralSystem, SiteSimulator | None], Awaitab
 
 def run(args: argparse.Namespace, *, after_start: AfterStart | None = None) -> int:
     """Open the console window (with ``--demo``, also a simulated site); the exit code."""
+    # settings.json in the per-user config folder; the command line wins for this run only.
+    loaded = load_settings()
+    overrides = command_line_overrides(args)
     try:
-        config = config_from_args(args)
-    except (OSError, ValueError) as exc:
+        config = loaded.settings.to_config(**overrides)
+    except ValueError as exc:
         print(f"ocpp-console: bad settings: {exc}", file=sys.stderr)
         return 2
     self_test = bool(getattr(args, "self_test", False))
@@ -68,7 +79,15 @@ def run(args: argparse.Namespace, *, after_start: AfterStart | None = None) -> i
             if self_test:
                 return runner.run(_self_test(reporter))
             return runner.run(
-                _console_session(app, config, getattr(args, "demo", None), reporter, after_start)
+                _console_session(
+                    app,
+                    config,
+                    getattr(args, "demo", None),
+                    reporter,
+                    after_start,
+                    loaded=loaded,
+                    overrides=overrides,
+                )
             )
     except KeyboardInterrupt:
         # Ctrl+C in the terminal: the session has already stopped the site and the server.
@@ -96,6 +115,9 @@ async def _console_session(
     demo_stations: int | None,
     reporter: _ErrorReporter,
     after_start: AfterStart | None = None,
+    *,
+    loaded: SettingsLoad | None = None,
+    overrides: dict[str, Any] | None = None,
 ) -> int:
     central = CentralSystem(config)
     notice: str | None = None
@@ -119,6 +141,8 @@ async def _console_session(
 
     window = MainWindow(central)
     reporter.window = window
+    settings_controller = _settings_controller(window, central, loaded, overrides)
+    layout = layout_store()
     closing = asyncio.Event()
     window.sig_close_requested.connect(closing.set)
     simulator: SiteSimulator | None = None
@@ -128,11 +152,15 @@ async def _console_session(
     wakeup.start(500)
     try:
         window.start()
-        _fit_to_screen(window, app)
+        if not restore_layout(window, layout):
+            _fit_to_screen(window, app)
         window.show()
         _log.info("window shown %.2f s after start", time.monotonic() - _PROCESS_STARTED)
         if notice:
             window.report_error(notice)
+        if loaded is not None and loaded.message:
+            window.report_error(loaded.message)
+            _open_message(window, QMessageBox.Icon.Warning, "Settings not used", loaded.message)
         if central.store_error:
             # The data folder could not be used: the console runs in memory (issue 8).
             window.report_error(f"Nothing is being saved: {central.store_error}")
@@ -150,11 +178,65 @@ async def _console_session(
                 await simulator.stop()
             except Exception:
                 _log.exception("stopping the simulated site failed")
+        await settings_controller.wait_idle()
         await central.stop()
+        save_layout(window, layout)
         window.allow_close()
         window.close()
         reporter.window = None
         app.processEvents()
+
+
+def _settings_controller(
+    window: MainWindow,
+    central: CentralSystem,
+    loaded: SettingsLoad | None,
+    overrides: dict[str, Any] | None,
+) -> SettingsController:
+    async def restart(config: CentralSystemConfig) -> None:
+        await restart_central(central, config)
+        window.refresh_status_bar()
+
+    controller = SettingsController(
+        loaded.settings if loaded is not None else ConsoleSettings(),
+        loaded.path if loaded is not None else settings_path(),
+        restart,
+        window,
+        overrides=overrides,
+        connected_stations=lambda: sum(1 for s in central.stations() if s.connected),
+    )
+    window.menus.settings_action.triggered.connect(controller.open_dialog)
+    controller.sig_message.connect(lambda text: window.statusBar().showMessage(text, 10000))
+    controller.sig_failed.connect(window.report_error)
+    return controller
+
+
+async def restart_central(central: CentralSystem, config: CentralSystemConfig) -> None:
+    """Stop the Central System and start it again, in place, with ``config``.
+
+    The object stays the same, so the window and its subscriptions carry on; the book and
+    the stations come back from the database; stations reconnect by themselves. If the new
+    configuration cannot start (port taken, TLS file unreadable), the previous one is
+    started again and the error is raised for the caller to show.
+    """
+    previous = central.config
+    await central.stop()
+    central.config = config
+    try:
+        await central.start()
+    except Exception:
+        _log.exception("the Central System cannot start with the new settings; back to the old")
+        central.config = previous
+        await central.start()
+        raise
+    _log.info("Central System restarted with new settings")
+
+
+def _open_message(parent: MainWindow, kind: QMessageBox.Icon, title: str, text: str) -> None:
+    # Shown without waiting for it: the window works while it is open.
+    box = QMessageBox(kind, title, text, QMessageBox.StandardButton.Ok, parent)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
 
 
 def _fit_to_screen(window: MainWindow, app: QApplication) -> None:

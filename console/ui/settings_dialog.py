@@ -1,0 +1,649 @@
+"""The settings dialog (Edit > Settings…) and what happens when the technician presses OK.
+
+:class:`SettingsDialog` edits a :class:`ConsoleSettings` with every rule checked as one
+types, shown at the field, and OK disabled while anything is wrong. Station keys are typed
+once, hashed at once, and from then on shown only as "set".
+
+:class:`SettingsController` opens it (``open()`` + ``finished``, never ``exec()``), saves the
+result, and restarts the Central System after a confirmation when the change needs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.central.config import CentralSystemConfig, IdTagEntry
+from console.central.security import hash_authorization_key
+from console.central.settings import (
+    RESTART_FIELDS,
+    ConsoleSettings,
+    changed_fields,
+    save_settings,
+)
+from console.ocpp.enums import AuthorizationStatus
+
+__all__ = ["SettingsController", "SettingsDialog"]
+
+_log = logging.getLogger(__name__)
+
+MIN_KEY_LENGTH = 8
+MAX_KEY_LENGTH = 40
+MAX_ID_TAG_LENGTH = 20
+
+_PROFILES = (
+    "0 — no security (ws://)",
+    "1 — HTTP Basic password (ws://)",
+    "2 — TLS + HTTP Basic password (wss://)",
+    "3 — TLS with station certificates (wss://)",
+)
+_FIELD_LABELS = {
+    "host": "bind address",
+    "port": "port",
+    "security_profile": "security profile",
+    "certfile": "server certificate",
+    "keyfile": "server key",
+    "cafile": "CA file",
+    "authorization_keys": "station keys",
+    "accept_unknown_stations": "accept unknown stations",
+    "heartbeat_interval": "heartbeat interval",
+    "call_timeout": "call timeout",
+    "trace_limit": "trace size limit",
+    "id_tags": "idTags",
+}
+
+
+class SettingsDialog(QDialog):
+    """Edits the console's settings; :meth:`settings` gives the result once OK is enabled."""
+
+    sig_validated = Signal(bool)
+    """The fields were checked: True when everything is valid (OK enabled)."""
+
+    def __init__(self, settings: ConsoleSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("settings_dialog")
+        self.setWindowTitle("Settings")
+        self._original = settings
+        self._keys: dict[str, str] = dict(settings.authorization_keys)
+        self._errors: dict[str, QLabel] = {}
+        self._result: ConsoleSettings | None = None
+
+        self.host_edit = QLineEdit(settings.host)
+        self.port_spin = QSpinBox()
+        self.port_spin.setRange(0, 65535)
+        self.port_spin.setSpecialValueText("0 (any free port)")
+        self.port_spin.setValue(settings.port)
+        self.profile_combo = QComboBox()
+        self.profile_combo.addItems(_PROFILES)
+        self.profile_combo.setCurrentIndex(settings.security_profile)
+        self.certfile_edit = QLineEdit(_path_text(settings.certfile))
+        self.keyfile_edit = QLineEdit(_path_text(settings.keyfile))
+        self.cafile_edit = QLineEdit(_path_text(settings.cafile))
+        self.accept_unknown_check = QCheckBox("Accept stations that are not in the key list")
+        self.accept_unknown_check.setChecked(settings.accept_unknown_stations)
+
+        self.key_list = QListWidget()
+        self.key_station_edit = QLineEdit()
+        self.key_station_edit.setPlaceholderText("Station id, e.g. CP-01")
+        self.key_edit = QLineEdit()
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_edit.setPlaceholderText("New AuthorizationKey (stored hashed, never shown)")
+        self.key_state_label = QLabel()
+        self.key_state_label.setProperty("role", "field-hint")
+        self.set_key_button = QPushButton("Set key")
+        self.remove_key_button = QPushButton("Remove key")
+
+        self.heartbeat_spin = QSpinBox()
+        self.heartbeat_spin.setRange(1, 86_400)
+        self.heartbeat_spin.setSuffix(" s")
+        self.heartbeat_spin.setValue(settings.heartbeat_interval)
+        self.call_timeout_spin = QDoubleSpinBox()
+        self.call_timeout_spin.setRange(0.5, 3600.0)
+        self.call_timeout_spin.setDecimals(1)
+        self.call_timeout_spin.setSuffix(" s")
+        self.call_timeout_spin.setValue(settings.call_timeout)
+        self.trace_limit_spin = QSpinBox()
+        self.trace_limit_spin.setRange(100, 50_000_000)
+        self.trace_limit_spin.setSingleStep(10_000)
+        self.trace_limit_spin.setGroupSeparatorShown(True)
+        self.trace_limit_spin.setSuffix(" frames")
+        self.trace_limit_spin.setValue(settings.trace_limit)
+
+        self.id_tag_table = QTableWidget(0, 3)
+        self.add_id_tag_button = QPushButton("Add idTag")
+        self.remove_id_tag_button = QPushButton("Remove idTag")
+
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.summary_label = QLabel()
+        self.summary_label.setProperty("role", "field-error")
+        self.summary_label.setWordWrap(True)
+
+        self._build()
+        for id_tag, entry in sorted(settings.id_tags.items()):
+            self._add_id_tag_row(id_tag, entry)
+        self._refresh_key_list()
+        self._connect_signals()
+        self.validate()
+
+    # --- construction -----------------------------------------------------------------------
+
+    def _build(self) -> None:
+        tabs = QTabWidget()
+        tabs.addTab(self._server_tab(), "Server")
+        tabs.addTab(self._security_tab(), "Security")
+        tabs.addTab(self._id_tags_tab(), "idTags")
+        layout = QVBoxLayout(self)
+        layout.addWidget(tabs)
+        layout.addWidget(self.summary_label)
+        layout.addWidget(self.buttons)
+        self.resize(640, 560)
+
+    def _server_tab(self) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        self.host_edit.setToolTip("0.0.0.0 listens on every network of this laptop")
+        form.addRow("Bind address", self._with_error("host", self.host_edit))
+        form.addRow("Port", self._with_error("port", self.port_spin))
+        form.addRow(
+            "Heartbeat interval", self._with_error("heartbeat_interval", self.heartbeat_spin)
+        )
+        form.addRow("Call timeout", self._with_error("call_timeout", self.call_timeout_spin))
+        form.addRow("Trace size limit", self._with_error("trace_limit", self.trace_limit_spin))
+        hint = QLabel(
+            "The heartbeat interval is what BootNotification tells stations; the call timeout "
+            "is how long the console waits for a station's answer."
+        )
+        hint.setProperty("role", "field-hint")
+        hint.setWordWrap(True)
+        form.addRow(hint)
+        return page
+
+    def _security_tab(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        form = QFormLayout()
+        form.addRow("Security profile", self._with_error("security_profile", self.profile_combo))
+        for name, edit, title in (
+            ("certfile", self.certfile_edit, "Server certificate"),
+            ("keyfile", self.keyfile_edit, "Server key"),
+            ("cafile", self.cafile_edit, "CA (station certificates)"),
+        ):
+            edit.setObjectName(f"{name}_edit")
+            edit.setPlaceholderText("PEM file")
+            browse = QPushButton("Browse…")
+            browse.clicked.connect(lambda _=False, e=edit, t=title: self._browse(e, t))
+            row = QHBoxLayout()
+            row.addWidget(edit, 1)
+            row.addWidget(browse)
+            holder = QWidget()
+            holder.setLayout(row)
+            row.setContentsMargins(0, 0, 0, 0)
+            form.addRow(title, self._with_error(name, holder))
+            edit.setProperty("settings_field", name)  # the edit shows red, not its row
+        form.addRow("", self.accept_unknown_check)
+        layout.addLayout(form)
+
+        keys = QGroupBox("Station keys (profiles 1 and 2: HTTP Basic password)")
+        keys_layout = QVBoxLayout(keys)
+        self.key_list.setObjectName("key_list")
+        self.key_list.setMaximumHeight(110)
+        keys_layout.addWidget(self.key_list)
+        entry = QFormLayout()
+        entry.addRow("Station", self.key_station_edit)
+        entry.addRow("New key", self.key_edit)
+        entry.addRow("", self.key_state_label)
+        keys_layout.addLayout(entry)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.remove_key_button)
+        buttons.addWidget(self.set_key_button)
+        keys_layout.addLayout(buttons)
+        keys_layout.addWidget(self._error_label("authorization_keys"))
+        layout.addWidget(keys)
+        return page
+
+    def _id_tags_tab(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        hint = QLabel(
+            "What Authorize and StartTransaction answer for each idTag; the parent idTag lets "
+            "a card use a reservation made for its group."
+        )
+        hint.setWordWrap(True)
+        hint.setProperty("role", "field-hint")
+        layout.addWidget(hint)
+        table = self.id_tag_table
+        table.setObjectName("id_tag_table")
+        table.setHorizontalHeaderLabels(["idTag", "Parent idTag", "Status"])
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        table.verticalHeader().setVisible(False)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        layout.addWidget(table)
+        layout.addWidget(self._error_label("id_tags"))
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.remove_id_tag_button)
+        buttons.addWidget(self.add_id_tag_button)
+        layout.addLayout(buttons)
+        return page
+
+    def _error_label(self, name: str) -> QLabel:
+        label = QLabel()
+        label.setObjectName(f"{name}_error")
+        label.setProperty("role", "field-error")
+        label.setWordWrap(True)
+        label.setVisible(False)
+        self._errors[name] = label
+        return label
+
+    def _with_error(self, name: str, field: QWidget) -> QWidget:
+        holder = QWidget()
+        column = QVBoxLayout(holder)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        column.addWidget(field)
+        column.addWidget(self._error_label(name))
+        field.setProperty("settings_field", name)
+        return holder
+
+    def _connect_signals(self) -> None:
+        for edit in (self.host_edit, self.certfile_edit, self.keyfile_edit, self.cafile_edit):
+            edit.textChanged.connect(self.validate)
+        for spin in (self.port_spin, self.heartbeat_spin, self.trace_limit_spin):
+            spin.valueChanged.connect(self.validate)
+        self.call_timeout_spin.valueChanged.connect(self.validate)
+        self.profile_combo.currentIndexChanged.connect(self.validate)
+        self.accept_unknown_check.toggled.connect(self.validate)
+        self.id_tag_table.itemChanged.connect(self.validate)
+        self.key_station_edit.textChanged.connect(self._refresh_key_state)
+        self.key_edit.textChanged.connect(self._refresh_key_state)
+        self.key_list.currentTextChanged.connect(self._on_key_row_chosen)
+        self.set_key_button.clicked.connect(self.set_key)
+        self.remove_key_button.clicked.connect(self.remove_key)
+        self.add_id_tag_button.clicked.connect(lambda: self._add_id_tag_row("", IdTagEntry()))
+        self.remove_id_tag_button.clicked.connect(self._remove_id_tag_row)
+        self.buttons.accepted.connect(self._on_ok)
+        self.buttons.rejected.connect(self.reject)
+
+    # --- station keys -----------------------------------------------------------------------
+
+    def key_state(self, station_id: str) -> str:
+        """What the dialog shows of a station's key: "set" or "not set" (never the key)."""
+        return "set" if station_id in self._keys else "not set"
+
+    def set_key(self) -> None:
+        station_id = self.key_station_edit.text().strip()
+        key = self.key_edit.text()
+        if self._key_problem(station_id, key) is not None:
+            return
+        self._keys[station_id] = hash_authorization_key(key)
+        self.key_edit.clear()  # typed once, hashed, gone
+        self._refresh_key_list()
+        self._refresh_key_state()
+        self.validate()
+
+    def remove_key(self) -> None:
+        station_id = self.key_station_edit.text().strip()
+        if self._keys.pop(station_id, None) is not None:
+            self._refresh_key_list()
+            self._refresh_key_state()
+            self.validate()
+
+    def _key_problem(self, station_id: str, key: str) -> str | None:
+        if not station_id:
+            return "Type the station id"
+        if "/" in station_id or len(station_id) > 48:
+            return "A station id has no '/' and at most 48 characters"
+        if not key:
+            return f"Key {self.key_state(station_id)}; type a new key to set it"
+        if not MIN_KEY_LENGTH <= len(key) <= MAX_KEY_LENGTH:
+            return f"A key has {MIN_KEY_LENGTH} to {MAX_KEY_LENGTH} characters (16+ advised)"
+        return None
+
+    def _refresh_key_state(self) -> None:
+        station_id = self.key_station_edit.text().strip()
+        problem = self._key_problem(station_id, self.key_edit.text())
+        self.set_key_button.setEnabled(problem is None)
+        self.remove_key_button.setEnabled(station_id in self._keys)
+        self.key_state_label.setText(problem or f"Key {self.key_state(station_id)}: press Set key")
+
+    def _refresh_key_list(self) -> None:
+        self.key_list.clear()
+        for station_id in sorted(self._keys, key=str.casefold):
+            self.key_list.addItem(f"{station_id} — key set")
+
+    def _on_key_row_chosen(self, text: str) -> None:
+        if text:
+            self.key_station_edit.setText(text.split(" — ", 1)[0])
+
+    # --- idTags -----------------------------------------------------------------------------
+
+    def _add_id_tag_row(self, id_tag: str, entry: IdTagEntry) -> None:
+        table = self.id_tag_table
+        table.blockSignals(True)
+        row = table.rowCount()
+        table.insertRow(row)
+        table.setItem(row, 0, QTableWidgetItem(id_tag))
+        table.setItem(row, 1, QTableWidgetItem(entry.parent_id_tag or ""))
+        status = QComboBox()
+        for value in AuthorizationStatus:
+            status.addItem(value.value, value.value)
+        status.setCurrentIndex(status.findData(entry.status.value))
+        status.currentIndexChanged.connect(self.validate)
+        table.setCellWidget(row, 2, status)
+        table.blockSignals(False)
+        if not id_tag:
+            table.setCurrentCell(row, 0)
+            new_item = table.item(row, 0)
+            if new_item is not None:
+                table.editItem(new_item)
+        self.validate()
+
+    def _remove_id_tag_row(self) -> None:
+        row = self.id_tag_table.currentRow()
+        if row >= 0:
+            self.id_tag_table.removeRow(row)
+            self.validate()
+
+    def _id_tags(self) -> tuple[dict[str, IdTagEntry], str | None]:
+        found: dict[str, IdTagEntry] = {}
+        seen: set[str] = set()
+        table = self.id_tag_table
+        for row in range(table.rowCount()):
+            id_tag = _cell_text(table, row, 0)
+            parent = _cell_text(table, row, 1)
+            widget = table.cellWidget(row, 2)
+            status = widget.currentData() if isinstance(widget, QComboBox) else "Accepted"
+            if not id_tag:
+                return found, f"Row {row + 1}: the idTag is empty"
+            if len(id_tag) > MAX_ID_TAG_LENGTH or len(parent) > MAX_ID_TAG_LENGTH:
+                return found, f"Row {row + 1}: an idTag has at most {MAX_ID_TAG_LENGTH} characters"
+            if id_tag.casefold() in seen:
+                return found, f"Row {row + 1}: {id_tag} is listed twice (idTags ignore case)"
+            seen.add(id_tag.casefold())
+            found[id_tag] = IdTagEntry(
+                status=AuthorizationStatus(status), parent_id_tag=parent or None
+            )
+        return found, None
+
+    # --- validation -------------------------------------------------------------------------
+
+    def values(self) -> dict[str, Any]:
+        """The fields as the settings model's values (not validated)."""
+        id_tags, _problem = self._id_tags()
+        return {
+            "host": self.host_edit.text().strip(),
+            "port": self.port_spin.value(),
+            "security_profile": self.profile_combo.currentIndex(),
+            "authorization_keys": dict(self._keys),
+            "certfile": _path_or_none(self.certfile_edit.text()),
+            "keyfile": _path_or_none(self.keyfile_edit.text()),
+            "cafile": _path_or_none(self.cafile_edit.text()),
+            "accept_unknown_stations": self.accept_unknown_check.isChecked(),
+            "heartbeat_interval": self.heartbeat_spin.value(),
+            "call_timeout": self.call_timeout_spin.value(),
+            "trace_limit": self.trace_limit_spin.value(),
+            "id_tags": id_tags,
+        }
+
+    def problems(self) -> dict[str, str]:
+        """Field name -> what is wrong with it; empty when OK may be pressed."""
+        found: dict[str, str] = {}
+        candidate: ConsoleSettings | None = None
+        try:
+            candidate = ConsoleSettings.model_validate(self.values())
+        except ValidationError as exc:
+            for error in exc.errors():
+                name = str(error["loc"][0]) if error["loc"] else "host"
+                found.setdefault(name, _readable(error["msg"]))
+        if candidate is not None:
+            found.update(candidate.problems())
+        _id_tags, id_tag_problem = self._id_tags()
+        if id_tag_problem is not None:
+            found["id_tags"] = id_tag_problem
+        return found
+
+    def validate(self) -> bool:
+        """Check every field, show each problem under its field; enable OK if none."""
+        problems = self.problems()
+        for name, label in self._errors.items():
+            text = problems.get(name, "")
+            label.setText(text)
+            label.setVisible(bool(text))
+        for widget in self.findChildren(QWidget):
+            name = widget.property("settings_field")
+            if name:
+                invalid = name in problems
+                if widget.property("invalid") != invalid:
+                    widget.setProperty("invalid", invalid)
+                    widget.style().unpolish(widget)
+                    widget.style().polish(widget)
+        self.ok_button.setEnabled(not problems)
+        self.summary_label.setText(
+            "Fix first: " + ", ".join(_FIELD_LABELS.get(n, n) for n in problems) if problems else ""
+        )
+        self.summary_label.setVisible(bool(problems))
+        self._refresh_key_state()
+        self.sig_validated.emit(not problems)
+        return not problems
+
+    def settings(self) -> ConsoleSettings:
+        """The edited settings (raises ``ValueError`` if a field is invalid)."""
+        if self.problems():
+            raise ValueError("the settings are not valid")
+        return ConsoleSettings.model_validate(self.values())
+
+    def result_settings(self) -> ConsoleSettings | None:
+        """What OK accepted, or None if the dialog was cancelled."""
+        return self._result
+
+    def _on_ok(self) -> None:
+        if not self.validate():
+            return
+        self._result = self.settings()
+        self.accept()
+
+    def _browse(self, edit: QLineEdit, title: str) -> None:
+        dialog = QFileDialog(self, title, edit.text() or str(Path.home()))
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.setNameFilters(["PEM files (*.pem *.crt *.key *.cer)", "All files (*)"])
+        dialog.fileSelected.connect(edit.setText)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+
+Restart = Callable[[CentralSystemConfig], Awaitable[None]]
+"""Stops the Central System and starts it again with this configuration."""
+
+
+class SettingsController(QObject):
+    """Opens the dialog, saves what it returns, restarts the Central System when needed.
+
+    ``overrides`` are the command-line options of this run: they keep winning over the
+    settings until the technician changes that same setting in the dialog.
+    """
+
+    sig_message = Signal(str)
+    """Something to tell the technician (status bar)."""
+    sig_applied = Signal(object)
+    """ConsoleSettings: saved and, if needed, the Central System runs with them."""
+    sig_failed = Signal(str)
+    """Saving or restarting failed; the text says why."""
+
+    def __init__(
+        self,
+        settings: ConsoleSettings,
+        path: Path,
+        restart: Restart,
+        parent_widget: QWidget,
+        *,
+        overrides: Mapping[str, Any] | None = None,
+        connected_stations: Callable[[], int] = lambda: 0,
+    ) -> None:
+        super().__init__(parent_widget)
+        self.settings = settings
+        self.path = path
+        self.overrides: dict[str, Any] = dict(overrides or {})
+        self._restart = restart
+        self._parent_widget = parent_widget
+        self._connected_stations = connected_stations
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.dialog: SettingsDialog | None = None
+        self.confirmation: QMessageBox | None = None
+
+    def config(self) -> CentralSystemConfig:
+        """The Central System configuration: the settings with this run's overrides."""
+        return self.settings.to_config(**self.overrides)
+
+    def open_dialog(self) -> SettingsDialog:
+        if self.dialog is not None:
+            self.dialog.raise_()
+            return self.dialog
+        dialog = SettingsDialog(self.settings, self._parent_widget)
+        dialog.finished.connect(lambda _code, d=dialog: self._on_dialog_finished(d))
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _on_dialog_finished(self, dialog: SettingsDialog) -> None:
+        self.dialog = None
+        new = dialog.result_settings()
+        dialog.deleteLater()
+        if new is not None:
+            self.apply(new)
+
+    def apply(self, new: ConsoleSettings) -> None:
+        """Save ``new``; ask first when the Central System must restart for it."""
+        changed = changed_fields(self.settings, new)
+        if not changed:
+            return
+        if not changed & RESTART_FIELDS:
+            self._save(new, changed)
+            return
+        names = ", ".join(sorted(_FIELD_LABELS.get(name, name) for name in changed))
+        online = self._connected_stations()
+        box = QMessageBox(self._parent_widget)
+        box.setObjectName("restart_confirmation")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Restart the Central System?")
+        box.setText(f"Changed: {names}.")
+        box.setInformativeText(
+            "The Central System restarts to use them"
+            + (
+                f": the {online} connected station(s) are disconnected and reconnect by "
+                "themselves (real stations after their retry interval)."
+                if online
+                else "."
+            )
+        )
+        restart_button = box.addButton("Restart now", QMessageBox.ButtonRole.AcceptRole)
+        later_button = box.addButton("Save, restart later", QMessageBox.ButtonRole.ActionRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(restart_button)
+
+        def on_finished(_result: int) -> None:
+            self.confirmation = None
+            clicked = box.clickedButton()
+            if clicked is restart_button:
+                self.restart_with(new)
+            elif clicked is later_button:
+                self._save(new, changed)
+                self.sig_message.emit("Settings saved; they apply at the next start")
+            box.deleteLater()
+
+        box.finished.connect(on_finished)
+        self.confirmation = box
+        box.open()
+
+    def restart_with(self, new: ConsoleSettings) -> asyncio.Task[None]:
+        """Save ``new`` and restart the Central System with it (no question asked)."""
+        changed = changed_fields(self.settings, new)
+        if not self._save(new, changed):
+            raise RuntimeError("the settings could not be saved")
+        task = asyncio.get_running_loop().create_task(self._restart_now())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def wait_idle(self) -> None:
+        """Wait for a restart under way (the console closes only after it)."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _restart_now(self) -> None:
+        self.sig_message.emit("Restarting the Central System…")
+        try:
+            await self._restart(self.config())
+        except Exception as exc:
+            _log.exception("restarting the Central System failed")
+            self.sig_failed.emit(f"The Central System could not restart: {exc}")
+            return
+        self.sig_message.emit("The Central System restarted with the new settings")
+        self.sig_applied.emit(self.settings)
+
+    def _save(self, new: ConsoleSettings, changed: set[str]) -> bool:
+        try:
+            save_settings(new, self.path)
+        except OSError as exc:
+            _log.error("cannot save the settings to %s: %s", self.path, exc)
+            self.sig_failed.emit(f"The settings could not be saved to {self.path}: {exc}")
+            return False
+        self.settings = new
+        # The technician chose these values now: the command line no longer pins them.
+        for name in changed:
+            self.overrides.pop(name, None)
+        if not changed & RESTART_FIELDS:
+            self.sig_applied.emit(new)
+        return True
+
+
+def _path_text(path: Path | None) -> str:
+    return "" if path is None else str(path)
+
+
+def _path_or_none(text: str) -> Path | None:
+    text = text.strip()
+    return Path(text).expanduser() if text else None
+
+
+def _cell_text(table: QTableWidget, row: int, column: int) -> str:
+    item = table.item(row, column)
+    return item.text().strip() if item is not None else ""
+
+
+def _readable(message: str) -> str:
+    # pydantic says "Input should be greater than 0"; the field label says which input.
+    return message.replace("Input should be", "Must be").replace("String should", "Must")
