@@ -55,7 +55,7 @@ def build_menus(window: MainWindow) -> WindowMenus:
     help_menu = bar.addMenu("&Help")
 
     quit_action = QAction("&Quit", window)
-    quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+    quit_action.setShortcut(QKeySequence("Ctrl+Q"))  # Cmd+Q on macOS
     quit_action.setMenuRole(QAction.MenuRole.QuitRole)
     quit_action.triggered.connect(window.close)
     file_menu.addSeparator()
@@ -85,7 +85,7 @@ def build_menus(window: MainWindow) -> WindowMenus:
     reservation_menu.addAction(window.cancel_action)
 
     about_action = QAction(icon("app"), "&About OCPP Console", window)
-    about_action.setShortcut(QKeySequence.StandardKey.HelpContents)
+    about_action.setShortcut(QKeySequence("F1"))
     about_action.setMenuRole(QAction.MenuRole.AboutRole)
     about_action.triggered.connect(lambda: _show_about(window))
     help_menu.addAction(about_action)
