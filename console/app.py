@@ -23,6 +23,7 @@ from types import TracebackType
 from typing import Any
 
 from PySide6.QtCore import QMessageLogContext, Qt, QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from console.central.config import CentralSystemConfig
@@ -36,9 +37,10 @@ from console.central.settings import (
     settings_path,
 )
 from console.chargepoint.simulator import SiteSimulator
+from console.ui.color_scheme import follow_color_scheme
 from console.ui.event_loop import ConsoleEventLoop
 from console.ui.main_window import MainWindow
-from console.ui.resources import icon, style_sheet
+from console.ui.resources import icon
 from console.ui.settings_dialog import SettingsController
 from console.ui.window_state import layout_store, restore_layout, save_layout
 
@@ -97,12 +99,18 @@ def run(args: argparse.Namespace, *, after_start: AfterStart | None = None) -> i
 
 def _application() -> QApplication:
     existing = QApplication.instance()
+    if not isinstance(existing, QApplication):
+        # Qt 6 always scales for HiDPI; pass fractional factors (125 %, 150 %) through
+        # instead of rounding them, so the SVG icons and text stay crisp and sized right.
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+        )
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("OCPP Console")
     app.setOrganizationName("ocpp-console")
     app.setDesktopFileName("ocpp-console")
     app.setStyle("Fusion")  # the same readable look on every OS
-    app.setStyleSheet(style_sheet())
+    follow_color_scheme(app)  # light or dark as the system is, and when it switches
     app.setWindowIcon(icon("app"))
     # The window decides when Qt may quit: only after the Central System has stopped.
     app.setQuitOnLastWindowClosed(False)

@@ -369,7 +369,7 @@ class MainWindow(QMainWindow):
     def _show_cancel_answer(self, look: Look, text: str) -> None:
         self.cancel_answer.setText(text)
         self.cancel_answer.setStyleSheet(
-            f"color: {look.foreground}; background: {look.background};"
+            f"color: {look.screen_foreground}; background: {look.screen_background};"
         )
         self.cancel_answer.setVisible(True)
 

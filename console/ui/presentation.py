@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from PySide6.QtGui import QColor, QIcon
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QIcon
 
 from console.central.model import CancelOutcome, ReservationRecord, ReservationState
 from console.ocpp.enums import ChargePointStatus
@@ -18,69 +19,109 @@ __all__ = [
     "format_age",
     "format_countdown",
     "format_local_time",
+    "is_dark_scheme",
     "reservation_answer_text",
     "reservation_state_look",
     "station_connection_look",
 ]
 
 
+def is_dark_scheme() -> bool:
+    """Whether the window is dark: the system's colour scheme (Qt 6.5+), else the palette."""
+    app = QGuiApplication.instance()
+    if not isinstance(app, QGuiApplication):
+        return False
+    scheme = app.styleHints().colorScheme()
+    if scheme != Qt.ColorScheme.Unknown:
+        return scheme == Qt.ColorScheme.Dark
+    return app.palette().window().color().lightness() < 128
+
+
 @dataclass(frozen=True, slots=True)
 class Look:
-    """Text, a readable text colour, a light background and an icon name for one state."""
+    """Text, colours and an icon name for one state.
+
+    ``foreground``/``background`` are the light-scheme colours (also used on paper, e.g. the
+    report); ``dark_foreground``/``dark_background`` are their counterparts on a dark
+    window. The ``*_color()`` and ``screen_*`` accessors pick the pair of the current scheme.
+    """
 
     text: str
     foreground: str
     background: str
     icon_name: str
+    dark_foreground: str = "#e6e8eb"
+    dark_background: str = "#2f3338"
 
     def icon(self) -> QIcon:
         return icon(self.icon_name)
 
+    @property
+    def screen_foreground(self) -> str:
+        return self.dark_foreground if is_dark_scheme() else self.foreground
+
+    @property
+    def screen_background(self) -> str:
+        return self.dark_background if is_dark_scheme() else self.background
+
     def foreground_color(self) -> QColor:
-        return QColor(self.foreground)
+        return QColor(self.screen_foreground)
 
     def background_color(self) -> QColor:
-        return QColor(self.background)
+        return QColor(self.screen_background)
 
 
-_GREEN = ("#1d6b33", "#e3f4e8")
-_BLUE = ("#174f95", "#e2edfb")
-_AMBER = ("#7a5200", "#fdf1d8")
-_PURPLE = ("#5e2d91", "#f0e7fa")
-_RED = ("#a1141b", "#fde4e4")
-_GREY = ("#4b5058", "#eceef0")
+def _colours(light_fg: str, light_bg: str, dark_fg: str, dark_bg: str) -> dict[str, str]:
+    return {
+        "foreground": light_fg,
+        "background": light_bg,
+        "dark_foreground": dark_fg,
+        "dark_background": dark_bg,
+    }
+
+
+# Light: dark text on a pale tint (contrast 5.7-7.7:1, WCAG AA). Dark: light text on a deep
+# tint (7.8-8.7:1), so a state reads as well on a dark window as on a light one.
+_GREEN = _colours("#1d6b33", "#e3f4e8", "#9fe0b0", "#1c3a25")
+_BLUE = _colours("#174f95", "#e2edfb", "#a9cbf5", "#1b2e4a")
+_AMBER = _colours("#7a5200", "#fdf1d8", "#f5cd7a", "#3d2e10")
+_PURPLE = _colours("#5e2d91", "#f0e7fa", "#d6baf5", "#33224b")
+_RED = _colours("#a1141b", "#fde4e4", "#ffaaa8", "#4a1d20")
+_GREY = _colours("#4b5058", "#eceef0", "#c9ced5", "#2e3237")
 
 _STATUS_LOOKS: dict[ChargePointStatus, Look] = {
-    ChargePointStatus.AVAILABLE: Look("Available", *_GREEN, "status-available"),
-    ChargePointStatus.PREPARING: Look("Preparing", *_BLUE, "status-preparing"),
-    ChargePointStatus.CHARGING: Look("Charging", *_BLUE, "status-charging"),
-    ChargePointStatus.SUSPENDED_EVSE: Look("Suspended (EVSE)", *_AMBER, "status-suspended"),
-    ChargePointStatus.SUSPENDED_EV: Look("Suspended (EV)", *_AMBER, "status-suspended"),
-    ChargePointStatus.FINISHING: Look("Finishing", *_BLUE, "status-finishing"),
-    ChargePointStatus.RESERVED: Look("Reserved", *_PURPLE, "status-reserved"),
-    ChargePointStatus.UNAVAILABLE: Look("Unavailable", *_GREY, "status-unavailable"),
-    ChargePointStatus.FAULTED: Look("Faulted", *_RED, "status-faulted"),
+    ChargePointStatus.AVAILABLE: Look("Available", icon_name="status-available", **_GREEN),
+    ChargePointStatus.PREPARING: Look("Preparing", icon_name="status-preparing", **_BLUE),
+    ChargePointStatus.CHARGING: Look("Charging", icon_name="status-charging", **_BLUE),
+    ChargePointStatus.SUSPENDED_EVSE: Look(
+        "Suspended (EVSE)", icon_name="status-suspended", **_AMBER
+    ),
+    ChargePointStatus.SUSPENDED_EV: Look("Suspended (EV)", icon_name="status-suspended", **_AMBER),
+    ChargePointStatus.FINISHING: Look("Finishing", icon_name="status-finishing", **_BLUE),
+    ChargePointStatus.RESERVED: Look("Reserved", icon_name="status-reserved", **_PURPLE),
+    ChargePointStatus.UNAVAILABLE: Look("Unavailable", icon_name="status-unavailable", **_GREY),
+    ChargePointStatus.FAULTED: Look("Faulted", icon_name="status-faulted", **_RED),
 }
-_UNKNOWN_STATUS = Look("No status yet", *_GREY, "status-unknown")
+_UNKNOWN_STATUS = Look("No status yet", icon_name="status-unknown", **_GREY)
 
 _STATE_LOOKS: dict[ReservationState, Look] = {
-    ReservationState.SENDING: Look("Sending…", *_BLUE, "state-sending"),
-    ReservationState.ACCEPTED: Look("Accepted", *_GREEN, "status-available"),
-    ReservationState.FAULTED: Look("Faulted", *_RED, "status-faulted"),
-    ReservationState.OCCUPIED: Look("Occupied", *_AMBER, "status-suspended"),
-    ReservationState.REJECTED: Look("Rejected", *_RED, "state-error"),
-    ReservationState.UNAVAILABLE: Look("Unavailable", *_GREY, "status-unavailable"),
-    ReservationState.ERROR: Look("Error (CALLERROR)", *_RED, "state-error"),
-    ReservationState.NO_RESPONSE: Look("No answer (timeout)", *_AMBER, "state-timeout"),
-    ReservationState.OFFLINE: Look("Station offline", *_GREY, "state-offline"),
-    ReservationState.USED: Look("Used", *_BLUE, "state-used"),
-    ReservationState.EXPIRED: Look("Expired", *_GREY, "state-timeout"),
-    ReservationState.CANCELLED: Look("Cancelled", *_GREY, "state-ended"),
-    ReservationState.ENDED: Look("Ended", *_GREY, "state-ended"),
+    ReservationState.SENDING: Look("Sending…", icon_name="state-sending", **_BLUE),
+    ReservationState.ACCEPTED: Look("Accepted", icon_name="status-available", **_GREEN),
+    ReservationState.FAULTED: Look("Faulted", icon_name="status-faulted", **_RED),
+    ReservationState.OCCUPIED: Look("Occupied", icon_name="status-suspended", **_AMBER),
+    ReservationState.REJECTED: Look("Rejected", icon_name="state-error", **_RED),
+    ReservationState.UNAVAILABLE: Look("Unavailable", icon_name="status-unavailable", **_GREY),
+    ReservationState.ERROR: Look("Error (CALLERROR)", icon_name="state-error", **_RED),
+    ReservationState.NO_RESPONSE: Look("No answer (timeout)", icon_name="state-timeout", **_AMBER),
+    ReservationState.OFFLINE: Look("Station offline", icon_name="state-offline", **_GREY),
+    ReservationState.USED: Look("Used", icon_name="state-used", **_BLUE),
+    ReservationState.EXPIRED: Look("Expired", icon_name="state-timeout", **_GREY),
+    ReservationState.CANCELLED: Look("Cancelled", icon_name="state-ended", **_GREY),
+    ReservationState.ENDED: Look("Ended", icon_name="state-ended", **_GREY),
 }
 
-_ONLINE = Look("Online", *_GREEN, "station-online")
-_OFFLINE = Look("Offline", *_GREY, "station-offline")
+_ONLINE = Look("Online", icon_name="station-online", **_GREEN)
+_OFFLINE = Look("Offline", icon_name="station-offline", **_GREY)
 
 
 def connector_status_look(status: ChargePointStatus | None) -> Look:

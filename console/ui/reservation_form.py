@@ -425,7 +425,9 @@ class ReservationForm(QWidget):
     def _show(self, look: Look, text: str) -> None:
         self.answer_icon.setPixmap(look.icon().pixmap(18, 18))
         self.answer_label.setText(text)
-        self.answer_label.setStyleSheet(f"color: {look.foreground}; background: {look.background};")
+        self.answer_label.setStyleSheet(
+            f"color: {look.screen_foreground}; background: {look.screen_background};"
+        )
 
 
 def _connector_zero_reason(station: StationSnapshot | None) -> str | None:
