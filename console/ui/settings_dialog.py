@@ -151,7 +151,10 @@ class SettingsDialog(QDialog):
         self.summary_label.setProperty("role", "field-error")
         self.summary_label.setWordWrap(True)
 
+        self.tabs = QTabWidget()
+        self._tab_titles: list[str] = []
         self._build()
+        self._tab_titles = [self.tabs.tabText(i) for i in range(self.tabs.count())]
         for id_tag, entry in sorted(settings.id_tags.items()):
             self._add_id_tag_row(id_tag, entry)
         self._refresh_key_list()
@@ -161,15 +164,22 @@ class SettingsDialog(QDialog):
     # --- construction -----------------------------------------------------------------------
 
     def _build(self) -> None:
-        tabs = QTabWidget()
+        tabs = self.tabs
         tabs.addTab(self._server_tab(), "Server")
         tabs.addTab(self._security_tab(), "Security")
         tabs.addTab(self._id_tags_tab(), "idTags")
+        restart_hint = QLabel(
+            "Changes restart the Central System after you confirm; stations reconnect."
+        )
+        restart_hint.setProperty("role", "field-hint")
         layout = QVBoxLayout(self)
         layout.addWidget(tabs)
         layout.addWidget(self.summary_label)
-        layout.addWidget(self.buttons)
-        self.resize(640, 560)
+        bottom = QHBoxLayout()
+        bottom.addWidget(restart_hint, 1)
+        bottom.addWidget(self.buttons)
+        layout.addLayout(bottom)
+        self.resize(660, 520)
 
     def _server_tab(self) -> QWidget:
         page = QWidget()
@@ -190,6 +200,21 @@ class SettingsDialog(QDialog):
         hint.setWordWrap(True)
         form.addRow(hint)
         return page
+
+    _TAB_FIELDS = (
+        frozenset({"host", "port", "heartbeat_interval", "call_timeout", "trace_limit"}),
+        frozenset(
+            {
+                "security_profile",
+                "certfile",
+                "keyfile",
+                "cafile",
+                "accept_unknown_stations",
+                "authorization_keys",
+            }
+        ),
+        frozenset({"id_tags"}),
+    )
 
     def _security_tab(self) -> QWidget:
         page = QWidget()
@@ -456,6 +481,11 @@ class SettingsDialog(QDialog):
             "Fix first: " + ", ".join(_FIELD_LABELS.get(n, n) for n in problems) if problems else ""
         )
         self.summary_label.setVisible(bool(problems))
+        # A problem on a tab not shown must still be found: its title says so.
+        for index, (title, names) in enumerate(
+            zip(self._tab_titles, self._TAB_FIELDS, strict=False)
+        ):
+            self.tabs.setTabText(index, f"⚠ {title}" if names & problems.keys() else title)
         self._refresh_key_state()
         self.sig_validated.emit(not problems)
         return not problems

@@ -22,14 +22,16 @@ from PySide6.QtGui import QColor
 from console.central.model import (
     ConnectorSnapshot,
     ReservationRecord,
+    ReservationState,
     StationSnapshot,
 )
-from console.ocpp.enums import ChargePointErrorCode
+from console.ocpp.enums import ChargePointErrorCode, ChargePointStatus
 from console.ui.presentation import (
     connector_status_look,
     format_age,
     format_countdown,
     format_local_time,
+    reservation_state_look,
     station_connection_look,
 )
 
@@ -511,7 +513,8 @@ class StationTreeModel(QAbstractItemModel):
             if role == ItemRole.SORT:
                 return _timestamp(record.expiry_date)
             if role == Qt.ItemDataRole.ForegroundRole:
-                return QColor("#5e2d91")
+                # the purple of "Reserved", in the pair of the current light/dark scheme
+                return connector_status_look(ChargePointStatus.RESERVED).foreground_color()
             if role == Qt.ItemDataRole.ToolTipRole:
                 parent = f", parent {record.parent_id_tag}" if record.parent_id_tag else ""
                 return (
@@ -583,7 +586,7 @@ def _heartbeat_colour(station: StationSnapshot, now: datetime) -> QColor | None:
     if not station.connected or station.last_heartbeat_at is None or not station.heartbeat_interval:
         return None
     if now - station.last_heartbeat_at > timedelta(seconds=2 * station.heartbeat_interval):
-        return QColor("#9a6700")
+        return reservation_state_look(ReservationState.NO_RESPONSE).foreground_color()
     return None
 
 
