@@ -163,3 +163,26 @@ def test_a_port_that_cannot_be_used_keeps_the_old_one_and_says_so(
     assert central.running
     assert central.port == old_port
     assert listening(old_port)
+
+
+def test_ctrl_comma_opens_the_dialog_and_cancel_at_the_question_changes_nothing(
+    qtbot, loop_driver: LoopDriver, console: Console
+) -> None:
+    central, window, controller = console.central, console.window, console.controller
+    port = central.port
+    window.activateWindow()
+    window.menus.settings_action.trigger()  # Edit > Settings… (Ctrl+,)
+    dialog = controller.dialog
+    assert dialog is not None
+    assert dialog.isVisible()
+    assert dialog.port_spin.value() == port
+    dialog.port_spin.setValue(free_port())
+    dialog.ok_button.click()
+    box = controller.confirmation
+    assert isinstance(box, QMessageBox)
+    assert "port" in box.text()
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    qtbot.waitUntil(lambda: controller.confirmation is None, timeout=WAIT_MS)
+    assert central.port == port
+    assert controller.settings.port == port
+    assert not console.settings_file.exists()
