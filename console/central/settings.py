@@ -172,17 +172,15 @@ def load_settings(path: Path | None = None, *, now: datetime | None = None) -> S
     except FileNotFoundError:
         return SettingsLoad(ConsoleSettings(), path)
     except OSError as exc:
-        # Unreadable (permissions): leave it where it is, it is not ours to move.
-        message = (
-            f"The settings file {path} cannot be read ({exc.strerror or exc}); using defaults."
-        )
-        logger.error("%s", message)
-        return SettingsLoad(ConsoleSettings(), path, message)
-    problem = _problem_with(raw)
-    if problem is None:
-        settings = ConsoleSettings.model_validate_json(raw)
-        logger.info("settings read from %s", path)
-        return SettingsLoad(settings, path)
+        # Unreadable (permissions, a folder of that name): set aside like a broken file, so
+        # that saving from the dialog later cannot replace it unseen.
+        problem: str | None = f"it cannot be read ({exc.strerror or exc})"
+    else:
+        problem = _problem_with(raw)
+        if problem is None:
+            settings = ConsoleSettings.model_validate_json(raw)
+            logger.info("settings read from %s", path)
+            return SettingsLoad(settings, path)
     backup = _move_aside(path, now or datetime.now(UTC))
     kept = f"It was kept as {backup}." if backup is not None else "It was left in place."
     message = (

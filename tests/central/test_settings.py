@@ -189,3 +189,16 @@ def test_changed_fields() -> None:
     new = old.model_copy(update={"port": 9100, "heartbeat_interval": 30})
     assert changed_fields(old, new) == {"port", "heartbeat_interval"}
     assert changed_fields(old, old) == set()
+
+
+def test_an_unreadable_settings_path_is_set_aside_too(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.mkdir()  # a folder where the file should be: reading fails with an OSError
+    (path / "inside").write_text("kept", encoding="utf-8")
+    loaded = load_settings(path, now=NOW)
+    assert loaded.settings == ConsoleSettings()
+    assert loaded.message is not None
+    assert "cannot be read" in loaded.message
+    assert loaded.backup is not None
+    assert (loaded.backup / "inside").read_text(encoding="utf-8") == "kept"
+    assert not path.exists()
