@@ -854,12 +854,7 @@ class Store:
             elif isinstance(op, _RaiseCounter):
                 _raise_counter(db, op.next_id)
         if trace_rows:
-            db.executemany(
-                "INSERT INTO trace (seq, at, station_id, direction, text, message_type,"
-                " message_id, action, latency, late, error_code, note)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                trace_rows,
-            )
+            _insert_trace(db, trace_rows)
             _prune_trace(db, self._trace_limit)
         db.execute("COMMIT")
 
@@ -1011,6 +1006,39 @@ def _prune_trace(db: sqlite3.Connection, limit: int) -> None:
     newest = db.execute("SELECT max(id) FROM trace").fetchone()[0]
     if newest is not None and newest > limit:
         db.execute("DELETE FROM trace WHERE id <= ?", (newest - limit,))
+
+
+_TRACE_INSERT: Final = (
+    "INSERT INTO trace (seq, at, station_id, direction, text, message_type,"
+    " message_id, action, latency, late, error_code, note) VALUES "
+)
+_TRACE_ROW_PLACEHOLDERS: Final = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+# 80 rows x 12 columns stays under SQLite's oldest limit of 999 parameters per statement.
+_TRACE_ROWS_PER_INSERT: Final = 80
+
+
+def _insert_trace(db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Insert trace rows, many per statement.
+
+    The sqlite3 module lets go of the interpreter lock around every statement step; with
+    one row per step (executemany) this thread must win the lock back from a busy event
+    loop for each row, and under a flood of frames the trace backlog grew faster than it
+    was written. Many rows per statement: far fewer hand-overs.
+    """
+    size = _TRACE_ROWS_PER_INSERT
+    full, rest = divmod(len(rows), size)
+    if full:
+        statement = _TRACE_INSERT + ", ".join([_TRACE_ROW_PLACEHOLDERS] * size)
+        db.executemany(
+            statement,
+            (
+                [value for row in rows[start : start + size] for value in row]
+                for start in range(0, full * size, size)
+            ),
+        )
+    if rest:
+        statement = _TRACE_INSERT + ", ".join([_TRACE_ROW_PLACEHOLDERS] * rest)
+        db.execute(statement, [value for row in rows[full * size :] for value in row])
 
 
 def _storable(row: tuple[Any, ...]) -> tuple[Any, ...]:
