@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from console.ui.event_loop import ConsoleEventLoop
+from console.ui.garbage import MainThreadGarbageCollector
 
 T = TypeVar("T")
 
@@ -48,6 +49,16 @@ class LoopDriver:
         self._app.aboutToQuit.disconnect(self.loop._after_run_forever)
         asyncio.events._set_running_loop(None)
         self.loop.close()
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_the_qt_thread(qapp: QApplication) -> Iterator[None]:
+    # As in the app: a QObject in a reference cycle must not be collected (and destroyed)
+    # by the store's writer thread or an export's worker thread.
+    collector = MainThreadGarbageCollector()
+    yield
+    collector.stop()
+    collector.deleteLater()
 
 
 @pytest.fixture
