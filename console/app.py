@@ -212,6 +212,7 @@ def _settings_controller(
         window,
         overrides=overrides,
         connected_stations=lambda: sum(1 for s in central.stations() if s.connected),
+        keep_existing_file=loaded is not None and loaded.message is not None,
     )
     window.menus.settings_action.triggered.connect(controller.open_dialog)
     controller.sig_message.connect(lambda text: window.statusBar().showMessage(text, 10000))

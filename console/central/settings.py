@@ -232,10 +232,20 @@ def _move_aside(path: Path, now: datetime) -> Path | None:
     return backup
 
 
-def save_settings(settings: ConsoleSettings, path: Path | None = None) -> Path:
-    """Write the settings atomically (temporary file + rename); returns the path."""
+def save_settings(
+    settings: ConsoleSettings, path: Path | None = None, *, keep_existing: bool = False
+) -> Path:
+    """Write the settings atomically (temporary file + rename); returns the path.
+
+    ``keep_existing`` first moves a file already there aside (as :func:`load_settings` does
+    with a broken one) and raises ``OSError`` if it cannot: for a file that could not be
+    used nor moved at start, which must not be replaced unseen.
+    """
     path = path or settings_path()
     path.parent.mkdir(parents=True, exist_ok=True)
+    present = path.exists() or path.is_symlink()
+    if keep_existing and present and _move_aside(path, datetime.now(UTC)) is None:
+        raise OSError(f"{path} cannot be moved aside; it is left as it is")
     text = settings.model_dump_json(indent=2) + "\n"
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -542,6 +542,7 @@ class SettingsController(QObject):
         *,
         overrides: Mapping[str, Any] | None = None,
         connected_stations: Callable[[], int] = lambda: 0,
+        keep_existing_file: bool = False,
     ) -> None:
         super().__init__(parent_widget)
         self.settings = settings
@@ -550,6 +551,8 @@ class SettingsController(QObject):
         self._restart = restart
         self._parent_widget = parent_widget
         self._connected_stations = connected_stations
+        # The file found at start could not be used nor moved aside: never save over it.
+        self._keep_existing_file = keep_existing_file
         self._tasks: set[asyncio.Task[None]] = set()
         self.dialog: SettingsDialog | None = None
         self.confirmation: QMessageBox | None = None
@@ -646,12 +649,13 @@ class SettingsController(QObject):
 
     def _save(self, new: ConsoleSettings, changed: set[str]) -> bool:
         try:
-            save_settings(new, self.path)
+            save_settings(new, self.path, keep_existing=self._keep_existing_file)
         except OSError as exc:
             _log.error("cannot save the settings to %s: %s", self.path, exc)
             self.sig_failed.emit(f"The settings could not be saved to {self.path}: {exc}")
             return False
         self.settings = new
+        self._keep_existing_file = False
         # The technician chose these values now: the command line no longer pins them.
         for name in changed:
             self.overrides.pop(name, None)

@@ -202,3 +202,13 @@ def test_an_unreadable_settings_path_is_set_aside_too(tmp_path: Path) -> None:
     assert loaded.backup is not None
     assert (loaded.backup / "inside").read_text(encoding="utf-8") == "kept"
     assert not path.exists()
+
+
+def test_keep_existing_moves_the_old_file_aside_before_saving(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_bytes(b"left in place at start")
+    save_settings(ConsoleSettings(port=9100), path, keep_existing=True)
+    assert load_settings(path).settings.port == 9100
+    kept = list(tmp_path.glob("settings.json.broken-*"))
+    assert len(kept) == 1
+    assert kept[0].read_bytes() == b"left in place at start"

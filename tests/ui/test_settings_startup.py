@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from console import app as console_app
@@ -33,6 +34,7 @@ def start_console(qapp: QApplication, data_dir: Path) -> dict[str, object]:
         for box in boxes:
             box.done(0)
         seen["heartbeat"] = central.config.heartbeat_interval
+        seen["window"] = window
         window.close()
 
     reporter = console_app._ErrorReporter()
@@ -51,6 +53,11 @@ def start_console(qapp: QApplication, data_dir: Path) -> dict[str, object]:
         )
     finally:
         loop.close()
+        # Closed windows stay top-level widgets until deleted; later tests look for theirs.
+        window = seen.get("window")
+        if isinstance(window, MainWindow):
+            window.deleteLater()
+            QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
     seen["code"] = code
     return seen
 
