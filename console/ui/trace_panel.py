@@ -216,13 +216,19 @@ class TracePanel(QWidget):
         )
 
     def apply_filters(self) -> None:
-        """Show what the controls ask for; the selected frame stays selected if it still shows."""
+        """Show what the controls ask for; the selected frame stays selected if it still shows.
+
+        With Follow on, the newest matching frame is then in sight; with Follow off, the
+        selected frame (the reset alone would leave the view at the oldest rows).
+        """
         self._text_timer.stop()
         row = self.selected_row()
         selected = None if row is None else self.model.absolute(row)
         self.model.set_filter(self.current_filter())
         if selected is not None:
             self.select_absolute(selected)
+        if self.follow_check.isChecked():
+            self.table.scrollToBottom()
         self._refresh_labels()
 
     def set_station_filter(self, station_id: str | None) -> None:

@@ -383,3 +383,62 @@ def test_scrolling_up_stops_follow_and_back_to_the_end_resumes_it(qtbot, panel: 
     qtbot.waitUntil(lambda: not panel.follow_check.isChecked())
     scroll.triggerAction(scroll.SliderAction.SliderToMaximum)
     qtbot.waitUntil(panel.follow_check.isChecked)
+
+
+def test_follow_shows_the_newest_matching_row_after_a_filter_change(
+    qtbot, panel: TracePanel
+) -> None:
+    frames = Frames()
+    frames.seq = 100
+    panel.append([call(frames, "CP-01", IN, str(n), "Heartbeat") for n in range(300)])
+    scroll = panel.table.verticalScrollBar()
+    assert panel.follow_check.isChecked()
+
+    def at_the_newest_row() -> bool:
+        last = panel.model.rowCount() - 1
+        rect = panel.table.visualRect(panel.model.index(last, 0))
+        return (
+            scroll.maximum() > 0
+            and scroll.value() == scroll.maximum()
+            and panel.table.viewport().rect().contains(rect.center())
+        )
+
+    def laid_out_without_scrolling() -> None:
+        # Let the view lay the few rows out, as it does between two clicks.
+        qtbot.waitUntil(lambda: scroll.maximum() == 0, timeout=5000)
+
+    # Each filter first narrows to a few rows, then widens again to many.
+    panel.errors_check.setChecked(True)  # "Problems only"
+    laid_out_without_scrolling()
+    panel.errors_check.setChecked(False)
+    qtbot.waitUntil(at_the_newest_row, timeout=5000)
+    panel.set_action_filter("BootNotification")  # the action list
+    laid_out_without_scrolling()
+    panel.set_action_filter("Heartbeat")
+    qtbot.waitUntil(at_the_newest_row, timeout=5000)
+    with qtbot.waitSignal(panel.model.modelReset, timeout=5000):
+        panel.text_edit.setText("TECH-2")  # the text
+    laid_out_without_scrolling()
+    with qtbot.waitSignal(panel.model.modelReset, timeout=5000):
+        panel.text_edit.setText("")
+    qtbot.waitUntil(at_the_newest_row, timeout=5000)
+    assert panel.follow_check.isChecked()
+
+
+def test_without_follow_a_filter_change_keeps_the_selected_row_in_sight(
+    qtbot, panel: TracePanel
+) -> None:
+    frames = Frames()
+    frames.seq = 100
+    panel.append([call(frames, "CP-01", IN, str(n), "Heartbeat") for n in range(300)])
+    panel.follow_check.setChecked(False)
+    panel.select_row(150)
+    selected = panel.selected_entry()
+    assert selected is not None
+    panel.set_action_filter("Heartbeat")
+    assert panel.selected_entry() == selected
+    row = panel.selected_row()
+    assert row is not None
+    rect = panel.table.visualRect(panel.model.index(row, 0))
+    assert panel.table.viewport().rect().contains(rect.center())
+    assert not panel.follow_check.isChecked()
