@@ -169,6 +169,7 @@ def reservations_csv_lines(records: Iterable[ReservationRecord]) -> Iterator[str
 def write_trace_jsonl(path: Path, entries: Iterable[TraceEntry]) -> int:
     """Write the entries as JSON Lines; returns how many were written."""
     count = 0
+    path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="\n") as stream:
         for entry in entries:
             stream.write(trace_jsonl_line(entry))
@@ -179,6 +180,7 @@ def write_trace_jsonl(path: Path, entries: Iterable[TraceEntry]) -> int:
 def write_reservations_csv(path: Path, records: Iterable[ReservationRecord]) -> int:
     """Write the attempts as CSV (with a header); returns how many rows were written."""
     count = -1
+    path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as stream:
         for text in reservations_csv_lines(records):
             stream.write(text)

@@ -142,6 +142,8 @@ class ProgressWriter(QObject):
         self.dialog.setValue(0)
         written = 0
         try:
+            # The proposed folder (Documents) or a typed one may not exist yet.
+            path.parent.mkdir(parents=True, exist_ok=True)
             with part.open("w", encoding="utf-8", newline="") as stream:
                 iterator: Iterator[str] = iter(lines)
                 while True:

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMenu,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -40,7 +41,7 @@ from console.ui.trace_panel import TracePanel
 if TYPE_CHECKING:
     from console.ui.main_window import MainWindow
 
-__all__ = ["ReportDialog", "TraceTools", "install_trace_tools"]
+__all__ = ["ReportDialog", "TraceTools", "default_folder", "install_trace_tools"]
 
 _log = logging.getLogger(__name__)
 
@@ -72,6 +73,8 @@ class TraceTools(QObject):
         self._tasks: set[asyncio.Task[Any]] = set()
         self.dialog: QDialog | None = None
         """The open export/report dialog, if any (tests fill it in)."""
+        self.error_box: QMessageBox | None = None
+        """The last "export/report failed" message, if any (tests read it)."""
 
         self.export_trace_action = QAction("Export trace…", window)
         self.export_trace_action.setShortcut(QKeySequence("Ctrl+E"))
@@ -121,6 +124,7 @@ class TraceTools(QObject):
             lambda path: window.statusBar().showMessage(f"Export to {path} cancelled", 10000)
         )
         self.exporter.sig_failed.connect(window.report_error)
+        self.exporter.sig_failed.connect(lambda text: self.show_failure("Export failed", text))
         self.reporter.sig_finished.connect(
             lambda path: window.statusBar().showMessage(f"Report written to {path}", 15000)
         )
@@ -128,6 +132,7 @@ class TraceTools(QObject):
             lambda: window.statusBar().showMessage("Report cancelled", 10000)
         )
         self.reporter.sig_failed.connect(window.report_error)
+        self.reporter.sig_failed.connect(lambda text: self.show_failure("Report failed", text))
 
         # What the Central System already holds; the feed subscribes in window.start(),
         # later and on the same thread, so nothing comes twice.
@@ -143,7 +148,9 @@ class TraceTools(QObject):
 
     def open_export_dialog(self, kind: ExportKind) -> ExportDialog:
         """Ask what to export (never exec(): the dialog is opened, its answer handled later)."""
-        dialog = ExportDialog(kind, self._station_ids(), self.window, default_folder=_documents())
+        dialog = ExportDialog(
+            kind, self._station_ids(), self.window, default_folder=default_folder()
+        )
         station_id = self.panel.current_filter().station_id
         if station_id is not None:
             dialog.set_station(station_id)
@@ -154,7 +161,7 @@ class TraceTools(QObject):
         return dialog
 
     def open_report_dialog(self) -> ReportDialog:
-        dialog = ReportDialog(self._station_ids(), self.window, default_folder=_documents())
+        dialog = ReportDialog(self._station_ids(), self.window, default_folder=default_folder())
         dialog.accepted.connect(
             lambda: self.start(self.reporter.run(dialog.station_id(), dialog.path()))
         )
@@ -162,6 +169,32 @@ class TraceTools(QObject):
         self.dialog = dialog
         dialog.open()
         return dialog
+
+    def show_failure(self, title: str, text: str) -> QMessageBox:
+        """Say why an export or report failed, in a box the technician cannot miss.
+
+        The status bar alone went unnoticed. open(), never exec(): the event loop (and the
+        stations) keep running while the box shows.
+        """
+        what, _, reason = text.partition(" failed: ")
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            title,
+            f"{what} failed." if reason else text,
+            QMessageBox.StandardButton.Ok,
+            self.window,
+        )
+        if reason:
+            box.setInformativeText(reason)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(lambda _result: self._forget_error_box(box))
+        self.error_box = box
+        box.open()
+        return box
+
+    def _forget_error_box(self, box: QMessageBox) -> None:
+        if self.error_box is box:
+            self.error_box = None
 
     async def export(self, options: ExportOptions) -> int | None:
         """Export without the dialog (rows written, or None)."""
@@ -254,6 +287,13 @@ def menu_named(window: QMainWindow, title: str) -> QMenu:
     return bar.addMenu(title)
 
 
-def _documents() -> Path:
+def default_folder() -> Path:
+    """Where exports and reports are proposed: Documents if it exists, else the home folder.
+
+    Qt names a Documents folder even where none was ever created (a fresh account, a
+    server); proposing it made the first export fail.
+    """
     folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
-    return Path(folder) if folder else Path.home()
+    if folder and Path(folder).is_dir():
+        return Path(folder)
+    return Path.home()

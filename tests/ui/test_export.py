@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QMessageBox
 
 from console.central.export import (
     RESERVATION_CSV_COLUMNS,
@@ -27,6 +28,7 @@ from console.central.model import (
 )
 from console.chargepoint.simulator import Behaviour
 from console.ocpp.reservation import ReservationStatus
+from console.ui import trace_tools
 from console.ui.export import ExportDialog, ExportKind, ExportOptions
 from tests.ui.export_site import (  # noqa: F401 (the fixture)
     Site,
@@ -290,3 +292,51 @@ def test_the_dialog_takes_a_file_from_the_file_dialog_and_a_range(qtbot, tmp_pat
     assert options.since == now - timedelta(hours=2)
     assert options.until == now
     assert options.since.tzinfo is not None
+
+
+# --- where the file goes, and what a failure shows ------------------------------------------
+
+
+def test_export_into_a_folder_that_does_not_exist_yet_creates_it(
+    site: Site, tmp_path: Path
+) -> None:
+    trace_path = tmp_path / "Documents" / "site" / "trace.jsonl"
+    export_through_the_dialog(site, ExportKind.TRACE, trace_path, None)
+    assert read_jsonl(trace_path)
+    csv_path = tmp_path / "Other" / "reservations.csv"
+    export_through_the_dialog(site, ExportKind.RESERVATIONS, csv_path, None)
+    assert csv_path.read_text(encoding="utf-8").startswith("reservation_id")
+
+
+def test_a_failed_export_says_why_in_a_message_box(site: Site, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    path = blocker / "trace.jsonl"  # its "folder" is a file: no mkdir can help
+    tools = site.window.trace_tools
+    tools.export_trace_action.trigger()
+    dialog = tools.dialog
+    assert isinstance(dialog, ExportDialog)
+    dialog.path_edit.setText(str(path))
+    with site.qtbot.waitSignal(tools.exporter.sig_failed, timeout=20_000):
+        dialog.buttons.accepted.emit()
+    box = tools.error_box
+    assert box is not None
+    site.qtbot.waitUntil(box.isVisible)
+    assert box.icon() is QMessageBox.Icon.Warning
+    assert str(path) in box.text()
+    assert "Not a directory" in box.informativeText() or "exists" in box.informativeText()
+    assert not path.exists()
+    box.accept()
+
+
+def test_the_default_folder_is_documents_when_it_exists_else_home(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    documents = tmp_path / "Documents"
+    monkeypatch.setattr(
+        trace_tools.QStandardPaths, "writableLocation", lambda _location: str(documents)
+    )
+    monkeypatch.setattr(trace_tools.Path, "home", lambda: tmp_path)
+    assert trace_tools.default_folder() == tmp_path  # no Documents folder
+    documents.mkdir()
+    assert trace_tools.default_folder() == documents
