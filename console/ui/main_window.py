@@ -295,6 +295,7 @@ class MainWindow(QMainWindow):
         station_id, connector_id = self._selected_tree_target()
         self.form.refresh_stations()
         self.form.set_target(station_id, connector_id)
+        self.form.prepare()
         self.form_dock.show()
         self.form_dock.raise_()
         self.form.id_tag_edit.setFocus()
@@ -306,7 +307,7 @@ class MainWindow(QMainWindow):
         self.requests.reserve(draft)
 
     def _on_reserve_answered(self, record: ReservationRecord) -> None:
-        self.form.show_record(record)
+        self.form.show_answer(record)
         self.statusBar().showMessage(reservation_answer_text(record), 15000)
 
     def _on_trace(self, entries: list[TraceEntry]) -> None:
@@ -318,6 +319,7 @@ class MainWindow(QMainWindow):
     def _on_reservations_changed(self, records: list[ReservationRecord]) -> None:
         for record in records:
             self.form.show_record(record)
+        self.form.validate()  # the "id N is active" note follows the reservations
         self._update_cancel_enabled()
 
     # --- cancelling -------------------------------------------------------------------------

@@ -31,6 +31,8 @@ ID_TAG_MAX = 20
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 QUICK_EXPIRIES = (("+15 min", 15), ("+30 min", 30), ("+1 h", 60))
 DEFAULT_EXPIRY_MINUTES = 30
+_EXPIRY_FORMAT = "yyyy-MM-dd HH:mm"
+_EXPIRY_FORMAT_SECONDS = "yyyy-MM-dd HH:mm:ss"
 
 Clock = Callable[[], datetime]
 
@@ -73,6 +75,9 @@ class ReservationForm(QWidget):
         self._zero_chosen = False
         self._lowest_next_id = 0
         self._pending: ReservationDraft | None = None
+        self._attempt: tuple[str, int, datetime] | None = None
+        """(station, reservation id, created_at) of the attempt this form sent last, once known."""
+        self._in_flight = False
         self._errors: dict[str, str] = {}
 
         self.station_combo = QComboBox()
@@ -84,17 +89,19 @@ class ReservationForm(QWidget):
         self.id_tag_edit = QLineEdit()
         self.id_tag_edit.setObjectName("id_tag")
         self.id_tag_edit.setPlaceholderText("the card's idTag, 1 to 20 characters")
+        self.id_tag_hint = _hint_label()
         self.parent_edit = QLineEdit()
         self.parent_edit.setObjectName("parent_id_tag")
         self.parent_edit.setPlaceholderText("optional, up to 20 characters")
         self.expiry_edit = QDateTimeEdit()
         self.expiry_edit.setObjectName("expiry")
         self.expiry_edit.setCalendarPopup(True)
-        self.expiry_edit.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.expiry_edit.setDisplayFormat(_EXPIRY_FORMAT)
         self.expiry_edit.setTimeZone(QTimeZone.systemTimeZone())
         self.quick_buttons: dict[str, QPushButton] = {}
         self.reservation_id_edit = QLineEdit()
         self.reservation_id_edit.setObjectName("reservation_id")
+        self.reservation_id_hint = _hint_label()
         self.send_button = QPushButton("Send ReserveNow")
         self.send_button.setObjectName("send")
         self.send_button.setDefault(True)
@@ -132,7 +139,9 @@ class ReservationForm(QWidget):
             "Connector",
             _stack(self.connector_combo, self.connector_hint, self.error_labels["connector"]),
         )
-        form.addRow("idTag", _stack(self.id_tag_edit, self.error_labels["id_tag"]))
+        form.addRow(
+            "idTag", _stack(self.id_tag_edit, self.id_tag_hint, self.error_labels["id_tag"])
+        )
         form.addRow("Parent idTag", _stack(self.parent_edit, self.error_labels["parent_id_tag"]))
         quick = QHBoxLayout()
         quick.setContentsMargins(0, 0, 0, 0)
@@ -150,7 +159,11 @@ class ReservationForm(QWidget):
         )
         form.addRow(
             "Reservation id",
-            _stack(self.reservation_id_edit, self.error_labels["reservation_id"]),
+            _stack(
+                self.reservation_id_edit,
+                self.reservation_id_hint,
+                self.error_labels["reservation_id"],
+            ),
         )
         answer_row = QHBoxLayout()
         answer_row.addWidget(self.answer_icon, 0, Qt.AlignmentFlag.AlignTop)
@@ -167,12 +180,16 @@ class ReservationForm(QWidget):
         self.connector_combo.activated.connect(self._on_connector_activated)
         self.id_tag_edit.textChanged.connect(self.validate)
         self.parent_edit.textChanged.connect(self.validate)
-        self.expiry_edit.dateTimeChanged.connect(self.validate)
+        self.expiry_edit.dateTimeChanged.connect(self._on_expiry_changed)
         self.reservation_id_edit.textEdited.connect(self._on_reservation_id_edited)
         self.send_button.clicked.connect(self.send)
         # Enter in any text field sends, as in a dialog (send() re-checks everything).
         for edit in (self.id_tag_edit, self.parent_edit, self.reservation_id_edit):
             edit.returnPressed.connect(self.send)
+        # QAbstractSpinBox re-emits Enter as its line edit's returnPressed.
+        expiry_line = self.expiry_edit.findChild(QLineEdit)
+        if expiry_line is not None:
+            expiry_line.returnPressed.connect(self.send)
         self._stations.sig_stations_changed.connect(self.refresh_stations)
 
     # --- filling ----------------------------------------------------------------------------
@@ -214,7 +231,11 @@ class ReservationForm(QWidget):
         station = self._selected_station()
         current = self.selected_connector_id()
         ids = self._stations.connector_ids(station.station_id) if station else []
-        entries = [(0, "0 — any connector")] + [(i, f"Connector {i}") for i in ids]
+        # No station chosen: nothing to choose from (not a misleading "any connector").
+        entries = (
+            [(0, "0 — any connector")] + [(i, f"Connector {i}") for i in ids] if station else []
+        )
+        self.connector_combo.setEnabled(station is not None)
         listed = [
             (self.connector_combo.itemData(i), self.connector_combo.itemText(i))
             for i in range(self.connector_combo.count())
@@ -228,14 +249,18 @@ class ReservationForm(QWidget):
             for connector_id, label in entries:
                 self.connector_combo.addItem(label, connector_id)
             position = self.connector_combo.findData(current) if current is not None else -1
-            if position < 0 or (current == 0 and not self._zero_chosen):
+            if entries and (position < 0 or (current == 0 and not self._zero_chosen)):
                 # Connector 1 unless the technician asked for "any connector".
                 position = 1 if len(entries) > 1 else 0
             self.connector_combo.setCurrentIndex(position)
             self.connector_combo.blockSignals(False)
         # Connector 0 stays listed (so the reason can be read) but cannot be picked.
         item_model = self.connector_combo.model()
-        zero_item = item_model.item(0) if isinstance(item_model, QStandardItemModel) else None
+        zero_item = (
+            item_model.item(0)
+            if isinstance(item_model, QStandardItemModel) and item_model.rowCount()
+            else None
+        )
         if zero_item is not None:
             zero_item.setEnabled(zero_reason is None)
             zero_item.setToolTip(zero_reason or "Let the station pick a free connector")
@@ -266,9 +291,39 @@ class ReservationForm(QWidget):
         moment = self._clock() + timedelta(minutes=minutes)
         self.set_expiry(moment)
 
-    def set_expiry(self, moment: datetime) -> None:
-        stamp = QDateTime.fromSecsSinceEpoch(int(moment.timestamp()), QTimeZone.systemTimeZone())
-        self.expiry_edit.setDateTime(stamp)
+    def set_expiry(self, moment: datetime, *, to_the_minute: bool = True) -> None:
+        """Show ``moment``; what is shown is what is sent.
+
+        The field shows minutes, so seconds are dropped. ``to_the_minute=False`` (tests of
+        short expiries) keeps them and shows them, never hidden.
+        """
+        seconds = int(moment.timestamp())
+        if to_the_minute:
+            seconds = seconds // 60 * 60
+        self.expiry_edit.setDisplayFormat(
+            _EXPIRY_FORMAT if seconds % 60 == 0 else _EXPIRY_FORMAT_SECONDS
+        )
+        self.expiry_edit.setDateTime(
+            QDateTime.fromSecsSinceEpoch(seconds, QTimeZone.systemTimeZone())
+        )
+
+    def _on_expiry_changed(self, stamp: QDateTime) -> None:
+        seconds = stamp.toSecsSinceEpoch()
+        shows_seconds = self.expiry_edit.displayFormat() == _EXPIRY_FORMAT_SECONDS
+        if stamp.time().msec() or (seconds % 60 and not shows_seconds):
+            # Typed or picked: keep what is shown, drop the hidden part (re-enters once).
+            whole = seconds if shows_seconds else seconds // 60 * 60
+            self.expiry_edit.setDateTime(
+                QDateTime.fromSecsSinceEpoch(whole, QTimeZone.systemTimeZone())
+            )
+            return
+        self.validate()
+
+    def prepare(self) -> None:
+        """The form is (re)opened: an expiry already in the past starts again at now + 15 min."""
+        if self.expiry() <= self._clock():
+            self.set_expiry_in(QUICK_EXPIRIES[0][1])
+        self.validate()
 
     def refresh_reservation_id(self) -> None:
         """Show the next id from the counter, unless the technician typed one."""
@@ -316,12 +371,12 @@ class ReservationForm(QWidget):
             reason = _connector_zero_reason(station)
             if reason:
                 errors["connector"] = reason
-        id_tag = self.id_tag_edit.text()
+        id_tag = self.id_tag_edit.text().strip()
         if not id_tag:
             errors["id_tag"] = "idTag is required"
         elif len(id_tag) > ID_TAG_MAX:
             errors["id_tag"] = f"idTag has {len(id_tag)} characters; at most {ID_TAG_MAX}"
-        parent = self.parent_edit.text()
+        parent = self.parent_edit.text().strip()
         if len(parent) > ID_TAG_MAX:
             errors["parent_id_tag"] = (
                 f"parentIdTag has {len(parent)} characters; at most {ID_TAG_MAX}"
@@ -363,9 +418,33 @@ class ReservationForm(QWidget):
                 widget.style().unpolish(widget)
                 widget.style().polish(widget)
             widget.setToolTip(message)
+        self._show_hints()
         valid = not self._errors
-        self.send_button.setEnabled(valid)
+        self.send_button.setEnabled(valid and not self._in_flight)
+        self.send_button.setText("Sending…" if self._in_flight else "Send ReserveNow")
         return valid
+
+    def _show_hints(self) -> None:
+        """Notes that do not block sending: trimmed spaces, a reservation id being replaced."""
+        texts = (self.id_tag_edit.text(), self.parent_edit.text())
+        trimmed = any(text.strip() and text != text.strip() for text in texts)
+        _set_hint(self.id_tag_hint, "Spaces at the ends are removed" if trimmed else "")
+        _set_hint(self.reservation_id_hint, self.replacement_note() or "")
+
+    def replacement_note(self) -> str | None:
+        """A warning when the chosen reservation id is active on the chosen station."""
+        station_id = self.selected_station_id()
+        try:
+            reservation_id = int(self.reservation_id_edit.text().strip())
+        except ValueError:
+            return None
+        if station_id is None:
+            return None
+        record = self._stations.reservation(station_id, reservation_id)
+        if record is None or not record.active:
+            return None
+        where = f"connector {record.connector_id}" if record.connector_id else "the whole station"
+        return f"id {reservation_id} is active on {station_id} {where}: sending replaces it"
 
     def draft(self) -> ReservationDraft | None:
         """The reservation the form describes, or None while it is invalid."""
@@ -378,8 +457,8 @@ class ReservationForm(QWidget):
         return ReservationDraft(
             station_id=station_id,
             connector_id=connector_id,
-            id_tag=self.id_tag_edit.text(),
-            parent_id_tag=self.parent_edit.text() or None,
+            id_tag=self.id_tag_edit.text().strip(),
+            parent_id_tag=self.parent_edit.text().strip() or None,
             expiry_date=self.expiry(),
             reservation_id=int(self.reservation_id_edit.text().strip()),
         )
@@ -388,10 +467,14 @@ class ReservationForm(QWidget):
 
     def send(self) -> None:
         """Ask for the reservation (the window sends it without blocking)."""
+        if self._in_flight:
+            return  # one ReserveNow at a time from this form (a double click sends once)
         draft = self.draft()
         if draft is None:
             return
         self._pending = draft
+        self._attempt = None
+        self._in_flight = True
         self._show(
             reservation_state_look(ReservationState.SENDING),
             f"Reservation {draft.reservation_id}: sending to {draft.station_id}…",
@@ -402,22 +485,50 @@ class ReservationForm(QWidget):
         self._reservation_id_edited = False
         self.refresh_reservation_id()
 
-    def show_record(self, record: ReservationRecord) -> None:
-        """Show a record's state if it is the reservation this form sent last."""
+    def show_answer(self, record: ReservationRecord) -> None:
+        """Show the record ReserveNow returned for this form's request; Send works again."""
         pending = self._pending
-        if pending is None or record.station_id != pending.station_id:
+        if pending is None or not _same_request(pending, record):
             return
-        if pending.reservation_id is not None and record.reservation_id != pending.reservation_id:
+        self._attempt = _attempt_key(record)
+        self._in_flight = False
+        self.show_record(record)
+        self.validate()
+
+    def show_record(self, record: ReservationRecord) -> None:
+        """Show a record's state if it is the attempt this form sent last.
+
+        A reservation id may be reused: only the exact attempt (station, id, created_at)
+        counts, never an older reservation with the same id that the new one replaces.
+        """
+        pending = self._pending
+        if pending is None:
+            return
+        if self._attempt is None:
+            # Not known yet: the first "sending" record of this very request names it.
+            if record.state is not ReservationState.SENDING or not _same_request(pending, record):
+                return
+            self._attempt = _attempt_key(record)
+        elif _attempt_key(record) != self._attempt:
             return
         self._show(reservation_state_look(record.state), reservation_answer_text(record))
         if record.state is not ReservationState.SENDING:
+            if self._in_flight:
+                self._in_flight = False
+                self.validate()
             # The counter moved on: offer the next id (unless the technician typed one).
             self._reservation_id_edited = False
             self.refresh_reservation_id()
 
     def show_failure(self, text: str) -> None:
         """Show that sending failed inside the console (not an answer from the station)."""
+        self._in_flight = False
         self._show(reservation_state_look(ReservationState.ERROR), text)
+        self.validate()
+
+    def in_flight(self) -> bool:
+        """A ReserveNow from this form has not been answered yet."""
+        return self._in_flight
 
     def answer_text(self) -> str:
         return self.answer_label.text()
@@ -442,6 +553,26 @@ def _connector_zero_reason(station: StationSnapshot | None) -> str | None:
             "(ReserveConnectorZeroSupported = false)"
         )
     return f"{station.station_id} has not said whether it allows reserving connector 0"
+
+
+def _attempt_key(record: ReservationRecord) -> tuple[str, int, datetime]:
+    return (record.station_id, record.reservation_id, record.created_at)
+
+
+def _same_request(draft: ReservationDraft, record: ReservationRecord) -> bool:
+    """Whether ``record`` is what ``draft`` asked for (its created_at is not known yet)."""
+    return (
+        record.station_id == draft.station_id
+        and (draft.reservation_id is None or record.reservation_id == draft.reservation_id)
+        and record.connector_id == draft.connector_id
+        and record.id_tag == draft.id_tag
+    )
+
+
+def _set_hint(label: QLabel, text: str) -> None:
+    if label.text() != text:
+        label.setText(text)
+    label.setVisible(bool(text))
 
 
 def _station_label(station: StationSnapshot) -> str:

@@ -282,6 +282,10 @@ class StationTreeModel(QAbstractItemModel):
             return None
         return node.connectors[child]
 
+    def reservation(self, station_id: str, reservation_id: int) -> ReservationRecord | None:
+        """The latest attempt with this reservation id on this station, if any."""
+        return self._records.get((station_id, reservation_id))
+
     def active_reservation(self, station_id: str, connector_id: int) -> ReservationRecord | None:
         """The accepted reservation held on this connector (0 = the station), if any."""
         connector = self.connector(station_id, connector_id)

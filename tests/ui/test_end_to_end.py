@@ -250,7 +250,7 @@ def test_a_reservation_ends_when_its_connector_faults_and_expires_on_time(
 
     window.select_connector("CP-01", 2)
     window.open_reservation_form()
-    window.form.set_expiry(datetime.now(UTC) + timedelta(seconds=3))
+    window.form.set_expiry(datetime.now(UTC) + timedelta(seconds=3), to_the_minute=False)
     expiring = reserve_through_the_form(qtbot, window, "CP-01", 2, "SHORT-ONE")
     assert expiring.state is ReservationState.ACCEPTED
     qtbot.waitUntil(lambda: _table_state(window, expiring) == "Expired", timeout=WAIT_MS)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from PySide6.QtCore import Qt
 
-from console.central.model import ReservationRecord, ReservationState
+from console.central.model import ReservationRecord, ReservationState, StationSnapshot
 from console.ocpp.enums import ChargePointStatus
 from console.ocpp.reservation import ReservationStatus
 from console.ui.change_feed import ChangeFeed
@@ -178,7 +179,7 @@ def test_send_emits_the_draft_and_shows_the_answer(qtbot, form: ReservationForm)
         state=ReservationState.OCCUPIED,
         confirmation=ReservationStatus.OCCUPIED,
     )
-    form.show_record(record)
+    form.show_answer(record)  # what reserve_now returned
     assert "Occupied" in form.answer_text()
     # an answer about another reservation does not overwrite this one
     form.show_record(
@@ -202,3 +203,148 @@ def test_enter_sends_a_valid_form_and_not_an_invalid_one(qtbot, form: Reservatio
     fill_valid(qtbot, form)
     with qtbot.waitSignal(form.sig_send_requested, timeout=1000):
         qtbot.keyClick(form.id_tag_edit, Qt.Key.Key_Return)
+
+
+def record_for(draft: ReservationDraft, state: ReservationState, **fields: object):
+    values: dict[str, object] = {
+        "reservation_id": draft.reservation_id,
+        "station_id": draft.station_id,
+        "connector_id": draft.connector_id,
+        "id_tag": draft.id_tag,
+        "parent_id_tag": draft.parent_id_tag,
+        "expiry_date": draft.expiry_date,
+        "created_at": datetime.now(UTC),
+        "state": state,
+    }
+    values.update(fields)
+    return ReservationRecord(**values)  # type: ignore[arg-type]
+
+
+def test_a_reused_id_shows_only_this_attempt_and_warns_first(
+    qtbot, form: ReservationForm, fake: FakeCentralSystem
+) -> None:
+    model = form._stations
+    older = ReservationRecord(
+        reservation_id=1,
+        station_id="CP-01",
+        connector_id=2,
+        id_tag="OLD",
+        parent_id_tag=None,
+        expiry_date=datetime.now(UTC) + timedelta(hours=1),
+        created_at=datetime.now(UTC) - timedelta(minutes=5),
+        state=ReservationState.ACCEPTED,
+        confirmation=ReservationStatus.ACCEPTED,
+    )
+    model.apply_reservations([older])
+    fill_valid(qtbot, form)
+    form.reservation_id_edit.setText("1")
+    form._reservation_id_edited = True
+    form.validate()
+    # a visible note, not an error: sending stays possible
+    assert form.reservation_id_hint.isVisible()
+    assert form.reservation_id_hint.text() == (
+        "id 1 is active on CP-01 connector 2: sending replaces it"
+    )
+    assert form.send_button.isEnabled()
+    with qtbot.waitSignal(form.sig_send_requested, timeout=1000) as blocker:
+        form.send()
+    draft = blocker.args[0]
+    assert (draft.connector_id, draft.reservation_id) == (1, 1)
+    sending = record_for(draft, ReservationState.SENDING)
+    form.show_record(sending)
+    # the older reservation with the same id ends because of the new one: not our answer
+    form.show_record(replace(older, state=ReservationState.ENDED, error="replaced"))
+    assert "connector 2" not in form.answer_text()
+    accepted = replace(
+        sending, state=ReservationState.ACCEPTED, confirmation=ReservationStatus.ACCEPTED
+    )
+    form.show_record(accepted)
+    assert "Accepted" in form.answer_text()
+    form.show_record(replace(older, state=ReservationState.ENDED, error="replaced"))
+    assert "Accepted" in form.answer_text()
+
+
+def test_send_is_disabled_while_the_request_is_in_flight(qtbot, form: ReservationForm) -> None:
+    fill_valid(qtbot, form)
+    drafts: list[ReservationDraft] = []
+    form.sig_send_requested.connect(drafts.append)
+    qtbot.mouseClick(form.send_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(form.send_button, Qt.MouseButton.LeftButton)
+    form.send()  # Enter, too, sends nothing more
+    assert len(drafts) == 1
+    assert not form.send_button.isEnabled()
+    assert form.send_button.text() == "Sending…"
+    form.show_answer(
+        record_for(drafts[0], ReservationState.ACCEPTED, confirmation=ReservationStatus.ACCEPTED)
+    )
+    assert form.send_button.isEnabled()
+    assert form.send_button.text() == "Send ReserveNow"
+    form.send()
+    assert len(drafts) == 2
+    form.show_failure("Reserving on CP-01 failed: boom")
+    assert form.send_button.isEnabled()
+
+
+def test_expiry_is_sent_exactly_as_shown_to_the_minute(qtbot, form: ReservationForm) -> None:
+    fill_valid(qtbot, form)
+    form.quick_buttons["+15 min"].click()
+    assert form.expiry().second == 0
+    assert form.expiry().microsecond == 0
+    # a typed or picked time keeps no hidden seconds either
+    shown = form.expiry_edit.dateTime()
+    form.expiry_edit.setDateTime(shown.addSecs(37).addMSecs(250))
+    assert form.expiry().second == 0
+    assert form.expiry_edit.dateTime().time().msec() == 0
+    with qtbot.waitSignal(form.sig_send_requested, timeout=1000) as blocker:
+        form.send()
+    sent = blocker.args[0].expiry_date
+    assert sent.second == 0
+    assert sent.microsecond == 0
+    assert sent.astimezone().strftime("%Y-%m-%d %H:%M") == form.expiry_edit.text()
+
+
+def test_reopening_with_a_past_expiry_starts_at_now_plus_15_minutes(form: ReservationForm) -> None:
+    form.set_expiry(datetime.now(UTC) - timedelta(minutes=3))
+    assert "expiry" in form.validation_errors()
+    form.prepare()
+    assert "expiry" not in form.validation_errors()
+    ahead = form.expiry() - datetime.now(UTC)
+    assert timedelta(minutes=13) < ahead <= timedelta(minutes=15)
+
+
+def test_enter_in_the_expiry_field_sends(qtbot, form: ReservationForm) -> None:
+    fill_valid(qtbot, form)
+    with qtbot.waitSignal(form.sig_send_requested, timeout=1000):
+        qtbot.keyClick(form.expiry_edit, Qt.Key.Key_Return)
+
+
+def test_id_tag_spaces_are_trimmed_and_only_spaces_is_empty(qtbot, form: ReservationForm) -> None:
+    form.set_target("CP-01", 1)
+    qtbot.keyClicks(form.id_tag_edit, "   ")
+    assert form.validation_errors()["id_tag"] == "idTag is required"
+    assert not form.send_button.isEnabled()
+    form.id_tag_edit.setText("  TAG-7 ")
+    assert "id_tag" not in form.validation_errors()
+    assert form.id_tag_hint.isVisible()
+    assert form.id_tag_hint.text() == "Spaces at the ends are removed"
+    form.parent_edit.setText(" ")
+    with qtbot.waitSignal(form.sig_send_requested, timeout=1000) as blocker:
+        form.send()
+    assert blocker.args[0].id_tag == "TAG-7"
+    assert blocker.args[0].parent_id_tag is None
+
+
+def test_no_station_means_no_connector_choice(qtbot) -> None:
+    empty = FakeCentralSystem()
+    model = StationTreeModel()
+    widget = ReservationForm(model, empty.peek_reservation_id)
+    qtbot.addWidget(widget)
+    assert widget.selected_station_id() is None
+    assert widget.connector_combo.count() == 0
+    assert not widget.connector_combo.isEnabled()
+    model.apply_stations(
+        [StationSnapshot(station_id="CP-09", connected=True, number_of_connectors=2)]
+    )
+    assert widget.selected_station_id() == "CP-09"
+    assert widget.connector_combo.isEnabled()
+    assert widget.selected_connector_id() == 1
