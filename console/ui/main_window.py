@@ -89,6 +89,29 @@ _TABLE_WIDTHS = {
 }
 
 
+_URLS_MAX_WIDTH = 420
+
+
+class _ElidedLabel(QLabel):
+    """A label that never grows past ``max_width``: a long text ends in "…"."""
+
+    def __init__(self, *, max_width: int) -> None:
+        super().__init__()
+        self._full_text = ""
+        self.setMaximumWidth(max_width)
+
+    def set_full_text(self, text: str) -> None:
+        self._full_text = text
+        elided = self.fontMetrics().elidedText(
+            text, Qt.TextElideMode.ElideRight, self.maximumWidth() - 8
+        )
+        if elided != self.text():
+            self.setText(elided)
+
+    def full_text(self) -> str:
+        return self._full_text
+
+
 class MainWindow(QMainWindow):
     """The window a technician works in; it shows the Central System, it does not run it.
 
@@ -146,7 +169,7 @@ class MainWindow(QMainWindow):
         self.cancel_answer = QLabel()
         self.cancel_answer.setProperty("role", "answer")
         self.cancel_answer.setVisible(False)
-        self.urls_label = QLabel()
+        self.urls_label = _ElidedLabel(max_width=_URLS_MAX_WIDTH)
         self.security_label = QLabel()
         self.online_label = QLabel()
 
@@ -242,7 +265,9 @@ class MainWindow(QMainWindow):
 
         status = self.statusBar()
         self.urls_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        status.addPermanentWidget(self.urls_label, 1)
+        # No stretch: the left part of the bar is where showMessage() texts (errors, answers,
+        # exports) appear. The URLs stay on the right, elided, the full list in the tooltip.
+        status.addPermanentWidget(self.urls_label)
         status.addPermanentWidget(self.security_label)
         status.addPermanentWidget(self.online_label)
         self.refresh_status_bar()
@@ -473,7 +498,7 @@ class MainWindow(QMainWindow):
 
     def refresh_status_bar(self) -> None:
         urls = self.central.urls()
-        self.urls_label.setText("Stations connect to: " + "   ".join(urls) if urls else "")
+        self.urls_label.set_full_text("Stations connect to: " + "   ".join(urls) if urls else "")
         example = f"{urls[0]}CP-01" if urls and urls[0].endswith("/") else ""
         self.urls_label.setToolTip(
             "Configure each station with one of these URLs followed by its id"

@@ -186,3 +186,20 @@ def test_uncaught_errors_are_logged_and_shown(window: MainWindow, caplog) -> Non
         reporter.excepthook(type(error), error, error.__traceback__)
     assert "Internal error: ValueError: a slot broke" in window.statusBar().currentMessage()
     assert any("a slot broke" in record.getMessage() for record in caplog.records)
+
+
+def test_a_status_message_has_room_next_to_the_urls(qtbot, window: MainWindow) -> None:
+    window.resize(1024, 700)
+    text = "Exported 120 rows to /tmp/reservations.csv"
+    window.statusBar().showMessage(text, 5000)
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == text, timeout=2000)
+    status = window.statusBar()
+    permanent = [window.urls_label, window.security_label, window.online_label]
+    qtbot.waitUntil(lambda: all(w.isVisible() for w in permanent), timeout=2000)
+    # the message is painted left of the permanent widgets: that area must hold it
+    message_area = min(w.geometry().left() for w in permanent)
+    assert message_area > status.fontMetrics().horizontalAdvance(text)
+    # a long URL list is elided; the tooltip keeps every URL
+    assert window.urls_label.width() <= 420
+    assert "ws://127.0.0.1:9000/" in window.urls_label.toolTip()
+    assert "ws://127.0.0.1:9000/" in window.urls_label.full_text()
