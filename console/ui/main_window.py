@@ -11,6 +11,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
+    QToolButton,
     QTreeView,
     QWidget,
 )
@@ -90,6 +92,8 @@ _TABLE_WIDTHS = {
 
 
 _URLS_MAX_WIDTH = 420
+CANCEL_BANNER_HIDE_MS = 15_000
+"""A successful cancel's banner hides itself after this long (failures stay until closed)."""
 
 
 class _ElidedLabel(QLabel):
@@ -168,7 +172,18 @@ class MainWindow(QMainWindow):
         self.cancel_button = QPushButton(icon("cancel-reservation"), "Cancel reservation")
         self.cancel_answer = QLabel()
         self.cancel_answer.setProperty("role", "answer")
-        self.cancel_answer.setVisible(False)
+        self.cancel_answer.setWordWrap(True)
+        self.cancel_banner_close = QToolButton()
+        self.cancel_banner_close.setText("✕")
+        self.cancel_banner_close.setToolTip("Hide this answer")
+        self.cancel_banner_close.setAutoRaise(True)
+        self.cancel_banner = _banner(self.cancel_answer, self.cancel_banner_close)
+        self.cancel_banner.setVisible(False)
+        self._cancel_target: tuple[str, int, datetime] | None = None
+        """The attempt the last cancel was about, while its outcome may still change."""
+        self._cancel_hide_timer = QTimer(self)
+        self._cancel_hide_timer.setSingleShot(True)
+        self._cancel_hide_timer.setInterval(CANCEL_BANNER_HIDE_MS)
         self.urls_label = _ElidedLabel(max_width=_URLS_MAX_WIDTH)
         self.security_label = QLabel()
         self.online_label = QLabel()
@@ -229,7 +244,7 @@ class MainWindow(QMainWindow):
             self.reservation_proxy,
             table,
             self.cancel_button,
-            self.cancel_answer,
+            self.cancel_banner,
         )
         reservations = self.reservations_panel
 
@@ -305,6 +320,8 @@ class MainWindow(QMainWindow):
         self.station_proxy.rowsInserted.connect(self._expand_new_stations)
 
         self._second_timer.timeout.connect(self._on_second)
+        self._cancel_hide_timer.timeout.connect(self.hide_cancel_answer)
+        self.cancel_banner_close.clicked.connect(self.hide_cancel_answer)
 
     def start(self) -> None:
         """Load what the Central System knows and follow its changes."""
@@ -344,6 +361,7 @@ class MainWindow(QMainWindow):
     def _on_reservations_changed(self, records: list[ReservationRecord]) -> None:
         for record in records:
             self.form.show_record(record)
+            self._follow_cancelled_record(record)
         self.form.validate()  # the "id N is active" note follows the reservations
         self._update_cancel_enabled()
 
@@ -372,6 +390,10 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Select an active reservation to cancel it", 5000)
             return
         station_id, reservation_id = target
+        record = self.station_model.reservation(station_id, reservation_id)
+        self._cancel_target = (
+            (station_id, reservation_id, record.created_at) if record is not None else None
+        )
         self._show_cancel_answer(
             reservation_state_look(ReservationState.SENDING),
             f"Cancel reservation {reservation_id} on {station_id}: sending…",
@@ -381,6 +403,8 @@ class MainWindow(QMainWindow):
     def _on_cancel_answered(self, outcome: CancelOutcome) -> None:
         self.reservation_model.apply_cancel_outcome(outcome)
         text = cancel_outcome_text(outcome)
+        if outcome.status is not None:
+            self._cancel_target = None  # answered: no later change can correct the banner
         if outcome.status is CancelReservationStatus.ACCEPTED:
             look = reservation_state_look(ReservationState.ACCEPTED)
         elif outcome.status is CancelReservationStatus.REJECTED:
@@ -390,15 +414,43 @@ class MainWindow(QMainWindow):
         else:
             look = reservation_state_look(ReservationState.ERROR)
         self._show_cancel_answer(look, text)
+        if outcome.status is CancelReservationStatus.ACCEPTED:
+            self._cancel_hide_timer.start()
         self.statusBar().showMessage(text, 15000)
         self._update_cancel_enabled()
+
+    def _follow_cancelled_record(self, record: ReservationRecord) -> None:
+        """A late answer (or expiry) settles a cancel the banner said had no answer."""
+        target = self._cancel_target
+        if target is None or (record.station_id, record.reservation_id, record.created_at) != (
+            target
+        ):
+            return
+        if record.active:
+            return
+        self._cancel_target = None
+        look = reservation_state_look(record.state)
+        self._show_cancel_answer(
+            look,
+            f"Cancel reservation {record.reservation_id} on {record.station_id}: "
+            f"the reservation is now {look.text}",
+        )
+        if record.state is ReservationState.CANCELLED:
+            self._cancel_hide_timer.start()
+        self.statusBar().showMessage(self.cancel_answer.text(), 15000)
+
+    def hide_cancel_answer(self) -> None:
+        """Hide the cancel banner (its close button, or a while after a success)."""
+        self._cancel_hide_timer.stop()
+        self.cancel_banner.setVisible(False)
 
     def _show_cancel_answer(self, look: Look, text: str) -> None:
         self.cancel_answer.setText(text)
         self.cancel_answer.setStyleSheet(
             f"color: {look.screen_foreground}; background: {look.screen_background};"
         )
-        self.cancel_answer.setVisible(True)
+        self._cancel_hide_timer.stop()
+        self.cancel_banner.setVisible(True)
 
     def cancel_answer_text(self) -> str:
         return self.cancel_answer.text()
@@ -534,6 +586,16 @@ class MainWindow(QMainWindow):
         event.ignore()
         self.statusBar().showMessage("Stopping the Central System…")
         self.sig_close_requested.emit()
+
+
+def _banner(label: QLabel, close_button: QToolButton) -> QWidget:
+    holder = QWidget()
+    holder.setObjectName("cancel_banner")
+    layout = QHBoxLayout(holder)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(label, 1)
+    layout.addWidget(close_button, 0, Qt.AlignmentFlag.AlignTop)
+    return holder
 
 
 def _tree_proxy(model: StationTreeModel) -> QSortFilterProxyModel:

@@ -110,7 +110,7 @@ class ReservationsPanel(QWidget):
         proxy: ReservationFilterProxy,
         table: QTableView,
         cancel_button: QPushButton,
-        cancel_answer: QLabel,
+        cancel_answer: QWidget,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -137,7 +137,7 @@ class ReservationsPanel(QWidget):
         self._refresh_stations()
         self._refresh_count()
 
-    def _build(self, cancel_button: QPushButton, cancel_answer: QLabel) -> None:
+    def _build(self, cancel_button: QPushButton, cancel_answer: QWidget) -> None:
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
         title_row = QHBoxLayout()

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QMenu
 
+from console.central.model import CancelOutcome, ReservationState
 from console.ocpp.enums import ChargePointStatus
 from console.ocpp.reservation import ReservationStatus
 from console.ui.main_window import MainWindow
@@ -203,3 +207,50 @@ def test_a_status_message_has_room_next_to_the_urls(qtbot, window: MainWindow) -
     assert window.urls_label.width() <= 420
     assert "ws://127.0.0.1:9000/" in window.urls_label.toolTip()
     assert "ws://127.0.0.1:9000/" in window.urls_label.full_text()
+
+
+def wait_active(qtbot, window: MainWindow, station_id: str, reservation_id: int) -> None:
+    def active() -> bool:
+        record = window.station_model.reservation(station_id, reservation_id)
+        return record is not None and record.active
+
+    qtbot.waitUntil(active, timeout=3000)
+
+
+def test_the_cancel_banner_follows_a_late_answer_and_hides(
+    qtbot, loop_driver: LoopDriver, window: MainWindow, fake
+) -> None:
+    loop_driver.run(fake.reserve_now("CP-01", 1, "CARD-9", datetime.now(UTC) + timedelta(hours=1)))
+    wait_active(qtbot, window, "CP-01", 1)
+
+    async def no_answer_in_time(station_id: str, reservation_id: int) -> CancelOutcome:
+        return CancelOutcome(reservation_id, station_id, None, error="no answer within 30 s")
+
+    fake.cancel_reservation = no_answer_in_time
+    window.select_connector("CP-01", 1)
+    with qtbot.waitSignal(window.requests.sig_cancel_answered, timeout=5000):
+        window.cancel_selected_reservation()
+    assert "no answer within 30 s" in window.cancel_answer_text()
+    assert window.cancel_banner.isVisible()
+    # the late answer cancels it: the banner says so, and hides a while later
+    record = fake.reservations()[0]
+    window._cancel_hide_timer.setInterval(50)
+    fake.set_reservation(replace(record, state=ReservationState.CANCELLED))
+    flushed(qtbot, window)
+    assert window.cancel_answer_text() == (
+        "Cancel reservation 1 on CP-01: the reservation is now Cancelled"
+    )
+    qtbot.waitUntil(lambda: not window.cancel_banner.isVisible(), timeout=3000)
+
+
+def test_the_cancel_banner_can_be_closed(qtbot, loop_driver: LoopDriver, window, fake) -> None:
+    fake.answers["CP-02"] = ReservationStatus.ACCEPTED
+    loop_driver.run(fake.reserve_now("CP-02", 2, "CARD-3", datetime.now(UTC) + timedelta(hours=1)))
+    wait_active(qtbot, window, "CP-02", 1)
+    window.select_connector("CP-02", 2)
+    with qtbot.waitSignal(window.requests.sig_cancel_answered, timeout=5000):
+        window.cancel_selected_reservation()
+    assert window.cancel_banner.isVisible()
+    assert window._cancel_hide_timer.isActive()  # a success hides itself
+    qtbot.mouseClick(window.cancel_banner_close, Qt.MouseButton.LeftButton)
+    assert not window.cancel_banner.isVisible()
