@@ -28,7 +28,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -55,7 +55,7 @@ from console.ocpp.reservation import (
 )
 from console.ocpp.session import LateAnswer
 
-__all__ = ["CONNECTOR_ZERO_UNSUPPORTED", "ReservationBook"]
+__all__ = ["CONNECTOR_ZERO_UNSUPPORTED", "NO_LONGER_HELD", "ReservationBook"]
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +82,20 @@ ConnectionLookup = Callable[[str], StationConnection | None]
 
 _EXPIRY_RECHECK = 15.0
 """Seconds between wall-clock checks of an accepted reservation's expiry."""
+
+_AVAILABLE_GRACE = 5.0
+"""Seconds after an acceptance in which an ``Available`` report may still be stale.
+
+A station can send a StatusNotification it prepared before taking the reservation (e.g.
+the answer to the TriggerMessage after boot) just after its Accepted answer; the
+``Reserved`` report then follows. An ``Available`` that arrives this soon after the
+acceptance is only acted on if the connector still says ``Available`` when it is over.
+"""
+
+_EXPIRY_SLACK = 2.0
+"""Seconds before the expiry in which a freed connector counts as the reservation expiring."""
+
+NO_LONGER_HELD = "station no longer holds it (connector reported Available)"
 
 
 def _key(record: ReservationRecord) -> AttemptKey:
@@ -112,6 +126,7 @@ class ReservationBook:
         self._connection_for = connection_for
         self._records: dict[AttemptKey, ReservationRecord] = {}
         self._expiry_timers: dict[AttemptKey, asyncio.TimerHandle] = {}
+        self._available_rechecks: dict[AttemptKey, asyncio.TimerHandle] = {}
 
     # --- reading ------------------------------------------------------------------------
 
@@ -152,9 +167,10 @@ class ReservationBook:
                     self._schedule_expiry(record)
 
     def close(self) -> None:
-        for timer in self._expiry_timers.values():
+        for timer in (*self._expiry_timers.values(), *self._available_rechecks.values()):
             timer.cancel()
         self._expiry_timers.clear()
+        self._available_rechecks.clear()
 
     # --- ReserveNow ---------------------------------------------------------------------
 
@@ -508,7 +524,17 @@ class ReservationBook:
     def on_connector_status(
         self, station_id: str, connector_id: int, status: ChargePointStatus
     ) -> None:
-        """Faulted or Unavailable ends the reservations it affects (connector 0: all)."""
+        """Faulted or Unavailable ends the reservations it affects (connector 0: all).
+
+        ``Available`` on a connector with an accepted reservation for that connector says
+        the station no longer holds it (it expired, or the station lost it, e.g. in a
+        reboot or while the console was closed): see :meth:`_connector_available`. Other
+        statuses (Preparing, Charging, ...) end nothing: a station usually reports
+        Preparing before the StartTransaction that uses the reservation.
+        """
+        if status is ChargePointStatus.AVAILABLE:
+            self._connector_available(station_id, connector_id)
+            return
         if status not in (ChargePointStatus.FAULTED, ChargePointStatus.UNAVAILABLE):
             return
         for record in list(self._records.values()):
@@ -529,6 +555,68 @@ class ReservationBook:
                     ReservationState.ENDED,
                     error=f"connector {connector_id} went {status.value}",
                 )
+
+    def _connector_available(self, station_id: str, connector_id: int) -> None:
+        if connector_id == 0:
+            # The station as a whole: says nothing about any one reservation.
+            return
+        now = _now()
+        for record in list(self._records.values()):
+            if (
+                record.station_id != station_id
+                or record.connector_id != connector_id
+                or record.state is not ReservationState.ACCEPTED
+            ):
+                continue
+            key = _key(record)
+            settled = _accepted_at(record) + timedelta(seconds=_AVAILABLE_GRACE)
+            if now < settled:
+                # Maybe a report the station made before it took the reservation: look
+                # again when the grace is over (a Reserved report meanwhile wins).
+                if key not in self._available_rechecks:
+                    delay = (settled - now).total_seconds()
+                    self._available_rechecks[key] = asyncio.get_running_loop().call_later(
+                        delay, self._recheck_available, key
+                    )
+                continue
+            self._end_not_held(record)
+
+    def _recheck_available(self, key: AttemptKey) -> None:
+        self._available_rechecks.pop(key, None)
+        record = self._records.get(key)
+        if record is None or record.state is not ReservationState.ACCEPTED:
+            return
+        connector = self._registry.connector(record.station_id, record.connector_id)
+        if connector is None or connector.status is not ChargePointStatus.AVAILABLE:
+            logger.info(
+                "station %s: reservation %d kept: connector %d reported %s after Available",
+                record.station_id,
+                record.reservation_id,
+                record.connector_id,
+                connector.status.value if connector is not None and connector.status else "?",
+            )
+            return
+        self._end_not_held(record)
+
+    def _end_not_held(self, record: ReservationRecord) -> None:
+        if record.expiry_date - _now() <= timedelta(seconds=_EXPIRY_SLACK):
+            # The station freed the connector at the expiry (our timer may be a bit late).
+            logger.info(
+                "station %s: reservation %d expired (connector %d reported Available)",
+                record.station_id,
+                record.reservation_id,
+                record.connector_id,
+            )
+            self._change(record, ReservationState.EXPIRED)
+            return
+        logger.warning(
+            "station %s: reservation %d ended: connector %d reported Available, "
+            "the station no longer holds it",
+            record.station_id,
+            record.reservation_id,
+            record.connector_id,
+        )
+        self._change(record, ReservationState.ENDED, error=NO_LONGER_HELD)
 
     # --- state changes ------------------------------------------------------------------
 
@@ -568,9 +656,10 @@ class ReservationBook:
         if updated.state is ReservationState.ACCEPTED:
             self._schedule_expiry(updated)
         else:
-            timer = self._expiry_timers.pop(key, None)
-            if timer is not None:
-                timer.cancel()
+            for timers in (self._expiry_timers, self._available_rechecks):
+                timer = timers.pop(key, None)
+                if timer is not None:
+                    timer.cancel()
         if save:
             self._track_save(self._store.save_reservation(updated))
         self._feed.emit(ReservationChanged(updated))
@@ -617,6 +706,14 @@ class ReservationBook:
             return
         logger.info("station %s: reservation %d expired", record.station_id, record.reservation_id)
         self._change(record, ReservationState.EXPIRED)
+
+
+def _accepted_at(record: ReservationRecord) -> datetime:
+    """When ``record`` last became ``accepted`` (by the console's clock)."""
+    for state, at in reversed(record.history):
+        if state is ReservationState.ACCEPTED:
+            return at
+    return record.answered_at or record.updated_at or record.created_at
 
 
 def _log_save_failure(future: asyncio.Future[None]) -> None:

@@ -24,7 +24,7 @@ from console.ocpp.enums import (
     MessageTrigger,
     RegistrationStatus,
 )
-from console.ocpp.session import CallReceived
+from console.ocpp.session import CallReceived, LateAnswer
 
 __all__ = ["CoreResponder"]
 
@@ -58,6 +58,19 @@ def _parse_int(value: str | None) -> int | None:
         return None if value is None else int(value.strip())
     except ValueError:
         return None
+
+
+def _describe_failure(error_code: str | None, error: str | None, timed_out: bool) -> str:
+    """Why a call got no usable answer, for a log line ("refused with CALLERROR ...")."""
+    if error_code is not None and error is not None and error.startswith("invalid answer"):
+        # An answer its model rejects (not a CALLERROR from the station).
+        return f"gave an {error} ({error_code})"
+    if error_code is not None:
+        detail = f" ({error})" if error else ""
+        return f"refused with CALLERROR {error_code}{detail}"
+    if timed_out:
+        return "not answered (timeout)"
+    return f"not answered ({error or 'no answer'})"
 
 
 class CoreResponder:
@@ -144,30 +157,18 @@ class CoreResponder:
         """
         station_id = connection.station_id
         outcome = await connection.call(
-            m.GetConfigurationRequest(key=[RESERVE_CONNECTOR_ZERO_SUPPORTED, NUMBER_OF_CONNECTORS])
+            m.GetConfigurationRequest(key=[RESERVE_CONNECTOR_ZERO_SUPPORTED, NUMBER_OF_CONNECTORS]),
+            on_late=lambda late: self._late_configuration(station_id, late),
         )
         if outcome.aborted:
             return
         if isinstance(outcome.confirmation, m.GetConfigurationConfirmation):
-            values = {
-                kv.key.casefold(): kv.value for kv in outcome.confirmation.configuration_key or ()
-            }
-            zero = _parse_bool(values.get(RESERVE_CONNECTOR_ZERO_SUPPORTED.casefold()))
-            count = _parse_int(values.get(NUMBER_OF_CONNECTORS.casefold()))
-            self._registry.update_station(
-                station_id, reserve_connector_zero_supported=zero, number_of_connectors=count
-            )
-            logger.info(
-                "station %s: ReserveConnectorZeroSupported=%s, NumberOfConnectors=%s",
-                station_id,
-                "unknown" if zero is None else str(zero).lower(),
-                "unknown" if count is None else count,
-            )
+            self._apply_configuration(station_id, outcome.confirmation)
         else:
             logger.info(
-                "station %s: GetConfiguration not answered (%s)",
+                "station %s: GetConfiguration %s",
                 station_id,
-                outcome.error_code or outcome.error,
+                _describe_failure(outcome.error_code, outcome.error, outcome.timed_out),
             )
         outcome = await connection.call(
             m.TriggerMessageRequest(requested_message=MessageTrigger.STATUS_NOTIFICATION)
@@ -177,10 +178,32 @@ class CoreResponder:
             and not outcome.aborted
         ):
             logger.info(
-                "station %s: TriggerMessage StatusNotification not answered (%s)",
+                "station %s: TriggerMessage StatusNotification %s",
                 station_id,
-                outcome.error_code or outcome.error,
+                _describe_failure(outcome.error_code, outcome.error, outcome.timed_out),
             )
+
+    def _apply_configuration(
+        self, station_id: str, confirmation: m.GetConfigurationConfirmation, *, late: bool = False
+    ) -> None:
+        values = {kv.key.casefold(): kv.value for kv in confirmation.configuration_key or ()}
+        zero = _parse_bool(values.get(RESERVE_CONNECTOR_ZERO_SUPPORTED.casefold()))
+        count = _parse_int(values.get(NUMBER_OF_CONNECTORS.casefold()))
+        self._registry.update_station(
+            station_id, reserve_connector_zero_supported=zero, number_of_connectors=count
+        )
+        logger.info(
+            "station %s: ReserveConnectorZeroSupported=%s, NumberOfConnectors=%s%s",
+            station_id,
+            "unknown" if zero is None else str(zero).lower(),
+            "unknown" if count is None else count,
+            " (late answer)" if late else "",
+        )
+
+    def _late_configuration(self, station_id: str, late: LateAnswer) -> None:
+        # A slow station's answer after the timeout still says what it supports.
+        if isinstance(late.confirmation, m.GetConfigurationConfirmation):
+            self._apply_configuration(station_id, late.confirmation, late=True)
 
     def _data_transfer(self, connection: StationConnection, request: OcppModel) -> OcppModel:
         assert isinstance(request, m.DataTransferRequest)
