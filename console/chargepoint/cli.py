@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import signal
 import ssl
 
 from console.chargepoint.client import client_ssl_context
@@ -43,7 +44,19 @@ def build_simulator(args: argparse.Namespace) -> SiteSimulator:
     )
 
 
+def _stop_on_sigterm(stop: asyncio.Event) -> None:
+    """SIGTERM (``kill``, a service manager) stops the site like Ctrl+C: with close frames."""
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+    except (NotImplementedError, RuntimeError):
+        # No loop signal handlers (Windows): a plain handler that wakes the loop.
+        signal.signal(signal.SIGTERM, lambda _signum, _frame: loop.call_soon_threadsafe(stop.set))
+
+
 async def _run(simulator: SiteSimulator) -> None:
+    stop = asyncio.Event()
+    _stop_on_sigterm(stop)
     await simulator.start()
     for station in simulator.stations:
         logger.info(
@@ -53,14 +66,15 @@ async def _run(simulator: SiteSimulator) -> None:
             station.engine.number_of_connectors,
         )
     try:
-        await asyncio.Event().wait()  # until Ctrl+C cancels us
+        await stop.wait()  # until SIGTERM, or Ctrl+C cancels us
+        logger.info("SIGTERM received")
     finally:
         logger.info("stopping %d simulated stations", len(simulator.stations))
         await simulator.stop()
 
 
 def simulate(args: argparse.Namespace) -> int:
-    """Run the simulated site until Ctrl+C."""
+    """Run the simulated site until Ctrl+C or SIGTERM."""
     simulator = build_simulator(args)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_run(simulator))

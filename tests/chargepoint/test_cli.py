@@ -78,3 +78,49 @@ async def test_simulate_runs_until_ctrl_c() -> None:
     assert "station SIM-01: registered" in log
     assert "stopping 2 simulated stations" in log
     assert "Traceback" not in log
+
+
+@pytest.mark.asyncio
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to a child process")
+async def test_simulate_stops_cleanly_on_sigterm() -> None:
+    async with ocpp_central() as (url, state):
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "console",
+            "simulate",
+            "--url",
+            url,
+            "--stations",
+            "2",
+            "--connectors",
+            "1",
+            "--plain",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            await state.wait_for(
+                lambda: (
+                    {r.station_id for r in state.received if r.action == "StatusNotification"}
+                    == {"SIM-01", "SIM-02"}
+                ),
+                within=30,
+            )
+            process.send_signal(signal.SIGTERM)
+            async with asyncio.timeout(30):
+                _, stderr = await process.communicate()
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+        # Each station closed its connection with a close frame, not by just vanishing.
+        for station_id in ("SIM-01", "SIM-02"):
+            websocket = state.connections[station_id][-1]._connection
+            async with asyncio.timeout(10):
+                await websocket.wait_closed()
+            assert websocket.protocol.close_rcvd is not None, station_id
+    assert process.returncode == 0
+    log = stderr.decode()
+    assert "stopping 2 simulated stations" in log
+    assert "Traceback" not in log
