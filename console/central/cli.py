@@ -1,8 +1,9 @@
 """The ``ocpp-console serve`` sub-command: the Central System headless, logging to stderr.
 
-Settings come from ``<config dir>/central.json`` when that file exists (the fields of
-:class:`CentralSystemConfig`, e.g. ``authorization_keys`` with hashed keys and ``id_tags``),
-then from the command line, which wins. Ctrl+C or SIGTERM stops it cleanly.
+Settings come from the same ``settings.json`` the window's settings dialog writes
+(:mod:`console.central.settings`), then from the command line, which wins. A settings file
+that cannot be used stops ``serve`` with the reason (headless, nobody would see that the
+defaults were taken); the file is left as it is. Ctrl+C or SIGTERM stops it cleanly.
 """
 
 from __future__ import annotations
@@ -10,56 +11,45 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import logging
 import signal
 import sys
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 
 from console.central.config import CentralSystemConfig
-from console.central.paths import default_config_dir
 from console.central.server import CentralSystem
+from console.central.settings import (
+    ConsoleSettings,
+    command_line_overrides,
+    settings_path,
+    settings_problem,
+)
 from console.central.store import StoreError
 
-__all__ = ["SETTINGS_FILE_NAME", "config_from_args", "serve"]
+__all__ = ["config_from_args", "serve"]
 
 logger = logging.getLogger(__name__)
-
-SETTINGS_FILE_NAME = "central.json"
-
-_ARGUMENT_FIELDS = {
-    "host": "host",
-    "port": "port",
-    "data_dir": "data_dir",
-    "heartbeat_interval": "heartbeat_interval",
-    "call_timeout": "call_timeout",
-    "security_profile": "security_profile",
-    "certfile": "certfile",
-    "keyfile": "keyfile",
-    "cafile": "cafile",
-}
 
 
 def config_from_args(
     args: argparse.Namespace, settings_file: Path | None = None
 ) -> CentralSystemConfig:
-    """The settings file (if any) overlaid with the options given on the command line."""
-    path = settings_file or default_config_dir() / SETTINGS_FILE_NAME
-    values: dict[str, Any] = {}
+    """The settings file (if any) overlaid with the options given on the command line.
+
+    Raises ``ValueError`` (with the file and the reason) for a file that cannot be used.
+    """
+    path = settings_file or settings_path()
+    settings = ConsoleSettings()
     if path.is_file():
-        loaded = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(loaded, dict):
-            raise ValueError(f"{path}: expected a JSON object")
-        values.update(loaded)
+        raw = path.read_bytes()
+        problem = settings_problem(raw)
+        if problem is not None:
+            raise ValueError(f"the settings file {path} cannot be used: {problem}")
+        settings = ConsoleSettings.model_validate_json(raw)
         logger.info("settings read from %s", path)
-    for argument, field in _ARGUMENT_FIELDS.items():
-        value = getattr(args, argument, None)
-        if value is not None:
-            values[field] = value
-    return CentralSystemConfig.model_validate(values)
+    return settings.to_config(**command_line_overrides(args))
 
 
 async def _run(config: CentralSystemConfig) -> int:

@@ -191,6 +191,11 @@ def load_settings(path: Path | None = None, *, now: datetime | None = None) -> S
     return SettingsLoad(ConsoleSettings(), path, message, backup)
 
 
+def settings_problem(raw: bytes) -> str | None:
+    """Why these bytes cannot be used as settings, or None when they can."""
+    return _problem_with(raw)
+
+
 def _problem_with(raw: bytes) -> str | None:
     try:
         document = json.loads(raw)

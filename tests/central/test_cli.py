@@ -20,10 +20,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_options_override_the_settings_file(tmp_path: Path) -> None:
-    settings = tmp_path / "central.json"
+    # serve reads the same settings.json as the window's settings dialog.
+    settings = tmp_path / "settings.json"
     settings.write_text(
         json.dumps(
-            {"port": 9100, "heartbeat_interval": 60, "id_tags": {"T1": {"status": "Blocked"}}}
+            {
+                "schema_version": 1,
+                "port": 9100,
+                "heartbeat_interval": 60,
+                "id_tags": {"T1": {"status": "Blocked"}},
+            }
         )
     )
     args = argparse.Namespace(host="127.0.0.1", port=9200, data_dir=tmp_path, call_timeout=None)
@@ -32,6 +38,17 @@ def test_options_override_the_settings_file(tmp_path: Path) -> None:
     assert config.heartbeat_interval == 60
     assert config.host == "127.0.0.1"
     assert config.id_tags["T1"].status == "Blocked"
+
+
+def test_a_settings_file_that_cannot_be_used_stops_serve_and_is_left_alone(
+    tmp_path: Path,
+) -> None:
+    settings = tmp_path / "settings.json"
+    settings.write_text('{"schema_version": 99, "port": 1}')
+    args = argparse.Namespace(host=None, port=None, data_dir=tmp_path, call_timeout=None)
+    with pytest.raises(ValueError, match="newer console"):
+        config_from_args(args, settings)
+    assert settings.read_text() == '{"schema_version": 99, "port": 1}'
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM")
