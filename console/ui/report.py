@@ -23,9 +23,11 @@ from PySide6.QtWidgets import QProgressDialog, QWidget
 from console import __version__
 from console.central.export import TRACE_MESSAGE_TYPES
 from console.central.model import (
+    ACTIVE_STATES,
     CentralSystemApi,
     ConnectorSnapshot,
     ReservationRecord,
+    ReservationState,
     StationSnapshot,
     TraceEntry,
 )
@@ -37,6 +39,8 @@ __all__ = [
     "ReportData",
     "ReportRunner",
     "StationReport",
+    "ended_at",
+    "laid_out",
     "report_html",
     "write_pdf",
 ]
@@ -69,6 +73,8 @@ class ReportData:
     security_profile: int
     stations: list[StationReport]
     version: str = __version__
+    site_name: str | None = None
+    """The site or customer the technician typed in, printed under the title."""
 
 
 def _e(value: object) -> str:
@@ -80,6 +86,37 @@ def _time(moment: datetime | None) -> str:
         return "—"
     local = moment.astimezone()
     return local.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+
+
+def _clock(moment: datetime | None, day_of: datetime | None) -> str:
+    """A time in a table row: only the clock when it falls on the day of ``day_of``.
+
+    Keeps the reservation table's time columns narrow enough not to wrap.
+    """
+    if moment is None:
+        return "—"
+    local = moment.astimezone()
+    if day_of is not None and local.date() == day_of.astimezone().date():
+        return local.strftime("%H:%M:%S")
+    return local.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _zone(moment: datetime) -> str:
+    local = moment.astimezone()
+    return local.strftime("%Z").strip() or local.strftime("UTC%z")
+
+
+def ended_at(record: ReservationRecord) -> datetime | None:
+    """When the reservation reached the state it is in, unless it is still held (or sent).
+
+    From the record's history: the last time it entered its current state.
+    """
+    if record.state in ACTIVE_STATES or record.state is ReservationState.SENDING:
+        return None
+    for state, moment in reversed(record.history):
+        if state is record.state:
+            return moment
+    return record.updated_at
 
 
 def _latency(seconds: float | None) -> str:
@@ -116,7 +153,9 @@ h1 { font-size: 17pt; color: #1f4e8c; margin-bottom: 2px; }
 h2 { font-size: 13pt; color: #1f4e8c; margin-top: 18px; margin-bottom: 4px; }
 h3 { font-size: 10pt; color: #33404d; margin-top: 10px; margin-bottom: 3px; }
 table { border-collapse: collapse; }
-th { background-color: #eef1f5; text-align: left; font-weight: bold; }
+th { background-color: #eef1f5; text-align: left; font-weight: bold; white-space: nowrap; }
+td.nowrap { white-space: nowrap; }
+p.site { font-size: 12pt; margin-top: 0px; }
 td.muted, p.muted { color: #5f6670; }
 """
 
@@ -130,6 +169,8 @@ def report_html(data: ReportData) -> str:
         else f"Commissioning report — station {_e(data.scope)}"
     )
     out.append(f"<h1>{title}</h1>")
+    if data.site_name:
+        out.append(f"<p class='site'><b>Site:</b> {_e(data.site_name)}</p>")
     out.append(
         f"<p class='muted'>Generated {_e(_time(data.generated_at))} by OCPP Console "
         f"{_e(data.version)}. Security profile {data.security_profile}. "
@@ -145,9 +186,31 @@ def report_html(data: ReportData) -> str:
 _BANDED_ROW = "<tr bgcolor='#f5f7fa'>"
 
 
-def _table(headers: list[str] | None, rows: list[list[str]], width: str = "100%") -> str:
+def _table(
+    headers: list[str] | None,
+    rows: list[list[str]],
+    width: str = "100%",
+    widths: list[int] | None = None,
+) -> str:
+    """A table; ``widths`` in percent per column, or Qt shares the width by content.
+
+    Left to itself, Qt's layout squeezed short columns until their headers broke mid-word.
+    """
     # No cell borders (Qt draws them unevenly); a shaded header and banded rows instead.
-    head = "<tr>" + "".join(f"<th>{_e(text)}</th>" for text in headers) + "</tr>" if headers else ""
+    if headers and widths:
+        assert len(widths) == len(headers), "one width per column"
+        head = (
+            "<tr>"
+            + "".join(
+                f"<th width='{share}%'>{_e(text)}</th>"
+                for text, share in zip(headers, widths, strict=True)
+            )
+            + "</tr>"
+        )
+    elif headers:
+        head = "<tr>" + "".join(f"<th>{_e(text)}</th>" for text in headers) + "</tr>"
+    else:
+        head = ""
     body = "".join(
         (_BANDED_ROW if number % 2 else "<tr>") + "".join(cells) + "</tr>"
         for number, cells in enumerate(rows)
@@ -155,11 +218,19 @@ def _table(headers: list[str] | None, rows: list[list[str]], width: str = "100%"
     return f"<table border='0' cellspacing='0' cellpadding='3' width='{width}'>{head}{body}</table>"
 
 
-def _cell(text: object, colour: str | None = None, background: str | None = None) -> str:
+def _cell(
+    text: object,
+    colour: str | None = None,
+    background: str | None = None,
+    *,
+    nowrap: bool = False,
+) -> str:
     style = ""
     if colour:
         style += f"color:{colour};"
     attributes = f" bgcolor='{background}'" if background else ""
+    if nowrap:
+        attributes += " class='nowrap'"
     return f"<td{attributes} style='{style}'>{_e(text)}</td>"
 
 
@@ -258,26 +329,35 @@ def _station_section(report: StationReport) -> list[str]:
 
     out.append("<h3>Reservation tests</h3>")
     if report.reservations:
+        records = sorted(report.reservations, key=lambda r: r.created_at)
+        # One day for the whole table: a time on that day shows without its date.
+        day = records[0].created_at
+        out.append(
+            f"<p class='muted'>Times in {_e(_zone(day))}, on "
+            f"{_e(day.astimezone().strftime('%Y-%m-%d'))} unless a date is shown.</p>"
+        )
         rows = []
-        for record in sorted(report.reservations, key=lambda r: r.created_at):
+        for record in records:
             look = reservation_state_look(record.state)
-            detail = " — ".join(filter(None, [record.error_code, record.error]))
-            if record.transaction_id is not None:
-                detail = " — ".join(filter(None, [f"transaction #{record.transaction_id}", detail]))
             rows.append(
                 [
-                    _cell(record.reservation_id),
-                    _cell(record.connector_id),
+                    _cell(record.reservation_id, nowrap=True),
+                    _cell(record.connector_id, nowrap=True),
                     _cell(
                         record.id_tag
                         + (f" (parent {record.parent_id_tag})" if record.parent_id_tag else "")
                     ),
-                    _cell(_time(record.created_at)),
-                    _cell(_time(record.answered_at)),
-                    _cell(_latency(record.latency)),
-                    _cell(record.confirmation.value if record.confirmation else "no answer"),
+                    _cell(_clock(record.created_at, day), nowrap=True),
+                    _cell(_clock(record.answered_at, day), nowrap=True),
+                    _cell(_latency(record.latency), nowrap=True),
+                    _cell(
+                        record.confirmation.value if record.confirmation else "no answer",
+                        nowrap=True,
+                    ),
+                    _cell(_clock(record.expiry_date, day), nowrap=True),
                     _cell(look.text, look.foreground, look.background),
-                    _cell(detail or "—"),
+                    _cell(_clock(ended_at(record), day), nowrap=True),
+                    _cell(_reservation_detail(record)),
                 ]
             )
         out.append(
@@ -290,10 +370,13 @@ def _station_section(report: StationReport) -> list[str]:
                     "Answered",
                     "Latency",
                     "Answer",
+                    "Expiry",
                     "Final state",
+                    "Ended",
                     "Detail",
                 ],
                 rows,
+                widths=[4, 5, 12, 7, 8, 7, 8, 7, 12, 7, 23],
             )
         )
     else:
@@ -307,13 +390,13 @@ def _station_section(report: StationReport) -> list[str]:
             colour = "#a1141b" if error else "#7a5200"
             rows.append(
                 [
-                    _cell(_time(entry.at)),
-                    _cell(_problem_kind(entry), colour),
-                    _cell(entry.message_id or "—"),
+                    _cell(_time(entry.at), nowrap=True),
+                    _cell(_problem_kind(entry), colour, nowrap=True),
+                    _cell(entry.message_id or "—", nowrap=True),
                     _cell(_problem_text(entry)),
                 ]
             )
-        out.append(_table(["Time", "Kind", "Message id", "What"], rows))
+        out.append(_table(["Time", "Kind", "Message id", "What"], rows, widths=[17, 13, 17, 53]))
         more = len(report.problems) - MAX_PROBLEMS_LISTED
         if more > 0:
             out.append(f"<p class='muted'>… and {more} more (see the trace export).</p>")
@@ -322,26 +405,46 @@ def _station_section(report: StationReport) -> list[str]:
     return out
 
 
+def _reservation_detail(record: ReservationRecord) -> str:
+    error = record.error or ""
+    # The error text often starts with its code already ("NotSupported: …").
+    code = record.error_code if record.error_code and record.error_code not in error else None
+    parts = [
+        f"transaction #{record.transaction_id}" if record.transaction_id is not None else None,
+        code,
+        error or None,
+    ]
+    return " — ".join(part for part in parts if part) or "—"
+
+
+PAGE_LAYOUT = QPageLayout(
+    QPageSize(QPageSize.PageSizeId.A4),
+    QPageLayout.Orientation.Landscape,
+    QMarginsF(12, 12, 12, 12),
+    QPageLayout.Unit.Millimeter,
+)
+"""A4 landscape: the reservation table's eleven columns need the width."""
+
+
+def laid_out(document_html: str) -> QTextDocument:
+    """The report laid out on the PDF's pages (tests measure its tables through this)."""
+    document = QTextDocument()
+    document.setHtml(document_html)
+    # Lay out at the page's size in points so fonts print at their point size.
+    page = PAGE_LAYOUT.paintRect(QPageLayout.Unit.Point)
+    document.setPageSize(QSizeF(page.width(), page.height()))
+    return document
+
+
 def write_pdf(document_html: str, path: Path) -> None:
-    """Lay the HTML out on A4 pages and write the PDF."""
+    """Lay the HTML out on A4 pages and write the PDF (creating its folder if need be)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     writer = QPdfWriter(str(path))
     writer.setTitle("OCPP Console commissioning report")
     writer.setCreator(f"OCPP Console {__version__}")
     writer.setResolution(300)
-    writer.setPageLayout(
-        QPageLayout(
-            QPageSize(QPageSize.PageSizeId.A4),
-            QPageLayout.Orientation.Landscape,
-            QMarginsF(12, 12, 12, 12),
-            QPageLayout.Unit.Millimeter,
-        )
-    )
-    document = QTextDocument()
-    document.setHtml(document_html)
-    # Lay out at the page's size in points so fonts print at their point size.
-    page = writer.pageLayout().paintRect(QPageLayout.Unit.Point)
-    document.setPageSize(QSizeF(page.width(), page.height()))
-    document.print_(writer)
+    writer.setPageLayout(PAGE_LAYOUT)
+    laid_out(document_html).print_(writer)
     if not path.is_file():
         raise OSError(f"could not write {path}")
 
@@ -379,7 +482,7 @@ class ReportRunner(QObject):
     def cancel(self) -> None:
         self._cancelled = True
 
-    async def gather(self, station_id: str | None) -> ReportData:
+    async def gather(self, station_id: str | None, site_name: str | None = None) -> ReportData:
         """Collect what the report shows for one station (None: the whole site)."""
         stations = sorted(self._central.stations(), key=lambda s: s.station_id)
         if station_id is not None:
@@ -418,10 +521,14 @@ class ReportRunner(QObject):
             urls=self._central.urls(),
             security_profile=self._central.security_profile,
             stations=reports,
+            site_name=site_name or None,
         )
 
-    async def run(self, station_id: str | None, path: Path) -> bool:
-        """Write the report to ``path``; False if cancelled or failed."""
+    async def run(self, station_id: str | None, path: Path, site_name: str | None = None) -> bool:
+        """Write the report to ``path``; False if cancelled or failed.
+
+        ``site_name``: the site or customer, printed under the title (optional).
+        """
         self._cancelled = False
         dialog = QProgressDialog("Gathering the report…", "Cancel", 0, 1, self._parent_widget)
         dialog.setWindowTitle("Commissioning report")
@@ -432,7 +539,7 @@ class ReportRunner(QObject):
         dialog.canceled.connect(self.cancel)
         self.dialog = dialog
         try:
-            data = await self.gather(station_id)
+            data = await self.gather(station_id, site_name)
             if self._cancelled:
                 _log.info("report to %s cancelled", path)
                 self.sig_cancelled.emit()

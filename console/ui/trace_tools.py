@@ -73,6 +73,8 @@ class TraceTools(QObject):
         self._tasks: set[asyncio.Task[Any]] = set()
         self.dialog: QDialog | None = None
         """The open export/report dialog, if any (tests fill it in)."""
+        self.site_name = ""
+        """The last site / customer typed in the report dialog (proposed again next time)."""
         self.error_box: QMessageBox | None = None
         """The last "export/report failed" message, if any (tests read it)."""
 
@@ -162,13 +164,17 @@ class TraceTools(QObject):
 
     def open_report_dialog(self) -> ReportDialog:
         dialog = ReportDialog(self._station_ids(), self.window, default_folder=default_folder())
-        dialog.accepted.connect(
-            lambda: self.start(self.reporter.run(dialog.station_id(), dialog.path()))
-        )
+        dialog.site_edit.setText(self.site_name)
+        dialog.accepted.connect(lambda: self._write_report(dialog))
         dialog.finished.connect(dialog.deleteLater)
         self.dialog = dialog
         dialog.open()
         return dialog
+
+    def _write_report(self, dialog: ReportDialog) -> None:
+        site_name = dialog.site_name()
+        self.site_name = site_name or ""
+        self.start(self.reporter.run(dialog.station_id(), dialog.path(), site_name))
 
     def show_failure(self, title: str, text: str) -> QMessageBox:
         """Say why an export or report failed, in a box the technician cannot miss.
@@ -212,7 +218,7 @@ class TraceTools(QObject):
 
 
 class ReportDialog(QDialog):
-    """Asks for the report's scope (the site or one station) and the PDF file."""
+    """Asks for the report's scope (the site or one station), the site's name and the file."""
 
     def __init__(
         self,
@@ -231,6 +237,10 @@ class ReportDialog(QDialog):
         folder = default_folder or Path.home()
         self.path_edit = QLineEdit(str(folder / f"commissioning-report-{stamp}.pdf"))
         self.path_edit.setObjectName("report_path")
+        self.site_edit = QLineEdit()
+        self.site_edit.setObjectName("report_site")
+        self.site_edit.setPlaceholderText("Optional: printed under the title")
+        self.site_edit.setClearButtonEnabled(True)
         self.browse_button = QPushButton("Browse…")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -241,6 +251,7 @@ class ReportDialog(QDialog):
         path_row.addWidget(self.path_edit, 1)
         path_row.addWidget(self.browse_button)
         form = QFormLayout()
+        form.addRow("Site / customer", self.site_edit)
         form.addRow("Report on", self.station_combo)
         form.addRow("PDF file", path_row)
         layout = QVBoxLayout(self)
@@ -268,6 +279,10 @@ class ReportDialog(QDialog):
 
     def set_station(self, station_id: str | None) -> None:
         self.station_combo.setCurrentIndex(max(0, self.station_combo.findData(station_id)))
+
+    def site_name(self) -> str | None:
+        """The site or customer typed in, or None when left empty."""
+        return " ".join(self.site_edit.text().split()) or None
 
     def path(self) -> Path:
         return Path(self.path_edit.text().strip()).expanduser()

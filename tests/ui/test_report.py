@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QTextDocument
 
 from console import __version__
-from console.central.model import ReservationState
+from console.central.model import (
+    ConnectorSnapshot,
+    ReservationRecord,
+    ReservationState,
+    StationSnapshot,
+)
 from console.chargepoint.simulator import Behaviour
+from console.ocpp.reservation import ReservationStatus
+from console.ui.report import ReportData, StationReport, laid_out, report_html
 from console.ui.trace_tools import ReportDialog
 from tests.ui.export_site import (  # noqa: F401 (the fixture)
     Site,
@@ -47,12 +56,16 @@ def demo_site(make_site: Callable[[list[tuple[str, Behaviour]]], Site]) -> Site:
     return site
 
 
-def write_report(site: Site, path: Path, station_id: str | None) -> str:
+def write_report(
+    site: Site, path: Path, station_id: str | None, site_name: str | None = None
+) -> str:
     tools = site.window.trace_tools
     tools.report_action.trigger()
     dialog = tools.dialog
     assert isinstance(dialog, ReportDialog)
     dialog.set_station(station_id)
+    if site_name is not None:
+        dialog.site_edit.setText(site_name)
     dialog.path_edit.setText(str(path))
     with site.qtbot.waitSignal(tools.reporter.sig_finished, timeout=30_000):
         dialog.buttons.accepted.emit()
@@ -145,3 +158,121 @@ def test_cancelling_the_report_writes_nothing(demo_site: Site, tmp_path: Path) -
     demo_site.qtbot.waitUntil(task.done)
     assert task.result() is False
     assert not path.exists()
+
+
+# --- what a reservation test shows, the site's name, the layout ------------------------------
+
+
+def reservation_row(html: str, id_tag: str) -> list[str]:
+    """The cells' texts of the reservation table's row of ``id_tag``."""
+    row = next(r for r in re.findall(r"<tr[^>]*>(.*?)</tr>", html, re.S) if id_tag in r)
+    return [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+
+
+def clock(moment: datetime) -> str:
+    return moment.astimezone().strftime("%H:%M:%S")
+
+
+def test_every_reservation_test_shows_its_expiry_and_when_it_ended(
+    demo_site: Site, tmp_path: Path
+) -> None:
+    text = write_report(demo_site, tmp_path / "site.pdf", None)
+    html = demo_site.window.trace_tools.reporter.last_html
+    assert html is not None
+    assert "Expiry" in text
+    assert "Ended" in text
+    records = {r.id_tag: r for r in demo_site.central.reservations()}
+    for id_tag in ("TECH-0001", "TECH-0002", "TECH-0003", "TECH-0006"):
+        record = records[id_tag]
+        cells = reservation_row(html, id_tag)
+        assert len(cells) == 11
+        assert clock(record.created_at) in cells[3]
+        assert clock(record.expiry_date) in cells[7]
+        if record.state is ReservationState.ACCEPTED:
+            assert cells[9] == "—"  # still held: it has not ended
+        else:
+            # The time it entered its final state, from the record's history.
+            final = next(m for s, m in reversed(record.history) if s is record.state)
+            assert clock(final) in cells[9]
+    assert records["TECH-0003"].state is ReservationState.REJECTED
+
+
+def test_the_site_name_is_printed_and_proposed_again(demo_site: Site, tmp_path: Path) -> None:
+    path = tmp_path / "Documents" / "new folder" / "site.pdf"  # the folder does not exist yet
+    text = write_report(demo_site, path, "CP-01", site_name="  Parking Nord  —  Müller & Söhne ")
+    assert "Site: Parking Nord — Müller & Söhne" in text
+    assert path.read_bytes().startswith(b"%PDF")
+    tools = demo_site.window.trace_tools
+    dialog = tools.open_report_dialog()
+    assert dialog.site_edit.text() == "Parking Nord — Müller & Söhne"
+    dialog.site_edit.clear()
+    assert dialog.site_name() is None
+    dialog.reject()
+    assert "Site:" not in write_report(demo_site, tmp_path / "plain.pdf", "CP-01", "")
+    # A folder that cannot be made (a file is in the way): a message box says why.
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    with demo_site.qtbot.waitSignal(tools.reporter.sig_failed, timeout=20_000):
+        tools.start(tools.reporter.run("CP-01", blocker / "report.pdf"))
+    box = tools.error_box
+    assert box is not None
+    demo_site.qtbot.waitUntil(box.isVisible)
+    assert str(blocker / "report.pdf") in box.text()
+    assert box.informativeText()
+    box.accept()
+
+
+T0 = datetime(2026, 11, 25, 14, 0, 0, tzinfo=UTC)
+SHORT_COLUMNS = {"Id", "Conn.", "Sent", "Answered", "Latency", "Answer", "Expiry", "Ended"}
+
+
+def long_detail_report() -> ReportData:
+    station = StationSnapshot("CP-01", True, T0, vendor="Acme", firmware_version="1.2.3")
+    records = [
+        ReservationRecord(
+            reservation_id=n,
+            station_id="CP-01",
+            connector_id=1,
+            id_tag=f"TECH-{n:04}",
+            parent_id_tag="FLEET-PARENT-TAG" if n == 2 else None,
+            expiry_date=T0 + timedelta(minutes=30),
+            created_at=T0 + timedelta(minutes=n),
+            state=ReservationState.ERROR,
+            confirmation=None if n == 1 else ReservationStatus.REJECTED,
+            error="NotSupported: the station says it does not support reservations at all "
+            "on this firmware version, whatever the connector and the idTag " * 2,
+            error_code="NotSupported",
+            answered_at=T0 + timedelta(minutes=n, seconds=1),
+            latency=1.234,
+            history=((ReservationState.ERROR, T0 + timedelta(minutes=n, seconds=1)),),
+        )
+        for n in range(1, 4)
+    ]
+    connector = ConnectorSnapshot("CP-01", 1, status_at=T0)
+    return ReportData(
+        generated_at=T0,
+        scope="Site",
+        urls=["ws://10.0.0.2:9000/ocpp"],
+        security_profile=1,
+        stations=[StationReport(station, [connector], records, [], 42)],
+    )
+
+
+def test_short_columns_never_wrap_even_beside_a_long_detail(qapp) -> None:
+    document = laid_out(report_html(long_detail_report()))
+    assert document.pageCount() >= 2  # also lays every block out
+    time_of_day = re.compile(r"^\d\d:\d\d:\d\d$")
+    checked: set[str] = set()
+    wrapped_detail = False
+    block = document.begin()
+    while block.isValid():
+        text = block.text().replace("\xa0", " ")  # no-wrap cells hold non-breaking spaces
+        lines = block.layout().lineCount()
+        if text in SHORT_COLUMNS or time_of_day.match(text) or text.endswith(" ms"):
+            assert lines == 1, f"{text!r} wraps over {lines} lines"
+            checked.add("time" if time_of_day.match(text) else text)
+        if text.startswith("NotSupported: the station"):
+            wrapped_detail = lines > 1
+        block = block.next()
+    assert checked >= SHORT_COLUMNS | {"time", "1234 ms"}
+    assert wrapped_detail  # the long text wraps in its own column instead
