@@ -174,3 +174,20 @@ async def test_occupied_cancel_and_fault_end(site: Site) -> None:
         ),
     )
     assert ended.state is ReservationState.ENDED
+
+
+@pytest.mark.asyncio
+async def test_the_slow_station_late_configuration_answer_counts(site: Site) -> None:
+    # CP-06 answers GetConfiguration after the console's call timeout: the late answer
+    # still tells the console what the station supports.
+    central = site.central
+    slow = await wait_until(
+        central,
+        lambda: (s := central.station("CP-06")) and s.number_of_connectors is not None and s,
+    )
+    assert slow.reserve_connector_zero_supported is True
+    assert slow.number_of_connectors == 2
+    assert any(
+        e.station_id == "CP-06" and e.late and e.action == "GetConfiguration"
+        for e in central.recent_trace()
+    )
