@@ -6,8 +6,17 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QModelIndex, QPoint, QSortFilterProxyModel, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import (
+    QByteArray,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
@@ -92,6 +101,11 @@ _TABLE_WIDTHS = {
 
 
 _URLS_MAX_WIDTH = 420
+_FORM_DOCK_MIN_WIDTH = 300
+_TRACE_DOCK_MIN_HEIGHT = 150
+_TRACE_DOCK_SHARE = 0.22
+_TREE_SHARE = 68
+"""Percent of the central area the station tree gets at first start."""
 CANCEL_BANNER_HIDE_MS = 15_000
 """A successful cancel's banner hides itself after this long (failures stay until closed)."""
 
@@ -138,6 +152,10 @@ class MainWindow(QMainWindow):
         self.central = central
         self._clock: Clock = clock or (lambda: datetime.now(UTC))
         self._close_allowed = False
+        self._layout_restored = False
+        self._default_layout_scheduled = False
+        self.default_layout_applied = False
+        """The first-start sizes were applied (no remembered layout was restored)."""
         self.setWindowTitle("OCPP Console")
         self.setWindowIcon(icon("app"))
         self.resize(1500, 900)
@@ -251,9 +269,12 @@ class MainWindow(QMainWindow):
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(tree)
         splitter.addWidget(reservations)
+        # The station tree is what a technician watches: it gets the most of any new space.
         splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
         self.setCentralWidget(splitter)
+        self.splitter = splitter
 
     def _build_toolbar_and_status_bar(self) -> None:
         self.reserve_action.setShortcut(QKeySequence("Ctrl+R"))
@@ -318,6 +339,7 @@ class MainWindow(QMainWindow):
         self.table.selectionModel().selectionChanged.connect(self._update_cancel_enabled)
         self.tree.doubleClicked.connect(lambda _index: self.open_reservation_form())
         self.station_proxy.rowsInserted.connect(self._expand_new_stations)
+        self.reservation_model.rowsInserted.connect(self._scroll_to_new_attempts)
 
         self._second_timer.timeout.connect(self._on_second)
         self._cancel_hide_timer.timeout.connect(self.hide_cancel_answer)
@@ -570,6 +592,49 @@ class MainWindow(QMainWindow):
         self.report_error(text)
         if text.startswith("Reserving"):
             self.form.show_failure(text)
+
+    # --- layout -----------------------------------------------------------------------------
+
+    def restoreGeometry(self, geometry: QByteArray | bytes | bytearray | memoryview) -> bool:
+        # A remembered layout (window_state) wins over the default one applied at first show.
+        restored = super().restoreGeometry(geometry)
+        self._layout_restored = self._layout_restored or restored
+        return restored
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._layout_restored and not self._default_layout_scheduled:
+            self._default_layout_scheduled = True
+            # After this show's layout pass: the sizes below are shares of the real heights.
+            QTimer.singleShot(0, self.apply_default_layout)
+
+    def apply_default_layout(self) -> None:
+        """Sizes for a first start: the tree large, the form narrow, the trace short."""
+        if self._layout_restored:
+            return
+        self.default_layout_applied = True
+        form_width = max(self.form.minimumSizeHint().width(), _FORM_DOCK_MIN_WIDTH)
+        self.resizeDocks([self.form_dock], [form_width], Qt.Orientation.Horizontal)
+        trace_dock = self.trace_tools.dock
+        trace_height = max(_TRACE_DOCK_MIN_HEIGHT, int(self.height() * _TRACE_DOCK_SHARE))
+        self.resizeDocks([trace_dock], [trace_height], Qt.Orientation.Vertical)
+        total = max(self.splitter.height(), 100)
+        tree_height = total * _TREE_SHARE // 100
+        self.splitter.setSizes([tree_height, total - tree_height])
+
+    def _scroll_to_new_attempts(self, _parent: QModelIndex, first: int, last: int) -> None:
+        # A new attempt (the one just sent) must be seen, wherever the table is sorted. After
+        # the view's delayed layout: before it, the scroll bar does not reach the new row yet.
+        if first == last and self.reservation_model.rowCount() > 1:
+            row = QPersistentModelIndex(self.reservation_model.index(last, 0))
+            QTimer.singleShot(0, self, lambda: self._scroll_to(row))
+
+    def _scroll_to(self, row: QPersistentModelIndex) -> None:
+        if row.isValid():
+            source = self.reservation_model.index(row.row(), row.column())
+            index = self.reservation_proxy.mapFromSource(source)
+            if index.isValid():
+                self.table.scrollTo(index)
 
     # --- closing ----------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSizePolicy,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -98,7 +99,7 @@ class ReservationForm(QWidget):
         self.expiry_edit.setCalendarPopup(True)
         self.expiry_edit.setDisplayFormat(_EXPIRY_FORMAT)
         self.expiry_edit.setTimeZone(QTimeZone.systemTimeZone())
-        self.quick_buttons: dict[str, QPushButton] = {}
+        self.quick_buttons: dict[str, QToolButton] = {}
         self.reservation_id_edit = QLineEdit()
         self.reservation_id_edit.setObjectName("reservation_id")
         self.reservation_id_hint = _hint_label()
@@ -146,8 +147,10 @@ class ReservationForm(QWidget):
         quick = QHBoxLayout()
         quick.setContentsMargins(0, 0, 0, 0)
         for text, minutes in QUICK_EXPIRIES:
-            button = QPushButton(text)
-            button.setAutoDefault(False)
+            # Tool buttons: narrow enough that the form dock stays slim, wider when it is.
+            button = QToolButton()
+            button.setText(text)
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             button.clicked.connect(lambda _=False, m=minutes: self.set_expiry_in(m))
             self.quick_buttons[text] = button
             quick.addWidget(button)
