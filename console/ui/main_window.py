@@ -81,8 +81,8 @@ _TREE_WIDTHS = {
     TreeColumn.VENDOR: 180,
     TreeColumn.FIRMWARE: 85,
     TreeColumn.SECURITY: 70,
-    TreeColumn.LAST_MESSAGE: 90,
-    TreeColumn.HEARTBEAT: 90,
+    TreeColumn.LAST_MESSAGE: 115,
+    TreeColumn.HEARTBEAT: 100,
 }
 _TABLE_WIDTHS = {
     ReservationColumn.ID: 45,
@@ -95,7 +95,7 @@ _TABLE_WIDTHS = {
     ReservationColumn.EXPIRY: 145,
     ReservationColumn.TRANSACTION: 100,
     ReservationColumn.SENT: 70,
-    ReservationColumn.LATENCY: 65,
+    ReservationColumn.LATENCY: 75,
     ReservationColumn.PARENT: 100,
 }
 

@@ -168,6 +168,17 @@ def cancel_outcome_text(outcome: CancelOutcome) -> str:
     return head + detail
 
 
+def format_latency(seconds: float | None) -> str:
+    """A round trip: "85 ms" below a second, "40.1 s" from a second on (never cut off)."""
+    if seconds is None:
+        return ""
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 100:
+        return f"{seconds:.1f} s"
+    return f"{seconds:.0f} s"
+
+
 def format_age(moment: datetime | None, now: datetime) -> str:
     """How long ago ``moment`` was, compactly ("4 s", "3 min", "2 h 5 min")."""
     if moment is None:

@@ -19,6 +19,7 @@ from console.central.model import CancelOutcome, ReservationRecord
 from console.ui.presentation import (
     cancel_outcome_text,
     format_countdown,
+    format_latency,
     format_local_time,
     reservation_state_look,
 )
@@ -225,7 +226,7 @@ class ReservationTableModel(QAbstractTableModel):
             case ReservationColumn.SENT:
                 return format_local_time(record.created_at, self._now)
             case ReservationColumn.LATENCY:
-                return "" if record.latency is None else f"{record.latency * 1000:.0f} ms"
+                return format_latency(record.latency)
         return ""
 
     def _detail(self, record: ReservationRecord) -> str:

@@ -232,5 +232,8 @@ class ReservationsPanel(QWidget):
 
     def _refresh_count(self) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()
-        self.count_label.setText(f"{shown} of {total} shown" if shown != total else f"{total}")
+        attempts = "attempt" if total == 1 else "attempts"
+        self.count_label.setText(
+            f"{shown} of {total} {attempts} shown" if shown != total else f"{total} {attempts}"
+        )
         self.count_label.setToolTip(f"{shown} of {total} reservation attempts shown")

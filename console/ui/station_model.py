@@ -27,10 +27,12 @@ from console.central.model import (
 )
 from console.ocpp.enums import ChargePointErrorCode, ChargePointStatus
 from console.ui.presentation import (
+    Look,
     connector_status_look,
     format_age,
     format_countdown,
     format_local_time,
+    reservation_answer_text,
     reservation_state_look,
     station_connection_look,
 )
@@ -105,6 +107,20 @@ class _StationNode:
 
 _NO_ERROR = ChargePointErrorCode.NO_ERROR
 
+REFUSAL_SHOWN_FOR = timedelta(seconds=60)
+"""How long a refused answer ("#2 Faulted") shows in a connector's reservation cell."""
+_REFUSED_STATES = frozenset(
+    {
+        ReservationState.FAULTED,
+        ReservationState.OCCUPIED,
+        ReservationState.REJECTED,
+        ReservationState.UNAVAILABLE,
+        ReservationState.ERROR,
+        ReservationState.NO_RESPONSE,
+        ReservationState.OFFLINE,
+    }
+)
+
 
 class StationTreeModel(QAbstractItemModel):
     """Stations (top level) and their connectors (children), fed by :class:`ChangeFeed` batches.
@@ -127,6 +143,8 @@ class StationTreeModel(QAbstractItemModel):
         self._records: dict[tuple[str, int], ReservationRecord] = {}
         """The latest record per (station, reservation id): connector rows show the active one."""
         self._active_on: dict[tuple[str, int], int] = {}
+        self._last_refusal: dict[tuple[str, int], ReservationRecord] = {}
+        """(station, connector) -> the last attempt there that the station refused or missed."""
         """(station, connector) -> reservation id of the active reservation held there."""
         self._now = self._clock()
 
@@ -182,6 +200,10 @@ class StationTreeModel(QAbstractItemModel):
             )
         for row in station_rows_changed:
             self._station_row_changed(row)
+        for row in changed_rows.keys() - station_rows_changed:
+            # The station row's state sums its connectors up ("Online · 1 faulted").
+            state = self.index(row, TreeColumn.STATE)
+            self.dataChanged.emit(state, state)
         if inserted:
             self.sig_stations_changed.emit()
 
@@ -200,6 +222,10 @@ class StationTreeModel(QAbstractItemModel):
                 if self._active_on.get(old_where) == record.reservation_id:
                     del self._active_on[old_where]
                 touched.add(old_where)
+            if record.state in _REFUSED_STATES:
+                self._last_refusal[where] = record
+            elif record.state is ReservationState.ACCEPTED:
+                self._last_refusal.pop(where, None)
             if record.active:
                 self._active_on[where] = record.reservation_id
             elif self._active_on.get(where) == record.reservation_id:
@@ -244,7 +270,12 @@ class StationTreeModel(QAbstractItemModel):
             self.index(last, TreeColumn.HEARTBEAT),
             [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole],
         )
-        for station_id, connector_id in list(self._active_on):
+        recent = [
+            where
+            for where, record in self._last_refusal.items()
+            if self._now - _answer_time(record) <= REFUSAL_SHOWN_FOR + timedelta(seconds=2)
+        ]
+        for station_id, connector_id in [*self._active_on, *recent]:
             index = self.connector_index(station_id, connector_id, TreeColumn.RESERVATION)
             if index.isValid():
                 self.dataChanged.emit(index, index, [Qt.ItemDataRole.DisplayRole])
@@ -400,12 +431,17 @@ class StationTreeModel(QAbstractItemModel):
         if role == ItemRole.RESERVATION_ID:
             record = self.active_reservation(station.station_id, 0)
             return None if record is None else record.reservation_id
+        look = station_connection_look(station.connected)
         if role == ItemRole.FILTER:
+            # Without the connectors' summary: "faulted" must find the faulted connector,
+            # not every connector of its station (children of a matching row all show).
+            zero_look = connector_status_look(node.zero.status) if node.zero else None
             return " ".join(
-                str(self._station_data(node, c, Qt.ItemDataRole.DisplayRole) or "")
+                _station_state_text(node, look.text, zero_look, summary=False)
+                if c == TreeColumn.STATE
+                else str(self._station_data(node, c, Qt.ItemDataRole.DisplayRole) or "")
                 for c in TreeColumn
             )
-        look = station_connection_look(station.connected)
         if column == TreeColumn.NAME:
             if role in (Qt.ItemDataRole.DisplayRole, ItemRole.SORT):
                 return station.station_id
@@ -417,10 +453,7 @@ class StationTreeModel(QAbstractItemModel):
         if column == TreeColumn.STATE:
             zero_look = connector_status_look(node.zero.status) if node.zero else None
             if role in (Qt.ItemDataRole.DisplayRole, ItemRole.SORT):
-                text = look.text
-                if zero_look is not None and node.zero is not None and node.zero.status:
-                    text += f" · {zero_look.text}"
-                return text
+                return _station_state_text(node, look.text, zero_look)
             if role == Qt.ItemDataRole.ForegroundRole:
                 return look.foreground_color()
             if role == Qt.ItemDataRole.BackgroundRole:
@@ -509,9 +542,7 @@ class StationTreeModel(QAbstractItemModel):
         if column == TreeColumn.RESERVATION:
             record = self.active_reservation(connector.station_id, connector.connector_id)
             if record is None:
-                if role == Qt.ItemDataRole.DisplayRole and connector.reservation_id is not None:
-                    return f"#{connector.reservation_id}"
-                return None if role != Qt.ItemDataRole.DisplayRole else ""
+                return self._refusal_data(connector, role)
             if role == Qt.ItemDataRole.DisplayRole:
                 return _reservation_text(record, self._now)
             if role == ItemRole.SORT:
@@ -547,6 +578,29 @@ class StationTreeModel(QAbstractItemModel):
                 return f"#{connector.transaction_id}{tag}"
         return ""
 
+    def _refusal_data(self, connector: ConnectorSnapshot, role: int) -> Any:
+        """A connector without a reservation: the last refused answer there, for a while."""
+        refusal = self._last_refusal.get((connector.station_id, connector.connector_id))
+        recent = refusal is not None and self._now - _answer_time(refusal) <= REFUSAL_SHOWN_FOR
+        if role == Qt.ItemDataRole.DisplayRole:
+            if connector.reservation_id is not None:
+                return f"#{connector.reservation_id}"
+            if refusal is not None and recent:
+                return f"#{refusal.reservation_id} {reservation_state_look(refusal.state).text}"
+            return ""
+        if refusal is None:
+            return None
+        if role == Qt.ItemDataRole.ForegroundRole and recent:
+            return reservation_state_look(refusal.state).foreground_color()
+        if role == Qt.ItemDataRole.ToolTipRole:
+            # The tooltip keeps the last answer after the cell has let it go.
+            return (
+                f"Last reservation attempt here: #{refusal.reservation_id} for "
+                f"{refusal.id_tag}: {reservation_answer_text(refusal)} "
+                f"({format_local_time(_answer_time(refusal))})"
+            )
+        return None
+
     # --- internals ------------------------------------------------------------------------------
 
     def _insert_station(self, snapshot: StationSnapshot) -> None:
@@ -573,6 +627,35 @@ def _find_connector(connectors: list[ConnectorSnapshot], connector_id: int) -> i
         if connector.connector_id >= connector_id:
             return position
     return None
+
+
+def _answer_time(record: ReservationRecord) -> datetime:
+    return record.answered_at or record.updated_at or record.created_at
+
+
+def _station_state_text(
+    node: _StationNode, connection: str, zero_look: Look | None, *, summary: bool = True
+) -> str:
+    """ "Online · 1 faulted, 1 reserved": the station row sums up its connectors."""
+    parts = [connection]
+    counts: dict[str, int] = {}
+    if summary and node.snapshot.connected:
+        for connector in node.connectors:
+            if connector.status is not None and connector.status is not ChargePointStatus.AVAILABLE:
+                name = connector_status_look(connector.status).text.lower()
+                counts[name] = counts.get(name, 0) + 1
+    zero = node.zero
+    # connector 0 "Available" says nothing when some connector is not
+    if (
+        zero_look is not None
+        and zero is not None
+        and zero.status
+        and (not counts or zero.status is not ChargePointStatus.AVAILABLE)
+    ):
+        parts.append(zero_look.text)
+    if counts:
+        parts.append(", ".join(f"{count} {name}" for name, count in counts.items()))
+    return " · ".join(parts)
 
 
 def _reservation_text(record: ReservationRecord, now: datetime) -> str:

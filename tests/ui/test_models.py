@@ -100,6 +100,11 @@ def test_tree_under_inserts_removals_and_status_changes(qtmodeltester) -> None:
     changes: list[tuple[QModelIndex, QModelIndex]] = []
     model.dataChanged.connect(lambda a, b, roles=(): changes.append((a, b)))
     model.apply_connectors([connector("CP-01", 2, ChargePointStatus.FAULTED)])
+    # (and the station row's summary cell: "Online · 1 faulted")
+    assert [(a.row(), a.column()) for a, _b in changes if not a.parent().isValid()] == [
+        (0, TreeColumn.STATE)
+    ]
+    changes = [(a, b) for a, b in changes if a.parent().isValid()]
     assert len(changes) == 1
     top_left, bottom_right = changes[0]
     assert top_left.parent() == model.station_index("CP-01")
@@ -117,7 +122,8 @@ def test_tree_under_inserts_removals_and_status_changes(qtmodeltester) -> None:
         "Connector 1",
         "Connector 2",
     ]
-    assert model.station_index("CP-02", TreeColumn.STATE).data() == "Online"
+    # its connector is faulted (GroundFailure): the station row says so
+    assert model.station_index("CP-02", TreeColumn.STATE).data() == "Online · 1 faulted"
     model.remove_connector("CP-01", 2)
     model.remove_station("CP-02")
     assert [s.station_id for s in model.station_snapshots()] == ["CP-01", "CP-03"]
@@ -259,7 +265,8 @@ def test_change_feed_coalesces_a_burst_into_one_row_update(qtbot, burst: int) ->
     assert changes == []  # nothing applied before the flush
     with qtbot.waitSignal(feed.sig_flushed, timeout=2000):
         pass
-    assert len(changes) == 1
+    assert len([index for index in changes if index.parent().isValid()]) == 1
+    assert len(changes) == 2  # and the station row's summary cell
     assert cell(model, "CP-01", 1, TreeColumn.STATE) == statuses[(burst - 1) % 2].value
     assert feed.events_received == burst
     feed.stop()
@@ -285,3 +292,47 @@ def test_a_huge_burst_is_applied_in_slices_between_paints(qtbot, monkeypatch) ->
         for number in range(1, 301)
     )
     feed.stop()
+
+
+def test_a_station_row_sums_up_its_connectors() -> None:
+    model = StationTreeModel(clock=Clock())
+    model.apply_stations([station("CP-01")])
+    model.apply_connectors(
+        [
+            connector("CP-01", 0, ChargePointStatus.AVAILABLE),
+            connector("CP-01", 1, ChargePointStatus.AVAILABLE),
+            connector("CP-01", 2, ChargePointStatus.AVAILABLE),
+        ]
+    )
+    state = model.station_index("CP-01", TreeColumn.STATE)
+    assert state.data() == "Online · Available"
+    model.apply_connectors(
+        [
+            connector("CP-01", 1, ChargePointStatus.FAULTED),
+            connector("CP-01", 2, ChargePointStatus.RESERVED),
+        ]
+    )
+    assert model.station_index("CP-01", TreeColumn.STATE).data() == (
+        "Online · 1 faulted, 1 reserved"
+    )
+
+
+def test_a_refused_answer_shows_on_its_connector_for_a_minute(qtmodeltester) -> None:
+    clock = Clock()
+    model = StationTreeModel(clock=clock)
+    qtmodeltester.check(model)
+    model.apply_stations([station("CP-01")])
+    model.apply_connectors([connector("CP-01", 1, ChargePointStatus.AVAILABLE)])
+    model.apply_reservations(
+        [record(2, ReservationState.FAULTED, confirmation=ReservationStatus.FAULTED)]
+    )
+    assert cell(model, "CP-01", 1, TreeColumn.RESERVATION) == "#2 Faulted"
+    index = model.connector_index("CP-01", 1, TreeColumn.RESERVATION)
+    assert "Faulted" in index.data(Qt.ItemDataRole.ToolTipRole)
+    clock.now = T0 + timedelta(seconds=61)
+    model.tick()
+    assert cell(model, "CP-01", 1, TreeColumn.RESERVATION) == ""
+    assert "#2" in index.data(Qt.ItemDataRole.ToolTipRole)  # the tooltip still has it
+    # an accepted reservation there replaces it
+    model.apply_reservations([record(3, ReservationState.ACCEPTED, updated_at=clock.now)])
+    assert str(cell(model, "CP-01", 1, TreeColumn.RESERVATION)).startswith("#3 · TAG-1")

@@ -14,6 +14,7 @@ from console.ui.presentation import (
     connector_status_look,
     format_age,
     format_countdown,
+    format_latency,
     reservation_answer_text,
     reservation_state_look,
 )
@@ -101,3 +102,10 @@ def test_times() -> None:
     assert format_age(None, NOW) == "—"
     assert format_age(NOW - timedelta(seconds=4), NOW) == "4 s ago"
     assert format_age(NOW - timedelta(minutes=125), NOW) == "2 h 5 min ago"
+
+
+def test_latency_shows_seconds_from_one_second_on() -> None:
+    assert format_latency(None) == ""
+    assert format_latency(0.0123) == "12 ms"
+    assert format_latency(40.148) == "40.1 s"
+    assert format_latency(125.4) == "125 s"

@@ -104,7 +104,7 @@ def test_every_attempt_shows_with_its_columns(window: MainWindow) -> None:
     error_row = model.latest_row("CP-02", 4)
     assert error_row is not None
     assert "NotSupported" in model.index(error_row, ReservationColumn.DETAIL).data()
-    assert window.reservations_panel.count_label.text() == "6"
+    assert window.reservations_panel.count_label.text() == "6 attempts"
 
 
 def test_station_filter_lists_every_station_and_narrows_the_table(window: MainWindow) -> None:
@@ -118,7 +118,7 @@ def test_station_filter_lists_every_station_and_narrows_the_table(window: MainWi
     ]
     combo.setCurrentIndex(combo.findData("CP-02"))
     assert shown_ids(window) == [3, 4]
-    assert panel.count_label.text() == "2 of 6 shown"
+    assert panel.count_label.text() == "2 of 6 attempts shown"
     panel.set_station_filter(None)
     assert shown_ids(window) == [1, 2, 3, 4, 5, 6]
 
