@@ -16,7 +16,15 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QKeySequence,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
@@ -59,7 +67,7 @@ from console.ui.resources import icon
 from console.ui.station_model import ItemRole, StationTreeModel, TreeColumn
 from console.ui.trace_tools import install_trace_tools
 
-__all__ = ["MainWindow"]
+__all__ = ["MainWindow", "StationTreeView"]
 
 _log = logging.getLogger(__name__)
 
@@ -130,6 +138,41 @@ class _ElidedLabel(QLabel):
         return self._full_text
 
 
+class StationTreeView(QTreeView):
+    """The station tree; empty, it says why and what to do instead of staying blank."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._placeholder = ""
+
+    def set_placeholder_text(self, text: str) -> None:
+        if text != self._placeholder:
+            self._placeholder = text
+            self.viewport().update()
+
+    def placeholder_text(self) -> str:
+        """What the empty tree shows (also when a filter hides every row)."""
+        return self._placeholder
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        model = self.model()
+        if model is None or model.rowCount() > 0 or not self._placeholder:
+            return
+        painter = QPainter(self.viewport())
+        try:
+            painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+            area = self.viewport().rect().adjusted(24, 24, -24, -24)
+            painter.drawText(
+                area,
+                int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+                | int(Qt.TextFlag.TextWordWrap),
+                self._placeholder,
+            )
+        finally:
+            painter.end()
+
+
 class MainWindow(QMainWindow):
     """The window a technician works in; it shows the Central System, it does not run it.
 
@@ -182,7 +225,7 @@ class MainWindow(QMainWindow):
         )
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.form_dock)
 
-        self.tree = QTreeView()
+        self.tree = StationTreeView()
         self.tree.setObjectName("station_tree")
         self.table = QTableView()
         self.table.setObjectName("reservation_table")
@@ -581,8 +624,19 @@ class MainWindow(QMainWindow):
             + "\n".join(urls)
         )
         self.security_label.setText(f"Security profile {self.central.security_profile}")
+        self._refresh_tree_placeholder(urls)
         total = len(self.station_model.station_snapshots())
         self.online_label.setText(f"{self.station_model.online_count()} of {total} stations online")
+
+    def _refresh_tree_placeholder(self, urls: list[str]) -> None:
+        if self.station_model.rowCount() > 0:
+            text = "No station or connector matches the filter."
+        else:
+            where = f"{urls[0]}<station id>" if urls else "ws://HOST:PORT/<station id>"
+            text = f"No station has connected yet. Configure stations with: {where}"
+            if len(urls) > 1:
+                text += "\n(or any address in the status bar)"
+        self.tree.set_placeholder_text(text)
 
     def report_error(self, text: str) -> None:
         """Show an error from anywhere in the console (also logged by whoever reports it)."""

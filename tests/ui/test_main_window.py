@@ -254,3 +254,39 @@ def test_the_cancel_banner_can_be_closed(qtbot, loop_driver: LoopDriver, window,
     assert window._cancel_hide_timer.isActive()  # a success hides itself
     qtbot.mouseClick(window.cancel_banner_close, Qt.MouseButton.LeftButton)
     assert not window.cancel_banner.isVisible()
+
+
+def _placeholder_pixels(window: MainWindow) -> int:
+    """Pixels of the tree's viewport that are not its background (text drawn on it)."""
+    image = window.tree.viewport().grab().toImage()
+    background = image.pixel(image.width() - 1, image.height() - 1)
+    return sum(
+        1
+        for y in range(0, min(image.height(), 120), 2)
+        for x in range(0, image.width(), 2)
+        if image.pixel(x, y) != background
+    )
+
+
+def test_an_empty_tree_says_how_to_connect_stations(qtbot) -> None:
+    empty = FakeCentralSystem()
+    window = MainWindow(empty, flush_interval_ms=10)
+    qtbot.addWidget(window)
+    window.start()
+    window.show()
+    assert window.tree.placeholder_text() == (
+        "No station has connected yet. Configure stations with: "
+        "ws://192.0.2.10:9000/<station id>\n(or any address in the status bar)"
+    )
+    assert _placeholder_pixels(window) > 0
+    # no station chosen in the form: no connector to choose either
+    assert not window.form.connector_combo.isEnabled()
+    empty.add_site(1, 2)
+    qtbot.waitUntil(lambda: window.station_model.rowCount() == 1, timeout=2000)
+    # with a station listed, the placeholder is not drawn: the same picture without it
+    with_text = window.tree.viewport().grab().toImage()
+    window.tree.set_placeholder_text("")
+    assert window.tree.viewport().grab().toImage() == with_text
+    assert window.form.connector_combo.isEnabled()
+    window.allow_close()
+    window.close()
