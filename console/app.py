@@ -39,6 +39,7 @@ from console.central.settings import (
 from console.chargepoint.simulator import SiteSimulator
 from console.ui.color_scheme import follow_color_scheme
 from console.ui.event_loop import ConsoleEventLoop
+from console.ui.garbage import MainThreadGarbageCollector
 from console.ui.main_window import MainWindow
 from console.ui.resources import icon
 from console.ui.settings_dialog import SettingsController
@@ -73,6 +74,9 @@ def run(args: argparse.Namespace, *, after_start: AfterStart | None = None) -> i
         # never pop up a window there.
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = _application()
+    # Cyclic garbage is collected on this (the Qt) thread only, never by the store's writer
+    # thread or an export worker, where a QObject in a cycle must not be destroyed.
+    collector = MainThreadGarbageCollector(app)
     reporter = _ErrorReporter()
     _install_error_hooks(reporter)
     try:
@@ -95,6 +99,9 @@ def run(args: argparse.Namespace, *, after_start: AfterStart | None = None) -> i
         # Ctrl+C in the terminal: the session has already stopped the site and the server.
         _log.info("interrupted")
         return 130
+    finally:
+        collector.stop()
+        collector.deleteLater()
 
 
 def _application() -> QApplication:

@@ -143,3 +143,31 @@ def test_ctrl_c_stops_the_central_system_cleanly(tmp_path: Path) -> None:
     assert process.returncode == 130, output[-2000:]
     assert "Central System stopped" in output
     assert "Traceback" not in output
+
+
+def test_run_collects_garbage_on_the_qt_thread_until_it_ends(
+    qapp: QApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[str] = []
+
+    class RecordingCollector(console_app.MainThreadGarbageCollector):
+        def __init__(self, parent: object = None) -> None:
+            events.append("installed" if QApplication.instance() is not None else "no app")
+            super().__init__(parent)  # type: ignore[arg-type]
+
+        def stop(self) -> None:
+            events.append("stopped")
+            super().stop()
+
+    async def quick_self_test(_reporter: object) -> int:
+        events.append("ran")
+        return 0
+
+    monkeypatch.setattr(console_app, "MainThreadGarbageCollector", RecordingCollector)
+    monkeypatch.setattr(console_app, "_self_test", quick_self_test)
+    # sys.excepthook and the Qt message handler stay pytest's (pytest-qt reads Qt warnings)
+    monkeypatch.setattr(console_app, "_install_error_hooks", lambda _reporter: None)
+    args = console_app.argparse.Namespace(self_test=True, demo=None)
+    monkeypatch.setattr(console_app, "command_line_overrides", lambda _args: {})
+    assert console_app.run(args) == 0
+    assert events == ["installed", "ran", "stopped"]
