@@ -220,6 +220,7 @@ def _settings_controller(
         overrides=overrides,
         connected_stations=lambda: sum(1 for s in central.stations() if s.connected),
         keep_existing_file=loaded is not None and loaded.message is not None,
+        running_port=lambda: _port_of(central),
     )
     window.menus.settings_action.triggered.connect(controller.open_dialog)
     controller.sig_message.connect(lambda text: window.statusBar().showMessage(text, 10000))
@@ -253,6 +254,14 @@ def _open_message(parent: MainWindow, kind: QMessageBox.Icon, title: str, text: 
     box = QMessageBox(kind, title, text, QMessageBox.StandardButton.Ok, parent)
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.open()
+
+
+def _port_of(central: CentralSystem) -> int | None:
+    """The port the Central System listens on, None while it is stopped."""
+    try:
+        return central.port
+    except RuntimeError:
+        return None
 
 
 def _fit_to_screen(window: MainWindow, app: QApplication) -> None:

@@ -80,6 +80,7 @@ _FIELD_LABELS = {
     "call_timeout": "call timeout",
     "trace_limit": "trace size limit",
     "id_tags": "idTags",
+    "data_dir": "data folder",
 }
 
 
@@ -89,9 +90,21 @@ class SettingsDialog(QDialog):
     sig_validated = Signal(bool)
     """The fields were checked: True when everything is valid (OK enabled)."""
 
-    def __init__(self, settings: ConsoleSettings, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        settings: ConsoleSettings,
+        parent: QWidget | None = None,
+        *,
+        run_overrides: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("settings_dialog")
+        self.override_hint = QLabel(_override_text(run_overrides or {}))
+        """Which values this run takes from the command line instead of these settings."""
+        self.override_hint.setObjectName("override_hint")
+        self.override_hint.setProperty("role", "field-hint")
+        self.override_hint.setWordWrap(True)
+        self.override_hint.setVisible(bool(run_overrides))
         self.setWindowTitle("Settings")
         self._original = settings
         self._keys: dict[str, str] = dict(settings.authorization_keys)
@@ -173,6 +186,7 @@ class SettingsDialog(QDialog):
         )
         restart_hint.setProperty("role", "field-hint")
         layout = QVBoxLayout(self)
+        layout.addWidget(self.override_hint)
         layout.addWidget(tabs)
         layout.addWidget(self.summary_label)
         bottom = QHBoxLayout()
@@ -543,6 +557,7 @@ class SettingsController(QObject):
         overrides: Mapping[str, Any] | None = None,
         connected_stations: Callable[[], int] = lambda: 0,
         keep_existing_file: bool = False,
+        running_port: Callable[[], int | None] = lambda: None,
     ) -> None:
         super().__init__(parent_widget)
         self.settings = settings
@@ -551,6 +566,7 @@ class SettingsController(QObject):
         self._restart = restart
         self._parent_widget = parent_widget
         self._connected_stations = connected_stations
+        self._running_port = running_port
         # The file found at start could not be used nor moved aside: never save over it.
         self._keep_existing_file = keep_existing_file
         self._tasks: set[asyncio.Task[None]] = set()
@@ -561,11 +577,21 @@ class SettingsController(QObject):
         """The Central System configuration: the settings with this run's overrides."""
         return self.settings.to_config(**self.overrides)
 
+    def run_overrides(self) -> dict[str, Any]:
+        """The command-line values this run uses (the port it really listens on for port 0)."""
+        shown = dict(self.overrides)
+        port = self._running_port()
+        if "port" in shown and port:
+            shown["port"] = port
+        return shown
+
     def open_dialog(self) -> SettingsDialog:
         if self.dialog is not None:
             self.dialog.raise_()
             return self.dialog
-        dialog = SettingsDialog(self.settings, self._parent_widget)
+        dialog = SettingsDialog(
+            self.settings, self._parent_widget, run_overrides=self.run_overrides()
+        )
         dialog.finished.connect(lambda _code, d=dialog: self._on_dialog_finished(d))
         self.dialog = dialog
         dialog.open()
@@ -662,6 +688,21 @@ class SettingsController(QObject):
         if not changed & RESTART_FIELDS:
             self.sig_applied.emit(new)
         return True
+
+
+def _override_text(overrides: Mapping[str, Any]) -> str:
+    """ "This run uses port 39143 from the command line; …" (empty without overrides)."""
+    if not overrides:
+        return ""
+    parts = [
+        f"{_FIELD_LABELS.get(name, name.replace('_', ' '))} {value}"
+        for name, value in sorted(overrides.items())
+    ]
+    return (
+        f"This run uses {', '.join(parts)} from the command line. The values below are the "
+        "saved settings: they apply when the console starts without those options, or as "
+        "soon as you change them here."
+    )
 
 
 def _path_text(path: Path | None) -> str:

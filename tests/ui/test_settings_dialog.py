@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QDialog
+from PySide6.QtWidgets import QComboBox, QDialog, QWidget
 
 from console.central.config import IdTagEntry
 from console.central.security import verify_authorization_key
 from console.central.settings import ConsoleSettings
 from console.ocpp.enums import AuthorizationStatus
-from console.ui.settings_dialog import SettingsDialog
+from console.ui.settings_dialog import SettingsController, SettingsDialog
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
 
@@ -158,3 +158,35 @@ def test_ok_gives_the_result_cancel_gives_none(qtbot) -> None:
     cancelled.port_spin.setValue(9300)
     cancelled.reject()
     assert cancelled.result_settings() is None
+
+
+def test_command_line_overrides_are_pointed_out(qtbot) -> None:
+    plain = make_dialog(qtbot, ConsoleSettings(port=9000))
+    assert not plain.override_hint.isVisible()
+    dialog = SettingsDialog(ConsoleSettings(port=9000), run_overrides={"port": 39143})
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.port_spin.value() == 9000  # the saved setting, as before
+    assert dialog.override_hint.isVisible()
+    assert dialog.override_hint.text().startswith("This run uses port 39143 from the command line.")
+
+
+def test_the_controller_shows_the_port_this_run_really_uses(qtbot, tmp_path: Path) -> None:
+    parent = QWidget()
+    qtbot.addWidget(parent)
+
+    async def restart(_config: object) -> None:
+        raise AssertionError("not restarted")
+
+    controller = SettingsController(
+        ConsoleSettings(port=9000),
+        tmp_path / "settings.json",
+        restart,
+        parent,
+        overrides={"port": 0},
+        running_port=lambda: 39143,
+    )
+    assert controller.run_overrides() == {"port": 39143}
+    dialog = controller.open_dialog()
+    assert "port 39143 from the command line" in dialog.override_hint.text()
+    dialog.reject()
