@@ -81,7 +81,7 @@ _REFUSED_NOTE = "handshake refused"
 
 _TREE_WIDTHS = {
     TreeColumn.NAME: 150,
-    TreeColumn.STATE: 165,
+    TreeColumn.STATE: 200,
     TreeColumn.SINCE: 70,
     TreeColumn.ERROR: 105,
     TreeColumn.RESERVATION: 185,
@@ -113,6 +113,8 @@ _FORM_DOCK_MIN_WIDTH = 300
 _TRACE_DOCK_MIN_HEIGHT = 150
 _TRACE_DOCK_SHARE = 0.22
 _TREE_SHARE = 68
+_SCROLL_TO_NEW_AT_MOST = 5
+"""More rows at once are history being loaded, not an attempt just made: no scrolling."""
 """Percent of the central area the station tree gets at first start."""
 CANCEL_BANNER_HIDE_MS = 15_000
 """A successful cancel's banner hides itself after this long (failures stay until closed)."""
@@ -679,12 +681,13 @@ class MainWindow(QMainWindow):
     def _scroll_to_new_attempts(self, _parent: QModelIndex, first: int, last: int) -> None:
         # A new attempt (the one just sent) must be seen, wherever the table is sorted. After
         # the view's delayed layout: before it, the scroll bar does not reach the new row yet.
-        if first == last and self.reservation_model.rowCount() > 1:
+        if last - first < _SCROLL_TO_NEW_AT_MOST and self.reservation_model.rowCount() > 1:
             row = QPersistentModelIndex(self.reservation_model.index(last, 0))
             QTimer.singleShot(0, self, lambda: self._scroll_to(row))
 
     def _scroll_to(self, row: QPersistentModelIndex) -> None:
         if row.isValid():
+            self.table.doItemsLayout()  # the scroll range must already include the new row
             source = self.reservation_model.index(row.row(), row.column())
             index = self.reservation_proxy.mapFromSource(source)
             if index.isValid():

@@ -326,7 +326,7 @@ class ReservationForm(QWidget):
         """The form is (re)opened: an expiry already in the past starts again at now + 15 min."""
         if self.expiry() <= self._clock():
             self.set_expiry_in(QUICK_EXPIRIES[0][1])
-        self.validate()
+        self.refresh_reservation_id()  # the counter may have moved since (validates too)
 
     def refresh_reservation_id(self) -> None:
         """Show the next id from the counter, unless the technician typed one."""

@@ -653,6 +653,9 @@ def _station_state_text(
         and (not counts or zero.status is not ChargePointStatus.AVAILABLE)
     ):
         parts.append(zero_look.text)
+    zero_name = zero_look.text.lower() if zero_look is not None else ""
+    if list(counts) == [zero_name] and counts[zero_name] == len(node.connectors):
+        counts = {}  # "Unavailable" on connector 0 and on every connector: said once is enough
     if counts:
         parts.append(", ".join(f"{count} {name}" for name, count in counts.items()))
     return " · ".join(parts)

@@ -28,8 +28,8 @@ RESERVATIONS = [
     ("CP-03", 2, "TECH-0003"),
     ("CP-04", 1, "TECH-0004"),
     ("CP-07", 1, "FLEET-0042"),
-    ("CP-06", 2, "TECH-0006"),
     ("CP-05", 2, "TECH-0005"),
+    ("CP-06", 2, "TECH-0006"),  # the slow station last: its timeout is still running
 ]
 
 
@@ -38,6 +38,11 @@ async def stage(window: MainWindow, central: CentralSystem, site: SiteSimulator 
         await asyncio.wait_for(site.wait_booted(), 20)
     await asyncio.sleep(1.0)  # let the boot-time GetConfiguration answers arrive
     for station_id, connector_id, id_tag in RESERVATIONS:
+        # The form sends one ReserveNow at a time: wait for the previous answer first.
+        for _ in range(100):
+            if not window.form.in_flight():
+                break
+            await asyncio.sleep(0.1)
         window.select_connector(station_id, connector_id)
         window.open_reservation_form()
         window.form.id_tag_edit.setText(id_tag)

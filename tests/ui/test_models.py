@@ -315,6 +315,15 @@ def test_a_station_row_sums_up_its_connectors() -> None:
     assert model.station_index("CP-01", TreeColumn.STATE).data() == (
         "Online · 1 faulted, 1 reserved"
     )
+    # the whole station unavailable: said once
+    model.apply_connectors(
+        [
+            connector("CP-01", 0, ChargePointStatus.UNAVAILABLE),
+            connector("CP-01", 1, ChargePointStatus.UNAVAILABLE),
+            connector("CP-01", 2, ChargePointStatus.UNAVAILABLE),
+        ]
+    )
+    assert model.station_index("CP-01", TreeColumn.STATE).data() == "Online · Unavailable"
 
 
 def test_a_refused_answer_shows_on_its_connector_for_a_minute(qtmodeltester) -> None:
