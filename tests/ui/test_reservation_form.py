@@ -348,3 +348,12 @@ def test_no_station_means_no_connector_choice(qtbot) -> None:
     assert widget.selected_station_id() == "CP-09"
     assert widget.connector_combo.isEnabled()
     assert widget.selected_connector_id() == 1
+
+
+def test_reopening_offers_the_current_next_id(
+    qtbot, form: ReservationForm, fake: FakeCentralSystem
+) -> None:
+    assert form.reservation_id_edit.text() == "1"
+    fake._next_id = 5  # reservations made meanwhile (another window, the history)
+    form.prepare()
+    assert form.reservation_id_edit.text() == "5"
