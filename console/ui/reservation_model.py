@@ -8,10 +8,8 @@ from enum import IntEnum
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     Qt,
 )
 
@@ -24,10 +22,10 @@ from console.ui.presentation import (
     reservation_state_look,
 )
 from console.ui.station_model import ItemRole
+from console.ui.table_model import AnyIndex, ReadOnlyTableModel
 
 __all__ = ["ReservationColumn", "ReservationTableModel"]
 
-AnyIndex = QModelIndex | QPersistentModelIndex
 Clock = Callable[[], datetime]
 
 
@@ -67,7 +65,7 @@ _LAST_COLUMN = max(ReservationColumn)
 _RowKey = tuple[str, int, datetime]
 
 
-class ReservationTableModel(QAbstractTableModel):
+class ReservationTableModel(ReadOnlyTableModel):
     """One row per reservation attempt (rejected ones too), in the order they were made.
 
     Rows update in place as the record moves through its lifecycle (sending -> answer ->
@@ -76,7 +74,7 @@ class ReservationTableModel(QAbstractTableModel):
     """
 
     def __init__(self, parent: QObject | None = None, *, clock: Clock | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(ReservationColumn, _HEADERS, parent)
         self._clock: Clock = clock or (lambda: datetime.now(UTC))
         self._records: list[ReservationRecord] = []
         self._row_of: dict[_RowKey, int] = {}
@@ -132,27 +130,8 @@ class ReservationTableModel(QAbstractTableModel):
 
     # --- QAbstractTableModel ----------------------------------------------------------------
 
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._records)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(ReservationColumn)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(ReservationColumn):
-            return _HEADERS[ReservationColumn(section)]
-        if orientation == Qt.Orientation.Vertical:
-            return section + 1
-        return None
-
-    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+    def row_total(self) -> int:
+        return len(self._records)
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._records):

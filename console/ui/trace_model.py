@@ -21,13 +21,14 @@ from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtGui import QColor, QFont, QIcon
 
 from console.central.export import TRACE_MESSAGE_TYPES
 from console.central.model import TraceDirection, TraceEntry
 from console.ui.presentation import format_local_time
 from console.ui.resources import icon
+from console.ui.table_model import AnyIndex, ReadOnlyTableModel
 
 __all__ = [
     "DEFAULT_CAPACITY",
@@ -40,7 +41,6 @@ __all__ = [
     "highlight_of",
 ]
 
-AnyIndex = QModelIndex | QPersistentModelIndex
 
 DEFAULT_CAPACITY = 200_000
 """Entries the window holds; beyond, the oldest go (in chunks, see :meth:`TraceBuffer.extend`)."""
@@ -255,7 +255,7 @@ def _matches(entry: TraceEntry, action: str | None, flt: TraceFilter, needle: st
     return not needle or needle in entry.text.casefold()
 
 
-class TraceTableModel(QAbstractTableModel):
+class TraceTableModel(ReadOnlyTableModel):
     """The trace entries that pass the filter, one row each, oldest first."""
 
     def __init__(
@@ -264,7 +264,7 @@ class TraceTableModel(QAbstractTableModel):
         *,
         capacity: int = DEFAULT_CAPACITY,
     ) -> None:
-        super().__init__(parent)
+        super().__init__(TraceColumn, _HEADERS, parent)
         self.buffer = TraceBuffer(capacity)
         self._rows: list[int] = []
         self._filter = _NO_FILTER
@@ -414,27 +414,8 @@ class TraceTableModel(QAbstractTableModel):
 
     # --- QAbstractTableModel ----------------------------------------------------------------
 
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(TraceColumn)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(TraceColumn):
-            return _HEADERS[TraceColumn(section)]
-        if orientation == Qt.Orientation.Vertical:
-            return section + 1
-        return None
-
-    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+    def row_total(self) -> int:
+        return len(self._rows)
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
