@@ -40,8 +40,9 @@ def test_bad_arguments_exit_with_a_message() -> None:
 
 
 @pytest.mark.asyncio
-@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
-async def test_simulate_runs_until_ctrl_c() -> None:
+@pytest.mark.skipif(sys.platform == "win32", reason="signals to a child process")
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+async def test_simulate_runs_until_stopped_and_closes_cleanly(signum: signal.Signals) -> None:
     async with ocpp_central() as (url, state):
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -66,48 +67,7 @@ async def test_simulate_runs_until_ctrl_c() -> None:
                 ),
                 within=30,
             )
-            process.send_signal(signal.SIGINT)
-            async with asyncio.timeout(30):
-                _, stderr = await process.communicate()
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
-    assert process.returncode == 0
-    log = stderr.decode()
-    assert "station SIM-01: registered" in log
-    assert "stopping 2 simulated stations" in log
-    assert "Traceback" not in log
-
-
-@pytest.mark.asyncio
-@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to a child process")
-async def test_simulate_stops_cleanly_on_sigterm() -> None:
-    async with ocpp_central() as (url, state):
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "console",
-            "simulate",
-            "--url",
-            url,
-            "--stations",
-            "2",
-            "--connectors",
-            "1",
-            "--plain",
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        try:
-            await state.wait_for(
-                lambda: (
-                    {r.station_id for r in state.received if r.action == "StatusNotification"}
-                    == {"SIM-01", "SIM-02"}
-                ),
-                within=30,
-            )
-            process.send_signal(signal.SIGTERM)
+            process.send_signal(signum)
             async with asyncio.timeout(30):
                 _, stderr = await process.communicate()
         finally:
@@ -122,5 +82,6 @@ async def test_simulate_stops_cleanly_on_sigterm() -> None:
             assert websocket.protocol.close_rcvd is not None, station_id
     assert process.returncode == 0
     log = stderr.decode()
+    assert "station SIM-01: registered" in log
     assert "stopping 2 simulated stations" in log
     assert "Traceback" not in log
