@@ -6,7 +6,6 @@ import asyncio
 import base64
 import logging
 import ssl
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -31,6 +30,7 @@ from console.central.server import CentralSystem
 from tests.central.conftest import StartCentral
 from tests.central.fakes import MemoryStore
 from tests.central.ocpp_station import connected_station, wait_until
+from tests.pki import make_test_pki
 
 PASSWORD = "0123456789abcdef-secret"
 
@@ -198,30 +198,10 @@ async def test_profile_1_basic_auth(
     assert "not-it" not in ours
 
 
-def _openssl(*args: str, cwd: Path) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
-
-
 @pytest.fixture(scope="module")
 def certificates(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A throwaway CA, a server certificate for 127.0.0.1 and a client certificate."""
-    folder = tmp_path_factory.mktemp("pki")
-    _openssl(
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-        "-subj", "/CN=Test CA", "-keyout", "ca.key", "-out", "ca.pem", cwd=folder,
-    )  # fmt: skip
-    (folder / "server.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    for name, subject in (("server", "/CN=localhost"), ("client", "/CN=CP-TLS")):
-        _openssl(
-            "req", "-newkey", "rsa:2048", "-nodes", "-subj", subject,
-            "-keyout", f"{name}.key", "-out", f"{name}.csr", cwd=folder,
-        )  # fmt: skip
-        extra = ["-extfile", "server.ext"] if name == "server" else []
-        _openssl(
-            "x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-days", "2", "-out", f"{name}.pem", *extra, cwd=folder,
-        )  # fmt: skip
-    return folder
+    return make_test_pki(tmp_path_factory.mktemp("pki"))
 
 
 async def _heartbeat(url: str, context: ssl.SSLContext) -> str:

@@ -7,7 +7,6 @@ import base64
 import contextlib
 import json
 import ssl
-import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from console.chargepoint.client import (
 )
 from console.chargepoint.engine import ReservationEngine
 from tests.chargepoint.ocpp_central import stamp
+from tests.pki import make_test_pki
 
 WAIT = 10.0
 FAST = ClientOptions(
@@ -277,30 +277,10 @@ async def test_wss_with_client_certificate(certificates: Path) -> None:
         assert len(await statuses(websocket, 3)) == 3
 
 
-def _openssl(*args: str, cwd: Path) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
-
-
 @pytest.fixture(scope="module")
 def certificates(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A throwaway CA, a server certificate for 127.0.0.1 and a client certificate."""
-    folder = tmp_path_factory.mktemp("pki")
-    _openssl(
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-        "-subj", "/CN=Test CA", "-keyout", "ca.key", "-out", "ca.pem", cwd=folder,
-    )  # fmt: skip
-    (folder / "server.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    for name, subject in (("server", "/CN=localhost"), ("client", "/CN=CP-TLS")):
-        _openssl(
-            "req", "-newkey", "rsa:2048", "-nodes", "-subj", subject,
-            "-keyout", f"{name}.key", "-out", f"{name}.csr", cwd=folder,
-        )  # fmt: skip
-        extra = ["-extfile", "server.ext"] if name == "server" else []
-        _openssl(
-            "x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-days", "2", "-out", f"{name}.pem", *extra, cwd=folder,
-        )  # fmt: skip
-    return folder
+    return make_test_pki(tmp_path_factory.mktemp("pki"))
 
 
 def test_backoff_doubles_up_to_the_cap() -> None:

@@ -10,7 +10,6 @@ import asyncio
 import base64
 import logging
 import ssl
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from console.central.server import CentralSystem
 from tests.central.conftest import StartCentral
 from tests.central.fakes import MemoryStore
 from tests.central.ocpp_station import connected_station, wait_until
+from tests.pki import make_ca, make_cert
 
 KEY_A = "station-A-key-0123456789"
 KEY_B = "station-B-key-9876543210"
@@ -167,41 +167,16 @@ def test_login_throttle_backs_off_doubles_caps_and_forgets() -> None:
 # --- TLS ------------------------------------------------------------------------------------
 
 
-def _openssl(*args: str, cwd: Path) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
-
-
-def _make_ca(folder: Path, name: str) -> None:
-    _openssl(
-        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-days", "2", "-subj", f"/CN={name}", "-keyout", f"{name}.key", "-out", f"{name}.pem",
-        cwd=folder,
-    )  # fmt: skip
-
-
-def _make_cert(folder: Path, name: str, ca: str, subject: str, server: bool) -> None:
-    _openssl(
-        "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-subj", subject, "-keyout", f"{name}.key", "-out", f"{name}.csr", cwd=folder,
-    )  # fmt: skip
-    extra = ["-extfile", "server.ext"] if server else []
-    _openssl(
-        "x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}.key",
-        "-CAcreateserial", "-days", "2", "-out", f"{name}.pem", *extra, cwd=folder,
-    )  # fmt: skip
-
-
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The site's CA (server and a station certificate) and a rogue CA (its own pair)."""
     folder = tmp_path_factory.mktemp("attack-pki")
-    (folder / "server.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
     for ca in ("site-ca", "rogue-ca"):
-        _make_ca(folder, ca)
-    _make_cert(folder, "server", "site-ca", "/CN=localhost", server=True)
-    _make_cert(folder, "station", "site-ca", "/CN=CP-TLS", server=False)
-    _make_cert(folder, "rogue-server", "rogue-ca", "/CN=localhost", server=True)
-    _make_cert(folder, "rogue-station", "rogue-ca", "/CN=CP-TLS", server=False)
+        make_ca(folder, ca)
+    make_cert(folder, "server", "site-ca", "/CN=localhost", server=True)
+    make_cert(folder, "station", "site-ca", "/CN=CP-TLS", server=False)
+    make_cert(folder, "rogue-server", "rogue-ca", "/CN=localhost", server=True)
+    make_cert(folder, "rogue-station", "rogue-ca", "/CN=CP-TLS", server=False)
     return folder
 
 
