@@ -99,6 +99,32 @@ def check_handshake(
     return station_id
 
 
+def certificate_common_name(peercert: object) -> str | None:
+    """The subject's commonName of a peer certificate as ``ssl`` returns it, if any."""
+    if not isinstance(peercert, dict):
+        return None
+    for rdn in peercert.get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName" and isinstance(value, str):
+                return value
+    return None
+
+
+def check_client_certificate(station_id: str, peercert: object) -> HandshakeRefusal | None:
+    """Security profile 3: the certificate (already verified against the CA by TLS) must
+    name this station in its subject's commonName, as the OCPP 1.6 security whitepaper
+    asks; otherwise any station of the site could connect under another station's id."""
+    common_name = certificate_common_name(peercert)
+    if common_name == station_id:
+        return None
+    shown = "no commonName" if common_name is None else f"commonName {common_name!r}"
+    return HandshakeRefusal(
+        http.HTTPStatus.FORBIDDEN,
+        f"the client certificate is for {shown}, not for station {station_id}",
+        station_id,
+    )
+
+
 def check_credentials(
     config: CentralSystemConfig, station_id: str, authorization: str | None
 ) -> HandshakeRefusal | None:

@@ -28,6 +28,7 @@ from console.central.handshake import (
     OCPP_SUBPROTOCOL,
     HandshakeRefusal,
     LoginThrottle,
+    check_client_certificate,
     check_credentials,
     check_handshake,
     station_id_from_path,
@@ -357,6 +358,9 @@ class CentralSystem:
             )
         if isinstance(decision, str) and self.config.security_profile in (1, 2):
             decision = await self._check_login(address, decision, request)
+        if isinstance(decision, str) and self.config.security_profile == 3:
+            peercert = connection.transport.get_extra_info("peercert")
+            decision = check_client_certificate(decision, peercert) or decision
         if isinstance(decision, str):
             return None
         return self._refuse(connection, request, decision)

@@ -19,7 +19,12 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from console.central.export import write_reservations_csv, write_trace_jsonl
 from console.central.handshake import LoginThrottle
-from console.central.model import ReservationState, TraceDirection
+from console.central.model import (
+    ReservationState,
+    TraceAppended,
+    TraceDirection,
+    TraceEntry,
+)
 from console.central.security import hash_authorization_key
 from console.central.server import CentralSystem
 from tests.central.conftest import StartCentral
@@ -261,6 +266,33 @@ async def test_profile_3_needs_a_certificate_from_the_site_ca(
     snapshot = central.station("CP-TLS")
     assert snapshot is not None
     assert snapshot.security_profile == 3
+
+
+@pytest.mark.asyncio
+async def test_profile_3_certificate_of_one_station_cannot_impersonate_another(
+    start_central: StartCentral, pki: Path
+) -> None:
+    central = await start_central(
+        store=MemoryStore(),
+        security_profile=3,
+        certfile=pki / "server.pem",
+        keyfile=pki / "server.key",
+        cafile=pki / "site-ca.pem",
+    )
+    events: list[TraceEntry] = []
+    central.subscribe(lambda e: events.append(e.entry) if isinstance(e, TraceAppended) else None)
+    # A genuine site certificate, but issued to CP-TLS: it must not open CP-OTHER.
+    with pytest.raises(InvalidStatus) as refused:
+        await _heartbeat(
+            f"wss://127.0.0.1:{central.port}/CP-OTHER",
+            ssl=_client_context(pki, "site-ca", "station"),
+        )
+    assert refused.value.response.status_code == 403
+    assert central.station("CP-OTHER") is None
+    assert any(
+        "client certificate is for commonName 'CP-TLS', not for station CP-OTHER" in e.text
+        for e in events
+    )
 
 
 # --- station ids ------------------------------------------------------------------------------
