@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import websockets
@@ -13,7 +13,7 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
 
-from console.central.model import ChangeEvent
+from console.central.model import ChangeEvent, ReservationRecord, ReservationState
 from console.central.server import CentralSystem
 
 T = TypeVar("T")
@@ -131,3 +131,20 @@ async def wait_until(central: CentralSystem, check: Callable[[], T | None], wait
         return await asyncio.wait_for(done, wait)
     finally:
         unsubscribe()
+
+
+def minutes_from_now(minutes: float) -> datetime:
+    """An expiry ``minutes`` ahead (UTC)."""
+    return datetime.now(UTC) + timedelta(minutes=minutes)
+
+
+def record_in_state(
+    central: CentralSystem, station_id: str, reservation_id: int, state: ReservationState
+) -> Callable[[], ReservationRecord | None]:
+    """A ``wait_until`` check: the reservation's record once it is in ``state``."""
+
+    def check() -> ReservationRecord | None:
+        record = central.reservation(station_id, reservation_id)
+        return record if record is not None and record.state is state else None
+
+    return check

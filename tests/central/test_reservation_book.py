@@ -17,7 +17,6 @@ from console.central.book import CONNECTOR_ZERO_UNSUPPORTED
 from console.central.model import (
     ChangeEvent,
     ReservationChanged,
-    ReservationRecord,
     ReservationState,
     TraceEntry,
 )
@@ -25,23 +24,15 @@ from console.central.server import CentralSystem
 from console.ocpp.reservation import CancelReservationStatus, ReservationStatus
 from tests.central.conftest import StartCentral
 from tests.central.fakes import MemoryStore
-from tests.central.ocpp_station import OcppStation, connected_station, wait_until
+from tests.central.ocpp_station import (
+    OcppStation,
+    connected_station,
+    minutes_from_now,
+    record_in_state,
+    wait_until,
+)
 
 pytestmark = pytest.mark.asyncio
-
-
-def _in(minutes: float) -> datetime:
-    return datetime.now(UTC) + timedelta(minutes=minutes)
-
-
-def _record_in(
-    central: CentralSystem, station_id: str, reservation_id: int, state: ReservationState
-):  # type: ignore[no-untyped-def]
-    def check() -> ReservationRecord | None:
-        record = central.reservation(station_id, reservation_id)
-        return record if record is not None and record.state is state else None
-
-    return check
 
 
 async def test_boot_status_and_accepted_reservation(central: CentralSystem) -> None:
@@ -61,7 +52,9 @@ async def test_boot_status_and_accepted_reservation(central: CentralSystem) -> N
         assert snapshot.registration_status == "Accepted"
 
         first_id = central.peek_reservation_id()
-        record = await central.reserve_now("CP-1", 1, "TAG-1", _in(15), parent_id_tag="PARENT")
+        record = await central.reserve_now(
+            "CP-1", 1, "TAG-1", minutes_from_now(15), parent_id_tag="PARENT"
+        )
         assert record.state is ReservationState.ACCEPTED
         assert record.confirmation is ReservationStatus.ACCEPTED
         assert record.reservation_id == first_id
@@ -101,7 +94,7 @@ async def test_refusals_are_recorded(
 ) -> None:
     async with connected_station(central, "CP-R") as station:
         station.reserve_status = status
-        record = await central.reserve_now("CP-R", 1, "TAG", _in(15))
+        record = await central.reserve_now("CP-R", 1, "TAG", minutes_from_now(15))
     assert record.state is state
     assert record.confirmation == ReservationStatus(status)
     assert record in central.reservations()
@@ -115,7 +108,7 @@ async def test_callerror_is_an_error_with_its_code(central: CentralSystem) -> No
 
     async with connected_station(central, "CP-E") as station:
         station.reserve_behaviour = refuse
-        record = await central.reserve_now("CP-E", 1, "TAG", _in(15))
+        record = await central.reserve_now("CP-E", 1, "TAG", minutes_from_now(15))
     assert record.state is ReservationState.ERROR
     assert record.error_code == "NotSupported"
     assert record.error is not None
@@ -133,13 +126,14 @@ async def test_late_answer_reconciles_a_no_response(impatient_central: CentralSy
 
     async with connected_station(central, "CP-L") as station:
         station.reserve_behaviour = answer_late
-        record = await central.reserve_now("CP-L", 1, "TAG", _in(15))
+        record = await central.reserve_now("CP-L", 1, "TAG", minutes_from_now(15))
         assert record.state is ReservationState.NO_RESPONSE
         assert record.error is not None
         assert "no answer within 1 s" in record.error
         release.set()
         reconciled = await wait_until(
-            central, _record_in(central, "CP-L", record.reservation_id, ReservationState.ACCEPTED)
+            central,
+            record_in_state(central, "CP-L", record.reservation_id, ReservationState.ACCEPTED),
         )
     assert reconciled.confirmation is ReservationStatus.ACCEPTED
     assert [s for s, _ in reconciled.history] == [
@@ -161,7 +155,7 @@ async def test_no_answer_at_all_is_no_response(impatient_central: CentralSystem)
 
     async with connected_station(central, "CP-S") as station:
         station.reserve_behaviour = stay_silent
-        record = await central.reserve_now("CP-S", 1, "TAG", _in(15))
+        record = await central.reserve_now("CP-S", 1, "TAG", minutes_from_now(15))
     assert record.state is ReservationState.NO_RESPONSE
     assert record.confirmation is None
     assert any(
@@ -181,7 +175,7 @@ async def test_socket_dropped_mid_call(central: CentralSystem) -> None:
             await never.wait()
 
         station.reserve_behaviour = drop
-        record = await central.reserve_now("CP-D", 1, "TAG", _in(15))
+        record = await central.reserve_now("CP-D", 1, "TAG", minutes_from_now(15))
         assert record.state is ReservationState.NO_RESPONSE
         assert record.error is not None
         assert "connection lost before the answer" in record.error
@@ -192,7 +186,7 @@ async def test_socket_dropped_mid_call(central: CentralSystem) -> None:
 
 
 async def test_offline_station_gets_an_offline_record(central: CentralSystem) -> None:
-    record = await central.reserve_now("NOBODY", 1, "TAG", _in(15))
+    record = await central.reserve_now("NOBODY", 1, "TAG", minutes_from_now(15))
     assert record.state is ReservationState.OFFLINE
     assert record.error == "station NOBODY is not connected"
     assert record in central.reservations()
@@ -200,7 +194,7 @@ async def test_offline_station_gets_an_offline_record(central: CentralSystem) ->
 
 async def test_cancel_accepted_and_rejected(central: CentralSystem) -> None:
     async with connected_station(central, "CP-C") as station:
-        record = await central.reserve_now("CP-C", 1, "TAG", _in(15))
+        record = await central.reserve_now("CP-C", 1, "TAG", minutes_from_now(15))
         assert record.state is ReservationState.ACCEPTED
 
         station.cancel_status = "Rejected"
@@ -221,7 +215,7 @@ async def test_cancel_accepted_and_rejected(central: CentralSystem) -> None:
 
 async def test_start_transaction_with_reservation_id_uses_it(central: CentralSystem) -> None:
     async with connected_station(central, "CP-U") as station:
-        record = await central.reserve_now("CP-U", 2, "TAG", _in(15))
+        record = await central.reserve_now("CP-U", 2, "TAG", minutes_from_now(15))
         answer = await station.call(
             call.StartTransaction(
                 connector_id=2,
@@ -232,7 +226,7 @@ async def test_start_transaction_with_reservation_id_uses_it(central: CentralSys
             )
         )
         used = await wait_until(
-            central, _record_in(central, "CP-U", record.reservation_id, ReservationState.USED)
+            central, record_in_state(central, "CP-U", record.reservation_id, ReservationState.USED)
         )
         assert used.transaction_id == answer.transaction_id
         connector = next(c for c in central.connectors("CP-U") if c.connector_id == 2)
@@ -242,10 +236,10 @@ async def test_start_transaction_with_reservation_id_uses_it(central: CentralSys
 
 async def test_connector_faulted_ends_it(central: CentralSystem) -> None:
     async with connected_station(central, "CP-F") as station:
-        record = await central.reserve_now("CP-F", 1, "TAG", _in(15))
+        record = await central.reserve_now("CP-F", 1, "TAG", minutes_from_now(15))
         await station.status(1, "Faulted", "GroundFailure")
         ended = await wait_until(
-            central, _record_in(central, "CP-F", record.reservation_id, ReservationState.ENDED)
+            central, record_in_state(central, "CP-F", record.reservation_id, ReservationState.ENDED)
         )
     assert ended.error == "connector 1 went Faulted"
 
@@ -256,7 +250,8 @@ async def test_expiry_expires_it(central: CentralSystem) -> None:
         record = await central.reserve_now("CP-X", 1, "TAG", expiry)
         assert record.state is ReservationState.ACCEPTED
         expired = await wait_until(
-            central, _record_in(central, "CP-X", record.reservation_id, ReservationState.EXPIRED)
+            central,
+            record_in_state(central, "CP-X", record.reservation_id, ReservationState.EXPIRED),
         )
     assert expired.history[-1][0] is ReservationState.EXPIRED
 
@@ -271,12 +266,13 @@ async def test_expiry_follows_the_wall_clock_after_the_laptop_slept(
 
     monkeypatch.setattr(book, "_EXPIRY_RECHECK", 0.05)
     async with connected_station(central, "CP-S"):
-        record = await central.reserve_now("CP-S", 1, "TAG", _in(60))
+        record = await central.reserve_now("CP-S", 1, "TAG", minutes_from_now(60))
         assert record.state is ReservationState.ACCEPTED
         woke_at = datetime.now(UTC) + timedelta(hours=2)
         monkeypatch.setattr(book, "_now", lambda: woke_at)
         expired = await wait_until(
-            central, _record_in(central, "CP-S", record.reservation_id, ReservationState.EXPIRED)
+            central,
+            record_in_state(central, "CP-S", record.reservation_id, ReservationState.EXPIRED),
         )
     assert expired.history[-1] == (ReservationState.EXPIRED, woke_at)
 
@@ -287,7 +283,7 @@ async def test_connector_zero_refused_when_unsupported(central: CentralSystem) -
             central,
             lambda: (s := central.station("CP-Z")) and s.reserve_connector_zero_supported is False,
         )
-        record = await central.reserve_now("CP-Z", 0, "TAG", _in(15))
+        record = await central.reserve_now("CP-Z", 0, "TAG", minutes_from_now(15))
         assert record.state is ReservationState.ERROR
         assert record.error == CONNECTOR_ZERO_UNSUPPORTED
         assert station.reserve_requests == []
@@ -301,22 +297,24 @@ async def test_connector_zero_sent_when_supported(central: CentralSystem) -> Non
             central,
             lambda: (s := central.station("CP-Z1")) and s.reserve_connector_zero_supported,
         )
-        record = await central.reserve_now("CP-Z1", 0, "TAG", _in(15))
+        record = await central.reserve_now("CP-Z1", 0, "TAG", minutes_from_now(15))
     assert record.state is ReservationState.ACCEPTED
     assert station.reserve_requests[-1]["connector_id"] == 0
 
 
 async def test_caller_id_is_noted_and_invalid_input_refused(central: CentralSystem) -> None:
     async with connected_station(central, "CP-I"):
-        record = await central.reserve_now("CP-I", 1, "TAG", _in(15), reservation_id=500)
+        record = await central.reserve_now(
+            "CP-I", 1, "TAG", minutes_from_now(15), reservation_id=500
+        )
         assert record.reservation_id == 500
         assert central.peek_reservation_id() == 501
         with pytest.raises(ValueError, match="id_tag"):
-            await central.reserve_now("CP-I", 1, "X" * 21, _in(15))
+            await central.reserve_now("CP-I", 1, "X" * 21, minutes_from_now(15))
         with pytest.raises(ValueError, match="timezone"):
             await central.reserve_now("CP-I", 1, "TAG", datetime(2030, 1, 1))
         with pytest.raises(ValueError, match="connector_id"):
-            await central.reserve_now("CP-I", -1, "TAG", _in(15))
+            await central.reserve_now("CP-I", -1, "TAG", minutes_from_now(15))
         with pytest.raises(ValueError, match="reservation_id"):
             await central.cancel_reservation("CP-I", "7")  # type: ignore[arg-type]
     assert central.peek_reservation_id() == 501
@@ -328,7 +326,7 @@ async def test_acknowledged_states_are_committed_before_returning(
     store = MemoryStore()
     central = await start_central(store=store)
     async with connected_station(central, "CP-K"):
-        record = await central.reserve_now("CP-K", 1, "TAG", _in(15))
+        record = await central.reserve_now("CP-K", 1, "TAG", minutes_from_now(15))
         assert store.saved_reservations[-1] == record
         outcome = await central.cancel_reservation("CP-K", record.reservation_id)
         assert outcome.status is CancelReservationStatus.ACCEPTED
@@ -341,7 +339,7 @@ async def test_a_failing_listener_does_not_break_the_server(central: CentralSyst
 
     central.subscribe(broken)
     async with connected_station(central, "CP-B"):
-        record = await central.reserve_now("CP-B", 1, "TAG", _in(15))
+        record = await central.reserve_now("CP-B", 1, "TAG", minutes_from_now(15))
     assert record.state is ReservationState.ACCEPTED
 
 
@@ -377,7 +375,7 @@ async def test_station_without_configuration_support_still_works(
         snapshot = central.station("CP-PLAIN")
         assert snapshot is not None
         assert snapshot.reserve_connector_zero_supported is None
-        record = await central.reserve_now("CP-PLAIN", 0, "TAG", _in(15))
+        record = await central.reserve_now("CP-PLAIN", 0, "TAG", minutes_from_now(15))
         assert record.state is ReservationState.ACCEPTED
         assert station.reserve_requests[-1]["connector_id"] == 0
 
@@ -395,7 +393,7 @@ async def test_cancel_without_connection_or_answer(impatient_central: CentralSys
             await never.wait()
 
     async with connected_station(central, "CP-SC", station_class=SilentCancel):
-        record = await central.reserve_now("CP-SC", 1, "TAG", _in(15))
+        record = await central.reserve_now("CP-SC", 1, "TAG", minutes_from_now(15))
         outcome = await central.cancel_reservation("CP-SC", record.reservation_id)
     assert outcome.status is None
     assert outcome.error is not None
@@ -407,8 +405,12 @@ async def test_cancel_without_connection_or_answer(impatient_central: CentralSys
 
 async def test_same_id_again_replaces_the_older_reservation(central: CentralSystem) -> None:
     async with connected_station(central, "CP-SAME"):
-        first = await central.reserve_now("CP-SAME", 1, "TAG-1", _in(15), reservation_id=77)
-        second = await central.reserve_now("CP-SAME", 1, "TAG-2", _in(30), reservation_id=77)
+        first = await central.reserve_now(
+            "CP-SAME", 1, "TAG-1", minutes_from_now(15), reservation_id=77
+        )
+        second = await central.reserve_now(
+            "CP-SAME", 1, "TAG-2", minutes_from_now(30), reservation_id=77
+        )
     assert second.state is ReservationState.ACCEPTED
     older = [r for r in central.reservations() if r.created_at == first.created_at]
     assert older[0].state is ReservationState.ENDED
@@ -429,7 +431,9 @@ async def test_caller_giving_up_leaves_a_record_the_answer_settles(
     async with connected_station(central, "CP-GIVEUP") as station:
         station.reserve_behaviour = answer_when_released
         reservation_id = central.peek_reservation_id()
-        attempt = asyncio.create_task(central.reserve_now("CP-GIVEUP", 1, "TAG", _in(15)))
+        attempt = asyncio.create_task(
+            central.reserve_now("CP-GIVEUP", 1, "TAG", minutes_from_now(15))
+        )
         await asyncio.wait_for(asked.wait(), 10)
         attempt.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -439,6 +443,7 @@ async def test_caller_giving_up_leaves_a_record_the_answer_settles(
         assert waiting.state is ReservationState.NO_RESPONSE
         release.set()
         settled = await wait_until(
-            central, _record_in(central, "CP-GIVEUP", reservation_id, ReservationState.ACCEPTED)
+            central,
+            record_in_state(central, "CP-GIVEUP", reservation_id, ReservationState.ACCEPTED),
         )
     assert settled.confirmation is ReservationStatus.ACCEPTED

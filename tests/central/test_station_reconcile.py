@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -17,26 +17,18 @@ from ocpp.v16.enums import Action
 
 from console.central import book
 from console.central.book import NO_LONGER_HELD, ReservationBook
-from console.central.model import ReservationRecord, ReservationState
+from console.central.model import ReservationState
 from console.central.server import CentralSystem
 from tests.central.conftest import StartCentral
-from tests.central.ocpp_station import OcppStation, connected_station, wait_until
+from tests.central.ocpp_station import (
+    OcppStation,
+    connected_station,
+    minutes_from_now,
+    record_in_state,
+    wait_until,
+)
 
 pytestmark = pytest.mark.asyncio
-
-
-def _in(minutes: float) -> datetime:
-    return datetime.now(UTC) + timedelta(minutes=minutes)
-
-
-def _state_of(
-    central: CentralSystem, station_id: str, reservation_id: int, state: ReservationState
-):  # type: ignore[no-untyped-def]
-    def check() -> ReservationRecord | None:
-        record = central.reservation(station_id, reservation_id)
-        return record if record is not None and record.state is state else None
-
-    return check
 
 
 def _connector_reservation(
@@ -96,7 +88,7 @@ async def test_available_after_a_restart_ends_the_lingering_reservation(
     central = await start_central()
     async with connected_station(central, "CP-R") as station:
         await station.status(1, "Available")
-        held = await central.reserve_now("CP-R", 1, "CARD-R1", _in(45))
+        held = await central.reserve_now("CP-R", 1, "CARD-R1", minutes_from_now(45))
         assert held.state is ReservationState.ACCEPTED
         await station.status(1, "Reserved")
     await central.stop()
@@ -111,7 +103,7 @@ async def test_available_after_a_restart_ends_the_lingering_reservation(
         # The station rebooted meanwhile and lost it: its connector is free.
         await station.status(1, "Available")
         ended = await wait_until(
-            again, _state_of(again, "CP-R", held.reservation_id, ReservationState.ENDED)
+            again, record_in_state(again, "CP-R", held.reservation_id, ReservationState.ENDED)
         )
     assert ended.error == NO_LONGER_HELD
     assert _connector_reservation(again, "CP-R", 1) is None
@@ -125,10 +117,11 @@ async def test_available_at_the_expiry_is_expired(
     # may come a moment later. (A huge slack stands in for "within 2 s of the expiry".)
     monkeypatch.setattr(book, "_EXPIRY_SLACK", 3600.0)
     async with connected_station(central, "CP-E") as station:
-        record = await central.reserve_now("CP-E", 1, "TAG", _in(15))
+        record = await central.reserve_now("CP-E", 1, "TAG", minutes_from_now(15))
         await station.status(1, "Available")
         expired = await wait_until(
-            central, _state_of(central, "CP-E", record.reservation_id, ReservationState.EXPIRED)
+            central,
+            record_in_state(central, "CP-E", record.reservation_id, ReservationState.EXPIRED),
         )
     assert expired.error is None
     assert _connector_reservation(central, "CP-E", 1) is None
@@ -137,7 +130,7 @@ async def test_available_at_the_expiry_is_expired(
 @pytest.mark.usefixtures("no_grace")
 async def test_preparing_then_start_transaction_uses_it(central: CentralSystem) -> None:
     async with connected_station(central, "CP-P") as station:
-        record = await central.reserve_now("CP-P", 1, "TAG", _in(15))
+        record = await central.reserve_now("CP-P", 1, "TAG", minutes_from_now(15))
         await station.status(1, "Reserved")
         # Stations report Preparing before the StartTransaction that uses the reservation.
         await station.status(1, "Preparing")
@@ -155,7 +148,7 @@ async def test_preparing_then_start_transaction_uses_it(central: CentralSystem) 
         )
         await station.status(1, "Charging")
         used = await wait_until(
-            central, _state_of(central, "CP-P", record.reservation_id, ReservationState.USED)
+            central, record_in_state(central, "CP-P", record.reservation_id, ReservationState.USED)
         )
     assert ReservationState.ENDED not in [state for state, _ in used.history]
 
@@ -163,7 +156,7 @@ async def test_preparing_then_start_transaction_uses_it(central: CentralSystem) 
 @pytest.mark.usefixtures("no_grace")
 async def test_available_elsewhere_ends_nothing(central: CentralSystem) -> None:
     async with connected_station(central, "CP-O") as station:
-        record = await central.reserve_now("CP-O", 1, "TAG", _in(15))
+        record = await central.reserve_now("CP-O", 1, "TAG", minutes_from_now(15))
         # Each status call returns after the console handled it.
         await station.status(2, "Available")
         await station.status(0, "Available")
@@ -197,8 +190,8 @@ async def test_an_available_just_after_the_acceptance_waits_for_reserved(
 
     monkeypatch.setattr(ReservationBook, "_recheck_available", recheck)
     async with connected_station(central, "CP-G") as station:
-        kept = await central.reserve_now("CP-G", 1, "TAG", _in(15))
-        lost = await central.reserve_now("CP-G", 2, "TAG", _in(15))
+        kept = await central.reserve_now("CP-G", 1, "TAG", minutes_from_now(15))
+        lost = await central.reserve_now("CP-G", 2, "TAG", minutes_from_now(15))
         await station.status(1, "Available")
         await station.status(1, "Reserved")
         await station.status(2, "Available")
