@@ -1,0 +1,165 @@
+"""What a reservation conformance check found: plain immutable records (no I/O).
+
+A :class:`CheckResult` is one run of the check against one station: the station's identity
+when it ran, the connectors and idTag used, one :class:`StepResult` per step (with the
+frames that prove its verdict), and a timeline (connector statuses and reservation spans)
+for the picture in the window and the report. The runner
+(:mod:`console.central.reservation_check`) publishes a new ``CheckResult`` after every
+change, so a view only ever replaces its copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from console.central.model import TraceEntry
+
+__all__ = [
+    "STEP_TITLES",
+    "CheckOutcome",
+    "CheckResult",
+    "CheckStep",
+    "ReservationSpan",
+    "StatusPoint",
+    "StepResult",
+    "Verdict",
+]
+
+
+class CheckStep(StrEnum):
+    """The steps of the check, in the order they run (issue #9)."""
+
+    RESERVE = "reserve"
+    """1. ReserveNow on a free connector -> Accepted, then StatusNotification Reserved."""
+    SECOND_RESERVATION = "second_reservation"
+    """2. Another idTag and reservationId on the same connector -> Occupied."""
+    REPLACE = "replace"
+    """3. The same reservationId with another idTag -> Accepted (replaces)."""
+    CANCEL_UNKNOWN = "cancel_unknown"
+    """4. CancelReservation of an id the station does not hold -> Rejected."""
+    CANCEL_HELD = "cancel_held"
+    """5. CancelReservation of the held id -> Accepted, then StatusNotification Available."""
+    CONNECTOR_ZERO = "connector_zero"
+    """6. ReserveNow on connector 0 -> as ``ReserveConnectorZeroSupported`` says."""
+    EXPIRY = "expiry"
+    """7. A short expiry -> Accepted, Reserved, Available after the expiry by itself."""
+    CARDS = "cards"
+    """8. (guided) Another card is refused; the reserved card's StartTransaction names it."""
+    SCHEMAS = "schemas"
+    """9. Every frame the station sent validates against the official schemas."""
+
+
+STEP_TITLES: dict[CheckStep, str] = {
+    CheckStep.RESERVE: "Reserve a free connector",
+    CheckStep.SECOND_RESERVATION: "Second reservation on a reserved connector is Occupied",
+    CheckStep.REPLACE: "Same reservationId replaces the reservation",
+    CheckStep.CANCEL_UNKNOWN: "Cancelling an unknown reservation is Rejected",
+    CheckStep.CANCEL_HELD: "Cancelling the held reservation frees the connector",
+    CheckStep.CONNECTOR_ZERO: "Connector 0 follows ReserveConnectorZeroSupported",
+    CheckStep.EXPIRY: "A reservation expires by itself",
+    CheckStep.CARDS: "Only the reserved card may charge (guided)",
+    CheckStep.SCHEMAS: "Every frame valid against the official schemas",
+}
+"""What the window, the report and the command line call each step."""
+
+
+class Verdict(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class CheckOutcome(StrEnum):
+    """How a whole run ended (``running`` while it runs)."""
+
+    RUNNING = "running"
+    PASSED = "passed"
+    """Every step that ran passed (skipped steps do not fail a check)."""
+    FAILED = "failed"
+    """At least one step failed."""
+    CANCELLED = "cancelled"
+    """The technician (or a signal) stopped it; what ran is kept, the rest is skipped."""
+    ABORTED = "aborted"
+    """It could not go on (the station disconnected, no Available connector, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """One step on one connector (or on the station: connector_id None)."""
+
+    step: CheckStep
+    connector_id: int | None
+    verdict: Verdict = Verdict.PENDING
+    reason: str = ""
+    """Why this verdict, in one line a technician understands."""
+    prompt: str | None = None
+    """While a guided step waits for the technician: what to do at the station."""
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    evidence: tuple[TraceEntry, ...] = ()
+    """The frames (in and out) of this station while the step ran, in order."""
+
+    @property
+    def number(self) -> int:
+        return list(CheckStep).index(self.step) + 1
+
+    @property
+    def title(self) -> str:
+        return STEP_TITLES[self.step]
+
+
+@dataclass(frozen=True, slots=True)
+class StatusPoint:
+    """A StatusNotification the station sent during the check."""
+
+    at: datetime
+    connector_id: int
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationSpan:
+    """A reservation the check made, from its Accepted answer to its end."""
+
+    reservation_id: int
+    connector_id: int
+    id_tag: str
+    start: datetime
+    end: datetime | None
+    """None while it is held."""
+    ended_by: str | None = None
+    """``cancelled``, ``expired``, ``replaced``, ``used``, ... (None while held)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """One run of the reservation check against one station."""
+
+    check_id: int | None
+    """The database id (None until it is first stored)."""
+    station_id: str
+    started_at: datetime
+    connectors: tuple[int, ...]
+    id_tag: str
+    vendor: str | None = None
+    model: str | None = None
+    firmware_version: str | None = None
+    serial_number: str | None = None
+    finished_at: datetime | None = None
+    outcome: CheckOutcome = CheckOutcome.RUNNING
+    reason: str = ""
+    """Why it was aborted or cancelled (empty otherwise)."""
+    steps: tuple[StepResult, ...] = ()
+    statuses: tuple[StatusPoint, ...] = ()
+    spans: tuple[ReservationSpan, ...] = ()
+    guided: bool = False
+    left_behind: tuple[int, ...] = field(default=())
+    """Reservation ids the clean-up could not cancel (should be empty; shown loudly)."""
+
+    @property
+    def failed_steps(self) -> tuple[StepResult, ...]:
+        return tuple(s for s in self.steps if s.verdict is Verdict.FAILED)
