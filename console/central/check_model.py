@@ -10,16 +10,21 @@ change, so a view only ever replaces its copy.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from console.central.model import TraceEntry
 
 __all__ = [
     "STEP_TITLES",
+    "CheckFactory",
     "CheckOutcome",
+    "CheckRequest",
     "CheckResult",
+    "CheckRunner",
     "CheckStep",
     "ReservationSpan",
     "StatusPoint",
@@ -163,3 +168,48 @@ class CheckResult:
     @property
     def failed_steps(self) -> tuple[StepResult, ...]:
         return tuple(s for s in self.steps if s.verdict is Verdict.FAILED)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRequest:
+    """What the technician asked for in the dialog (or on the command line)."""
+
+    station_id: str
+    connectors: Sequence[int]
+    id_tag: str
+    guided: bool = False
+    """Also run step 8, which waits for the technician to present cards at the station."""
+
+
+class CheckRunner(Protocol):
+    """One run of the check, as the window drives it (a fake can stand in for it in tests)."""
+
+    @property
+    def result(self) -> CheckResult:
+        """The latest state of the run."""
+        ...
+
+    def subscribe(self, listener: Callable[[CheckResult], None]) -> Callable[[], None]:
+        """Call ``listener`` with every new state of the run; returns an unsubscribe."""
+        ...
+
+    async def run(self) -> CheckResult:
+        """Run every step, clean up, store the result and return it.
+
+        After :meth:`cancel` it still returns (outcome ``cancelled``), once the clean-up is
+        done; only a cancellation of the task itself raises ``CancelledError`` (after the
+        clean-up).
+        """
+        ...
+
+    def cancel(self) -> None:
+        """Stop after the current exchange, cancel every reservation made, then finish."""
+        ...
+
+    def skip_current_step(self) -> None:
+        """Give up waiting in the current step (the guided step: "I cannot present cards")."""
+        ...
+
+
+CheckFactory = Callable[[CheckRequest], CheckRunner]
+"""How the window gets a runner (the composition root binds it to the Central System)."""
