@@ -20,6 +20,7 @@ from console.central.model import TraceEntry
 
 __all__ = [
     "STEP_TITLES",
+    "CheckArchive",
     "CheckFactory",
     "CheckOutcome",
     "CheckRequest",
@@ -213,3 +214,11 @@ class CheckRunner(Protocol):
 
 CheckFactory = Callable[[CheckRequest], CheckRunner]
 """How the window gets a runner (the composition root binds it to the Central System)."""
+
+
+class CheckArchive(Protocol):
+    """Where the window reads the stored results (the Central System is one)."""
+
+    def checks(self) -> list[CheckResult]:
+        """Every stored run, oldest first."""
+        ...
