@@ -90,6 +90,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="every station behaves normally (default: a mix of commissioning behaviours)",
     )
+    simulate.add_argument(
+        "--defect",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="every station breaks this reservation rule on purpose (repeatable): "
+        "forgets_expiry, accepts_second_reservation, accepts_connector_zero_unsupported, "
+        "never_sends_reserved, accepts_unknown_cancel",
+    )
     return parser
 
 

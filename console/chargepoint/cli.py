@@ -10,7 +10,8 @@ import signal
 import ssl
 
 from console.chargepoint.client import client_ssl_context
-from console.chargepoint.simulator import DEMO_ORDER, Behaviour, SiteSimulator
+from console.chargepoint.defects import parse_defects
+from console.chargepoint.simulator import DEMO_ORDER, Behaviour, SiteSimulator, station_ids
 
 __all__ = ["build_simulator", "simulate"]
 
@@ -27,11 +28,16 @@ def _ssl_context(args: argparse.Namespace) -> ssl.SSLContext | None:
 
 
 def build_simulator(args: argparse.Namespace) -> SiteSimulator:
-    """The site the command line describes (a mix of behaviours unless ``--plain``)."""
+    """The site the command line describes (a mix of behaviours unless ``--plain``; every
+    station breaks the rules each ``--defect`` names)."""
     if args.stations < 1 or args.connectors < 1:
         raise SystemExit("--stations and --connectors must be at least 1")
     if not str(args.url).startswith(("ws://", "wss://")):
         raise SystemExit(f"--url must start with ws:// or wss:// (got {args.url})")
+    try:
+        defects = parse_defects(getattr(args, "defect", None) or ())
+    except ValueError as exc:
+        raise SystemExit(f"--defect: {exc}") from None
     behaviours = [Behaviour.NORMAL] if args.plain else list(DEMO_ORDER)
     return SiteSimulator(
         args.url,
@@ -41,6 +47,7 @@ def build_simulator(args: argparse.Namespace) -> SiteSimulator:
         prefix=args.prefix,
         password=args.password,
         ssl=_ssl_context(args),
+        defects=dict.fromkeys(station_ids(args.stations, args.prefix), defects),
     )
 
 
@@ -60,10 +67,11 @@ async def _run(simulator: SiteSimulator) -> None:
     await simulator.start()
     for station in simulator.stations:
         logger.info(
-            "station %s: %s, %d connectors",
+            "station %s: %s, %d connectors%s",
             station.station_id,
             station.behaviour.value,
             station.engine.number_of_connectors,
+            "".join(f", defect {d.value}" for d in sorted(station.defects)),
         )
     try:
         await stop.wait()  # until SIGTERM, or Ctrl+C cancels us

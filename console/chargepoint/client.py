@@ -639,7 +639,7 @@ class StationClient:
         )
         # After every boot the Central System learns every connector's status (Reserved
         # ones included: reservations survive reconnects).
-        self.notify(self.engine.all_statuses())
+        self.notify(self.engine.reported_statuses())
         while True:
             await asyncio.sleep(self._heartbeat_interval)
             self._send_nowait(HeartbeatRequest())
@@ -980,7 +980,7 @@ class StationClient:
         wanted = request.requested_message
         after: Callable[[], None]
         if wanted is MessageTrigger.STATUS_NOTIFICATION:
-            statuses = self.engine.all_statuses()
+            statuses = self.engine.reported_statuses()
             chosen = tuple(
                 s for s in statuses if connector_id is None or s.connector_id == connector_id
             )

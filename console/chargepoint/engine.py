@@ -257,6 +257,10 @@ class ReservationEngine:
         statuses = self._statuses()
         return tuple(statuses[c] for c in sorted(statuses))
 
+    def reported_statuses(self) -> tuple[StatusChange, ...]:
+        """What the station tells of :meth:`all_statuses` (after a boot, when triggered)."""
+        return self._reported(self.all_statuses())
+
     def parent_of(self, id_tag: str) -> str | None:
         return self._parents.get(id_tag.casefold())
 
@@ -327,7 +331,21 @@ class ReservationEngine:
 
     def _changes_since(self, before: dict[int, StatusChange]) -> tuple[StatusChange, ...]:
         after = self._statuses()
-        return tuple(after[c] for c in sorted(after) if after[c] != before.get(c))
+        return self._reported(tuple(after[c] for c in sorted(after) if after[c] != before.get(c)))
+
+    # --- hooks (a deliberately defective station overrides them; see chargepoint.defects) ---
+
+    def _reported(self, statuses: tuple[StatusChange, ...]) -> tuple[StatusChange, ...]:
+        """The StatusNotifications the station sends for these statuses: all of them."""
+        return statuses
+
+    def _refuses_reserved_connector(self, connector_id: int) -> bool:
+        """Occupied for a connector already reserved (for any idTag)."""
+        return self.reservation_on(connector_id) is not None
+
+    def _takes_connector_zero(self) -> bool:
+        """Whether ReserveNow on connector 0 may be accepted: as configured."""
+        return self.reserve_connector_zero_supported
 
     def _end_blocked_reservations(self, cause: int | None = None) -> list[EndedReservation]:
         """Rule (3): a reservation ends when its station or connector is Faulted/Unavailable.
@@ -375,7 +393,7 @@ class ReservationEngine:
         if not self.reservations_enabled:
             return ReserveResult(status=ReservationStatus.REJECTED)
         connector_id = request.connector_id
-        if connector_id == 0 and not self.reserve_connector_zero_supported:
+        if connector_id == 0 and not self._takes_connector_zero():
             return ReserveResult(status=ReservationStatus.REJECTED)
         if connector_id > self.number_of_connectors:
             # A connector the station does not have: nothing can be reserved.
@@ -430,7 +448,7 @@ class ReservationEngine:
             )
         if self._connector(connector_id).usage is not ChargePointStatus.AVAILABLE:
             return ReservationStatus.OCCUPIED
-        if self.reservation_on(connector_id) is not None:
+        if self._refuses_reserved_connector(connector_id):
             return ReservationStatus.OCCUPIED
         if connector_id in self._held_for_zero():
             return ReservationStatus.OCCUPIED
@@ -477,10 +495,12 @@ class ReservationEngine:
             return StartDecision(False, reason=f"connector {connector_id} is charging")
         if self._connector(connector_id).usage is ChargePointStatus.FINISHING:
             return StartDecision(False, reason=f"connector {connector_id} is finishing")
-        own = self.reservation_on(connector_id)
-        if own is not None:
-            if own.matches(id_tag, parent):
-                return StartDecision(True, own.reservation_id)
+        # One reservation per connector by the rules (a defective station may hold more).
+        own = [r for r in self._reservations.values() if r.connector_id == connector_id]
+        if own:
+            usable = next((r for r in own if r.matches(id_tag, parent)), None)
+            if usable is not None:
+                return StartDecision(True, usable.reservation_id)
             return StartDecision(
                 False, reason=f"connector {connector_id} is reserved for another idTag"
             )

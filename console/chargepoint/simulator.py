@@ -7,6 +7,9 @@
 (tests, the console's demo) drives like a technician on site: present a card, plug in,
 stop, fault a connector, go offline.
 
+A station may also break one or more Reservation rules on purpose (``defects``, see
+:mod:`console.chargepoint.defects`), to test the console's conformance check against it.
+
 ``demo_behaviours(n)`` gives the ids and behaviours of the console's ``--demo N``.
 """
 
@@ -15,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -26,6 +29,7 @@ from console.chargepoint.client import (
     StationClient,
     StationIdentity,
 )
+from console.chargepoint.defects import Defect, DefectiveReservationEngine
 from console.chargepoint.engine import Reservation, ReservationEngine
 from console.ocpp.enums import ChargePointErrorCode, StopReason
 
@@ -107,7 +111,10 @@ def demo_behaviours(count: int, prefix: str = DEFAULT_PREFIX) -> list[tuple[str,
 
 
 class SimulatedStation:
-    """One simulated station, driven from code like a technician on site."""
+    """One simulated station, driven from code like a technician on site.
+
+    ``defects`` names the Reservation rules it breaks on purpose (none by default).
+    """
 
     def __init__(
         self,
@@ -119,15 +126,33 @@ class SimulatedStation:
         password: str | None,
         ssl_context: ssl.SSLContext | None,
         options: SimulationOptions,
+        defects: Iterable[Defect] = (),
     ) -> None:
         self.station_id = station_id
         self.behaviour = behaviour
         self.options = options
-        engine = ReservationEngine(
-            connectors,
-            reservations_enabled=behaviour is not Behaviour.NO_RESERVATIONS,
-            reserve_connector_zero_supported=behaviour is not Behaviour.NO_CONNECTOR_ZERO,
-        )
+        self.defects = frozenset(defects)
+        reservations_enabled = behaviour is not Behaviour.NO_RESERVATIONS
+        zero_supported = behaviour is not Behaviour.NO_CONNECTOR_ZERO
+        engine: ReservationEngine
+        if self.defects:
+            engine = DefectiveReservationEngine(
+                connectors,
+                defects=self.defects,
+                reservations_enabled=reservations_enabled,
+                reserve_connector_zero_supported=zero_supported,
+            )
+            logger.info(
+                "station %s: deliberate reservation defects: %s",
+                station_id,
+                ", ".join(sorted(self.defects)),
+            )
+        else:
+            engine = ReservationEngine(
+                connectors,
+                reservations_enabled=reservations_enabled,
+                reserve_connector_zero_supported=zero_supported,
+            )
         client_options = options.client
         if behaviour is Behaviour.SLOW:
             client_options = replace(client_options, answer_delay=options.slow_answer_delay)
@@ -283,7 +308,8 @@ class SiteSimulator:
 
     ``behaviours`` is cycled over the stations (``[Behaviour.NORMAL]`` by default);
     ``station_specs`` (ids and behaviours, as :func:`demo_behaviours` gives) overrides
-    ``stations``, ``prefix`` and ``behaviours``.
+    ``stations``, ``prefix`` and ``behaviours``. ``defects`` maps station ids to the
+    Reservation rules those stations break on purpose (every other station has none).
     """
 
     def __init__(
@@ -298,6 +324,7 @@ class SiteSimulator:
         password: str | None = None,
         ssl: ssl.SSLContext | None = None,
         options: SimulationOptions | None = None,
+        defects: Mapping[str, Iterable[Defect]] | None = None,
     ) -> None:
         if not behaviours:
             raise ValueError("at least one behaviour")
@@ -306,6 +333,11 @@ class SiteSimulator:
                 (station_id, behaviours[index % len(behaviours)])
                 for index, station_id in enumerate(station_ids(stations, prefix))
             ]
+        station_specs = list(station_specs)
+        defects = defects or {}
+        strangers = set(defects) - {station_id for station_id, _ in station_specs}
+        if strangers:
+            raise ValueError(f"defects for stations not simulated: {sorted(strangers)}")
         self.url = url
         self.options = options or SimulationOptions()
         self._stations: dict[str, SimulatedStation] = {
@@ -317,6 +349,7 @@ class SiteSimulator:
                 password=password,
                 ssl_context=ssl,
                 options=self.options,
+                defects=defects.get(station_id, ()),
             )
             for station_id, behaviour in station_specs
         }
