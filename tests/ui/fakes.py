@@ -11,6 +11,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from console.central.check_model import (
+    CheckOutcome,
+    CheckRequest,
+    CheckResult,
+    CheckStep,
+    StepResult,
+    Verdict,
+)
 from console.central.model import (
     CancelOutcome,
     ChangeEvent,
@@ -194,3 +202,136 @@ class FakeCentralSystem:
                 reservation_id=None,
             )
         return CancelOutcome(reservation_id, station_id, CancelReservationStatus.ACCEPTED)
+
+
+# --- the reservation check ------------------------------------------------------------------
+
+
+def check_steps(connectors: tuple[int, ...], *, guided: bool = False) -> tuple[StepResult, ...]:
+    """Pending steps in the runner's order: steps on the first connector, 6 and 9 station-wide."""
+    first = connectors[0] if connectors else 1
+    steps: list[StepResult] = []
+    for step in CheckStep:
+        if step is CheckStep.CARDS and not guided:
+            continue
+        connector_id = None if step in (CheckStep.CONNECTOR_ZERO, CheckStep.SCHEMAS) else first
+        steps.append(StepResult(step=step, connector_id=connector_id))
+    return tuple(steps)
+
+
+class FakeCheckRunner:
+    """A :class:`~console.central.check_model.CheckRunner` a test drives step by step.
+
+    ``run()`` waits until the test calls :meth:`finish` (or :meth:`fail`); every change the
+    test makes is published to the subscribers, as the real runner does.
+    """
+
+    def __init__(self, request: CheckRequest) -> None:
+        self.request = request
+        connectors = tuple(request.connectors)
+        self._result = CheckResult(
+            check_id=None,
+            station_id=request.station_id,
+            started_at=now(),
+            connectors=connectors,
+            id_tag=request.id_tag,
+            guided=request.guided,
+            steps=check_steps(connectors, guided=request.guided),
+        )
+        self._listeners: list[Callable[[CheckResult], None]] = []
+        self._finished = asyncio.Event()
+        self._error: BaseException | None = None
+        self.run_started = False
+        self.run_returned = False
+        self.cancel_calls = 0
+        self.skip_calls = 0
+
+    # --- CheckRunner ------------------------------------------------------------------------
+
+    @property
+    def result(self) -> CheckResult:
+        return self._result
+
+    def subscribe(self, listener: Callable[[CheckResult], None]) -> Callable[[], None]:
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    async def run(self) -> CheckResult:
+        self.run_started = True
+        await self._finished.wait()
+        if self._error is not None:
+            raise self._error
+        self.run_returned = True
+        return self._result
+
+    def cancel(self) -> None:
+        self.cancel_calls += 1
+
+    def skip_current_step(self) -> None:
+        self.skip_calls += 1
+
+    # --- test controls ----------------------------------------------------------------------
+
+    @property
+    def listeners(self) -> int:
+        return len(self._listeners)
+
+    def publish(self, result: CheckResult) -> None:
+        self._result = result
+        for listener in list(self._listeners):
+            listener(result)
+
+    def update_step(self, step: CheckStep, **fields: object) -> StepResult:
+        """Change one step (the first row of that step) and publish the new result."""
+        steps = list(self._result.steps)
+        row = next(i for i, s in enumerate(steps) if s.step is step)
+        steps[row] = replace(steps[row], **fields)  # type: ignore[arg-type]
+        self.publish(replace(self._result, steps=tuple(steps)))
+        return steps[row]
+
+    def finish(self, outcome: CheckOutcome | None = None, **fields: object) -> None:
+        """Publish the last state and let run() return it (outcome from the verdicts)."""
+        steps = tuple(
+            replace(s, verdict=Verdict.SKIPPED, reason="not run")
+            if s.verdict in (Verdict.PENDING, Verdict.RUNNING)
+            else s
+            for s in self._result.steps
+        )
+        if outcome is None:
+            failed = any(s.verdict is Verdict.FAILED for s in steps)
+            outcome = CheckOutcome.FAILED if failed else CheckOutcome.PASSED
+        final = replace(
+            self._result,
+            steps=steps,
+            outcome=outcome,
+            finished_at=now(),
+            **fields,  # type: ignore[arg-type]
+        )
+        self.publish(final)
+        self._finished.set()
+
+    def fail(self, error: BaseException) -> None:
+        """Make run() raise ``error`` (a bug in the runner)."""
+        self._error = error
+        self._finished.set()
+
+
+class FakeCheckFactory:
+    """A :data:`~console.central.check_model.CheckFactory` that hands out fake runners."""
+
+    def __init__(self) -> None:
+        self.runners: list[FakeCheckRunner] = []
+
+    def __call__(self, request: CheckRequest) -> FakeCheckRunner:
+        runner = FakeCheckRunner(request)
+        self.runners.append(runner)
+        return runner
+
+    @property
+    def last(self) -> FakeCheckRunner:
+        return self.runners[-1]
