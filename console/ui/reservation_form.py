@@ -26,7 +26,7 @@ from console.central.model import ReservationRecord, ReservationState, StationSn
 from console.ui.presentation import Look, reservation_answer_text, reservation_state_look
 from console.ui.station_model import StationTreeModel
 
-__all__ = ["ReservationDraft", "ReservationForm"]
+__all__ = ["ReservationDraft", "ReservationForm", "id_tag_problem"]
 
 ID_TAG_MAX = 20
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
@@ -374,16 +374,12 @@ class ReservationForm(QWidget):
             reason = _connector_zero_reason(station)
             if reason:
                 errors["connector"] = reason
-        id_tag = self.id_tag_edit.text().strip()
-        if not id_tag:
-            errors["id_tag"] = "idTag is required"
-        elif len(id_tag) > ID_TAG_MAX:
-            errors["id_tag"] = f"idTag has {len(id_tag)} characters; at most {ID_TAG_MAX}"
-        parent = self.parent_edit.text().strip()
-        if len(parent) > ID_TAG_MAX:
-            errors["parent_id_tag"] = (
-                f"parentIdTag has {len(parent)} characters; at most {ID_TAG_MAX}"
-            )
+        id_tag = id_tag_problem(self.id_tag_edit.text())
+        if id_tag:
+            errors["id_tag"] = id_tag
+        parent = id_tag_problem(self.parent_edit.text(), name="parentIdTag", required=False)
+        if parent:
+            errors["parent_id_tag"] = parent
         if self.expiry() <= self._clock():
             errors["expiry"] = "Expiry must be in the future"
         raw_id = self.reservation_id_edit.text().strip()
@@ -542,6 +538,19 @@ class ReservationForm(QWidget):
         self.answer_label.setStyleSheet(
             f"color: {look.screen_foreground}; background: {look.screen_background};"
         )
+
+
+def id_tag_problem(text: str, *, name: str = "idTag", required: bool = True) -> str | None:
+    """What is wrong with an idTag as typed (spaces at the ends are removed), or None.
+
+    The protocol's rule (1..20 characters); the check dialog uses it too.
+    """
+    value = text.strip()
+    if not value:
+        return f"{name} is required" if required else None
+    if len(value) > ID_TAG_MAX:
+        return f"{name} has {len(value)} characters; at most {ID_TAG_MAX}"
+    return None
 
 
 def _connector_zero_reason(station: StationSnapshot | None) -> str | None:
