@@ -10,6 +10,7 @@ import asyncio
 from datetime import datetime
 from typing import Protocol
 
+from console.central.check_model import CheckResult
 from console.central.model import (
     ConnectorSnapshot,
     ReservationRecord,
@@ -31,7 +32,8 @@ class SnapshotSink(Protocol):
 
 
 class Persistence(Protocol):
-    """Durable state: stations, connectors, reservation attempts, the id counter, trace."""
+    """Durable state: stations, connectors, reservation attempts, the id counter, trace,
+    reservation check runs."""
 
     def load_stations(self) -> list[StationSnapshot]: ...
 
@@ -63,6 +65,15 @@ class Persistence(Protocol):
 
     def save_reservation(self, record: ReservationRecord) -> asyncio.Future[None]:
         """Resolves when the record is committed."""
+        ...
+
+    async def save_check(self, result: CheckResult) -> int:
+        """Store a reservation check run (a new row when ``check_id`` is None, else that
+        row); returns its id once committed."""
+        ...
+
+    def load_checks(self) -> list[CheckResult]:
+        """Every stored reservation check run, oldest first."""
         ...
 
     def append_trace(self, entry: TraceEntry) -> None: ...

@@ -30,12 +30,14 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
 
+from console.central.check_codec import check_from_json, check_to_json
+from console.central.check_model import CheckResult
 from console.central.model import (
     ConnectorSnapshot,
     ReservationRecord,
@@ -143,6 +145,19 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "CREATE INDEX trace_by_station ON trace (station_id, id)",
         "CREATE INDEX trace_by_time ON trace (at)",
     ),
+    (
+        # One reservation check run: a few columns to find it by, the whole result (steps,
+        # evidence frames, timeline) as console.central.check_codec's JSON.
+        """CREATE TABLE reservation_checks (
+            id INTEGER PRIMARY KEY,
+            station_id TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            outcome TEXT NOT NULL,
+            result TEXT NOT NULL
+        )""",
+        "CREATE INDEX reservation_checks_by_station ON reservation_checks (station_id, id)",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
@@ -245,6 +260,17 @@ class _SaveReservation:
 
 
 @dataclass(slots=True)
+class _SaveCheck:
+    check_id: int
+    station_id: str
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: str
+    result_json: str
+    waiter: _Waiter | None = None
+
+
+@dataclass(slots=True)
 class _RaiseCounter:
     next_id: int
     waiter: _Waiter | None = None
@@ -270,9 +296,17 @@ class _Wake:
     """Wakes the writer for what waits in the urgent lane."""
 
 
-_Op = _SaveStation | _SaveConnector | _SaveReservation | _RaiseCounter | _AppendTrace | _Barrier
+_Op = (
+    _SaveStation
+    | _SaveConnector
+    | _SaveReservation
+    | _SaveCheck
+    | _RaiseCounter
+    | _AppendTrace
+    | _Barrier
+)
 _Queued = _Op | _Stop | _Wake
-_Urgent = _SaveReservation | _RaiseCounter
+_Urgent = _SaveReservation | _SaveCheck | _RaiseCounter
 _WAKE: Final = _Wake()
 
 
@@ -305,6 +339,7 @@ class Store:
         next_reservation_id: int,
         trace_limit: int,
         on_error: Callable[[str], None] | None,
+        next_check_id: int = 1,
     ) -> None:
         # Use Store.open(): it prepares the database these connections point at.
         self._path = path
@@ -320,6 +355,7 @@ class Store:
         self._urgent: collections.deque[_Urgent] = collections.deque()
         self._id_lock = threading.Lock()
         self._next_reservation_id = next_reservation_id
+        self._next_check_id = next_check_id
         self._error: str | None = None
         self._lasting_error: str | None = None
         """What :attr:`error` returns to after a recovery (an in-memory store's reason)."""
@@ -376,6 +412,7 @@ class Store:
             writer_db = _connect(path)
             _prepare(writer_db, path)
             next_id = _initial_reservation_id(writer_db)
+            next_check_id = _initial_check_id(writer_db)
             _prune_trace(writer_db, max(1, trace_limit))
             reader_db = _connect(path)
             reader_db.execute("PRAGMA query_only=ON")
@@ -396,6 +433,7 @@ class Store:
             next_reservation_id=next_id,
             trace_limit=trace_limit,
             on_error=on_error,
+            next_check_id=next_check_id,
         )
 
     @classmethod
@@ -573,6 +611,33 @@ class Store:
             for row in reversed(rows)
         ]
 
+    def load_checks(self) -> list[CheckResult]:
+        """Every stored reservation check run, oldest first.
+
+        A row whose result cannot be read (damaged, or written by a newer console) is
+        skipped with a warning: one bad row must not hide the others, nor stop the start.
+        """
+        rows = self._read(
+            "SELECT id, station_id, result FROM reservation_checks ORDER BY started_at, id"
+        )
+        results: list[CheckResult] = []
+        for row in rows:
+            try:
+                result = check_from_json(row["result"])
+            except ValueError as exc:
+                logger.warning(
+                    "Station %s: stored reservation check %d in %s skipped, it cannot be read: %s",
+                    row["station_id"],
+                    row["id"],
+                    self._path,
+                    exc,
+                )
+                continue
+            if result.check_id != row["id"]:
+                result = replace(result, check_id=row["id"])
+            results.append(result)
+        return results
+
     def _read(self, sql: str, parameters: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._reader_lock:
             return self._reader().execute(sql, parameters).fetchall()
@@ -633,6 +698,32 @@ class Store:
             return _done_future(None)
         return waiter.future
 
+    async def save_check(self, result: CheckResult) -> int:
+        """Store a reservation check run; returns its id once it is committed.
+
+        A result without ``check_id`` gets a new id (a new row); one with an id replaces
+        that row. The id is handed out here, not by SQLite, so it is known at once and a
+        run saved again while the first save is queued still updates one row. When the disk
+        fails the id is still returned (:attr:`error` says the run is in memory only).
+        """
+        with self._id_lock:
+            check_id = self._next_check_id if result.check_id is None else result.check_id
+            self._next_check_id = max(self._next_check_id, check_id + 1)
+        if result.check_id != check_id:
+            result = replace(result, check_id=check_id)
+        op = _SaveCheck(
+            check_id=check_id,
+            station_id=result.station_id,
+            started_at=result.started_at,
+            finished_at=result.finished_at,
+            outcome=str(result.outcome.value),
+            # Encoded here, in the caller: a result the codec refuses raises to whoever
+            # saves it instead of failing the writer's whole batch.
+            result_json=check_to_json(result),
+        )
+        await self._submit_awaited(op)
+        return check_id
+
     def append_trace(self, e: TraceEntry) -> None:
         """Queue a trace entry; the oldest entries beyond ``trace_limit`` are pruned."""
         self._submit(_AppendTrace(e))
@@ -683,7 +774,7 @@ class Store:
     def _submit(self, op: _Op) -> bool:
         with self._submit_lock:
             if self._accepting:
-                if isinstance(op, _SaveReservation | _RaiseCounter):
+                if isinstance(op, _SaveReservation | _SaveCheck | _RaiseCounter):
                     self._urgent.append(op)
                     self._queue.put(_WAKE)
                 else:
@@ -693,7 +784,7 @@ class Store:
         _release((op,))
         return False
 
-    async def _submit_awaited(self, op: _SaveReservation | _RaiseCounter | None) -> None:
+    async def _submit_awaited(self, op: _Urgent | None) -> None:
         loop = self._running_loop()
         waiter = _Waiter(loop)
         if op is None:
@@ -822,7 +913,7 @@ class Store:
             if isinstance(op, _AppendTrace):
                 state.dropped_trace += 1
             elif not isinstance(op, _Barrier):
-                if isinstance(op, _SaveReservation | _RaiseCounter) and op.waiter:
+                if isinstance(op, _SaveReservation | _SaveCheck | _RaiseCounter) and op.waiter:
                     # Its caller is told now (error says it is not on disk); the retry
                     # is for the disk only.
                     op.waiter.done()
@@ -851,6 +942,8 @@ class Store:
             elif isinstance(op, _SaveReservation):
                 _upsert_reservation(db, op.record)
                 _raise_counter(db, op.record.reservation_id + 1)
+            elif isinstance(op, _SaveCheck):
+                _upsert_check(db, op)
             elif isinstance(op, _RaiseCounter):
                 _raise_counter(db, op.next_id)
         if trace_rows:
@@ -885,15 +978,20 @@ def _call_safely(callback: Callable[[str], None], message: str) -> None:
 
 
 def _coalesce(ops: list[_Op]) -> list[_Op]:
-    """What has to be executed for ``ops``: the last save of each station and connector,
-    every reservation save in order, the highest counter, the trace. Waiters are not
+    """What has to be executed for ``ops``: the last save of each station, connector and
+    check run, every reservation save in order, the highest counter, the trace. Waiters are not
     touched (:func:`_release` works on the original list)."""
     stations: dict[str, _Op] = {}
     connectors: dict[tuple[str, int], _Op] = {}
     counter: _RaiseCounter | None = None
+    checks: dict[int, _Op] = {}
     others: list[_Op] = []
     for op in ops:
-        if isinstance(op, _SaveStation):
+        if isinstance(op, _SaveCheck):
+            # A run is saved whole each time: only its last version needs writing.
+            checks.pop(op.check_id, None)
+            checks[op.check_id] = op
+        elif isinstance(op, _SaveStation):
             stations[op.station.station_id] = op
         elif isinstance(op, _SaveConnector):
             connectors[op.connector.station_id, op.connector.connector_id] = op
@@ -903,12 +1001,12 @@ def _coalesce(ops: list[_Op]) -> list[_Op]:
         elif not isinstance(op, _Barrier):
             others.append(op)
     tail: list[_Op] = [] if counter is None else [counter]
-    return [*stations.values(), *connectors.values(), *others, *tail]
+    return [*stations.values(), *connectors.values(), *others, *checks.values(), *tail]
 
 
 def _release(batch: Iterable[_Op]) -> None:
     for op in batch:
-        if isinstance(op, _SaveReservation | _RaiseCounter | _Barrier) and op.waiter:
+        if isinstance(op, _SaveReservation | _SaveCheck | _RaiseCounter | _Barrier) and op.waiter:
             op.waiter.done()
 
 
@@ -990,6 +1088,11 @@ def _initial_reservation_id(db: sqlite3.Connection) -> int:
     if highest is not None:
         candidates.append(int(highest) + 1)
     return max(candidates)
+
+
+def _initial_check_id(db: sqlite3.Connection) -> int:
+    highest = db.execute("SELECT max(id) FROM reservation_checks").fetchone()[0]
+    return 1 if highest is None else int(highest) + 1
 
 
 def _raise_counter(db: sqlite3.Connection, next_id: int) -> None:
@@ -1254,4 +1357,27 @@ def _upsert_reservation(db: sqlite3.Connection, r: ReservationRecord) -> None:
     db.execute(
         "INSERT INTO reservation_history (attempt_id, position, state, at) VALUES (?, ?, ?, ?)",
         (attempt_id, position, str(r.state.value), _dt_text(r.updated_at or r.created_at)),
+    )
+
+
+_CHECK_UPSERT: Final = _upsert_sql(
+    "reservation_checks",
+    ("id", "station_id", "started_at", "finished_at", "outcome", "result"),
+    ("id",),
+)
+
+
+def _upsert_check(db: sqlite3.Connection, op: _SaveCheck) -> None:
+    db.execute(
+        _CHECK_UPSERT,
+        _storable(
+            (
+                op.check_id,
+                op.station_id,
+                _dt_text(op.started_at),
+                _dt_text(op.finished_at),
+                op.outcome,
+                op.result_json,
+            )
+        ),
     )

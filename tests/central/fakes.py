@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import datetime
 
+from console.central.check_model import CheckResult
 from console.central.model import (
     ConnectorSnapshot,
     ReservationRecord,
@@ -23,6 +25,7 @@ class MemoryStore:
         self.saved_reservations: list[ReservationRecord] = []
         self.trace: list[TraceEntry] = []
         self.counter = 1
+        self.checks: dict[int, CheckResult] = {}
         self.closed = False
 
     def load_stations(self) -> list[StationSnapshot]:
@@ -66,6 +69,17 @@ class MemoryStore:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         future.set_result(None)
         return future
+
+    async def save_check(self, result: CheckResult) -> int:
+        check_id = result.check_id
+        if check_id is None:
+            check_id = max(self.checks, default=0) + 1
+            result = dataclasses.replace(result, check_id=check_id)
+        self.checks[check_id] = result
+        return check_id
+
+    def load_checks(self) -> list[CheckResult]:
+        return sorted(self.checks.values(), key=lambda r: (r.started_at, r.check_id or 0))
 
     def append_trace(self, entry: TraceEntry) -> None:
         self.trace.append(entry)
