@@ -9,13 +9,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from console.central.check_model import (
     CheckOutcome,
     CheckRequest,
     CheckResult,
     CheckStep,
+    ReservationSpan,
+    StatusPoint,
     StepResult,
     Verdict,
 )
@@ -29,6 +32,7 @@ from console.central.model import (
     ReservationState,
     StationChanged,
     StationSnapshot,
+    TraceDirection,
     TraceEntry,
 )
 from console.ocpp.enums import ChargePointStatus
@@ -335,3 +339,114 @@ class FakeCheckFactory:
     @property
     def last(self) -> FakeCheckRunner:
         return self.runners[-1]
+
+
+# --- reservation check results (fabricated, until the runner's own are used) ----------------
+
+CHECK_T0 = datetime(2026, 11, 25, 14, 0, 0, tzinfo=UTC)
+
+
+def check_trace(station_id: str, at: datetime, seq: int, text: str, **fields: Any) -> TraceEntry:
+    """One frame of a check's evidence."""
+    return TraceEntry(
+        seq=seq, at=at, station_id=station_id, direction=TraceDirection.OUT, text=text, **fields
+    )
+
+
+def sample_check_result(
+    station_id: str = "CP-01",
+    *,
+    check_id: int | None = 1,
+    started_at: datetime = CHECK_T0,
+    outcome: CheckOutcome = CheckOutcome.FAILED,
+    left_behind: tuple[int, ...] = (),
+    finished: bool = True,
+) -> CheckResult:
+    """A whole check of connector 1 (and connector 0), step 7 failed (expiry forgotten)."""
+    t0 = started_at
+
+    def at(seconds: float) -> datetime:
+        return t0 + timedelta(seconds=seconds)
+
+    verdicts = {
+        CheckStep.EXPIRY: (Verdict.FAILED, "still Reserved 20 s after the expiry"),
+        CheckStep.CARDS: (Verdict.SKIPPED, "not asked for (guided step)"),
+    }
+    steps = []
+    starts = [0, 6, 10, 14, 18, 26, 34, 80, 82]
+    for number, step in enumerate(CheckStep):
+        verdict, reason = verdicts.get(step, (Verdict.PASSED, "as the rules say"))
+        begin = at(starts[number])
+        end = at(starts[number + 1] if number + 1 < len(starts) else 84)
+        evidence = (
+            check_trace(
+                station_id,
+                begin,
+                number * 2 + 1,
+                f'[2,"m{number}","ReserveNow",{{"connectorId":1,"reservationId":{100 + number}}}]',
+                message_type=2,
+                message_id=f"m{number}",
+                action="ReserveNow",
+            ),
+            replace(
+                check_trace(
+                    station_id,
+                    begin + timedelta(milliseconds=40),
+                    number * 2 + 2,
+                    f'[3,"m{number}",{{"status":"Accepted"}}]',
+                    message_type=3,
+                    message_id=f"m{number}",
+                    action="ReserveNow",
+                    latency=0.04,
+                ),
+                direction=TraceDirection.IN,
+            ),
+        )
+        steps.append(
+            StepResult(
+                step=step,
+                connector_id=None if step is CheckStep.SCHEMAS else 1,
+                verdict=verdict,
+                reason=reason,
+                started_at=begin,
+                finished_at=end,
+                evidence=evidence if step is not CheckStep.CARDS else (),
+            )
+        )
+    statuses = (
+        StatusPoint(at(-2), 1, "Available"),
+        StatusPoint(at(1), 1, "Reserved"),
+        StatusPoint(at(19), 1, "Available"),
+        StatusPoint(at(35), 1, "Reserved"),
+        StatusPoint(at(0), 0, "Available"),
+    )
+    spans = (
+        ReservationSpan(101, 1, "CHECK-TAG", at(0.5), at(10.5), "replaced"),
+        ReservationSpan(101, 1, "CHECK-TAG-2", at(10.5), at(18.5), "cancelled"),
+        ReservationSpan(106, 0, "CHECK-TAG", at(27), at(30), "cancelled"),
+        ReservationSpan(
+            107,
+            1,
+            "CHECK-TAG",
+            at(34.5),
+            at(83) if finished else None,
+            "cancelled" if finished else None,
+        ),
+    )
+    return CheckResult(
+        check_id=check_id,
+        station_id=station_id,
+        started_at=t0,
+        connectors=(1,),
+        id_tag="CHECK-TAG",
+        vendor="Acme",
+        model="Wallbox 22",
+        firmware_version="1.4.2",
+        serial_number="SN-0042",
+        finished_at=at(84) if finished else None,
+        outcome=outcome if finished else CheckOutcome.RUNNING,
+        steps=tuple(steps),
+        statuses=statuses,
+        spans=spans,
+        left_behind=left_behind,
+    )
