@@ -31,6 +31,7 @@ from console.central.paths import default_config_dir
 from console.central.security import hash_authorization_key
 
 __all__ = [
+    "CHECK_FIELDS",
     "RESTART_FIELDS",
     "SCHEMA_VERSION",
     "SETTINGS_FILE_NAME",
@@ -72,6 +73,10 @@ Every field that reaches :class:`CentralSystemConfig` is here: the Central Syste
 configuration once, at start, so a change applies through a restart (stations reconnect).
 """
 
+CHECK_FIELDS: Final = frozenset({"check_step_timeout", "check_expiry_seconds"})
+"""Fields of the reservation check: it reads them each time it starts, so a change applies
+to the next check at once (no restart); the Central System does not take them."""
+
 StationId = Annotated[str, StringConstraints(min_length=1, max_length=48)]
 IdTag = Annotated[str, StringConstraints(min_length=1, max_length=20)]
 
@@ -100,10 +105,14 @@ class ConsoleSettings(BaseModel):
     call_timeout: float = Field(default=30.0, gt=0, le=3600)
     trace_limit: int = Field(default=200_000, ge=100)
     id_tags: dict[IdTag, IdTagEntry] = Field(default_factory=dict)
+    check_step_timeout: float = Field(default=10.0, ge=1, le=300)
+    """Seconds a reservation check step waits for each answer or StatusNotification."""
+    check_expiry_seconds: int = Field(default=20, ge=5, le=600)
+    """How far ahead the check's expiry step sets expiryDate (it then waits that long)."""
 
     def to_config(self, **overrides: Any) -> CentralSystemConfig:
         """The Central System's configuration; ``overrides`` win (e.g. the command line)."""
-        values = self.model_dump(exclude={"schema_version"})
+        values = self.model_dump(exclude={"schema_version", *CHECK_FIELDS})
         values["id_tags"] = dict(self.id_tags)  # keep the IdTagEntry models as they are
         values.update(overrides)
         return CentralSystemConfig.model_validate(values)
