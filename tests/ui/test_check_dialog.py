@@ -6,19 +6,41 @@ The dialog tests drive a :class:`FakeCheckRunner` step by step on the qasync loo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from PySide6.QtCore import QModelIndex, Qt
+from pytestqt.qtbot import QtBot
 
-from console.central.check_model import CheckResult, CheckStep, Verdict
+from console.central.check_model import (
+    CheckOutcome,
+    CheckRequest,
+    CheckResult,
+    CheckStep,
+    Verdict,
+)
+from console.central.model import (
+    ConnectorSnapshot,
+    StationSnapshot,
+    TraceDirection,
+    TraceEntry,
+)
+from console.ocpp.enums import ChargePointStatus
+from console.ui.check_dialog import CANCELLING_TEXT, CheckState, ReservationCheckDialog
 from console.ui.check_steps_model import (
     CheckStepsModel,
     StepColumn,
     format_duration,
     verdict_summary,
 )
-from tests.ui.fakes import check_steps
+from console.ui.station_model import StationTreeModel
+from tests.ui.conftest import LoopDriver
+from tests.ui.fakes import FakeCheckFactory, FakeCheckRunner, check_steps
+
+# Showing a window offscreen makes Qt say this (as in the other window tests).
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
 
 T0 = datetime(2026, 5, 4, 10, 0, 0, tzinfo=UTC)
 
@@ -135,3 +157,294 @@ def test_verdict_summary_and_durations() -> None:
     assert format_duration(None) == ""
     assert format_duration(0.42) == "0.4 s"
     assert format_duration(125) == "2 min 05 s"
+
+
+# --- the dialog with a fake runner -----------------------------------------------------------
+
+
+def site_model(
+    statuses: dict[int, ChargePointStatus] | None = None, *, connected: bool = True
+) -> StationTreeModel:
+    """One station, CP-01, with connectors in these statuses."""
+    model = StationTreeModel()
+    model.apply_stations(
+        [
+            StationSnapshot(
+                station_id="CP-01",
+                connected=connected,
+                state_since=T0,
+                vendor="Acme",
+                model="Wallbox 22",
+                firmware_version="1.4.2",
+            )
+        ]
+    )
+    statuses = statuses or {
+        1: ChargePointStatus.AVAILABLE,
+        2: ChargePointStatus.CHARGING,
+        3: ChargePointStatus.AVAILABLE,
+    }
+    model.apply_connectors(
+        [
+            ConnectorSnapshot(station_id="CP-01", connector_id=i, status=s, status_at=T0)
+            for i, s in statuses.items()
+        ]
+    )
+    return model
+
+
+@pytest.fixture
+def make_dialog(
+    qtbot: QtBot, loop_driver: LoopDriver
+) -> Callable[..., tuple[ReservationCheckDialog, FakeCheckFactory]]:
+    def make(
+        model: StationTreeModel | None = None, connector_id: int | None = None
+    ) -> tuple[ReservationCheckDialog, FakeCheckFactory]:
+        factory = FakeCheckFactory()
+        model = model or site_model()
+        dialog = ReservationCheckDialog(model, "CP-01", factory, connector_id=connector_id)
+        model.setParent(dialog)  # lives as long as the dialog
+        qtbot.addWidget(dialog)
+        dialog.show()
+        return dialog, factory
+
+    return make
+
+
+def start_check(
+    qtbot: QtBot, dialog: ReservationCheckDialog, factory: FakeCheckFactory, id_tag: str = "CARD1"
+) -> FakeCheckRunner:
+    qtbot.keyClicks(dialog.id_tag_edit, id_tag)
+    assert dialog.start_button.isEnabled()
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    runner = factory.last
+    qtbot.waitUntil(lambda: runner.run_started)
+    assert dialog.state is CheckState.RUNNING
+    assert dialog.pages.currentWidget() is dialog.run_page
+    return runner
+
+
+def frame(seq: int, direction: TraceDirection, text: str) -> TraceEntry:
+    return TraceEntry(
+        seq=seq, at=T0 + timedelta(seconds=seq), station_id="CP-01", direction=direction, text=text
+    )
+
+
+def test_setup_offers_only_available_connectors(make_dialog) -> None:
+    dialog, _factory = make_dialog(connector_id=3)
+    boxes = dialog.connector_checks
+    assert sorted(boxes) == [1, 2, 3]
+    assert boxes[1].isEnabled()
+    assert boxes[3].isEnabled()
+    assert not boxes[2].isEnabled()
+    assert "Charging" in boxes[2].text()
+    assert dialog.picked_connectors() == [3]  # the connector the technician started from
+    assert "Acme Wallbox 22" in dialog.station_label.text()
+    assert "firmware 1.4.2" in dialog.station_label.text()
+    assert "Only Available connectors can be picked" in dialog.intro_label.text()
+
+
+def test_a_connector_that_stops_being_available_is_unpicked(make_dialog) -> None:
+    model = site_model()
+    dialog, _factory = make_dialog(model, connector_id=1)
+    assert dialog.picked_connectors() == [1]
+    model.apply_connectors(
+        [
+            ConnectorSnapshot(
+                station_id="CP-01",
+                connector_id=1,
+                status=ChargePointStatus.PREPARING,
+                status_at=T0,
+            )
+        ]
+    )
+    assert not dialog.connector_checks[1].isEnabled()
+    assert dialog.picked_connectors() == []
+    assert dialog.connector_error.text() == "Pick at least one Available connector"
+
+
+def test_id_tag_is_checked_as_one_types_and_start_waits_for_a_valid_setup(
+    make_dialog, qtbot: QtBot
+) -> None:
+    dialog, factory = make_dialog(connector_id=1)
+    assert not dialog.start_button.isEnabled()  # no idTag yet
+    qtbot.keyClicks(dialog.id_tag_edit, "X" * 21)
+    assert not dialog.start_button.isEnabled()
+    assert dialog.id_tag_error.isVisibleTo(dialog)
+    assert dialog.id_tag_error.text() == "idTag has 21 characters; at most 20"
+    qtbot.keyClick(dialog.id_tag_edit, Qt.Key.Key_Backspace)
+    assert dialog.start_button.isEnabled()
+    assert not dialog.id_tag_error.isVisibleTo(dialog)
+    dialog.id_tag_edit.selectAll()
+    qtbot.keyClick(dialog.id_tag_edit, Qt.Key.Key_Delete)
+    assert dialog.id_tag_error.text() == "idTag is required"
+    assert not dialog.start_button.isEnabled()
+    qtbot.keyClicks(dialog.id_tag_edit, "CARD1")
+    dialog.connector_checks[1].setChecked(False)  # nothing picked
+    assert not dialog.start_button.isEnabled()
+    assert dialog.connector_error.text() == "Pick at least one Available connector"
+    dialog.start()  # refused while invalid
+    assert factory.runners == []
+
+
+def test_an_offline_station_cannot_be_checked(make_dialog) -> None:
+    dialog, _factory = make_dialog(site_model(connected=False), connector_id=1)
+    dialog.id_tag_edit.setText("CARD1")
+    assert not dialog.start_button.isEnabled()
+    assert "not connected" in dialog.connector_error.text()
+    assert "(offline)" in dialog.station_label.text()
+
+
+def test_the_run_page_follows_the_runner_live(make_dialog, qtbot: QtBot) -> None:
+    dialog, factory = make_dialog(connector_id=3)
+    dialog.guided_check.setChecked(True)
+    runner = start_check(qtbot, dialog, factory, id_tag=" CARD1 ")
+    assert runner.request == CheckRequest(
+        station_id="CP-01", connectors=(3,), id_tag="CARD1", guided=True
+    )
+    steps = dialog.steps_model
+    assert steps.rowCount() == len(CheckStep)
+    assert dialog.status_text() == "Starting the check…"
+
+    runner.update_step(
+        CheckStep.RESERVE,
+        verdict=Verdict.RUNNING,
+        started_at=T0,
+        evidence=(frame(1, TraceDirection.OUT, '[2,"1","ReserveNow",{"connectorId":3}]'),),
+    )
+    assert steps.index(0, StepColumn.VERDICT).data() == "Running…"
+    assert dialog.status_text().startswith("Running step 1 of 9: Reserve a free connector")
+    assert "→" in dialog.evidence_view.toPlainText()  # the running step's frames
+    assert "ReserveNow" in dialog.evidence_view.toPlainText()
+    runner.update_step(
+        CheckStep.RESERVE,
+        evidence=(
+            frame(1, TraceDirection.OUT, '[2,"1","ReserveNow",{"connectorId":3}]'),
+            frame(2, TraceDirection.IN, '[3,"1",{"status":"Accepted"}]'),
+        ),
+    )
+    lines = dialog.evidence_view.toPlainText().splitlines()
+    assert len(lines) == 2
+    assert "←" in lines[1]
+    assert "Accepted" in lines[1]
+    runner.update_step(
+        CheckStep.RESERVE, verdict=Verdict.PASSED, reason="Accepted, then Reserved", finished_at=T0
+    )
+    assert steps.index(0, StepColumn.VERDICT).data() == "Passed"
+    assert not dialog.prompt_banner.isVisibleTo(dialog)
+
+    prompt = "Present another card (not CARD1) at connector 3"
+    runner.update_step(CheckStep.CARDS, verdict=Verdict.RUNNING, started_at=T0, prompt=prompt)
+    assert dialog.prompt_text() == prompt
+    qtbot.mouseClick(dialog.skip_button, Qt.MouseButton.LeftButton)
+    assert runner.skip_calls == 1
+    assert not dialog.skip_button.isEnabled()  # once per prompt
+    runner.update_step(CheckStep.CARDS, verdict=Verdict.SKIPPED, reason="skipped by the technician")
+    assert dialog.prompt_text() is None
+
+    # Selecting a step shows its frames.
+    dialog.steps_view.selectRow(0)
+    assert "Evidence of step 1 on connector 3: 2 frames" in dialog.evidence_title.text()
+
+    with qtbot.waitSignal(dialog.sig_finished, timeout=5000) as finished:
+        runner.finish()
+    result = finished.args[0]
+    assert isinstance(result, CheckResult)
+    assert result.outcome is CheckOutcome.PASSED
+    assert dialog.state is CheckState.FINISHED
+    assert dialog.status_text() == "Passed"
+    assert dialog.summary_label.text() == "Steps: 1 passed, 8 skipped"
+    assert dialog.run_close_button.isEnabled()
+    assert not dialog.cancel_button.isEnabled()
+    assert not dialog.left_behind_label.isVisibleTo(dialog)
+    assert runner.listeners == 0  # unsubscribed
+
+
+def test_cancel_shows_cancelling_until_the_runner_returns(make_dialog, qtbot: QtBot) -> None:
+    dialog, factory = make_dialog(connector_id=1)
+    runner = start_check(qtbot, dialog, factory)
+    runner.update_step(CheckStep.RESERVE, verdict=Verdict.RUNNING, started_at=T0)
+    qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+    assert runner.cancel_calls == 1
+    assert dialog.state is CheckState.CANCELLING
+    assert dialog.status_text() == CANCELLING_TEXT
+    assert not dialog.cancel_button.isEnabled()
+    assert not dialog.run_close_button.isEnabled()
+    runner.update_step(CheckStep.RESERVE, verdict=Verdict.SKIPPED, reason="cancelled")
+    assert dialog.status_text() == CANCELLING_TEXT  # a late update does not hide it
+
+    with qtbot.waitSignal(dialog.sig_finished, timeout=5000):
+        runner.finish(
+            CheckOutcome.CANCELLED, reason="cancelled by the technician", left_behind=(7,)
+        )
+    assert dialog.status_text() == "Cancelled: cancelled by the technician"
+    warning = dialog.left_behind_label
+    assert warning.isVisibleTo(dialog)
+    assert "could not cancel reservation(s) 7 on CP-01" in warning.text()
+    assert dialog.isVisible()  # the technician reads the result, then closes
+    qtbot.mouseClick(dialog.run_close_button, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
+
+
+def test_closing_while_running_asks_then_cancels_and_closes_after_the_clean_up(
+    make_dialog, qtbot: QtBot
+) -> None:
+    dialog, factory = make_dialog(connector_id=1)
+    runner = start_check(qtbot, dialog, factory)
+
+    dialog.close()
+    box = dialog.confirm_box
+    assert box is not None
+    assert box.isVisible()
+    assert dialog.isVisible()
+    keep = next(b for b in box.buttons() if b.text() == "Keep running")
+    qtbot.mouseClick(keep, Qt.MouseButton.LeftButton)
+    assert runner.cancel_calls == 0
+    assert dialog.state is CheckState.RUNNING
+
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)  # Esc asks too
+    box = dialog.confirm_box
+    assert box is not None
+    stop = next(b for b in box.buttons() if b.text() == "Stop and close")
+    qtbot.mouseClick(stop, Qt.MouseButton.LeftButton)
+    assert runner.cancel_calls == 1
+    assert dialog.status_text() == CANCELLING_TEXT
+    assert dialog.isVisible()  # until the clean-up is done
+
+    dialog.close()  # again, while cancelling: still waits for the clean-up
+    assert dialog.isVisible()
+    assert runner.cancel_calls == 1
+    with qtbot.waitSignal(dialog.finished, timeout=5000):
+        runner.finish(CheckOutcome.CANCELLED)
+    assert not dialog.isVisible()
+    assert dialog.final_result is not None
+    assert dialog.final_result.outcome is CheckOutcome.CANCELLED
+
+
+def test_a_broken_runner_is_logged_and_shown(make_dialog, qtbot: QtBot, caplog) -> None:
+    dialog, factory = make_dialog(connector_id=1)
+    runner = start_check(qtbot, dialog, factory)
+    with (
+        qtbot.waitSignal(dialog.sig_failed, timeout=5000) as failed,
+        qtbot.assertNotEmitted(dialog.sig_finished),
+    ):
+        runner.fail(RuntimeError("store is gone"))
+    assert "store is gone" in failed.args[0]
+    assert "store is gone" in dialog.status_text()
+    assert dialog.run_close_button.isEnabled()
+    assert any("reservation check failed" in r.getMessage() for r in caplog.records)
+
+
+def test_a_factory_that_cannot_start_says_why(make_dialog, qtbot: QtBot) -> None:
+    def broken(_request: CheckRequest) -> FakeCheckRunner:
+        raise RuntimeError("the station disconnected")
+
+    model = site_model()
+    dialog = ReservationCheckDialog(model, "CP-01", broken, connector_id=1)
+    model.setParent(dialog)
+    qtbot.addWidget(dialog)
+    dialog.id_tag_edit.setText("CARD1")
+    with qtbot.waitSignal(dialog.sig_failed, timeout=2000):
+        dialog.start()
+    assert dialog.state is CheckState.SETUP
+    assert "the station disconnected" in dialog.connector_error.text()
