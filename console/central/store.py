@@ -1,4 +1,5 @@
-"""SQLite persistence of the Central System: stations, connectors, reservations, ids, trace.
+"""SQLite persistence of the Central System: stations, connectors, reservations, ids, trace
+and reservation check runs.
 
 One database file in the data folder, in WAL mode. Startup reads are synchronous (they run
 before the server listens). After that the event loop never touches the disk: every write is
@@ -7,8 +8,8 @@ so a burst of frames becomes one commit, not thousands.
 
 What must survive a SIGKILL (a reservation state change the caller was told about, an id
 handed out) is awaited: :meth:`Store.save_reservation` returns a future that resolves once
-the change is committed, and :meth:`Store.allocate_reservation_id` returns only after the
-counter is. WAL with ``synchronous=NORMAL`` makes a commit durable against the process being
+the change is committed, :meth:`Store.allocate_reservation_id` returns only after the
+counter is, and :meth:`Store.save_check` only after the check run is. WAL with ``synchronous=NORMAL`` makes a commit durable against the process being
 killed (not against the machine losing power, which would cost an fsync per commit).
 
 When the disk fails under it (full, read-only, broken file), the store does not raise into

@@ -286,3 +286,35 @@ async def test_the_memory_fake_follows_the_same_contract() -> None:
     assert await fake.save_check(updated) == first_id
     assert [r.station_id for r in fake.load_checks()] == ["CP-2", "CP-1"]
     assert fake.load_checks()[1] == updated
+
+
+@pytest.mark.asyncio
+async def test_runs_saved_while_the_disk_fails_are_written_when_it_works_again(
+    db_path: Path,
+) -> None:
+    errors: list[str] = []
+    store = Store.open(db_path, on_error=errors.append)
+    try:
+        # Another connection makes every write fail, as a full or broken disk would.
+        saboteur = sqlite3.connect(db_path, isolation_level=None)
+        saboteur.execute(
+            "CREATE TRIGGER break_writes BEFORE INSERT ON reservation_checks"
+            " BEGIN SELECT RAISE(ABORT, 'disk I/O error (simulated)'); END"
+        )
+        # Neither raises nor hangs; the id is handed out all the same.
+        check_id = await asyncio.wait_for(store.save_check(_result()), WAIT)
+        assert check_id == 1
+        assert store.error is not None
+        assert "simulated" in store.error
+        final = _finished(dataclasses.replace(_result(), check_id=check_id))
+        assert await asyncio.wait_for(store.save_check(final), WAIT) == check_id
+        assert await asyncio.wait_for(store.save_check(_result("CP-2")), WAIT) == 2
+        saboteur.execute("DROP TRIGGER break_writes")
+        saboteur.close()
+    finally:
+        store.close()  # the final attempt writes what was kept in memory
+    assert errors
+    with Store.open(db_path) as reopened:
+        loaded = reopened.load_checks()
+        assert [r.check_id for r in loaded] == [1, 2]
+        assert loaded[0] == final  # the last version of the run, not the first
