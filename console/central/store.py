@@ -9,8 +9,9 @@ so a burst of frames becomes one commit, not thousands.
 What must survive a SIGKILL (a reservation state change the caller was told about, an id
 handed out) is awaited: :meth:`Store.save_reservation` returns a future that resolves once
 the change is committed, :meth:`Store.allocate_reservation_id` returns only after the
-counter is, and :meth:`Store.save_check` only after the check run is. WAL with ``synchronous=NORMAL`` makes a commit durable against the process being
-killed (not against the machine losing power, which would cost an fsync per commit).
+counter is, and :meth:`Store.save_check` only after the check run is. WAL with
+``synchronous=NORMAL`` makes a commit durable against the process being killed (not
+against the machine losing power, which would cost an fsync per commit).
 
 When the disk fails under it (full, read-only, broken file), the store does not raise into
 the server: it sets :attr:`Store.error`, calls ``on_error`` once per new problem, keeps the
