@@ -54,6 +54,7 @@ from console.ui.check_steps_model import (
     outcome_look,
     verdict_summary,
 )
+from console.ui.check_timeline import CheckTimeline
 from console.ui.presentation import Look, connector_status_look
 from console.ui.reservation_form import id_tag_problem
 from console.ui.resources import icon
@@ -178,10 +179,8 @@ class ReservationCheckDialog(QDialog):
         self.steps_model = CheckStepsModel(self, clock=self._clock)
         self.steps_view = QTableView()
         self.steps_view.setObjectName("check_steps")
-        self.timeline_holder = QWidget()
-        """Where the live timeline picture goes (console/ui/check_timeline.py, when it lands)."""
-        self.timeline_holder.setObjectName("check_timeline_holder")
-        self.timeline_holder.setVisible(False)
+        self.timeline = CheckTimeline()
+        """The connectors' statuses over time with the check's reservations, live."""
         self.evidence_title = QLabel("Evidence: select a step")
         self.evidence_title.setProperty("role", "field-hint")
         self.evidence_view = QPlainTextEdit()
@@ -266,7 +265,7 @@ class ReservationCheckDialog(QDialog):
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(view)
-        splitter.addWidget(self.timeline_holder)
+        splitter.addWidget(self.timeline)
         splitter.addWidget(evidence)
         splitter.setChildrenCollapsible(False)
         splitter.setStretchFactor(0, 3)
@@ -642,9 +641,7 @@ class ReservationCheckDialog(QDialog):
         self._evidence_shown = (row, len(frames))
 
     def _refresh_timeline(self, result: CheckResult) -> None:
-        # TODO(D2): show console.ui.check_timeline.CheckTimeline here once it has landed:
-        # self.timeline.set_result(result) in self.timeline_holder (made visible).
-        del result
+        self.timeline.set_result(result)
 
     # --- closing ----------------------------------------------------------------------------
 

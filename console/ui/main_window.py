@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.central.check_model import CheckFactory, CheckResult
 from console.central.model import (
     CancelOutcome,
     CentralSystemApi,
@@ -52,6 +53,8 @@ from console.central.model import (
 )
 from console.ocpp.reservation import CancelReservationStatus
 from console.ui.change_feed import ChangeFeed
+from console.ui.check_dialog import ReservationCheckDialog
+from console.ui.check_steps_model import verdict_summary
 from console.ui.menus import build_menus
 from console.ui.presentation import (
     Look,
@@ -184,6 +187,8 @@ class MainWindow(QMainWindow):
 
     sig_close_requested = Signal()
     """The technician asked to close the window; shut the services down, then allow_close()."""
+    sig_check_finished = Signal(object)
+    """CheckResult: a reservation check started from this window ended (and was cleaned up)."""
 
     def __init__(
         self,
@@ -192,9 +197,14 @@ class MainWindow(QMainWindow):
         *,
         flush_interval_ms: int = 100,
         clock: Clock | None = None,
+        check_factory: CheckFactory | None = None,
     ) -> None:
         super().__init__(parent)
         self.central = central
+        self.check_factory = check_factory
+        """Runs reservation checks; without it the "Check reservations…" action is hidden."""
+        self.check_dialogs: dict[str, ReservationCheckDialog] = {}
+        """The open check dialog of each station (one per station at a time)."""
         self._clock: Clock = clock or (lambda: datetime.now(UTC))
         self._close_allowed = False
         self._layout_restored = False
@@ -253,6 +263,7 @@ class MainWindow(QMainWindow):
 
         self.reserve_action = QAction(icon("reserve"), "Reserve…", self)
         self.cancel_action = QAction(icon("cancel-reservation"), "Cancel reservation", self)
+        self.check_action = QAction(icon("check-reservations"), "Check reservations…", self)
         self.expand_action = QAction("Expand all", self)
         self.collapse_action = QAction("Collapse all", self)
         self.filter_action = QAction("Filter", self)
@@ -327,6 +338,12 @@ class MainWindow(QMainWindow):
         self.cancel_action.setShortcut(QKeySequence(Qt.Key.Key_Delete))
         self.cancel_action.setToolTip("Cancel the selected reservation (Delete)")
         self.cancel_action.setEnabled(False)
+        self.check_action.setShortcut(QKeySequence("Ctrl+Shift+K"))
+        self.check_action.setToolTip(
+            "Check that the selected station follows the reservation rules (Ctrl+Shift+K)"
+        )
+        self.check_action.setEnabled(False)
+        self.check_action.setVisible(self.check_factory is not None)
         self.filter_action.setShortcut(QKeySequence.StandardKey.Find)
         self.addAction(self.filter_action)
         toolbar = self.addToolBar("Main")
@@ -335,6 +352,7 @@ class MainWindow(QMainWindow):
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         toolbar.addAction(self.reserve_action)
         toolbar.addAction(self.cancel_action)
+        toolbar.addAction(self.check_action)
         toolbar.addSeparator()
         toolbar.addAction(self.expand_action)
         toolbar.addAction(self.collapse_action)
@@ -370,6 +388,7 @@ class MainWindow(QMainWindow):
 
         self.reserve_action.triggered.connect(self.open_reservation_form)
         self.cancel_action.triggered.connect(self.cancel_selected_reservation)
+        self.check_action.triggered.connect(self._check_selected_station)
         self.cancel_button.clicked.connect(self.cancel_selected_reservation)
         self.expand_action.triggered.connect(self.tree.expandAll)
         self.collapse_action.triggered.connect(self.tree.collapseAll)
@@ -527,6 +546,82 @@ class MainWindow(QMainWindow):
         self.cancel_action.setEnabled(enabled)
         self.cancel_button.setEnabled(enabled)
 
+    # --- the reservation check --------------------------------------------------------------
+
+    def _station_connected(self, station_id: str | None) -> bool:
+        station = self.station_model.station(station_id) if station_id else None
+        return station is not None and station.connected
+
+    def _update_check_enabled(self) -> None:
+        station_id, _connector_id = self._selected_tree_target()
+        self.check_action.setEnabled(
+            self.check_factory is not None and self._station_connected(station_id)
+        )
+
+    def open_check_dialog(
+        self, station_id: str | None = None, connector_id: int | None = None
+    ) -> ReservationCheckDialog | None:
+        """Open the check dialog for a station (default: the selected station/connector).
+
+        One dialog per station: asking again shows the open one.
+        """
+        if self.check_factory is None:
+            return None
+        if station_id is None:
+            station_id, connector_id = self._selected_tree_target()
+        if station_id is None or not self._station_connected(station_id):
+            self.statusBar().showMessage("Select a connected station to check it", 5000)
+            return None
+        existing = self.check_dialogs.get(station_id)
+        if existing is not None:
+            existing.show()
+            existing.raise_()
+            existing.activateWindow()
+            return existing
+        dialog = ReservationCheckDialog(
+            self.station_model,
+            station_id,
+            self.check_factory,
+            self,
+            connector_id=connector_id,
+            clock=self._clock,
+        )
+        dialog.sig_finished.connect(self._on_check_finished)
+        dialog.sig_failed.connect(self.report_error)
+        dialog.finished.connect(lambda _code, d=dialog: self._forget_check_dialog(d))
+        self.check_dialogs[station_id] = dialog
+        dialog.show()  # not modal: the window stays usable while a check runs
+        dialog.id_tag_edit.setFocus()
+        return dialog
+
+    def _check_selected_station(self) -> None:
+        # A slot without arguments: triggered(bool) must not become a station id.
+        self.open_check_dialog()
+
+    def _on_check_finished(self, result: CheckResult) -> None:
+        text = (
+            f"Reservation check of {result.station_id}: {result.outcome.value} "
+            f"({verdict_summary(result)})"
+        )
+        if result.left_behind:
+            self.report_error(
+                f"{text}; reservation(s) {', '.join(map(str, result.left_behind))} "
+                "could not be cancelled"
+            )
+        else:
+            self.statusBar().showMessage(text, 30000)
+        self.sig_check_finished.emit(result)
+
+    def _forget_check_dialog(self, dialog: ReservationCheckDialog) -> None:
+        if self.check_dialogs.get(dialog.station_id) is dialog:
+            del self.check_dialogs[dialog.station_id]
+        dialog.deleteLater()
+
+    async def stop_checks(self) -> None:
+        """Cancel every running check and wait for its clean-up (before the server stops)."""
+        for dialog in list(self.check_dialogs.values()):
+            await dialog.aclose()
+
     # --- selection and menus ----------------------------------------------------------------
 
     def _selected_tree_target(self) -> tuple[str | None, int | None]:
@@ -548,6 +643,7 @@ class MainWindow(QMainWindow):
         if current.isValid():
             self.table.selectionModel().clearSelection()
         self._update_cancel_enabled()
+        self._update_check_enabled()
 
     def _on_table_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid():
@@ -574,6 +670,13 @@ class MainWindow(QMainWindow):
                 icon("cancel-reservation"), f"Cancel reservation {reservation_id}"
             )
             cancel.triggered.connect(self.cancel_selected_reservation)
+        if self.check_factory is not None:
+            menu.addSeparator()
+            check = menu.addAction(
+                icon("check-reservations"), f"Check reservations of {station_id}…"
+            )
+            check.setEnabled(self._station_connected(station_id))
+            check.triggered.connect(lambda: self.open_check_dialog(station_id, connector_id))
         menu.popup(self.tree.viewport().mapToGlobal(position))
 
     def _table_context_menu(self, position: QPoint) -> None:
@@ -614,6 +717,7 @@ class MainWindow(QMainWindow):
     def _on_flushed(self) -> None:
         self.refresh_status_bar()
         self._update_cancel_enabled()
+        self._update_check_enabled()
 
     def refresh_status_bar(self) -> None:
         urls = self.central.urls()

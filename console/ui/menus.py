@@ -83,6 +83,9 @@ def build_menus(window: MainWindow) -> WindowMenus:
 
     reservation_menu.addAction(window.reserve_action)
     reservation_menu.addAction(window.cancel_action)
+    reservation_menu.addSeparator()
+    # Hidden (with the window's action) when the console has no check runner.
+    reservation_menu.addAction(window.check_action)
 
     about_action = QAction(icon("app"), "&About OCPP Console", window)
     about_action.setShortcut(QKeySequence("F1"))

@@ -81,6 +81,8 @@ _FIELD_LABELS = {
     "trace_limit": "trace size limit",
     "id_tags": "idTags",
     "data_dir": "data folder",
+    "check_step_timeout": "check step time limit",
+    "check_expiry_seconds": "check expiry",
 }
 
 
@@ -152,6 +154,18 @@ class SettingsDialog(QDialog):
         self.trace_limit_spin.setSuffix(" frames")
         self.trace_limit_spin.setValue(settings.trace_limit)
 
+        self.check_step_timeout_spin = QDoubleSpinBox()
+        self.check_step_timeout_spin.setObjectName("check_step_timeout")
+        self.check_step_timeout_spin.setRange(1.0, 300.0)
+        self.check_step_timeout_spin.setDecimals(1)
+        self.check_step_timeout_spin.setSuffix(" s")
+        self.check_step_timeout_spin.setValue(settings.check_step_timeout)
+        self.check_expiry_spin = QSpinBox()
+        self.check_expiry_spin.setObjectName("check_expiry_seconds")
+        self.check_expiry_spin.setRange(5, 600)
+        self.check_expiry_spin.setSuffix(" s")
+        self.check_expiry_spin.setValue(settings.check_expiry_seconds)
+
         self.id_tag_table = QTableWidget(0, 3)
         self.add_id_tag_button = QPushButton("Add idTag")
         self.remove_id_tag_button = QPushButton("Remove idTag")
@@ -181,6 +195,7 @@ class SettingsDialog(QDialog):
         tabs.addTab(self._server_tab(), "Server")
         tabs.addTab(self._security_tab(), "Security")
         tabs.addTab(self._id_tags_tab(), "idTags")
+        tabs.addTab(self._check_tab(), "Reservation check")
         restart_hint = QLabel(
             "Changes restart the Central System after you confirm; stations reconnect."
         )
@@ -228,6 +243,7 @@ class SettingsDialog(QDialog):
             }
         ),
         frozenset({"id_tags"}),
+        frozenset({"check_step_timeout", "check_expiry_seconds"}),
     )
 
     def _security_tab(self) -> QWidget:
@@ -299,6 +315,24 @@ class SettingsDialog(QDialog):
         layout.addLayout(buttons)
         return page
 
+    def _check_tab(self) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        form.addRow(
+            "Step time limit",
+            self._with_error("check_step_timeout", self.check_step_timeout_spin),
+        )
+        form.addRow("Expiry step", self._with_error("check_expiry_seconds", self.check_expiry_spin))
+        hint = QLabel(
+            "How long each step of Check reservations… waits for the station's answer or "
+            "StatusNotification, and how far ahead the expiry step's reservation expires (the "
+            "check then waits that long). Used by the next check; no restart."
+        )
+        hint.setProperty("role", "field-hint")
+        hint.setWordWrap(True)
+        form.addRow(hint)
+        return page
+
     def _error_label(self, name: str) -> QLabel:
         label = QLabel()
         label.setObjectName(f"{name}_error")
@@ -324,6 +358,8 @@ class SettingsDialog(QDialog):
         for spin in (self.port_spin, self.heartbeat_spin, self.trace_limit_spin):
             spin.valueChanged.connect(self.validate)
         self.call_timeout_spin.valueChanged.connect(self.validate)
+        self.check_step_timeout_spin.valueChanged.connect(self.validate)
+        self.check_expiry_spin.valueChanged.connect(self.validate)
         self.profile_combo.currentIndexChanged.connect(self.validate)
         self.accept_unknown_check.toggled.connect(self.validate)
         self.id_tag_table.itemChanged.connect(self.validate)
@@ -456,6 +492,8 @@ class SettingsDialog(QDialog):
             "call_timeout": self.call_timeout_spin.value(),
             "trace_limit": self.trace_limit_spin.value(),
             "id_tags": id_tags,
+            "check_step_timeout": self.check_step_timeout_spin.value(),
+            "check_expiry_seconds": self.check_expiry_spin.value(),
         }
 
     def problems(self) -> dict[str, str]:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtWidgets import QMenu
 from pytestqt.qtbot import QtBot
 
 from console.central.check_model import (
@@ -27,6 +28,7 @@ from console.central.model import (
     TraceDirection,
     TraceEntry,
 )
+from console.central.settings import RESTART_FIELDS, ConsoleSettings, changed_fields
 from console.ocpp.enums import ChargePointStatus
 from console.ui.check_dialog import CANCELLING_TEXT, CheckState, ReservationCheckDialog
 from console.ui.check_steps_model import (
@@ -35,9 +37,11 @@ from console.ui.check_steps_model import (
     format_duration,
     verdict_summary,
 )
+from console.ui.main_window import MainWindow
+from console.ui.settings_dialog import SettingsDialog
 from console.ui.station_model import StationTreeModel
 from tests.ui.conftest import LoopDriver
-from tests.ui.fakes import FakeCheckFactory, FakeCheckRunner, check_steps
+from tests.ui.fakes import FakeCentralSystem, FakeCheckFactory, FakeCheckRunner, check_steps
 
 # Showing a window offscreen makes Qt say this (as in the other window tests).
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
@@ -358,6 +362,7 @@ def test_the_run_page_follows_the_runner_live(make_dialog, qtbot: QtBot) -> None
     assert not dialog.cancel_button.isEnabled()
     assert not dialog.left_behind_label.isVisibleTo(dialog)
     assert runner.listeners == 0  # unsubscribed
+    assert dialog.timeline.result() == result  # the picture shows the final state
 
 
 def test_cancel_shows_cancelling_until_the_runner_returns(make_dialog, qtbot: QtBot) -> None:
@@ -448,3 +453,121 @@ def test_a_factory_that_cannot_start_says_why(make_dialog, qtbot: QtBot) -> None
         dialog.start()
     assert dialog.state is CheckState.SETUP
     assert "the station disconnected" in dialog.connector_error.text()
+
+
+# --- the window's "Check reservations…" ------------------------------------------------------
+
+
+@pytest.fixture
+def fake_site() -> FakeCentralSystem:
+    central = FakeCentralSystem()
+    central.add_site(2, 2)
+    central.set_station("CP-02", connected=False)
+    return central
+
+
+def open_window(qtbot: QtBot, central: FakeCentralSystem, **options: object) -> MainWindow:
+    window = MainWindow(central, flush_interval_ms=10, **options)  # type: ignore[arg-type]
+    qtbot.addWidget(window)
+    window.start()
+    window.show()
+    return window
+
+
+def context_menu_texts(window: MainWindow, station_id: str, connector_id: int) -> list[str]:
+    index = window.station_proxy.mapFromSource(
+        window.station_model.connector_index(station_id, connector_id)
+    )
+    window.tree.customContextMenuRequested.emit(window.tree.visualRect(index).center())
+    menus = [menu for menu in window.findChildren(QMenu) if menu.isVisible()]
+    texts = [action.text() for menu in menus for action in menu.actions() if action.isEnabled()]
+    for menu in menus:
+        menu.close()
+        menu.deleteLater()
+    return texts
+
+
+def test_without_a_check_factory_the_window_offers_no_check(qtbot, fake_site) -> None:
+    window = open_window(qtbot, fake_site)
+    try:
+        window.select_connector("CP-01", 1)
+        assert not window.check_action.isVisible()
+        assert window.open_check_dialog("CP-01", 1) is None
+        assert not any("Check reservations" in t for t in context_menu_texts(window, "CP-01", 1))
+    finally:
+        window.allow_close()
+        window.close()
+
+
+def test_the_check_action_follows_the_selection_and_opens_one_dialog_per_station(
+    qtbot, fake_site, loop_driver: LoopDriver
+) -> None:
+    factory = FakeCheckFactory()
+    window = open_window(qtbot, fake_site, check_factory=factory)
+    try:
+        assert window.check_action.isVisible()
+        assert window.check_action.shortcut().toString() == "Ctrl+Shift+K"
+        assert window.check_action in window.menus.reservation_menu.actions()
+        assert not window.check_action.isEnabled()  # nothing selected
+        window.select_connector("CP-02", 1)
+        assert not window.check_action.isEnabled()  # offline
+        window.select_connector("CP-01", 2)
+        assert window.check_action.isEnabled()
+        assert "Check reservations of CP-01…" in context_menu_texts(window, "CP-01", 2)
+
+        window.check_action.trigger()
+        dialog = window.check_dialogs["CP-01"]
+        assert dialog.isVisible()
+        assert not dialog.isModal()  # the window stays usable while a check runs
+        assert dialog.picked_connectors() == [2]  # the connector it was opened from
+        window.check_action.trigger()
+        assert window.check_dialogs == {"CP-01": dialog}  # the same one again
+
+        runner = start_check(qtbot, dialog, factory)
+        with qtbot.waitSignal(window.sig_check_finished, timeout=5000) as finished:
+            runner.finish()
+        assert finished.args[0].station_id == "CP-01"
+        assert "Reservation check of CP-01: passed" in window.statusBar().currentMessage()
+        dialog.close()
+        assert window.check_dialogs == {}
+    finally:
+        window.allow_close()
+        window.close()
+
+
+def test_the_console_closing_cancels_a_running_check_and_waits_for_it(
+    qtbot, fake_site, loop_driver: LoopDriver
+) -> None:
+    factory = FakeCheckFactory()
+    window = open_window(qtbot, fake_site, check_factory=factory)
+    try:
+        dialog = window.open_check_dialog("CP-01", 1)
+        assert dialog is not None
+        runner = start_check(qtbot, dialog, factory)
+        stopping = loop_driver.loop.create_task(window.stop_checks())
+        qtbot.waitUntil(lambda: runner.cancel_calls == 1)
+        assert not stopping.done()  # waits for the clean-up
+        runner.finish(CheckOutcome.CANCELLED)
+        qtbot.waitUntil(stopping.done)
+        assert dialog.state is CheckState.FINISHED
+    finally:
+        window.allow_close()
+        window.close()
+
+
+def test_the_settings_dialog_edits_the_check_timings(qtbot) -> None:
+    dialog = SettingsDialog(ConsoleSettings(check_step_timeout=12.5, check_expiry_seconds=30))
+    qtbot.addWidget(dialog)
+    titles = [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())]
+    assert "Reservation check" in titles
+    assert dialog.check_step_timeout_spin.value() == 12.5
+    assert dialog.check_expiry_spin.value() == 30
+    dialog.check_expiry_spin.setValue(45)
+    edited = dialog.settings()
+    assert (edited.check_step_timeout, edited.check_expiry_seconds) == (12.5, 45)
+    # Used by the next check as they are: saving them restarts nothing.
+    assert not changed_fields(ConsoleSettings(), edited) - {
+        "check_step_timeout",
+        "check_expiry_seconds",
+    }
+    assert not changed_fields(ConsoleSettings(), edited) & RESTART_FIELDS
