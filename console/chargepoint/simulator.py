@@ -36,6 +36,7 @@ from console.ocpp.enums import ChargePointErrorCode, StopReason
 __all__ = [
     "DEMO_ORDER",
     "Behaviour",
+    "Defect",
     "SimulatedStation",
     "SimulationOptions",
     "SiteSimulator",
