@@ -263,10 +263,9 @@ class _SchemaCompiler:
         definitions = schema.get("definitions", {})
         if not isinstance(definitions, dict):
             raise self._fail(where, "definitions must be an object")
-        for definition_name, definition in definitions.items():
+        for definition_name in definitions:
             # Compiled even when unused, so that every keyword in the file is vetted at load.
             self._compile_ref(f"{where}/definitions/{_escape_pointer(definition_name)}")
-            del definition
         if "$ref" in schema:
             # Draft 4 (what jsonschema does up to draft 7): $ref replaces its siblings.
             reference = schema["$ref"]

@@ -87,12 +87,40 @@ def test_available_actions_are_the_request_schemas() -> None:
         {"type": "decimal"},
         {"type": "array", "items": [{"type": "string"}]},
         {"enum": [1, 2]},
+        # An unused definition is vetted too.
+        {"type": "object", "definitions": {"Unused": {"type": "integer", "maximum": 9}}},
     ],
 )
 def test_unknown_keywords_fail_at_load(bad_schema: dict[str, Any]) -> None:
     compiler = schema_module._SchemaCompiler("Test", bad_schema)
     with pytest.raises(SchemaDefinitionError):
         compiler.compile(bad_schema, "#")
+
+
+def compile_schema(document: dict[str, Any]) -> Any:
+    return schema_module._SchemaCompiler("Test", document).compile(document, "#")
+
+
+def test_a_list_of_types_and_a_recursive_reference() -> None:
+    # Not used by the 1.6 files today, but part of the subset a new file may use.
+    check = compile_schema(
+        {
+            "definitions": {
+                "Node": {
+                    "type": "object",
+                    "properties": {
+                        "name": {"type": ["string", "null"]},
+                        "child": {"$ref": "#/definitions/Node"},
+                    },
+                    "additionalProperties": False,
+                }
+            },
+            "$ref": "#/definitions/Node",
+        }
+    )
+    problems: list[str] = []
+    check({"name": None, "child": {"name": "a", "child": {"name": 1.5}}}, "payload", problems)
+    assert problems == ["child.child.name: 1.5 is not of type 'string' or 'null'"]
 
 
 def test_action_that_is_no_schema_file() -> None:
