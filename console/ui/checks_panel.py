@@ -1,0 +1,779 @@
+"""The "Reservation checks" panel: every stored check, and the chosen one in full.
+
+The list holds what the archive (the Central System's database) kept, oldest run at the
+bottom, and every check that ends while the window is open (:meth:`ChecksPanel.add_result`).
+Choosing one shows its identity and outcome, its connector timeline, its steps, and the
+frames of the chosen step. "Export check…" writes it as JSON or as CSV (one row per step),
+with the timeline as a PNG beside it if asked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import logging
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from enum import IntEnum, StrEnum
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (
+    QByteArray,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QAction, QFontDatabase, QImageWriter, QKeySequence, QResizeEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.central.check_codec import check_to_json, checks_csv_lines
+from console.central.check_model import CheckArchive, CheckResult, StepResult
+from console.central.export import TRACE_MESSAGE_TYPES
+from console.central.model import TraceDirection, TraceEntry
+from console.ui.check_steps_model import (
+    CheckStepsModel,
+    StepColumn,
+    outcome_look,
+    verdict_summary,
+)
+from console.ui.check_timeline import CheckTimeline, timeline_image
+from console.ui.presentation import format_latency, format_local_time
+from console.ui.table_model import AnyIndex, ReadOnlyTableModel
+
+__all__ = [
+    "CheckColumn",
+    "CheckExportDialog",
+    "CheckExportFormat",
+    "CheckListModel",
+    "ChecksPanel",
+    "evidence_text",
+    "export_check",
+]
+
+_log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+"""A value that sorts a column in its natural order (times as timestamps, counts as ints)."""
+
+PICTURE_WIDTH = 1200
+"""Logical width of the exported timeline picture (drawn twice as dense)."""
+
+
+class CheckColumn(IntEnum):
+    STATION = 0
+    IDENTITY = 1
+    FIRMWARE = 2
+    STARTED = 3
+    CONNECTORS = 4
+    OUTCOME = 5
+    FAILED = 6
+
+
+_HEADERS = {
+    CheckColumn.STATION: "Station",
+    CheckColumn.IDENTITY: "Vendor / model",
+    CheckColumn.FIRMWARE: "Firmware",
+    CheckColumn.STARTED: "Started",
+    CheckColumn.CONNECTORS: "Conn.",
+    CheckColumn.OUTCOME: "Outcome",
+    CheckColumn.FAILED: "Failed",
+}
+_COLUMN_WIDTHS = {
+    CheckColumn.STATION: 75,
+    CheckColumn.IDENTITY: 115,
+    CheckColumn.FIRMWARE: 65,
+    CheckColumn.STARTED: 75,
+    CheckColumn.CONNECTORS: 45,
+    CheckColumn.OUTCOME: 95,
+}
+_LIST_SHARE = 0.36
+_LIST_MAX_WIDTH = 540
+"""The list of checks at first: a share of the panel's width, at most this (its columns')."""
+
+
+def _same_run(a: CheckResult, b: CheckResult) -> bool:
+    """Two copies of one run (a running copy has no database id yet)."""
+    if a.check_id is not None and a.check_id == b.check_id:
+        return True
+    return a.station_id == b.station_id and a.started_at == b.started_at
+
+
+def connectors_text(result: CheckResult) -> str:
+    return ", ".join(str(c) for c in result.connectors) or "—"
+
+
+def identity_text(result: CheckResult) -> str:
+    return " ".join(part for part in (result.vendor, result.model) if part) or "—"
+
+
+class CheckListModel(ReadOnlyTableModel):
+    """The stored checks, one row each (a newer copy of a run replaces its row)."""
+
+    def __init__(self, parent: QObject | None = None, *, clock: Clock | None = None) -> None:
+        super().__init__(CheckColumn, _HEADERS, parent)
+        self._clock: Clock = clock or (lambda: datetime.now(UTC))
+        self._results: list[CheckResult] = []
+
+    def set_results(self, results: list[CheckResult]) -> None:
+        self.beginResetModel()
+        self._results = list(results)
+        self.endResetModel()
+
+    def add_result(self, result: CheckResult) -> int:
+        """Add a run, or replace the row of the same run; returns its row."""
+        for row, held in enumerate(self._results):
+            if _same_run(held, result):
+                self._results[row] = result
+                self.dataChanged.emit(self.index(row, 0), self.index(row, len(CheckColumn) - 1))
+                return row
+        row = len(self._results)
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._results.append(result)
+        self.endInsertRows()
+        return row
+
+    def result(self, row: int) -> CheckResult | None:
+        return self._results[row] if 0 <= row < len(self._results) else None
+
+    def results(self) -> list[CheckResult]:
+        return list(self._results)
+
+    def row_total(self) -> int:
+        return len(self._results)
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._results):
+            return None
+        result = self._results[index.row()]
+        column = CheckColumn(index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(result, column)
+        if role == SORT_ROLE:
+            return self._sort_key(result, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(result, column)
+        if column == CheckColumn.OUTCOME:
+            look = outcome_look(result.outcome)
+            if role == Qt.ItemDataRole.DecorationRole:
+                return look.icon()
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return look.foreground_color()
+            if role == Qt.ItemDataRole.BackgroundRole:
+                return look.background_color()
+        if column == CheckColumn.FAILED and role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def _display(self, result: CheckResult, column: CheckColumn) -> str:
+        match column:
+            case CheckColumn.STATION:
+                return result.station_id
+            case CheckColumn.IDENTITY:
+                return identity_text(result)
+            case CheckColumn.FIRMWARE:
+                return result.firmware_version or "—"
+            case CheckColumn.STARTED:
+                return format_local_time(result.started_at, self._clock())
+            case CheckColumn.CONNECTORS:
+                return connectors_text(result)
+            case CheckColumn.OUTCOME:
+                text = outcome_look(result.outcome).text
+                return text + (" ⚠" if result.left_behind else "")
+            case CheckColumn.FAILED:
+                return str(len(result.failed_steps))
+        return ""  # pragma: no cover - every column is matched above
+
+    def _sort_key(self, result: CheckResult, column: CheckColumn) -> Any:
+        if column == CheckColumn.STARTED:
+            return result.started_at.timestamp()
+        if column == CheckColumn.FAILED:
+            return len(result.failed_steps)
+        return self._display(result, column).casefold()
+
+    def _tooltip(self, result: CheckResult, column: CheckColumn) -> str | None:
+        if column == CheckColumn.OUTCOME:
+            text = f"{outcome_look(result.outcome).text}: {verdict_summary(result)}"
+            if result.reason:
+                text += f"\n{result.reason}"
+            if result.left_behind:
+                text += "\nLeft behind on the station: " + ", ".join(
+                    str(i) for i in result.left_behind
+                )
+            return text
+        if column == CheckColumn.STARTED:
+            return result.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+        if column == CheckColumn.IDENTITY and result.serial_number:
+            return f"Serial number {result.serial_number}"
+        return None
+
+
+# --- evidence -------------------------------------------------------------------------------
+
+_ARROWS = {TraceDirection.IN: "← in", TraceDirection.OUT: "→ out", TraceDirection.EVENT: "• event"}
+
+
+def evidence_text(step: StepResult | None) -> str:
+    """The frames of a step, oldest first: a line of what it is, then the frame as sent."""
+    if step is None:
+        return ""
+    if not step.evidence:
+        return f"Step {step.number}: no frame was exchanged in this step."
+    blocks = [f"Step {step.number}: {step.title} — {len(step.evidence)} frames"]
+    for entry in step.evidence:
+        blocks.append(_frame_block(entry))
+    return "\n\n".join(blocks)
+
+
+def _frame_block(entry: TraceEntry) -> str:
+    local = entry.at.astimezone()
+    head = [
+        local.strftime("%H:%M:%S.") + f"{local.microsecond // 1000:03d}",
+        _ARROWS.get(entry.direction, entry.direction.value),
+    ]
+    if entry.message_type is not None:
+        head.append(TRACE_MESSAGE_TYPES.get(entry.message_type, str(entry.message_type)))
+    if entry.action:
+        head.append(entry.action)
+    if entry.latency is not None:
+        head.append(f"({format_latency(entry.latency)}{', LATE' if entry.late else ''})")
+    elif entry.late:
+        head.append("(LATE)")
+    if entry.error_code:
+        head.append(f"error {entry.error_code}")
+    if entry.note:
+        head.append(f"— {entry.note}")
+    return "  ".join(head) + "\n" + entry.text
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+class CheckExportFormat(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+
+
+def export_check(
+    result: CheckResult, path: Path, kind: CheckExportFormat, *, picture: bool = False
+) -> list[Path]:
+    """Write ``result`` to ``path`` (and its timeline to ``path`` with .png); the files written.
+
+    Each file is written whole to ``<name>.part`` first: a failure leaves no half file.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind is CheckExportFormat.JSON:
+        text = check_to_json(result, indent=2) + "\n"
+    else:
+        text = "".join(checks_csv_lines([result]))
+    written = [_write_whole(path, text.encode("utf-8"))]
+    if picture:
+        png = path.with_suffix(".png")
+        if png == path:
+            png = path.with_name(path.name + ".png")
+        image = timeline_image(result, PICTURE_WIDTH, scale=2)
+        part = png.with_name(png.name + ".part")
+        try:
+            writer = QImageWriter(str(part), QByteArray(b"png"))
+            if not writer.write(image):
+                raise OSError(f"could not write {png}: {writer.errorString()}")
+            os.replace(part, png)
+        finally:
+            with contextlib.suppress(OSError):
+                part.unlink(missing_ok=True)
+        written.append(png)
+    return written
+
+
+def _write_whole(path: Path, data: bytes) -> Path:
+    part = path.with_name(path.name + ".part")
+    try:
+        part.write_bytes(data)
+        os.replace(part, path)
+    finally:
+        with contextlib.suppress(OSError):
+            part.unlink(missing_ok=True)
+    return path
+
+
+class CheckExportDialog(QDialog):
+    """Asks where to export one check, as JSON or CSV, and whether to add the timeline PNG."""
+
+    def __init__(
+        self,
+        result: CheckResult,
+        parent: QWidget | None = None,
+        *,
+        default_folder: Path | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.check = result
+        """The check to export."""
+        self.setWindowTitle(f"Export the check of {result.station_id}")
+        stamp = result.started_at.astimezone().strftime("%Y%m%d-%H%M%S")
+        folder = default_folder or Path.home()
+        safe_station = "".join(c if c.isalnum() or c in "-_." else "_" for c in result.station_id)
+        self.format_combo = QComboBox()
+        self.format_combo.addItem("JSON (the whole result, with the frames)", "json")
+        self.format_combo.addItem("CSV (one row per step)", "csv")
+        self.path_edit = QLineEdit(str(folder / f"reservation-check-{safe_station}-{stamp}.json"))
+        self.path_edit.setObjectName("check_export_path")
+        self.picture_check = QCheckBox("Also save the timeline picture (PNG) next to it")
+        self.picture_check.setChecked(True)
+        self.browse_button = QPushButton("Browse…")
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setText("Export")
+        self.file_dialog: QFileDialog | None = None
+
+        path_row = QHBoxLayout()
+        path_row.addWidget(self.path_edit, 1)
+        path_row.addWidget(self.browse_button)
+        form = QFormLayout()
+        form.addRow("Format", self.format_combo)
+        form.addRow("File", path_row)
+        form.addRow("", self.picture_check)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.buttons)
+        self.setMinimumWidth(600)
+
+        self.format_combo.currentIndexChanged.connect(self._follow_format)
+        self.path_edit.textChanged.connect(lambda text: ok.setEnabled(bool(text.strip())))
+        self.browse_button.clicked.connect(self.browse)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+
+    def kind(self) -> CheckExportFormat:
+        return CheckExportFormat(self.format_combo.currentData())
+
+    def set_kind(self, kind: CheckExportFormat) -> None:
+        self.format_combo.setCurrentIndex(max(0, self.format_combo.findData(kind.value)))
+
+    def _follow_format(self, _index: int) -> None:
+        # The file's extension follows the chosen format (unless the technician typed another).
+        path = self.path()
+        if path.suffix.lower() in (".json", ".csv", ""):
+            self.path_edit.setText(str(path.with_suffix("." + self.kind().value)))
+
+    def browse(self) -> QFileDialog:
+        """Open a (non-native, so testable) file dialog; the chosen file fills the path."""
+        suffix = self.kind().value
+        dialog = QFileDialog(self, "Export the check to", self.path_edit.text())
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+        dialog.setNameFilter("JSON (*.json)" if suffix == "json" else "CSV (*.csv)")
+        dialog.setDefaultSuffix(suffix)
+        dialog.fileSelected.connect(self.path_edit.setText)
+        self.file_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def path(self) -> Path:
+        return Path(self.path_edit.text().strip()).expanduser()
+
+    def picture(self) -> bool:
+        return self.picture_check.isChecked()
+
+
+# --- the panel ------------------------------------------------------------------------------
+
+
+class ChecksPanel(QWidget):
+    """Every reservation check run on this install, and the chosen one: timeline, steps, frames."""
+
+    sig_message = Signal(str)
+    """A short note for the status bar (e.g. where an export was written)."""
+    sig_failed = Signal(str)
+    """(message): an export failed."""
+    sig_exported = Signal(list)
+    """(list of str paths): an export wrote these files."""
+
+    def __init__(
+        self,
+        archive: CheckArchive | None = None,
+        parent: QWidget | None = None,
+        *,
+        clock: Clock | None = None,
+        default_folder: Callable[[], Path] | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("checks_panel")
+        self._default_folder = default_folder or Path.home
+        self.model = CheckListModel(self, clock=clock)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(SORT_ROLE)
+        self.steps_model = CheckStepsModel(self, clock=clock)
+        self.dialog: CheckExportDialog | None = None
+        """The open export dialog, if any (tests fill it in)."""
+
+        self.table = QTableView()
+        self.table.setObjectName("checks_table")
+        self.summary = QLabel()
+        self.summary.setObjectName("check_summary")
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.left_behind_label = QLabel()
+        self.left_behind_label.setObjectName("check_left_behind")
+        self.left_behind_label.setProperty("role", "answer")
+        self.left_behind_label.setWordWrap(True)
+        self.left_behind_label.setVisible(False)
+        self.timeline = CheckTimeline()
+        self.steps_table = QTableView()
+        self.steps_table.setObjectName("check_steps_table")
+        self.evidence = QPlainTextEdit()
+        self.evidence.setObjectName("check_evidence")
+        self.evidence.setReadOnly(True)
+        self.evidence.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.evidence.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.evidence.setPlaceholderText("Select a step to read the frames it exchanged")
+        self.count_label = QLabel()
+        self.count_label.setProperty("role", "field-hint")
+        self.export_action = QAction("Export check…", self)
+        self.export_action.setToolTip("Write the selected check as JSON or CSV (and its timeline)")
+        self.export_action.setShortcut(QKeySequence("Ctrl+Shift+X"))
+        self.export_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.export_action.setEnabled(False)
+        self.addAction(self.export_action)
+
+        self._build()
+        self._connect_signals()
+        self._load(archive)
+
+    # --- construction -----------------------------------------------------------------------
+
+    def _build(self) -> None:
+        table = self.table
+        table.setModel(self.proxy)
+        table.setSortingEnabled(True)
+        table.sortByColumn(CheckColumn.STARTED, Qt.SortOrder.DescendingOrder)  # newest first
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.setAlternatingRowColors(True)
+        table.setWordWrap(False)
+        table.verticalHeader().setVisible(False)
+        table.verticalHeader().setDefaultSectionSize(24)
+        header = table.horizontalHeader()
+        header.setStretchLastSection(True)
+        for column, width in _COLUMN_WIDTHS.items():
+            header.resizeSection(column, width)
+
+        steps = self.steps_table
+        steps.setModel(self.steps_model)
+        steps.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        steps.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        steps.setAlternatingRowColors(True)
+        steps.setWordWrap(False)
+        steps.verticalHeader().setVisible(False)
+        steps.verticalHeader().setDefaultSectionSize(22)
+        steps_header = steps.horizontalHeader()
+        steps_header.setStretchLastSection(False)
+        steps_header.resizeSection(StepColumn.NUMBER, 28)
+        steps_header.resizeSection(StepColumn.STEP, 210)
+        steps_header.resizeSection(StepColumn.CONNECTOR, 72)
+        steps_header.resizeSection(StepColumn.VERDICT, 82)
+        steps_header.setSectionResizeMode(StepColumn.REASON, QHeaderView.ResizeMode.Stretch)
+        steps_header.resizeSection(StepColumn.DURATION, 62)
+
+        export_button = QToolButton()
+        export_button.setObjectName("check_export_button")
+        export_button.setDefaultAction(self.export_action)
+        export_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+
+        list_box = QWidget()
+        list_layout = QVBoxLayout(list_box)
+        list_layout.setContentsMargins(0, 0, 0, 0)
+        title_row = QHBoxLayout()
+        title = QLabel("Reservation checks")
+        title.setProperty("role", "section")
+        title_row.addWidget(title)
+        title_row.addStretch(1)
+        title_row.addWidget(self.count_label)
+        list_layout.addLayout(title_row)
+        list_layout.addWidget(table, 1)
+
+        timeline_scroll = QScrollArea()
+        timeline_scroll.setObjectName("check_timeline_scroll")
+        timeline_scroll.setWidget(self.timeline)
+        timeline_scroll.setWidgetResizable(True)
+        timeline_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        timeline_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.timeline_scroll = timeline_scroll
+
+        steps_and_frames = QSplitter(Qt.Orientation.Horizontal)
+        steps_and_frames.addWidget(steps)
+        steps_and_frames.addWidget(self.evidence)
+        steps_and_frames.setStretchFactor(0, 2)
+        steps_and_frames.setStretchFactor(1, 1)
+        steps_and_frames.setChildrenCollapsible(False)
+
+        detail_split = QSplitter(Qt.Orientation.Vertical)
+        detail_split.addWidget(timeline_scroll)
+        detail_split.addWidget(steps_and_frames)
+        detail_split.setStretchFactor(0, 1)
+        detail_split.setStretchFactor(1, 2)
+        detail_split.setChildrenCollapsible(False)
+        self.detail_splitter = detail_split
+        self._timeline_sized_by_hand = False
+        detail_split.splitterMoved.connect(self._on_detail_split_moved)
+        detail_split.installEventFilter(self)
+
+        detail = QWidget()
+        detail_layout = QVBoxLayout(detail)
+        detail_layout.setContentsMargins(0, 0, 0, 0)
+        summary_row = QHBoxLayout()
+        summary_row.addWidget(self.summary, 1)
+        summary_row.addWidget(export_button, 0, Qt.AlignmentFlag.AlignTop)
+        detail_layout.addLayout(summary_row)
+        detail_layout.addWidget(self.left_behind_label)
+        detail_layout.addWidget(detail_split, 1)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setObjectName("checks_splitter")
+        splitter.addWidget(list_box)
+        splitter.addWidget(detail)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 5)
+        splitter.setChildrenCollapsible(False)
+        self.splitter = splitter
+        self._list_sized = False
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(splitter)
+
+    def _connect_signals(self) -> None:
+        self.table.selectionModel().currentRowChanged.connect(self._on_check_chosen)
+        self.steps_table.selectionModel().currentRowChanged.connect(self._on_step_chosen)
+        self.steps_model.modelReset.connect(self.evidence.clear)
+        self.export_action.triggered.connect(self.open_export_dialog)
+        self.model.rowsInserted.connect(self._refresh_count)
+        self.model.modelReset.connect(self._refresh_count)
+
+    def _load(self, archive: CheckArchive | None) -> None:
+        results: list[CheckResult] = []
+        if archive is not None:
+            try:
+                results = list(archive.checks())
+            except Exception:
+                # The window must open even when the database cannot be read.
+                _log.exception("reading the stored reservation checks failed")
+        self.model.set_results(results)
+        if results:
+            self.select_row(0)  # the newest (sorted newest first)
+        else:
+            self._show(None)
+
+    # --- sizes -------------------------------------------------------------------------------
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if not self._list_sized and self.width() > 200:
+            self._list_sized = True
+            list_width = min(_LIST_MAX_WIDTH, int(self.width() * _LIST_SHARE))
+            self.splitter.setSizes([list_width, self.width() - list_width])
+        self._fit_timeline()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.detail_splitter and event.type() == QEvent.Type.Resize:
+            # After the splitter's own resize, which shares the new height by stretch.
+            QTimer.singleShot(0, self, self._fit_timeline)
+        return super().eventFilter(watched, event)
+
+    def _on_detail_split_moved(self, _position: int, _index: int) -> None:
+        self._timeline_sized_by_hand = True
+
+    def _fit_timeline(self) -> None:
+        """Give the timeline the height it needs (until the technician moves the divider)."""
+        if self._timeline_sized_by_hand:
+            return
+        total = sum(self.detail_splitter.sizes())
+        if total <= 0:
+            return
+        wanted = self.timeline.preferred_height(max(300, self.timeline_scroll.viewport().width()))
+        # The steps keep room for a few rows at least.
+        timeline = min(wanted + 2, max(60, total - 120))
+        self.detail_splitter.setSizes([timeline, total - timeline])
+
+    # --- contents ---------------------------------------------------------------------------
+
+    def add_result(self, result: CheckResult) -> None:
+        """A check ended (or a running one changed): add its row or refresh it.
+
+        A new run is chosen at once (it is what the technician just did); a newer copy of a
+        run refreshes the view only when that run is the one shown.
+        """
+        shown = self.selected_result()
+        known = any(_same_run(held, result) for held in self.model.results())
+        row = self.model.add_result(result)
+        index = self.proxy.mapFromSource(self.model.index(row, 0))
+        if shown is not None and _same_run(shown, result):
+            self._show(result)  # the same run, newer: keep the chosen step
+        elif not known:
+            self.table.setCurrentIndex(index)
+            self.table.scrollTo(index)
+
+    def results(self) -> list[CheckResult]:
+        return self.model.results()
+
+    def select_row(self, row: int) -> None:
+        """Select the row shown at ``row`` (0: the top one)."""
+        self.table.setCurrentIndex(self.proxy.index(row, 0))
+
+    def selected_result(self) -> CheckResult | None:
+        index = self.table.currentIndex()
+        if not index.isValid():
+            return None
+        return self.model.result(self.proxy.mapToSource(index).row())
+
+    def select_step(self, row: int) -> None:
+        self.steps_table.setCurrentIndex(self.steps_model.index(row, 0))
+
+    def _on_check_chosen(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        result = (
+            self.model.result(self.proxy.mapToSource(current).row()) if current.isValid() else None
+        )
+        self._show(result)
+
+    def _show(self, result: CheckResult | None) -> None:
+        step_row = self.steps_table.currentIndex().row()
+        same = (
+            result is not None
+            and (held := self.steps_model.result()) is not None
+            and _same_run(held, result)
+        )
+        self.steps_model.set_result(result)
+        self.timeline.set_result(result)
+        self._fit_timeline()
+        self.export_action.setEnabled(result is not None)
+        self.summary.setText(self._summary_html(result))
+        if result is not None and result.left_behind:
+            ids = ", ".join(str(i) for i in result.left_behind)
+            self.left_behind_label.setText(
+                f"⚠ Reservations left behind on {result.station_id}: {ids}. The clean-up could "
+                "not cancel them: cancel them from the reservations table or at the station."
+            )
+            self.left_behind_label.setStyleSheet(
+                "color: #ffffff; background: #c53030; font-weight: 600;"
+            )
+            self.left_behind_label.setVisible(True)
+        else:
+            self.left_behind_label.setVisible(False)
+        if same and step_row >= 0:
+            self.steps_table.setCurrentIndex(self.steps_model.index(step_row, 0))
+            self._on_step_chosen(self.steps_model.index(step_row, 0), QModelIndex())
+        elif result is not None and result.failed_steps:
+            # The first failed step is what the technician wants to read first.
+            failed = result.failed_steps[0]
+            self.select_step(result.steps.index(failed))
+        else:
+            self.evidence.clear()
+
+    def _summary_html(self, result: CheckResult | None) -> str:
+        if result is None:
+            if self.model.rowCount() == 0:
+                return (
+                    "No reservation check has run yet. Select a station and choose "
+                    "<b>Check reservations…</b> (its context menu or the toolbar)."
+                )
+            return "Select a check to see its steps, timeline and frames."
+        look = outcome_look(result.outcome)
+        identity = " · ".join(
+            part
+            for part in (
+                identity_text(result) if identity_text(result) != "—" else None,
+                f"firmware {result.firmware_version}" if result.firmware_version else None,
+                f"serial {result.serial_number}" if result.serial_number else None,
+            )
+            if part
+        )
+        started = result.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        outcome = (
+            f"<span style='color:{look.screen_foreground}; background:{look.screen_background};'>"
+            f"&nbsp;{_html(look.text)}&nbsp;</span>"
+        )
+        lines = [
+            f"<b>{_html(result.station_id)}</b>"
+            + (f" — {_html(identity)}" if identity else "")
+            + f" &nbsp; {outcome} &nbsp; {_html(verdict_summary(result))}",
+            f"Started {_html(started)} · idTag {_html(result.id_tag)} · connectors "
+            f"{_html(connectors_text(result))}" + (" · guided" if result.guided else ""),
+        ]
+        if result.reason:
+            lines.append(_html(result.reason))
+        return "<br>".join(lines)
+
+    def _on_step_chosen(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        step = self.steps_model.step(current.row()) if current.isValid() else None
+        self.evidence.setPlainText(evidence_text(step))
+
+    def _refresh_count(self) -> None:
+        total = self.model.rowCount()
+        self.count_label.setText(f"{total} check" + ("" if total == 1 else "s"))
+
+    # --- export -----------------------------------------------------------------------------
+
+    def open_export_dialog(self) -> CheckExportDialog | None:
+        """Ask where to export the selected check (open(), never exec())."""
+        result = self.selected_result()
+        if result is None:
+            self.sig_message.emit("Select a check to export it")
+            return None
+        dialog = CheckExportDialog(result, self, default_folder=self._default_folder())
+        dialog.accepted.connect(
+            lambda: self.export(
+                dialog.check, dialog.path(), dialog.kind(), picture=dialog.picture()
+            )
+        )
+        dialog.finished.connect(dialog.deleteLater)
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def export(
+        self, result: CheckResult, path: Path, kind: CheckExportFormat, *, picture: bool
+    ) -> list[Path] | None:
+        """Write the files; the paths written (None if it failed: sig_failed says why)."""
+        try:
+            written = export_check(result, path, kind, picture=picture)
+        except Exception as exc:
+            _log.exception("exporting the check of %s to %s failed", result.station_id, path)
+            self.sig_failed.emit(f"Exporting the check to {path} failed: {exc}")
+            return None
+        _log.info("exported the check of %s to %s", result.station_id, ", ".join(map(str, written)))
+        self.sig_exported.emit([str(p) for p in written])
+        self.sig_message.emit("Check exported to " + ", ".join(str(p) for p in written))
+        return written
+
+
+def _html(text: str) -> str:
+    return html.escape(text, quote=False)
