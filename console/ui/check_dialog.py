@@ -74,12 +74,20 @@ CANCELLING_TEXT = "Cancelling — cancelling the reservations the check made…"
 
 _STEP_WIDTHS = {
     StepColumn.NUMBER: 32,
-    StepColumn.STEP: 330,
-    StepColumn.CONNECTOR: 75,
-    StepColumn.VERDICT: 100,
-    StepColumn.REASON: 300,
+    StepColumn.STEP: 380,
+    StepColumn.CONNECTOR: 85,
+    StepColumn.VERDICT: 105,
+    StepColumn.REASON: 330,
 }
-_ARROWS = {TraceDirection.OUT: "→", TraceDirection.IN: "←", TraceDirection.EVENT: "•"}
+_ROW_HEIGHT = 24
+_RUN_PAGE_SIZE = (1060, 760)
+_EVIDENCE_MIN_HEIGHT = 120
+# Words as well as arrows: a monospace font draws arrows small.
+_DIRECTIONS = {
+    TraceDirection.OUT: "OUT →",
+    TraceDirection.IN: "IN  ←",
+    TraceDirection.EVENT: "    •",
+}
 
 
 class CheckState(enum.Enum):
@@ -249,7 +257,7 @@ class ReservationCheckDialog(QDialog):
         view.setAlternatingRowColors(True)
         view.setWordWrap(False)
         view.verticalHeader().setVisible(False)
-        view.verticalHeader().setDefaultSectionSize(24)
+        view.verticalHeader().setDefaultSectionSize(_ROW_HEIGHT)
         header = view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
@@ -439,13 +447,37 @@ class ReservationCheckDialog(QDialog):
         self._runner = runner
         self._state = CheckState.RUNNING
         self.pages.setCurrentWidget(self.run_page)
-        self.resize(max(self.width(), 980), max(self.height(), 680))
+        self._fit_run_page()
         self.cancel_button.setEnabled(True)
         self.run_close_button.setEnabled(False)
         self._unsubscribe = runner.subscribe(self._on_result)
         self._on_result(runner.result)
         self._second_timer.start()
         self._task = loop.create_task(self._run(runner))
+        # After this page's layout pass: the splitter's sizes are shares of its real height.
+        QTimer.singleShot(0, self, self._share_run_page)
+
+    def _fit_run_page(self) -> None:
+        width, height = _RUN_PAGE_SIZE
+        screen = self.screen()
+        if screen is not None:
+            available = screen.availableGeometry()
+            width = min(width, int(available.width() * 0.95))
+            height = min(height, int(available.height() * 0.9))
+        self.resize(max(self.width(), width), max(self.height(), height))
+
+    def _share_run_page(self) -> None:
+        """Every step row visible, the whole timeline, the rest for the evidence."""
+        total = sum(self.run_splitter.sizes())
+        table = (
+            self.steps_view.horizontalHeader().height()
+            + self.steps_model.rowCount() * _ROW_HEIGHT
+            + 2 * self.steps_view.frameWidth()
+            + 4
+        )
+        timeline = self.timeline.preferred_height(max(self.timeline.width(), 600))
+        evidence = max(_EVIDENCE_MIN_HEIGHT, total - table - timeline)
+        self.run_splitter.setSizes([table, timeline, evidence])
 
     async def _run(self, runner: CheckRunner) -> None:
         try:
@@ -535,12 +567,15 @@ class ReservationCheckDialog(QDialog):
             )
         else:
             look = outcome_look(result.outcome)
-            text = look.text
+            text = f"{look.text} — {verdict_summary(result)}"
             if result.reason:
-                text += f": {result.reason}"
+                text += f" ({result.reason})"
             self._show_status(look, text)
-        self.summary_label.setText(f"Steps: {verdict_summary(result)}")
-        self.summary_label.setVisible(True)
+        failed = result.failed_steps
+        self.summary_label.setText(
+            "Failed: " + "; ".join(f"{s.number}. {s.title}" for s in failed) if failed else ""
+        )
+        self.summary_label.setVisible(bool(failed))
         self._show_left_behind(result)
         _log.info(
             "%s: reservation check ended %s (%s)",
@@ -701,7 +736,7 @@ def evidence_lines(entries: tuple[TraceEntry, ...] | list[TraceEntry]) -> list[s
     lines = []
     for entry in entries:
         at = entry.at.astimezone().strftime("%H:%M:%S.%f")[:-3]
-        arrow = _ARROWS.get(entry.direction, "•")
+        arrow = _DIRECTIONS.get(entry.direction, "    •")
         extra = ""
         if entry.late:
             extra += "  (late answer)"
@@ -719,7 +754,7 @@ def _evidence_title(step: StepResult) -> str:
     frames = "1 frame" if count == 1 else f"{count} frames"
     return (
         f"Evidence of step {step.number} on {where}: {frames} "
-        "(→ sent to the station, ← from the station)"
+        "(OUT → sent to the station, IN ← from the station)"
     )
 
 

@@ -356,8 +356,8 @@ def test_the_run_page_follows_the_runner_live(make_dialog, qtbot: QtBot) -> None
     assert isinstance(result, CheckResult)
     assert result.outcome is CheckOutcome.PASSED
     assert dialog.state is CheckState.FINISHED
-    assert dialog.status_text() == "Passed"
-    assert dialog.summary_label.text() == "Steps: 1 passed, 8 skipped"
+    assert dialog.status_text() == "Passed — 1 passed, 8 skipped"
+    assert not dialog.summary_label.isVisibleTo(dialog)  # no failed step to name
     assert dialog.run_close_button.isEnabled()
     assert not dialog.cancel_button.isEnabled()
     assert not dialog.left_behind_label.isVisibleTo(dialog)
@@ -382,7 +382,7 @@ def test_cancel_shows_cancelling_until_the_runner_returns(make_dialog, qtbot: Qt
         runner.finish(
             CheckOutcome.CANCELLED, reason="cancelled by the technician", left_behind=(7,)
         )
-    assert dialog.status_text() == "Cancelled: cancelled by the technician"
+    assert dialog.status_text() == "Cancelled — 8 skipped (cancelled by the technician)"
     warning = dialog.left_behind_label
     assert warning.isVisibleTo(dialog)
     assert "could not cancel reservation(s) 7 on CP-01" in warning.text()
