@@ -182,11 +182,15 @@ class ReservationBook:
         expiry_date: datetime,
         parent_id_tag: str | None = None,
         reservation_id: int | None = None,
+        *,
+        probe: bool = False,
     ) -> ReservationRecord:
         """Send ReserveNow and return the attempt as it stands after the answer.
 
         Raises ``ValueError`` for arguments the protocol does not allow (nothing is sent
-        and no id is used then).
+        and no id is used then). ``probe`` sends a connector-0 reservation even to a
+        station that said it does not support them (the conformance check tests that the
+        station refuses it).
         """
         self._validate(station_id, connector_id, id_tag, expiry_date, parent_id_tag, reservation_id)
         if reservation_id is None:
@@ -221,6 +225,7 @@ class ReservationBook:
             )
         if (
             connector_id == 0
+            and not probe
             and station is not None
             and station.reserve_connector_zero_supported is False
         ):

@@ -163,7 +163,7 @@ class CoreResponder:
         if outcome.aborted:
             return
         if isinstance(outcome.confirmation, m.GetConfigurationConfirmation):
-            self._apply_configuration(station_id, outcome.confirmation)
+            self.apply_configuration(station_id, outcome.confirmation)
         else:
             logger.info(
                 "station %s: GetConfiguration %s",
@@ -183,9 +183,10 @@ class CoreResponder:
                 _describe_failure(outcome.error_code, outcome.error, outcome.timed_out),
             )
 
-    def _apply_configuration(
+    def apply_configuration(
         self, station_id: str, confirmation: m.GetConfigurationConfirmation, *, late: bool = False
     ) -> None:
+        """Take what a GetConfiguration answer says the station supports into the registry."""
         values = {kv.key.casefold(): kv.value for kv in confirmation.configuration_key or ()}
         zero = _parse_bool(values.get(RESERVE_CONNECTOR_ZERO_SUPPORTED.casefold()))
         count = _parse_int(values.get(NUMBER_OF_CONNECTORS.casefold()))
@@ -203,7 +204,7 @@ class CoreResponder:
     def _late_configuration(self, station_id: str, late: LateAnswer) -> None:
         # A slow station's answer after the timeout still says what it supports.
         if isinstance(late.confirmation, m.GetConfigurationConfirmation):
-            self._apply_configuration(station_id, late.confirmation, late=True)
+            self.apply_configuration(station_id, late.confirmation, late=True)
 
     def _data_transfer(self, connection: StationConnection, request: OcppModel) -> OcppModel:
         assert isinstance(request, m.DataTransferRequest)

@@ -13,7 +13,8 @@ import logging
 import math
 import socket
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -21,6 +22,7 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from console.central.book import ReservationBook
+from console.central.check_model import CheckResult
 from console.central.config import CentralSystemConfig
 from console.central.core import CoreResponder
 from console.central.events import ChangeFeed, TraceLog
@@ -46,8 +48,9 @@ from console.central.persistence import Persistence, WriteBehind
 from console.central.registry import StationRegistry
 from console.central.security import build_server_ssl_context
 from console.central.station import StationConnection
+from console.ocpp import messages as m
 
-__all__ = ["CentralSystem", "local_ipv4_addresses"]
+__all__ = ["CentralSystem", "ConfigurationOutcome", "local_ipv4_addresses"]
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +90,22 @@ def local_ipv4_addresses() -> list[str]:
     finally:
         probe.close()
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigurationOutcome:
+    """What a station answered to GetConfiguration (or why it did not)."""
+
+    values: dict[str, str | None] = field(default_factory=dict)
+    """The keys the station knows, spelled as the station spelled them."""
+    unknown_keys: tuple[str, ...] = ()
+    error: str | None = None
+    """The CALLERROR code and text, the timeout, or why nothing was sent; None if answered."""
+
+    def value(self, key: str) -> str | None:
+        """The value of ``key`` (compared case-insensitively), None if absent or unset."""
+        folded = key.casefold()
+        return next((v for k, v in self.values.items() if k.casefold() == folded), None)
 
 
 class CentralSystem:
@@ -322,19 +341,77 @@ class CentralSystem:
         expiry_date: datetime,
         parent_id_tag: str | None = None,
         reservation_id: int | None = None,
+        *,
+        probe: bool = False,
     ) -> ReservationRecord:
         """Reserve a connector; returns the attempt once the station answered (or did not).
 
         See :mod:`console.central.book` for the states. Raises ``ValueError`` for
-        arguments the protocol does not allow.
+        arguments the protocol does not allow. ``probe`` sends a connector-0 reservation
+        even when the station said it does not take them (the conformance check).
         """
         return await self._need_book().reserve_now(
-            station_id, connector_id, id_tag, expiry_date, parent_id_tag, reservation_id
+            station_id,
+            connector_id,
+            id_tag,
+            expiry_date,
+            parent_id_tag,
+            reservation_id,
+            probe=probe,
         )
 
     async def cancel_reservation(self, station_id: str, reservation_id: int) -> CancelOutcome:
         """Cancel a reservation at the station; Accepted marks its attempts cancelled."""
         return await self._need_book().cancel_reservation(station_id, reservation_id)
+
+    async def allocate_reservation_id(self) -> int:
+        """A fresh id from the persisted counter (e.g. one no station holds, never sent)."""
+        if self._store is None:
+            raise RuntimeError("the Central System is not started")
+        return await self._store.allocate_reservation_id()
+
+    # --- configuration ------------------------------------------------------------------
+
+    async def get_configuration(self, station_id: str, keys: Sequence[str]) -> ConfigurationOutcome:
+        """Ask the station for configuration ``keys``; what it says it supports is applied."""
+        core = self._core
+        if core is None:
+            raise RuntimeError("the Central System is not started")
+        connection = self._connections.get(station_id)
+        if connection is None or connection.closed:
+            return ConfigurationOutcome(error=f"station {station_id} is not connected")
+        outcome = await connection.call(m.GetConfigurationRequest(key=list(keys) or None))
+        answer = outcome.confirmation
+        if isinstance(answer, m.GetConfigurationConfirmation):
+            core.apply_configuration(station_id, answer)
+            return ConfigurationOutcome(
+                values={kv.key: kv.value for kv in answer.configuration_key or ()},
+                unknown_keys=tuple(answer.unknown_key or ()),
+            )
+        if outcome.error_code is not None:
+            detail = f": {outcome.error}" if outcome.error else ""
+            error = f"{outcome.error_code}{detail}"
+        elif outcome.timed_out:
+            error = outcome.error or "no answer"
+        else:
+            error = f"connection lost: {outcome.error}"
+        logger.warning("station %s: GetConfiguration failed: %s", station_id, error)
+        return ConfigurationOutcome(error=error)
+
+    # --- conformance check results ------------------------------------------------------
+
+    async def save_check(self, result: CheckResult) -> CheckResult:
+        """Store a check's result; returns it with its database id."""
+        if self._store is None:
+            raise RuntimeError("the Central System is not started")
+        check_id = await self._store.save_check(result)
+        return dataclasses.replace(result, check_id=check_id)
+
+    def checks(self) -> list[CheckResult]:
+        """Every stored check result, oldest first."""
+        if self._store is None:
+            raise RuntimeError("the Central System is not started")
+        return self._store.load_checks()
 
     # --- connections --------------------------------------------------------------------
 

@@ -1,0 +1,485 @@
+"""The reservation conformance check against real simulated stations on a real Central System.
+
+A correct station passes every automatic step; each deliberate defect fails exactly the step
+that covers it; cancelling (the technician's or the task's) and a disconnect leave nothing
+held on the station that could be cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Callable, Iterable
+from datetime import UTC, datetime
+
+import pytest
+import pytest_asyncio
+import websockets
+
+from console.central.check_model import (
+    CheckOutcome,
+    CheckRequest,
+    CheckResult,
+    CheckStep,
+    Verdict,
+)
+from console.central.cli import wait_for_station
+from console.central.model import ReservationState, TraceDirection
+from console.central.reservation_check import CheckOptions, ReservationCheck, derive_other_id_tag
+from console.central.server import CentralSystem
+from console.chargepoint.client import ClientOptions
+from console.chargepoint.defects import Defect
+from console.chargepoint.simulator import (
+    Behaviour,
+    SimulatedStation,
+    SimulationOptions,
+    SiteSimulator,
+)
+from tests.central.conftest import StartCentral
+
+STATION = "CP-01"
+ID_TAG = "CHECK-TAG"
+OPTIONS = CheckOptions(step_timeout=4.0, expiry_seconds=2.0, guided_timeout=20.0)
+SIMULATION = SimulationOptions(client=ClientOptions(backoff_initial=0.1, backoff_max=0.5))
+AUTOMATIC = {
+    CheckStep.RESERVE,
+    CheckStep.SECOND_RESERVATION,
+    CheckStep.REPLACE,
+    CheckStep.CANCEL_UNKNOWN,
+    CheckStep.CANCEL_HELD,
+    CheckStep.EXPIRY,
+    CheckStep.CONNECTOR_ZERO,
+    CheckStep.SCHEMAS,
+}
+
+
+@pytest_asyncio.fixture
+async def central(start_central: StartCentral) -> CentralSystem:
+    """A Central System on a real SQLite store in tmp_path (the results are stored)."""
+    return await start_central()
+
+
+@contextlib.asynccontextmanager
+async def simulated(
+    central: CentralSystem,
+    behaviour: Behaviour = Behaviour.NORMAL,
+    defects: Iterable[Defect] = (),
+    connectors: int = 2,
+) -> AsyncIterator[SimulatedStation]:
+    """One simulated station, connected, booted, with its connectors reported."""
+    site = SiteSimulator(
+        f"ws://127.0.0.1:{central.port}",
+        connectors=connectors,
+        station_specs=[(STATION, behaviour)],
+        options=SIMULATION,
+        defects={STATION: set(defects)},
+    )
+    ready = asyncio.ensure_future(wait_for_station(central, STATION, 20, 10))
+    await site.start()
+    try:
+        await ready
+        yield site.station(STATION)
+    finally:
+        ready.cancel()
+        await site.stop()
+
+
+async def run_check(
+    central: CentralSystem,
+    connectors: Iterable[int] = (1,),
+    *,
+    guided: bool = False,
+    options: CheckOptions = OPTIONS,
+    on_result: Callable[[ReservationCheck, CheckResult], None] | None = None,
+) -> tuple[ReservationCheck, CheckResult]:
+    check = ReservationCheck(
+        central, CheckRequest(STATION, list(connectors), ID_TAG, guided=guided), options
+    )
+    if on_result is not None:
+        check.subscribe(lambda result: on_result(check, result))
+    result = await asyncio.wait_for(check.run(), 60)
+    return check, result
+
+
+def verdicts(result: CheckResult) -> dict[tuple[CheckStep, int | None], Verdict]:
+    return {(s.step, s.connector_id): s.verdict for s in result.steps}
+
+
+def failed(result: CheckResult) -> set[CheckStep]:
+    return {s.step for s in result.failed_steps}
+
+
+def held_on(station: SimulatedStation) -> list[int]:
+    return [r.reservation_id for r in station.engine.reservations]
+
+
+# --- a correct station --------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("behaviour", "zero", "connectors"),
+    [(Behaviour.NORMAL, "true", (1,)), (Behaviour.NO_CONNECTOR_ZERO, "false", (2, 1))],
+)
+async def test_a_correct_station_passes_every_automatic_step(
+    central: CentralSystem, behaviour: Behaviour, zero: str, connectors: tuple[int, ...]
+) -> None:
+    async with simulated(central, behaviour) as station:
+        check, result = await run_check(central, connectors)
+        assert held_on(station) == []
+    assert result.outcome is CheckOutcome.PASSED, [(s.step, s.reason) for s in result.steps]
+    per_connector = [
+        CheckStep.RESERVE,
+        CheckStep.SECOND_RESERVATION,
+        CheckStep.REPLACE,
+        CheckStep.CANCEL_UNKNOWN,
+        CheckStep.CANCEL_HELD,
+        CheckStep.EXPIRY,
+    ]
+    # Run order: 1-5 and 7 per connector (in the order asked), then 6, then 9.
+    assert [(s.step, s.connector_id) for s in result.steps] == [
+        *((step, c) for c in connectors for step in per_connector),
+        (CheckStep.CONNECTOR_ZERO, None),
+        (CheckStep.SCHEMAS, None),
+    ]
+    assert all(s.verdict is Verdict.PASSED for s in result.steps)
+    zero_step = next(s for s in result.steps if s.step is CheckStep.CONNECTOR_ZERO)
+    assert f"ReserveConnectorZeroSupported={zero}" in zero_step.reason
+    assert result.left_behind == ()
+    assert result.finished_at is not None
+    assert result.vendor is not None
+    assert result.firmware_version is not None
+    assert result.serial_number == f"SIM-{STATION}"
+    # Evidence: the frames of each step, in and out.
+    reserve = result.steps[0]
+    assert any(
+        e.direction is TraceDirection.OUT and e.action == "ReserveNow" for e in reserve.evidence
+    )
+    assert any(
+        e.direction is TraceDirection.IN and e.action == "StatusNotification"
+        for e in reserve.evidence
+    )
+    # The timeline: Reserved and Available on connector 1, spans with how they ended.
+    for connector in connectors:
+        seen = {p.status for p in result.statuses if p.connector_id == connector}
+        assert {"Reserved", "Available"} <= seen
+    ended_by = [s.ended_by for s in result.spans]
+    assert "replaced" in ended_by
+    assert "expired" in ended_by
+    assert all(s.end is not None for s in result.spans)
+    # Stored, with its id; the reservations show in the table like any other.
+    assert result.check_id is not None
+    assert [c.check_id for c in central.checks()] == [result.check_id]
+    assert central.checks()[0].outcome is CheckOutcome.PASSED
+    made = [r for r in central.reservations() if r.station_id == STATION]
+    assert len(made) >= 5
+    assert not any(r.state is ReservationState.ACCEPTED for r in made)
+    assert check.result == result
+
+
+# --- defective stations: exactly their step fails ----------------------------------------
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("defect", "step", "reason"),
+    [
+        (Defect.NEVER_SENDS_RESERVED, CheckStep.RESERVE, "no StatusNotification Reserved"),
+        (Defect.ACCEPTS_SECOND_RESERVATION, CheckStep.SECOND_RESERVATION, "expected Occupied"),
+        (Defect.ACCEPTS_UNKNOWN_CANCEL, CheckStep.CANCEL_UNKNOWN, "expected Rejected"),
+        (Defect.ACCEPTS_CONNECTOR_ZERO_UNSUPPORTED, CheckStep.CONNECTOR_ZERO, "expected Rejected"),
+        (Defect.FORGETS_EXPIRY, CheckStep.EXPIRY, "no StatusNotification Available"),
+    ],
+)
+async def test_each_defect_fails_exactly_its_step(
+    central: CentralSystem, defect: Defect, step: CheckStep, reason: str
+) -> None:
+    async with simulated(central, defects=[defect]) as station:
+        _, result = await run_check(central)
+        assert held_on(station) == []
+    assert result.outcome is CheckOutcome.FAILED
+    assert failed(result) == {step}, [(s.step, s.reason) for s in result.failed_steps]
+    assert reason in result.failed_steps[0].reason
+    assert all(s.verdict is Verdict.PASSED for s in result.steps if s.step is not step)
+    assert result.left_behind == ()
+    if defect is Defect.NEVER_SENDS_RESERVED:
+        expiry = next(s for s in result.steps if s.step is CheckStep.EXPIRY)
+        assert "no Reserved (see step 1)" in expiry.reason
+    if defect is Defect.FORGETS_EXPIRY:
+        assert "still held it" in result.failed_steps[0].reason
+
+
+# --- stopping -----------------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_cancel_mid_way_leaves_nothing_held(central: CentralSystem) -> None:
+    def cancel_at_replace(check: ReservationCheck, result: CheckResult) -> None:
+        step = next(s for s in result.steps if s.step is CheckStep.REPLACE)
+        if step.verdict is Verdict.RUNNING:
+            check.cancel()
+
+    async with simulated(central) as station:
+        _, result = await run_check(central, on_result=cancel_at_replace)
+        assert held_on(station) == []
+    assert result.outcome is CheckOutcome.CANCELLED
+    by_step = {s.step: s for s in result.steps}
+    assert by_step[CheckStep.RESERVE].verdict is Verdict.PASSED
+    assert by_step[CheckStep.REPLACE].verdict is Verdict.SKIPPED
+    assert by_step[CheckStep.SCHEMAS].reason == "check cancelled"
+    assert result.left_behind == ()
+    assert central.checks()[-1].outcome is CheckOutcome.CANCELLED
+
+
+@pytest.mark.asyncio
+async def test_task_cancellation_cleans_up_then_raises(central: CentralSystem) -> None:
+    async with simulated(central) as station:
+        check = ReservationCheck(central, CheckRequest(STATION, [1], ID_TAG), OPTIONS)
+        second_running = asyncio.Event()
+        check.subscribe(
+            lambda r: (
+                second_running.set()
+                if any(
+                    s.step is CheckStep.SECOND_RESERVATION and s.verdict is Verdict.RUNNING
+                    for s in r.steps
+                )
+                else None
+            )
+        )
+        task = asyncio.ensure_future(check.run())
+        await asyncio.wait_for(second_running.wait(), 30)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert held_on(station) == []
+    assert check.result.outcome is CheckOutcome.CANCELLED
+    assert check.result.finished_at is not None
+
+
+@pytest.mark.asyncio
+async def test_a_station_that_disconnects_aborts_the_check(central: CentralSystem) -> None:
+    gone: list[asyncio.Task[None]] = []
+
+    async with simulated(central) as station:
+
+        def drop_at_cancel_unknown(check: ReservationCheck, result: CheckResult) -> None:
+            step = next(s for s in result.steps if s.step is CheckStep.CANCEL_UNKNOWN)
+            if step.verdict is Verdict.RUNNING and not gone:
+                gone.append(asyncio.ensure_future(station.go_offline()))
+
+        options = CheckOptions(step_timeout=2.0, expiry_seconds=3.0)
+        _, result = await run_check(central, on_result=drop_at_cancel_unknown, options=options)
+        await asyncio.gather(*gone)
+    assert result.outcome is CheckOutcome.ABORTED
+    assert "disconnected" in result.reason
+    by_step = {s.step: s for s in result.steps}
+    assert by_step[CheckStep.RESERVE].verdict is Verdict.PASSED
+    assert by_step[CheckStep.EXPIRY].verdict is Verdict.SKIPPED
+    assert by_step[CheckStep.SCHEMAS].verdict is Verdict.SKIPPED
+    # The station went away holding step 1's reservation: said loudly.
+    assert result.left_behind != ()
+
+
+@pytest.mark.asyncio
+async def test_a_connector_that_is_not_available_is_skipped(central: CentralSystem) -> None:
+    async with simulated(central, Behaviour.FAULTED) as station:
+        _, result = await run_check(central, (1, 2))
+        assert held_on(station) == []
+    skipped = [s for s in result.steps if s.connector_id == 1]
+    assert len(skipped) == 6
+    assert all(s.verdict is Verdict.SKIPPED for s in skipped)
+    assert skipped[0].reason == "connector 1 is Faulted, not Available"
+    assert all(s.verdict is Verdict.PASSED for s in result.steps if s.connector_id != 1)
+    assert result.outcome is CheckOutcome.PASSED
+
+
+# --- the guided step ----------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_guided_cards_pass_on_a_correct_station(central: CentralSystem) -> None:
+    presented: list[asyncio.Task[object]] = []
+    prompts: list[str] = []
+
+    async with simulated(central) as station:
+
+        def technician(check: ReservationCheck, result: CheckResult) -> None:
+            step = next(s for s in result.steps if s.step is CheckStep.CARDS)
+            if step.prompt is None or (prompts and prompts[-1] == step.prompt):
+                return
+            prompts.append(step.prompt)
+            card = "SOMEONE-ELSE" if "other than" in step.prompt else ID_TAG
+            presented.append(asyncio.ensure_future(station.present_id_tag(card, 1)))
+
+        options = CheckOptions(step_timeout=2.0, expiry_seconds=3.0, guided_timeout=20.0)
+        _, result = await run_check(central, guided=True, on_result=technician, options=options)
+        outcomes = await asyncio.gather(*presented)
+        await station.stop_transaction(1)
+        assert held_on(station) == []
+    cards = next(s for s in result.steps if s.step is CheckStep.CARDS)
+    assert cards.verdict is Verdict.PASSED, cards.reason
+    assert prompts == [
+        f"Present a card other than {ID_TAG} at connector 1",
+        f"Present card {ID_TAG} at connector 1",
+    ]
+    assert [getattr(o, "started", None) for o in outcomes] == [False, True]
+    assert "used" in [s.ended_by for s in result.spans]
+    assert result.outcome is CheckOutcome.PASSED
+    assert [s.step for s in result.steps][-2:] == [CheckStep.CARDS, CheckStep.SCHEMAS]
+
+
+@pytest.mark.asyncio
+async def test_the_guided_step_can_be_skipped(central: CentralSystem) -> None:
+    async with simulated(central) as station:
+
+        def skip(check: ReservationCheck, result: CheckResult) -> None:
+            if any(s.step is CheckStep.CARDS and s.prompt for s in result.steps):
+                check.skip_current_step()
+
+        _, result = await run_check(central, guided=True, on_result=skip)
+        assert held_on(station) == []
+    cards = next(s for s in result.steps if s.step is CheckStep.CARDS)
+    assert cards.verdict is Verdict.SKIPPED
+    assert cards.reason == "skipped by the technician"
+    assert result.outcome is CheckOutcome.PASSED
+
+
+# --- schemas ------------------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_an_invalid_frame_fails_the_schema_step(central: CentralSystem) -> None:
+    """A hand-written station: correct answers, but one StatusNotification with a bad field."""
+    url = f"ws://127.0.0.1:{central.port}/{STATION}"
+    held: dict[int, int] = {}
+    async with websockets.connect(url, subprotocols=["ocpp1.6"]) as ws:  # type: ignore[list-item]
+
+        async def send(frame: list[object]) -> None:
+            await ws.send(json.dumps(frame))
+
+        def status(
+            connector: int, value: str, extra: dict[str, object] | None = None
+        ) -> list[object]:
+            payload: dict[str, object] = {
+                "connectorId": connector,
+                "errorCode": "NoError",
+                "status": value,
+            }
+            payload.update(extra or {})
+            return [2, f"s{connector}{value}{len(held)}", "StatusNotification", payload]
+
+        await send(
+            [2, "boot", "BootNotification", {"chargePointVendor": "Raw", "chargePointModel": "R1"}]
+        )
+        check_task: asyncio.Future[CheckResult] | None = None
+        expiry_timers: list[asyncio.TimerHandle] = []
+        sends: list[asyncio.Task[None]] = []
+        sent_bad = False
+        loop = asyncio.get_running_loop()
+
+        async def serve() -> None:
+            nonlocal check_task, sent_bad
+            async for message in ws:
+                frame = json.loads(message)
+                if frame[0] != 2:
+                    if frame[1] == "boot":
+                        await send(status(1, "Available"))
+                    continue
+                message_id, action, payload = frame[1], frame[2], frame[3]
+                if action == "GetConfiguration":
+                    await send(
+                        [
+                            3,
+                            message_id,
+                            {
+                                "configurationKey": [
+                                    {
+                                        "key": "ReserveConnectorZeroSupported",
+                                        "readonly": True,
+                                        "value": "false",
+                                    }
+                                ]
+                            },
+                        ]
+                    )
+                elif action == "TriggerMessage":
+                    await send([3, message_id, {"status": "Accepted"}])
+                    await send(status(1, "Available"))
+                elif action == "ReserveNow":
+                    rid, connector = payload["reservationId"], payload["connectorId"]
+                    if connector == 0:
+                        await send([3, message_id, {"status": "Rejected"}])
+                    elif rid in held or connector not in held.values():
+                        held[rid] = connector
+                        await send([3, message_id, {"status": "Accepted"}])
+                        # The defect under test: a status field the schema does not allow.
+                        extra = None if sent_bad else {"info": "x" * 60}
+                        sent_bad = True
+                        await send(status(connector, "Reserved", extra))
+                        expiry = datetime.fromisoformat(payload["expiryDate"])
+                        delay = (expiry - datetime.now(UTC)).total_seconds()
+                        if delay < 60:
+
+                            def expire(rid: int = rid) -> None:
+                                if held.pop(rid, None) is not None:
+                                    sends.append(loop.create_task(send(status(1, "Available"))))
+
+                            expiry_timers.append(loop.call_later(delay + 0.05, expire))
+                    else:
+                        await send([3, message_id, {"status": "Occupied"}])
+                elif action == "CancelReservation":
+                    rid = payload["reservationId"]
+                    if held.pop(rid, None) is not None:
+                        await send([3, message_id, {"status": "Accepted"}])
+                        await send(status(1, "Available"))
+                    else:
+                        await send([3, message_id, {"status": "Rejected"}])
+                else:
+                    await send([4, message_id, "NotImplemented", "", {}])
+
+        server = asyncio.ensure_future(serve())
+        try:
+            await wait_for_station(central, STATION, 20, 10)
+            _, result = await run_check(central)
+        finally:
+            server.cancel()
+            for timer in expiry_timers:
+                timer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await server
+    assert failed(result) == {CheckStep.SCHEMAS}, [(s.step, s.reason) for s in result.failed_steps]
+    schemas = result.failed_steps[0]
+    assert "StatusNotification" in schemas.reason
+    assert '"info": "' + "x" * 60 in schemas.reason
+    assert held == {}
+
+
+# --- small things -------------------------------------------------------------------------
+
+
+def test_the_other_id_tag_differs_and_fits() -> None:
+    for tag in ("A", "check", "X" * 20, "ABCDEFGHIJKLMN-OTHER", "abcdefghijklmn-other"):
+        other = derive_other_id_tag(tag)
+        assert other.casefold() != tag.casefold()
+        assert 1 <= len(other) <= 20
+
+
+def test_a_request_without_connectors_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least one connector"):
+        ReservationCheck(object(), CheckRequest(STATION, [], ID_TAG))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="differ"):
+        ReservationCheck(
+            object(),  # type: ignore[arg-type]
+            CheckRequest(STATION, [1], ID_TAG),
+            CheckOptions(other_id_tag=ID_TAG.lower()),
+        )
+
+
+@pytest.mark.asyncio
+async def test_a_station_not_connected_aborts_at_once(central: CentralSystem) -> None:
+    _, result = await run_check(central)
+    assert result.outcome is CheckOutcome.ABORTED
+    assert result.reason == f"station {STATION} is not connected"
+    assert all(s.verdict is Verdict.SKIPPED for s in result.steps)
+    assert central.checks()[-1].outcome is CheckOutcome.ABORTED
