@@ -139,6 +139,8 @@ class ReservationCheckDialog(QDialog):
         self._unsubscribe: Callable[[], None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._close_when_done = False
+        self._splitter_moved = False
+        """The technician dragged the run page's splitter: leave the sizes alone."""
         self._shown_prompt: str | None = None
         self._evidence_shown: tuple[int | None, int] = (None, 0)
         """(row, number of frames) the evidence view holds, to append only what is new."""
@@ -196,7 +198,7 @@ class ReservationCheckDialog(QDialog):
         self.evidence_view.setReadOnly(True)
         self.evidence_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.evidence_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.evidence_view.setPlaceholderText("The frames of the selected step appear here.")
+        self.evidence_view.setPlaceholderText("No frames for this step (yet).")
         self.summary_label = QLabel()
         self.summary_label.setObjectName("check_summary")
         self.summary_label.setWordWrap(True)
@@ -308,6 +310,7 @@ class ReservationCheckDialog(QDialog):
         self._stations.dataChanged.connect(self._on_stations_changed)
         self.steps_view.selectionModel().selectionChanged.connect(self._on_step_selected)
         self._second_timer.timeout.connect(self.steps_model.tick)
+        self.run_splitter.splitterMoved.connect(self._on_splitter_moved)
 
     # --- setup ------------------------------------------------------------------------------
 
@@ -465,6 +468,22 @@ class ReservationCheckDialog(QDialog):
             width = min(width, int(available.width() * 0.95))
             height = min(height, int(available.height() * 0.9))
         self.resize(max(self.width(), width), max(self.height(), height))
+
+    def _on_splitter_moved(self, _position: int, _index: int) -> None:
+        self._splitter_moved = True
+
+    def _grow_timeline(self) -> None:
+        """Give the timeline the height it needs as lanes and spans appear (from the
+        evidence view, which scrolls), unless the technician has arranged the page."""
+        if self._splitter_moved or self.pages.currentWidget() is not self.run_page:
+            return
+        sizes = self.run_splitter.sizes()
+        wanted = self.timeline.preferred_height(max(self.timeline.width(), 600))
+        missing = wanted - sizes[1]
+        spare = sizes[2] - _EVIDENCE_MIN_HEIGHT
+        if missing > 0 and spare > 0:
+            moved = min(missing, spare)
+            self.run_splitter.setSizes([sizes[0], sizes[1] + moved, sizes[2] - moved])
 
     def _share_run_page(self) -> None:
         """Every step row visible, the whole timeline, the rest for the evidence."""
@@ -639,17 +658,20 @@ class ReservationCheckDialog(QDialog):
 
     def shown_step_row(self) -> int | None:
         """The step whose frames the evidence view shows: the selected one, else the
-        running one, else the last that finished."""
+        running one, else the first that failed, else the last with frames."""
         rows = self.steps_view.selectionModel().selectedRows()
         if rows:
             return rows[0].row()
         running = self.steps_model.running_row()
         if running is not None:
             return running
+        steps = [self.steps_model.step(row) for row in range(self.steps_model.rowCount())]
+        for row, step in enumerate(steps):
+            if step is not None and step.verdict is Verdict.FAILED:
+                return row
         last: int | None = None
-        for row in range(self.steps_model.rowCount()):
-            step = self.steps_model.step(row)
-            if step is not None and step.verdict in (Verdict.PASSED, Verdict.FAILED):
+        for row, step in enumerate(steps):
+            if step is not None and step.evidence and step.verdict is Verdict.PASSED:
                 last = row
         return last
 
@@ -677,6 +699,7 @@ class ReservationCheckDialog(QDialog):
 
     def _refresh_timeline(self, result: CheckResult) -> None:
         self.timeline.set_result(result)
+        self._grow_timeline()
 
     # --- closing ----------------------------------------------------------------------------
 

@@ -95,10 +95,12 @@ def verdict_summary(result: CheckResult) -> str:
 
 
 def format_duration(seconds: float | None) -> str:
-    """A step's duration: "0.4 s", "12 s", "2 min 05 s" (empty when unknown)."""
+    """A step's duration: "35 ms", "4.2 s", "12 s", "2 min 05 s" (empty when unknown)."""
     if seconds is None:
         return ""
     seconds = max(0.0, seconds)
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
     if seconds < 10:
         return f"{seconds:.1f} s"
     if seconds < 60:

@@ -30,7 +30,11 @@ from console.central.model import (
 )
 from console.central.settings import RESTART_FIELDS, ConsoleSettings, changed_fields
 from console.ocpp.enums import ChargePointStatus
-from console.ui.check_dialog import CANCELLING_TEXT, CheckState, ReservationCheckDialog
+from console.ui.check_dialog import (
+    CANCELLING_TEXT,
+    CheckState,
+    ReservationCheckDialog,
+)
 from console.ui.check_steps_model import (
     CheckStepsModel,
     StepColumn,
@@ -159,7 +163,8 @@ def test_verdict_summary_and_durations() -> None:
     )
     assert verdict_summary(result) == "7 passed, 1 failed, 1 skipped"
     assert format_duration(None) == ""
-    assert format_duration(0.42) == "0.4 s"
+    assert format_duration(0.42) == "420 ms"
+    assert format_duration(4.25) == "4.2 s"
     assert format_duration(125) == "2 min 05 s"
 
 
