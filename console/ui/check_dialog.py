@@ -77,7 +77,7 @@ _STEP_WIDTHS = {
     StepColumn.STEP: 380,
     StepColumn.CONNECTOR: 85,
     StepColumn.VERDICT: 105,
-    StepColumn.REASON: 330,
+    StepColumn.DURATION: 75,
 }
 _ROW_HEIGHT = 24
 _RUN_PAGE_SIZE = (1060, 760)
@@ -262,7 +262,9 @@ class ReservationCheckDialog(QDialog):
         view.verticalHeader().setDefaultSectionSize(_ROW_HEIGHT)
         header = view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
+        # The reason takes what is left: no sideways scrolling on a laptop screen.
+        header.setSectionResizeMode(StepColumn.REASON, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
         for column, width in _STEP_WIDTHS.items():
             header.resizeSection(column, width)
 
