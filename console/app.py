@@ -26,8 +26,10 @@ from PySide6.QtCore import QMessageLogContext, Qt, QTimer, QtMsgType, qInstallMe
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from console.central.check_model import CheckFactory, CheckRequest, CheckRunner
 from console.central.config import CentralSystemConfig
 from console.central.model import ReservationState
+from console.central.reservation_check import CheckOptions, check_factory
 from console.central.server import CentralSystem
 from console.central.settings import (
     ConsoleSettings,
@@ -154,7 +156,15 @@ async def _console_session(
         await central.start()
         notice = f"Port {config.port} is in use: listening on port {central.port} instead"
 
-    window = MainWindow(central)
+    settings_controller: SettingsController | None = None
+
+    def current_settings() -> ConsoleSettings:
+        # The check reads its timings when it starts: a change in Settings applies at once.
+        if settings_controller is not None:
+            return settings_controller.settings
+        return loaded.settings if loaded is not None else ConsoleSettings()
+
+    window = MainWindow(central, check_factory=_reservation_checks(central, current_settings))
     reporter.window = window
     settings_controller = _settings_controller(window, central, loaded, overrides)
     layout = layout_store()
@@ -187,6 +197,8 @@ async def _console_session(
         return 0
     finally:
         wakeup.stop()
+        # A running check cancels the reservations it made while the server still runs.
+        await window.stop_checks()
         await window.requests.aclose()
         if simulator is not None:
             try:
@@ -200,6 +212,22 @@ async def _console_session(
         window.close()
         reporter.window = None
         app.processEvents()
+
+
+def _reservation_checks(
+    central: CentralSystem, current_settings: Callable[[], ConsoleSettings]
+) -> CheckFactory:
+    """Check runners bound to ``central``, timed by the settings as they are at each start."""
+
+    def make(request: CheckRequest) -> CheckRunner:
+        settings = current_settings()
+        options = CheckOptions(
+            step_timeout=settings.check_step_timeout,
+            expiry_seconds=settings.check_expiry_seconds,
+        )
+        return check_factory(central, options)(request)
+
+    return make
 
 
 def _settings_controller(

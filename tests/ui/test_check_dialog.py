@@ -6,15 +6,19 @@ The dialog tests drive a :class:`FakeCheckRunner` step by step on the qasync loo
 
 from __future__ import annotations
 
+import asyncio
+import os
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QMenu
 from pytestqt.qtbot import QtBot
 
+from console import app as console_app
 from console.central.check_model import (
     CheckOutcome,
     CheckRequest,
@@ -22,18 +26,24 @@ from console.central.check_model import (
     CheckStep,
     Verdict,
 )
+from console.central.config import CentralSystemConfig
 from console.central.model import (
     ConnectorSnapshot,
     StationSnapshot,
     TraceDirection,
     TraceEntry,
 )
+from console.central.reservation_check import CheckOptions, ReservationCheck, check_factory
+from console.central.server import CentralSystem
 from console.central.settings import RESTART_FIELDS, ConsoleSettings, changed_fields
+from console.chargepoint.client import ClientOptions
+from console.chargepoint.simulator import Behaviour, SimulationOptions, SiteSimulator
 from console.ocpp.enums import ChargePointStatus
 from console.ui.check_dialog import (
     CANCELLING_TEXT,
     CheckState,
     ReservationCheckDialog,
+    evidence_lines,
 )
 from console.ui.check_steps_model import (
     CheckStepsModel,
@@ -396,6 +406,28 @@ def test_cancel_shows_cancelling_until_the_runner_returns(make_dialog, qtbot: Qt
     assert not dialog.isVisible()
 
 
+def test_a_failed_step_is_named_and_its_frames_shown_at_the_end(make_dialog, qtbot) -> None:
+    dialog, factory = make_dialog(connector_id=1)
+    runner = start_check(qtbot, dialog, factory)
+    answer = frame(1, TraceDirection.IN, '[3,"7",{"status":"Accepted"}]')
+    runner.update_step(CheckStep.RESERVE, verdict=Verdict.PASSED, reason="ok")
+    runner.update_step(
+        CheckStep.CANCEL_UNKNOWN,
+        verdict=Verdict.FAILED,
+        reason="cancelling reservation 3 (never sent): Accepted; expected Rejected",
+        evidence=(answer,),
+    )
+    with qtbot.waitSignal(dialog.sig_finished, timeout=5000):
+        runner.finish()
+    assert dialog.status_text() == "Failed — 1 passed, 1 failed, 6 skipped"
+    assert dialog.summary_label.isVisibleTo(dialog)
+    assert dialog.summary_label.text() == (
+        "Failed: 4. Cancelling an unknown reservation is Rejected"
+    )
+    assert dialog.shown_step_row() == 3  # the failed step's frames, without a click
+    assert '"status":"Accepted"' in dialog.evidence_view.toPlainText()
+
+
 def test_closing_while_running_asks_then_cancels_and_closes_after_the_clean_up(
     make_dialog, qtbot: QtBot
 ) -> None:
@@ -576,3 +608,95 @@ def test_the_settings_dialog_edits_the_check_timings(qtbot) -> None:
         "check_expiry_seconds",
     }
     assert not changed_fields(ConsoleSettings(), edited) & RESTART_FIELDS
+
+
+# --- end to end: the real check against a simulated station -----------------------------------
+
+E2E_OPTIONS = CheckOptions(step_timeout=4.0, expiry_seconds=2.0, guided_timeout=20.0)
+E2E_WAIT_MS = 20_000
+
+
+def test_the_real_check_passes_a_correct_simulated_station(
+    qtbot, loop_driver: LoopDriver, data_dir: Path, tmp_path: Path
+) -> None:
+    central = CentralSystem(
+        CentralSystemConfig(
+            host="127.0.0.1", port=0, data_dir=data_dir, call_timeout=4.0, ping_interval=None
+        )
+    )
+    loop_driver.run(central.start())
+    simulator = SiteSimulator(
+        f"ws://127.0.0.1:{central.port}",
+        connectors=2,
+        station_specs=[("CP-01", Behaviour.NORMAL)],
+        options=SimulationOptions(client=ClientOptions(backoff_initial=0.1, backoff_max=0.5)),
+    )
+    window = MainWindow(
+        central, flush_interval_ms=20, check_factory=check_factory(central, E2E_OPTIONS)
+    )
+    qtbot.addWidget(window)
+    # Screenshots for a person to look at: OCPP_CONSOLE_SHOTS=/tmp keeps them.
+    shots = Path(os.environ.get("OCPP_CONSOLE_SHOTS", str(tmp_path)))
+    try:
+        window.start()
+        window.show()
+        loop_driver.run(simulator.start())
+        loop_driver.run(asyncio.wait_for(simulator.wait_booted(), 20))
+        qtbot.waitUntil(
+            lambda: (
+                (c := window.station_model.connector("CP-01", 1)) is not None
+                and c.status is ChargePointStatus.AVAILABLE
+            ),
+            timeout=E2E_WAIT_MS,
+        )
+        window.select_connector("CP-01", 1)
+        window.check_action.trigger()
+        dialog = window.check_dialogs["CP-01"]
+        assert dialog.picked_connectors() == [1]
+        qtbot.keyClicks(dialog.id_tag_edit, "CHECK-TAG")
+        with qtbot.waitSignal(dialog.sig_finished, timeout=60_000) as finished:
+            qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+            dialog.resize(1060, 760)  # the offscreen screen is small; show the intended size
+            qtbot.waitUntil(
+                lambda: dialog.steps_model.index(1, StepColumn.VERDICT).data() == "Passed",
+                timeout=E2E_WAIT_MS,
+            )
+            assert dialog.state is CheckState.RUNNING
+            assert "ReserveNow" in _evidence_of(dialog, 0)
+            assert dialog.grab().save(str(shots / "check_dialog_running.png"))
+        result: CheckResult = finished.args[0]
+        assert dialog.grab().save(str(shots / "check_dialog_finished.png"))
+
+        assert result.outcome is CheckOutcome.PASSED, [(s.step, s.reason) for s in result.steps]
+        assert {s.step for s in result.steps} == set(CheckStep) - {CheckStep.CARDS}
+        assert all(s.verdict is Verdict.PASSED for s in result.steps)
+        assert result.left_behind == ()
+        assert dialog.status_text().startswith("Passed — 8 passed")
+        assert not dialog.left_behind_label.isVisibleTo(dialog)
+        # Everything the check reserved was cancelled or expired.
+        assert not [r.reservation_id for r in central.reservations() if r.active]
+    finally:
+        window.allow_close()
+        window.close()
+        loop_driver.run(simulator.stop())
+        loop_driver.run(central.stop())
+
+
+def _evidence_of(dialog: ReservationCheckDialog, row: int) -> str:
+    step = dialog.steps_model.step(row)
+    return "\n".join(evidence_lines(step.evidence)) if step is not None else ""
+
+
+def test_the_app_times_each_check_by_the_settings_of_that_moment(data_dir: Path) -> None:
+    central = CentralSystem(CentralSystemConfig(host="127.0.0.1", port=0, data_dir=data_dir))
+    settings = [ConsoleSettings(check_step_timeout=7.5, check_expiry_seconds=30)]
+    make = console_app._reservation_checks(central, lambda: settings[0])
+    request = CheckRequest(station_id="CP-01", connectors=[1], id_tag="CARD1")
+    first = make(request)
+    settings[0] = ConsoleSettings(check_step_timeout=3.0, check_expiry_seconds=12)
+    second = make(request)  # changed in Settings: the next check uses it, no restart
+    assert isinstance(first, ReservationCheck)
+    assert isinstance(second, ReservationCheck)
+    # The options are the runner's own business; this is the one place that shows them.
+    assert (first._options.step_timeout, first._options.expiry_seconds) == (7.5, 30)
+    assert (second._options.step_timeout, second._options.expiry_seconds) == (3.0, 12)
