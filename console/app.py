@@ -164,7 +164,11 @@ async def _console_session(
             return settings_controller.settings
         return loaded.settings if loaded is not None else ConsoleSettings()
 
-    window = MainWindow(central, check_factory=_reservation_checks(central, current_settings))
+    window = MainWindow(
+        central,
+        check_factory=_reservation_checks(central, current_settings),
+        check_archive=central,
+    )
     reporter.window = window
     settings_controller = _settings_controller(window, central, loaded, overrides)
     layout = layout_store()

@@ -24,6 +24,7 @@ from PySide6.QtCore import (
     QEvent,
     QModelIndex,
     QObject,
+    QSize,
     QSortFilterProxyModel,
     Qt,
     QTimer,
@@ -544,6 +545,10 @@ class ChecksPanel(QWidget):
         detail_split.setStretchFactor(1, 2)
         detail_split.setChildrenCollapsible(False)
         self.detail_splitter = detail_split
+        # Small minimums: as a tab beside the message trace, the panel must not make the
+        # bottom dock area taller than the trace alone would (the tree keeps its room).
+        for widget in (timeline_scroll, self.steps_table, self.evidence, self.table):
+            widget.setMinimumHeight(24)
         self._timeline_sized_by_hand = False
         detail_split.splitterMoved.connect(self._on_detail_split_moved)
         detail_split.installEventFilter(self)
@@ -594,6 +599,11 @@ class ChecksPanel(QWidget):
             self._show(None)
 
     # --- sizes -------------------------------------------------------------------------------
+
+    def sizeHint(self) -> QSize:
+        # No taller than the message trace it shares the bottom dock area with: the window's
+        # first layout is computed from it (the station tree keeps its room).
+        return QSize(900, 200)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

@@ -36,13 +36,14 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QSplitter,
+    QTabBar,
     QTableView,
     QToolButton,
     QTreeView,
     QWidget,
 )
 
-from console.central.check_model import CheckFactory, CheckResult
+from console.central.check_model import CheckArchive, CheckFactory, CheckResult
 from console.central.model import (
     CancelOutcome,
     CentralSystemApi,
@@ -55,6 +56,7 @@ from console.ocpp.reservation import CancelReservationStatus
 from console.ui.change_feed import ChangeFeed
 from console.ui.check_dialog import ReservationCheckDialog
 from console.ui.check_steps_model import verdict_summary
+from console.ui.checks_panel import ChecksPanel
 from console.ui.menus import build_menus
 from console.ui.presentation import (
     Look,
@@ -68,7 +70,7 @@ from console.ui.reservation_requests import ReservationRequests
 from console.ui.reservations_panel import ReservationFilterProxy, ReservationsPanel
 from console.ui.resources import icon
 from console.ui.station_model import ItemRole, StationTreeModel, TreeColumn
-from console.ui.trace_tools import install_trace_tools
+from console.ui.trace_tools import default_folder, install_trace_tools
 
 __all__ = ["MainWindow", "StationTreeView"]
 
@@ -198,6 +200,7 @@ class MainWindow(QMainWindow):
         flush_interval_ms: int = 100,
         clock: Clock | None = None,
         check_factory: CheckFactory | None = None,
+        check_archive: CheckArchive | None = None,
     ) -> None:
         super().__init__(parent)
         self.central = central
@@ -276,6 +279,8 @@ class MainWindow(QMainWindow):
         self.menus = build_menus(self)
         self._connect_signals()
         self.trace_tools = install_trace_tools(self)  # trace dock, exports, report
+        self.checks_panel = ChecksPanel(check_archive, self, default_folder=default_folder)
+        self.checks_dock = self._build_checks_dock(self.checks_panel)
 
     # --- construction -----------------------------------------------------------------------
 
@@ -612,6 +617,32 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(text, 30000)
         self.sig_check_finished.emit(result)
 
+    def _build_checks_dock(self, panel: ChecksPanel) -> QDockWidget:
+        # A tab beside the message trace; the trace stays in front until a check ends.
+        dock = QDockWidget("Reservation checks", self)
+        dock.setObjectName("checks_dock")
+        dock.setWidget(panel)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        self.tabifyDockWidget(self.trace_tools.dock, dock)
+        self.trace_tools.dock.raise_()
+        toggle = dock.toggleViewAction()
+        toggle.setText("Reservation checks")
+        toggle.setShortcut(QKeySequence("Ctrl+Shift+H"))  # H: the checks' history
+        toggle.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.addAction(toggle)
+        self.menus.view_menu.addAction(toggle)
+        self.sig_check_finished.connect(self.show_check)
+        panel.sig_message.connect(lambda text: self.statusBar().showMessage(text, 15000))
+        panel.sig_failed.connect(self.report_error)
+        panel.sig_failed.connect(lambda text: self.trace_tools.show_failure("Export failed", text))
+        return dock
+
+    def show_check(self, result: CheckResult) -> None:
+        """List a check's result in the checks panel and bring the panel to the front."""
+        self.checks_panel.add_result(result)
+        self.checks_dock.show()
+        self.checks_dock.raise_()
+
     def _forget_check_dialog(self, dialog: ReservationCheckDialog) -> None:
         if self.check_dialogs.get(dialog.station_id) is dialog:
             del self.check_dialogs[dialog.station_id]
@@ -777,6 +808,9 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.form_dock], [form_width], Qt.Orientation.Horizontal)
         trace_dock = self.trace_tools.dock
         trace_height = max(_TRACE_DOCK_MIN_HEIGHT, int(self.height() * _TRACE_DOCK_SHARE))
+        # The tabs of the docks sharing the trace's place (the checks) come out of its share.
+        tabs = [bar.height() for bar in self.findChildren(QTabBar) if bar.parent() is self]
+        trace_height = max(_TRACE_DOCK_MIN_HEIGHT, trace_height - max(tabs, default=0))
         self.resizeDocks([trace_dock], [trace_height], Qt.Orientation.Vertical)
         total = max(self.splitter.height(), 100)
         tree_height = total * _TREE_SHARE // 100

@@ -26,7 +26,8 @@ from console.ui.checks_panel import (
     evidence_text,
     export_check,
 )
-from tests.ui.fakes import CHECK_T0, sample_check_result
+from console.ui.main_window import MainWindow
+from tests.ui.fakes import CHECK_T0, FakeCentralSystem, sample_check_result
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
 
@@ -283,3 +284,38 @@ def test_export_check_leaves_no_part_file(tmp_path: Path, qapp) -> None:
     written = export_check(result, tmp_path / "x.json", CheckExportFormat.JSON, picture=True)
     assert [p.name for p in written] == ["x.json", "x.png"]
     assert not list(tmp_path.glob("*.part"))
+
+
+# --- in the window --------------------------------------------------------------------------
+
+
+def test_the_window_lists_stored_checks_and_adds_each_finished_one(qtbot: QtBot) -> None:
+    window = MainWindow(
+        FakeCentralSystem(), flush_interval_ms=20, check_archive=Archive(three_checks())
+    )
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    dock = window.checks_dock
+    assert window.tabifiedDockWidgets(window.trace_tools.dock) == [dock]
+    assert window.checks_panel.model.rowCount() == 3
+    assert dock.toggleViewAction() in window.menus.view_menu.actions()
+    finished = sample_check_result("CP-05", check_id=9, started_at=CHECK_T0 + timedelta(hours=1))
+    window.sig_check_finished.emit(finished)
+    assert window.checks_panel.model.rowCount() == 4
+    assert window.checks_panel.selected_result() == finished
+    assert dock.isVisible()
+    qtbot.waitUntil(lambda: not dock.visibleRegion().isEmpty())
+    window.checks_dock.resize(1400, 420)
+    window.grab().save("/tmp/checks_window.png")
+    window.allow_close()
+    window.close()
+
+
+def test_without_an_archive_the_window_has_an_empty_checks_panel(qtbot: QtBot) -> None:
+    window = MainWindow(FakeCentralSystem())
+    qtbot.addWidget(window)
+    assert window.checks_panel.model.rowCount() == 0
+    assert not window.checks_panel.export_action.isEnabled()
+    window.allow_close()
+    window.close()
