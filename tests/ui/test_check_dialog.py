@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -616,9 +616,16 @@ E2E_OPTIONS = CheckOptions(step_timeout=4.0, expiry_seconds=2.0, guided_timeout=
 E2E_WAIT_MS = 20_000
 
 
-def test_the_real_check_passes_a_correct_simulated_station(
-    qtbot, loop_driver: LoopDriver, data_dir: Path, tmp_path: Path
-) -> None:
+@dataclass
+class RealSite:
+    central: CentralSystem
+    simulator: SiteSimulator
+    window: MainWindow
+
+
+@pytest.fixture
+def real_site(qtbot, loop_driver: LoopDriver, data_dir: Path) -> Iterator[RealSite]:
+    """The window on a real Central System with one correct simulated station, CP-01."""
     central = CentralSystem(
         CentralSystemConfig(
             host="127.0.0.1", port=0, data_dir=data_dir, call_timeout=4.0, ping_interval=None
@@ -635,8 +642,6 @@ def test_the_real_check_passes_a_correct_simulated_station(
         central, flush_interval_ms=20, check_factory=check_factory(central, E2E_OPTIONS)
     )
     qtbot.addWidget(window)
-    # Screenshots for a person to look at: OCPP_CONSOLE_SHOTS=/tmp keeps them.
-    shots = Path(os.environ.get("OCPP_CONSOLE_SHOTS", str(tmp_path)))
     try:
         window.start()
         window.show()
@@ -649,37 +654,69 @@ def test_the_real_check_passes_a_correct_simulated_station(
             ),
             timeout=E2E_WAIT_MS,
         )
-        window.select_connector("CP-01", 1)
-        window.check_action.trigger()
-        dialog = window.check_dialogs["CP-01"]
-        assert dialog.picked_connectors() == [1]
-        qtbot.keyClicks(dialog.id_tag_edit, "CHECK-TAG")
-        with qtbot.waitSignal(dialog.sig_finished, timeout=60_000) as finished:
-            qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
-            dialog.resize(1060, 760)  # the offscreen screen is small; show the intended size
-            qtbot.waitUntil(
-                lambda: dialog.steps_model.index(1, StepColumn.VERDICT).data() == "Passed",
-                timeout=E2E_WAIT_MS,
-            )
-            assert dialog.state is CheckState.RUNNING
-            assert "ReserveNow" in _evidence_of(dialog, 0)
-            assert dialog.grab().save(str(shots / "check_dialog_running.png"))
-        result: CheckResult = finished.args[0]
-        assert dialog.grab().save(str(shots / "check_dialog_finished.png"))
-
-        assert result.outcome is CheckOutcome.PASSED, [(s.step, s.reason) for s in result.steps]
-        assert {s.step for s in result.steps} == set(CheckStep) - {CheckStep.CARDS}
-        assert all(s.verdict is Verdict.PASSED for s in result.steps)
-        assert result.left_behind == ()
-        assert dialog.status_text().startswith("Passed — 8 passed")
-        assert not dialog.left_behind_label.isVisibleTo(dialog)
-        # Everything the check reserved was cancelled or expired.
-        assert not [r.reservation_id for r in central.reservations() if r.active]
+        yield RealSite(central, simulator, window)
     finally:
         window.allow_close()
         window.close()
         loop_driver.run(simulator.stop())
         loop_driver.run(central.stop())
+
+
+def open_real_dialog(qtbot, window: MainWindow) -> ReservationCheckDialog:
+    window.select_connector("CP-01", 1)
+    window.check_action.trigger()
+    dialog = window.check_dialogs["CP-01"]
+    assert dialog.picked_connectors() == [1]
+    qtbot.keyClicks(dialog.id_tag_edit, "CHECK-TAG")
+    return dialog
+
+
+def test_the_real_check_passes_a_correct_simulated_station(
+    qtbot, real_site: RealSite, tmp_path: Path
+) -> None:
+    dialog = open_real_dialog(qtbot, real_site.window)
+    # Screenshots for a person to look at: OCPP_CONSOLE_SHOTS=/tmp keeps them.
+    shots = Path(os.environ.get("OCPP_CONSOLE_SHOTS", str(tmp_path)))
+    with qtbot.waitSignal(dialog.sig_finished, timeout=60_000) as finished:
+        qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+        dialog.resize(1060, 760)  # the offscreen screen is small; show the intended size
+        qtbot.waitUntil(
+            lambda: dialog.steps_model.index(1, StepColumn.VERDICT).data() == "Passed",
+            timeout=E2E_WAIT_MS,
+        )
+        assert dialog.state is CheckState.RUNNING
+        assert "ReserveNow" in _evidence_of(dialog, 0)
+        assert dialog.grab().save(str(shots / "check_dialog_running.png"))
+    result: CheckResult = finished.args[0]
+    assert dialog.grab().save(str(shots / "check_dialog_finished.png"))
+
+    assert result.outcome is CheckOutcome.PASSED, [(s.step, s.reason) for s in result.steps]
+    assert {s.step for s in result.steps} == set(CheckStep) - {CheckStep.CARDS}
+    assert all(s.verdict is Verdict.PASSED for s in result.steps)
+    assert result.left_behind == ()
+    assert dialog.status_text().startswith("Passed — 8 passed")
+    assert not dialog.left_behind_label.isVisibleTo(dialog)
+    # Everything the check reserved was cancelled or expired.
+    assert not [r.reservation_id for r in real_site.central.reservations() if r.active]
+
+
+def test_cancelling_the_real_check_midway_leaves_nothing_on_the_station(
+    qtbot, real_site: RealSite
+) -> None:
+    dialog = open_real_dialog(qtbot, real_site.window)
+    station = real_site.simulator.station("CP-01")
+    with qtbot.waitSignal(dialog.sig_finished, timeout=60_000) as finished:
+        qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+        # Cancel while the station holds a reservation the check made.
+        qtbot.waitUntil(lambda: bool(station.engine.reservations), timeout=E2E_WAIT_MS)
+        qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+        assert dialog.status_text() == CANCELLING_TEXT
+    result: CheckResult = finished.args[0]
+    assert result.outcome is CheckOutcome.CANCELLED
+    assert result.left_behind == ()
+    assert list(station.engine.reservations) == []  # the clean-up cancelled what it held
+    assert dialog.status_text().startswith("Cancelled")
+    assert not [r.reservation_id for r in real_site.central.reservations() if r.active]
 
 
 def _evidence_of(dialog: ReservationCheckDialog, row: int) -> str:
