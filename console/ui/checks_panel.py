@@ -514,13 +514,7 @@ class ChecksPanel(QWidget):
         list_box = QWidget()
         list_layout = QVBoxLayout(list_box)
         list_layout.setContentsMargins(0, 0, 0, 0)
-        title_row = QHBoxLayout()
-        title = QLabel("Reservation checks")
-        title.setProperty("role", "section")
-        title_row.addWidget(title)
-        title_row.addStretch(1)
-        title_row.addWidget(self.count_label)
-        list_layout.addLayout(title_row)
+        list_layout.addWidget(self.count_label)
         list_layout.addWidget(table, 1)
 
         timeline_scroll = QScrollArea()
@@ -748,7 +742,9 @@ class ChecksPanel(QWidget):
 
     def _refresh_count(self) -> None:
         total = self.model.rowCount()
-        self.count_label.setText(f"{total} check" + ("" if total == 1 else "s"))
+        self.count_label.setText(
+            f"{total} check" + ("" if total == 1 else "s") + (", newest first" if total > 1 else "")
+        )
 
     # --- export -----------------------------------------------------------------------------
 

@@ -118,6 +118,8 @@ _FORM_DOCK_MIN_WIDTH = 300
 _TRACE_DOCK_MIN_HEIGHT = 150
 _TRACE_DOCK_SHARE = 0.22
 _TREE_SHARE = 68
+_CHECKS_DOCK_SHARE = 0.45
+"""Of the window's height, for the checks dock when a check has just finished."""
 _SCROLL_TO_NEW_AT_MOST = 5
 """More rows at once are history being loaded, not an attempt just made: no scrolling."""
 """Percent of the central area the station tree gets at first start."""
@@ -642,6 +644,10 @@ class MainWindow(QMainWindow):
         self.checks_panel.add_result(result)
         self.checks_dock.show()
         self.checks_dock.raise_()
+        # The trace's short strip is too small to read a check: give it room, once.
+        wanted = int(self.height() * _CHECKS_DOCK_SHARE)
+        if self.checks_dock.height() < wanted:
+            self.resizeDocks([self.checks_dock], [wanted], Qt.Orientation.Vertical)
 
     def _forget_check_dialog(self, dialog: ReservationCheckDialog) -> None:
         if self.check_dialogs.get(dialog.station_id) is dialog:

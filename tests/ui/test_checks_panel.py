@@ -125,7 +125,7 @@ def test_stored_checks_are_listed_newest_first_and_the_newest_is_shown(
     # Left behind: said loudly.
     assert panel.left_behind_label.isVisible()
     assert "107" in panel.left_behind_label.text()
-    assert panel.count_label.text() == "3 checks"
+    assert panel.count_label.text() == "3 checks, newest first"
     panel.grab().save("/tmp/checks_panel.png")
     # Another check: its own steps, no warning.
     panel.select_row(1)
@@ -306,7 +306,7 @@ def test_the_window_lists_stored_checks_and_adds_each_finished_one(qtbot: QtBot)
     assert window.checks_panel.selected_result() == finished
     assert dock.isVisible()
     qtbot.waitUntil(lambda: not dock.visibleRegion().isEmpty())
-    window.checks_dock.resize(1400, 420)
+    qtbot.waitUntil(lambda: dock.height() >= window.height() * 0.4)
     window.grab().save("/tmp/checks_window.png")
     window.allow_close()
     window.close()
