@@ -74,6 +74,23 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the Central System headless")
     _add_server_options(serve, defaults_from_settings=False)
 
+    check = sub.add_parser(
+        "check",
+        help="run the reservation conformance check against one station (headless)",
+    )
+    _add_server_options(check, defaults_from_settings=False)
+    check.add_argument("--station", required=True, help="the station id to check")
+    check.add_argument(
+        "--connector", type=int, default=None, help="default: the first Available one"
+    )
+    check.add_argument("--id-tag", default="CONSOLE-CHECK", help="idTag of the reservations")
+    check.add_argument(
+        "--wait",
+        type=float,
+        default=300.0,
+        help="seconds to wait for the station to connect and boot (default 300)",
+    )
+
     simulate = sub.add_parser("simulate", help="run simulated stations against a Central System")
     simulate.add_argument("--url", required=True, help="e.g. ws://127.0.0.1:9000")
     simulate.add_argument("--stations", type=int, default=DEFAULT_DEMO_STATIONS)
@@ -113,6 +130,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from console.central.cli import serve
 
         return serve(args)
+    if args.command == "check":
+        from console.central.cli import check
+
+        return check(args)
     if args.command == "simulate":
         from console.chargepoint.cli import simulate
 

@@ -211,6 +211,8 @@ class ReservationCheck:
         other = options.other_id_tag or derive_other_id_tag(request.id_tag)
         if other.casefold() == request.id_tag.casefold() or len(other) > _MAX_ID_TAG:
             raise ValueError("the other idTag must differ from the idTag and have <= 20 chars")
+        # A connector asked for twice is checked once.
+        request = dataclasses.replace(request, connectors=tuple(dict.fromkeys(request.connectors)))
         self._system = system
         self._request = request
         self._options = options
@@ -317,6 +319,10 @@ class ReservationCheck:
                     outcome, reason = CheckOutcome.CANCELLED, _CHECK_CANCELLED
                 except _AbortError as exc:
                     outcome, reason = CheckOutcome.ABORTED, str(exc)
+                except Exception as exc:
+                    # A bug must not leave reservations behind: clean up all the same.
+                    logger.exception("station %s: the reservation check failed", self._station_id)
+                    outcome, reason = CheckOutcome.ABORTED, f"internal error: {exc!r}"
             if outcome is not None:
                 self._skip_rest(reason)
             # The clean-up and the save run to their end whatever cancels this task
@@ -432,6 +438,8 @@ class ReservationCheck:
             return
         index = max(found)
         spans = list(self._result.spans)
+        if spans[index].end is not None and spans[index].ended_by == ended_by:
+            return  # the book saw the same end already
         spans[index] = dataclasses.replace(spans[index], end=at, ended_by=ended_by)
         self._publish(spans=tuple(spans))
 
@@ -490,11 +498,20 @@ class ReservationCheck:
         """
         future = asyncio.ensure_future(call)
         self._in_flight.add(future)
-        future.add_done_callback(self._in_flight.discard)
+        future.add_done_callback(self._call_done)
         try:
             return await asyncio.wait_for(asyncio.shield(future), self._options.step_timeout)
         except TimeoutError:
             return None
+
+    def _call_done(self, future: asyncio.Future[Any]) -> None:
+        self._in_flight.discard(future)
+        if not future.cancelled() and future.exception() is not None:
+            logger.error(
+                "station %s: a call of the check failed",
+                self._station_id,
+                exc_info=future.exception(),
+            )
 
     async def _reserve(
         self,

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 from collections.abc import AsyncIterator, Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import pytest_asyncio
@@ -76,6 +77,7 @@ async def simulated(
         defects={STATION: set(defects)},
     )
     ready = asyncio.ensure_future(wait_for_station(central, STATION, 20, 10))
+    await asyncio.sleep(0)  # let it subscribe before the station can connect
     await site.start()
     try:
         await ready
@@ -353,6 +355,7 @@ async def test_an_invalid_frame_fails_the_schema_step(central: CentralSystem) ->
     """A hand-written station: correct answers, but one StatusNotification with a bad field."""
     url = f"ws://127.0.0.1:{central.port}/{STATION}"
     held: dict[int, int] = {}
+    message_ids = itertools.count(1)
     async with websockets.connect(url, subprotocols=["ocpp1.6"]) as ws:  # type: ignore[list-item]
 
         async def send(frame: list[object]) -> None:
@@ -367,7 +370,7 @@ async def test_an_invalid_frame_fails_the_schema_step(central: CentralSystem) ->
                 "status": value,
             }
             payload.update(extra or {})
-            return [2, f"s{connector}{value}{len(held)}", "StatusNotification", payload]
+            return [2, f"s{next(message_ids)}", "StatusNotification", payload]
 
         await send(
             [2, "boot", "BootNotification", {"chargePointVendor": "Raw", "chargePointModel": "R1"}]
@@ -483,3 +486,38 @@ async def test_a_station_not_connected_aborts_at_once(central: CentralSystem) ->
     assert result.reason == f"station {STATION} is not connected"
     assert all(s.verdict is Verdict.SKIPPED for s in result.steps)
     assert central.checks()[-1].outcome is CheckOutcome.ABORTED
+
+
+# --- the Central System's additions the check uses ----------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_get_configuration_probe_and_fresh_ids(central: CentralSystem) -> None:
+    offline = await central.get_configuration(STATION, ["ReserveConnectorZeroSupported"])
+    assert offline.error == f"station {STATION} is not connected"
+    async with simulated(central, Behaviour.NO_CONNECTOR_ZERO):
+        answer = await central.get_configuration(
+            STATION, ["reserveconnectorzerosupported", "NoSuchKey"]
+        )
+        assert answer.error is None
+        assert answer.values == {"ReserveConnectorZeroSupported": "false"}
+        assert answer.value("RESERVECONNECTORZEROSUPPORTED") == "false"
+        assert answer.unknown_keys == ("NoSuchKey",)
+        station = central.station(STATION)
+        assert station is not None
+        assert station.reserve_connector_zero_supported is False
+        expiry = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5)
+        # By default the book refuses connector 0 itself (nothing sent) ...
+        local = await central.reserve_now(STATION, 0, ID_TAG, expiry)
+        assert local.state is ReservationState.ERROR
+        assert local.confirmation is None
+        # ... a probe asks the station, which must refuse it.
+        probed = await central.reserve_now(STATION, 0, ID_TAG, expiry, probe=True)
+        assert probed.state is ReservationState.REJECTED
+        first = await central.allocate_reservation_id()
+        second = await central.allocate_reservation_id()
+        assert second > first > probed.reservation_id
+        assert central.peek_reservation_id() > second
+        outcome = await central.cancel_reservation(STATION, first)
+        assert outcome.status is not None
+        assert outcome.status.value == "Rejected"
