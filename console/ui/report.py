@@ -2,7 +2,9 @@
 
 Built as HTML (Qt's rich-text subset) and printed with :class:`QPdfWriter` — Qt's own, no
 new dependency. Per station: identity and firmware, how it connected, each connector's last
-status, every reservation test with its outcome and times, and the problems the trace saw
+status, every reservation test with its outcome and times, its latest reservation
+conformance check (identity at the time, steps with verdict and reason, the connector
+timeline picture; earlier checks in one line each), and the problems the trace saw
 (CALLERRORs, refused connections, timeouts, late answers).
 """
 
@@ -16,11 +18,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from PySide6.QtCore import QMarginsF, QObject, QSizeF, Qt, Signal
-from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
+from PySide6.QtCore import QMarginsF, QObject, QSizeF, Qt, QUrl, Signal
+from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPdfWriter, QTextDocument
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from console import __version__
+from console.central.check_model import CheckArchive, CheckOutcome, CheckResult
 from console.central.export import TRACE_MESSAGE_TYPES
 from console.central.model import (
     ACTIVE_STATES,
@@ -31,6 +34,13 @@ from console.central.model import (
     StationSnapshot,
     TraceEntry,
 )
+from console.ui.check_steps_model import (
+    format_duration,
+    outcome_look,
+    verdict_look,
+    verdict_summary,
+)
+from console.ui.check_timeline import timeline_image
 from console.ui.export import STORED_TRACE_LIMIT, stored_trace_reader
 from console.ui.presentation import connector_status_look, reservation_state_look
 from console.ui.trace_model import Highlight, highlight_of
@@ -39,9 +49,11 @@ __all__ = [
     "ReportData",
     "ReportRunner",
     "StationReport",
+    "check_archive_of",
     "ended_at",
     "laid_out",
     "report_html",
+    "report_images",
     "write_pdf",
 ]
 
@@ -60,6 +72,12 @@ class StationReport:
     reservations: list[ReservationRecord] = field(default_factory=list)
     problems: list[TraceEntry] = field(default_factory=list)
     frames_seen: int = 0
+    checks: list[CheckResult] = field(default_factory=list)
+    """Its finished reservation checks, oldest first (the report details the latest)."""
+
+    @property
+    def latest_check(self) -> CheckResult | None:
+        return self.checks[-1] if self.checks else None
 
 
 @dataclass(slots=True)
@@ -177,8 +195,8 @@ def report_html(data: ReportData) -> str:
         f"Stations connect to: {_e(', '.join(data.urls) or '—')}</p>"
     )
     out.append(_summary(data))
-    for station_report in data.stations:
-        out.extend(_station_section(station_report))
+    for number, station_report in enumerate(data.stations):
+        out.extend(_station_section(station_report, number))
     out.append("</body></html>")
     return "\n".join(out)
 
@@ -247,6 +265,7 @@ def _summary(data: ReportData) -> str:
                 _cell("online" if station.connected else "offline"),
                 _cell(len(report.connectors)),
                 _cell(f"{len(report.reservations)} ({accepted} answered)"),
+                _check_summary_cell(report.latest_check),
                 _cell(
                     len(report.problems),
                     "#a1141b" if report.problems else None,
@@ -262,13 +281,25 @@ def _summary(data: ReportData) -> str:
             "Now",
             "Connectors",
             "Reservation tests",
+            "Reservation check",
             "Problems",
         ],
         rows,
     )
 
 
-def _station_section(report: StationReport) -> list[str]:
+def _check_summary_cell(check: CheckResult | None) -> str:
+    if check is None:
+        return _cell("not run", "#5f6670")
+    look = outcome_look(check.outcome)
+    failed = len(check.failed_steps)
+    text = look.text + (f" ({failed} step{'s' if failed != 1 else ''})" if failed else "")
+    if check.left_behind:
+        text += " — reservations left behind"
+    return _cell(text, look.foreground, look.background)
+
+
+def _station_section(report: StationReport, number: int = 0) -> list[str]:
     station = report.station
     # Each station starts a page: the technician can hand one station's pages over.
     out = [f"<h2 style='page-break-before: always'>Station {_e(station.station_id)}</h2>"]
@@ -382,6 +413,8 @@ def _station_section(report: StationReport) -> list[str]:
     else:
         out.append("<p class='muted'>No reservation was tested.</p>")
 
+    out.extend(_check_section(report, number))
+
     out.append("<h3>Problems seen</h3>")
     if report.problems:
         rows = []
@@ -402,6 +435,137 @@ def _station_section(report: StationReport) -> list[str]:
             out.append(f"<p class='muted'>… and {more} more (see the trace export).</p>")
     else:
         out.append("<p>None: no CALLERROR, refused connection, timeout or late answer.</p>")
+    return out
+
+
+TIMELINE_IMAGE_WIDTH = 1000
+"""Logical pixels of the timeline picture in the report (drawn twice as dense)."""
+TIMELINE_PRINT_WIDTH = 740
+"""Its width on the page, in points (the page is about 770 points wide)."""
+
+
+def _timeline_name(number: int) -> str:
+    """The document resource of the timeline of the ``number``-th station's latest check."""
+    return f"check-timeline-{number}.png"
+
+
+def report_images(data: ReportData) -> dict[str, QImage]:
+    """The pictures :func:`report_html` refers to (each station's latest check timeline)."""
+    images: dict[str, QImage] = {}
+    for number, report in enumerate(data.stations):
+        check = report.latest_check
+        if check is not None:
+            images[_timeline_name(number)] = timeline_image(check, TIMELINE_IMAGE_WIDTH, scale=2)
+    return images
+
+
+def _check_section(report: StationReport, number: int) -> list[str]:
+    """The station's latest reservation check in full; the earlier ones in a line each.
+
+    The latest, because the report tells the customer what the station does now (earlier
+    runs were usually before a fix or a firmware update); the earlier ones stay listed so
+    that nothing run is hidden.
+    """
+    out = ["<h3>Reservation conformance check</h3>"]
+    check = report.latest_check
+    if check is None:
+        out.append("<p class='muted'>No reservation conformance check was run on this station.</p>")
+        return out
+    look = outcome_look(check.outcome)
+    if check.left_behind:
+        ids = ", ".join(str(i) for i in check.left_behind)
+        out.append(
+            "<table border='0' cellspacing='0' cellpadding='5' width='100%'><tr>"
+            "<td bgcolor='#fde4e4' style='color:#a1141b; font-weight:bold;'>"
+            f"⚠ RESERVATIONS LEFT BEHIND on the station: {_e(ids)}. The check could not "
+            "cancel them; cancel them before handing the station over.</td></tr></table>"
+        )
+    when = _time(check.started_at)
+    if check.finished_at is not None:
+        seconds = (check.finished_at - check.started_at).total_seconds()
+        when += f" (took {format_duration(seconds)})"
+    identity = [
+        ("When", when),
+        ("Outcome", None),
+        ("Vendor", check.vendor),
+        ("Steps", verdict_summary(check)),
+        ("Model", check.model),
+        ("idTag used", check.id_tag),
+        ("Firmware", check.firmware_version),
+        ("Connectors", ", ".join(str(c) for c in check.connectors) or "—"),
+        ("Serial number", check.serial_number),
+        ("Guided step", "run" if check.guided else "not run"),
+    ]
+    cells = []
+    for name, value in identity:
+        if name == "Outcome":
+            value_cell = _cell(
+                look.text + (f" — {check.reason}" if check.reason else ""),
+                look.foreground,
+                look.background,
+            )
+        else:
+            value_cell = _cell(value if value not in (None, "") else "—")
+        cells.append((f"<td><b>{_e(name)}</b></td>", value_cell))
+    rows = [[*cells[i], *cells[i + 1]] for i in range(0, len(cells) - 1, 2)]
+    out.append(_table(None, rows, widths=None))
+    now_firmware = report.station.firmware_version
+    if check.firmware_version and now_firmware and check.firmware_version != now_firmware:
+        out.append(
+            f"<p class='muted'>The station ran firmware {_e(check.firmware_version)} during "
+            f"this check; it reports {_e(now_firmware)} now.</p>"
+        )
+    out.append(f"<p><img src='{_timeline_name(number)}' width='{TIMELINE_PRINT_WIDTH}'></p>")
+    step_rows = []
+    for step in check.steps:
+        verdict = verdict_look(step.verdict)
+        step_seconds = (
+            (step.finished_at - step.started_at).total_seconds()
+            if step.started_at is not None and step.finished_at is not None
+            else None
+        )
+        step_rows.append(
+            [
+                _cell(step.number, nowrap=True),
+                _cell(step.title),
+                _cell("station" if step.connector_id is None else step.connector_id, nowrap=True),
+                _cell(verdict.text, verdict.foreground, verdict.background, nowrap=True),
+                _cell(" ".join(step.reason.split()) or "—"),
+                _cell(format_duration(step_seconds) or "—", nowrap=True),
+            ]
+        )
+    out.append(
+        _table(
+            ["#", "Step", "Conn.", "Verdict", "Reason", "Took"],
+            step_rows,
+            widths=[3, 36, 6, 8, 39, 8],
+        )
+    )
+    earlier = report.checks[:-1]
+    if earlier:
+        out.append("<p><b>Earlier checks of this station</b></p>")
+        rows = []
+        for older in reversed(earlier):
+            older_look = outcome_look(older.outcome)
+            rows.append(
+                [
+                    _cell(_time(older.started_at), nowrap=True),
+                    _cell(older_look.text, older_look.foreground, older_look.background),
+                    _cell(verdict_summary(older)),
+                    _cell(older.firmware_version or "—"),
+                    _cell(
+                        ", ".join(str(i) for i in older.left_behind) if older.left_behind else "—",
+                        "#a1141b" if older.left_behind else None,
+                    ),
+                ]
+            )
+        out.append(
+            _table(
+                ["Started", "Outcome", "Steps", "Firmware", "Left behind"],
+                rows,
+                widths=[22, 12, 36, 15, 15],
+            )
+        )
     return out
 
 
@@ -426,9 +590,14 @@ PAGE_LAYOUT = QPageLayout(
 """A4 landscape: the reservation table's eleven columns need the width."""
 
 
-def laid_out(document_html: str) -> QTextDocument:
-    """The report laid out on the PDF's pages (tests measure its tables through this)."""
+def laid_out(document_html: str, images: dict[str, QImage] | None = None) -> QTextDocument:
+    """The report laid out on the PDF's pages (tests measure its tables through this).
+
+    ``images``: the pictures the HTML refers to by name (:func:`report_images`).
+    """
     document = QTextDocument()
+    for name, image in (images or {}).items():
+        document.addResource(QTextDocument.ResourceType.ImageResource, QUrl(name), image)
     document.setHtml(document_html)
     # Lay out at the page's size in points so fonts print at their point size.
     page = PAGE_LAYOUT.paintRect(QPageLayout.Unit.Point)
@@ -436,7 +605,7 @@ def laid_out(document_html: str) -> QTextDocument:
     return document
 
 
-def write_pdf(document_html: str, path: Path) -> None:
+def write_pdf(document_html: str, path: Path, images: dict[str, QImage] | None = None) -> None:
     """Lay the HTML out on A4 pages and write the PDF (creating its folder if need be)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     writer = QPdfWriter(str(path))
@@ -444,9 +613,15 @@ def write_pdf(document_html: str, path: Path) -> None:
     writer.setCreator(f"OCPP Console {__version__}")
     writer.setResolution(300)
     writer.setPageLayout(PAGE_LAYOUT)
-    laid_out(document_html).print_(writer)
+    laid_out(document_html, images).print_(writer)
     if not path.is_file():
         raise OSError(f"could not write {path}")
+
+
+def check_archive_of(central: object) -> CheckArchive | None:
+    """The central's stored reservation checks, when it keeps them (a fake may not)."""
+    checks = getattr(central, "checks", None)
+    return central if callable(checks) else None  # type: ignore[return-value]
 
 
 class ReportRunner(QObject):
@@ -488,6 +663,7 @@ class ReportRunner(QObject):
         if station_id is not None:
             stations = [s for s in stations if s.station_id == station_id]
         records = self._central.reservations()
+        checks = self._finished_checks()
         reader = stored_trace_reader(self._central)
         held = self._held_trace() if reader is None else []
         reports: list[StationReport] = []
@@ -509,6 +685,7 @@ class ReportRunner(QObject):
                         if highlight_of(entry) in (Highlight.ERROR, Highlight.WARNING)
                     ],
                     frames_seen=sum(1 for entry in trace if entry.message_type is not None),
+                    checks=checks.get(sid, []),
                 )
             )
             self._step(number + 1, len(stations))
@@ -523,6 +700,23 @@ class ReportRunner(QObject):
             stations=reports,
             site_name=site_name or None,
         )
+
+    def _finished_checks(self) -> dict[str, list[CheckResult]]:
+        """The stored reservation checks of each station, oldest first (running ones left out)."""
+        archive = check_archive_of(self._central)
+        if archive is None:
+            return {}
+        try:
+            results = archive.checks()
+        except Exception:
+            # A report without its checks is still worth writing; the log says why.
+            _log.exception("reading the reservation checks for the report failed")
+            return {}
+        by_station: dict[str, list[CheckResult]] = {}
+        for result in sorted(results, key=lambda r: r.started_at):
+            if result.outcome is not CheckOutcome.RUNNING:
+                by_station.setdefault(result.station_id, []).append(result)
+        return by_station
 
     async def run(self, station_id: str | None, path: Path, site_name: str | None = None) -> bool:
         """Write the report to ``path``; False if cancelled or failed.
@@ -547,7 +741,7 @@ class ReportRunner(QObject):
             dialog.setLabelText(f"Writing {path.name}…")
             await asyncio.sleep(0)
             self.last_html = report_html(data)
-            write_pdf(self.last_html, path)
+            write_pdf(self.last_html, path, report_images(data))
         except Exception as exc:
             _log.exception("writing the report to %s failed", path)
             self.sig_failed.emit(f"Writing the report to {path} failed: {exc}")

@@ -6,13 +6,16 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from PySide6.QtGui import QTextDocument
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QImage, QTextDocument
 
 from console import __version__
+from console.central.check_model import STEP_TITLES, CheckOutcome
 from console.central.model import (
     ConnectorSnapshot,
     ReservationRecord,
@@ -21,13 +24,21 @@ from console.central.model import (
 )
 from console.chargepoint.simulator import Behaviour
 from console.ocpp.reservation import ReservationStatus
-from console.ui.report import ReportData, StationReport, laid_out, report_html
+from console.ui.report import (
+    ReportData,
+    StationReport,
+    laid_out,
+    report_html,
+    report_images,
+    write_pdf,
+)
 from console.ui.trace_tools import ReportDialog
 from tests.ui.export_site import (  # noqa: F401 (the fixture)
     Site,
     make_site_fixture,
     secrets,
 )
+from tests.ui.fakes import CHECK_T0, sample_check_result
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
 
@@ -276,3 +287,110 @@ def test_short_columns_never_wrap_even_beside_a_long_detail(qapp) -> None:
         block = block.next()
     assert checked >= SHORT_COLUMNS | {"time", "1234 ms"}
     assert wrapped_detail  # the long text wraps in its own column instead
+
+
+# --- the reservation conformance check ------------------------------------------------------
+
+
+def check_report() -> ReportData:
+    """CP-01 checked twice (the latest left a reservation behind), CP-02 never."""
+    older = replace(
+        sample_check_result("CP-01", check_id=1, started_at=CHECK_T0 - timedelta(days=1)),
+        firmware_version="1.4.1",
+        outcome=CheckOutcome.PASSED,
+    )
+    latest = sample_check_result("CP-01", check_id=2, left_behind=(107,))
+    station = StationSnapshot(
+        "CP-01", True, CHECK_T0, vendor="Acme", model="Wallbox 22", firmware_version="1.4.3"
+    )
+    return ReportData(
+        generated_at=CHECK_T0,
+        scope="Site",
+        urls=["ws://10.0.0.2:9000/"],
+        security_profile=1,
+        stations=[
+            StationReport(station, [], [], [], 42, checks=[older, latest]),
+            StationReport(replace(station, station_id="CP-02"), [], [], [], 0),
+        ],
+    )
+
+
+def test_the_latest_reservation_check_is_in_the_report(qapp, tmp_path: Path) -> None:
+    data = check_report()
+    html = report_html(data)
+    images = report_images(data)
+    document = laid_out(html, images)
+    text = document.toPlainText()
+    assert "Reservation conformance check" in text
+    # The summary says how each station's latest check went.
+    assert "Failed (1 step) — reservations left behind" in text
+    assert "not run" in text
+    # Identity at the time of the check, the steps with verdict and reason.
+    for expected in ("SN-0042", "CHECK-TAG", "7 passed, 1 failed, 1 skipped", "took 1 min 24 s"):
+        assert expected in text
+    assert "The station ran firmware 1.4.2 during this check; it reports 1.4.3 now." in text
+    for title in STEP_TITLES.values():
+        assert title in text
+    assert "still Reserved 20 s after the expiry" in text
+    assert "RESERVATIONS LEFT BEHIND on the station: 107" in text
+    # The earlier check in one line; CP-02 says it was never checked.
+    assert "Earlier checks of this station" in text
+    assert "1.4.1" in text
+    assert "No reservation conformance check was run on this station." in text
+    # The timeline picture: one per checked station, given to the document.
+    assert list(images) == ["check-timeline-0.png"]
+    assert "<img src='check-timeline-0.png'" in html
+    resource = document.resource(
+        QTextDocument.ResourceType.ImageResource, QUrl("check-timeline-0.png")
+    )
+    assert isinstance(resource, QImage)
+    assert not resource.isNull()
+    assert resource.width() >= 1000
+
+    path = tmp_path / "checks.pdf"
+    write_pdf(html, path, images)
+    extracted = pdf_text(path)
+    if extracted is None:
+        pytest.skip("pdftotext is not installed: the PDF's text was not checked")
+    flat = " ".join(extracted.split())
+    assert "Reservation conformance check" in flat
+    assert "A reservation expires by itself" in flat
+    assert "still Reserved 20 s after the expiry" in flat
+    assert "LEFT BEHIND on the station: 107" in flat
+    lister = shutil.which("pdfimages")
+    if lister is not None:
+        listing = subprocess.run(
+            [lister, "-list", str(path)], capture_output=True, text=True, check=True, timeout=30
+        ).stdout
+        assert len(listing.strip().splitlines()) >= 3  # two header lines, then the picture
+
+
+def test_a_check_stored_by_the_central_system_is_in_the_station_report(
+    demo_site: Site, tmp_path: Path
+) -> None:
+    station = demo_site.central.station("CP-03")
+    assert station is not None
+    for number, (minutes, outcome) in enumerate(
+        [(-30, CheckOutcome.FAILED), (0, CheckOutcome.PASSED)]
+    ):
+        result = replace(
+            sample_check_result(
+                "CP-03", check_id=None, started_at=datetime.now(UTC) + timedelta(minutes=minutes)
+            ),
+            outcome=outcome,
+            vendor=station.vendor,
+            firmware_version=f"fw-{number}",
+        )
+        demo_site.driver.run(demo_site.central.save_check(result))
+    path = tmp_path / "cp03-checked.pdf"
+    text = write_report(demo_site, path, "CP-03")
+    assert "Reservation conformance check" in text
+    assert "Passed" in text
+    assert "fw-1" in text  # the latest in full
+    assert "Earlier checks of this station" in text
+    assert "fw-0" in text
+    extracted = pdf_text(path)
+    if extracted is None:
+        pytest.skip("pdftotext is not installed: the PDF's text was not checked")
+    assert "Reservation conformance check" in extracted
+    assert "Only the reserved card may charge" in " ".join(extracted.split())
