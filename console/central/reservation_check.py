@@ -156,6 +156,8 @@ class _StationLostError(_AbortError):
 class _Verdict:
     verdict: Verdict
     reason: str
+    evidence: tuple[TraceEntry, ...] | None = None
+    """The frames that prove it, when not simply those of the step's time."""
 
 
 def _passed(reason: str) -> _Verdict:
@@ -218,7 +220,6 @@ class ReservationCheck:
         self._options = options
         self._station_id = request.station_id
         self._other_id_tag = other
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._listeners: list[Callable[[CheckResult], None]] = []
         plan = self._plan(request)
         self._result = CheckResult(
@@ -294,7 +295,6 @@ class ReservationCheck:
         if self._started:
             raise RuntimeError("a ReservationCheck runs once")
         self._started = True
-        self._loop = asyncio.get_running_loop()
         self._publish(started_at=_now())
         unsubscribe = self._system.subscribe(self._on_change)
         task_cancelled = False
@@ -628,7 +628,7 @@ class ReservationCheck:
             reason=outcome.reason,
             prompt=None,
             finished_at=_now(),
-            evidence=self._evidence(index),
+            evidence=self._evidence(index) if outcome.evidence is None else outcome.evidence,
         )
         self._current = None
         logger.info(
@@ -1000,24 +1000,31 @@ class ReservationCheck:
 
     async def _schemas(self) -> _Verdict:
         problems: list[str] = []
+        at_fault: list[TraceEntry] = []
         checked = 0
         for entry in self._entries:
             if entry.direction is not TraceDirection.IN:
                 continue
             checked += 1
             if entry.message_type is None:
-                why = entry.note or "not a frame the console could read"
-                problems.append(f"{why}: {entry.text}")
-                continue
-            answered = entry.action if entry.message_type == MessageType.CALL_RESULT else None
-            for problem in station_frame_problems(entry.text, answered_action=answered):
-                problems.append(f"{problem}: {entry.text}")
+                # The session could not read it (not JSON, no id, an answer it rejects...).
+                found = [entry.note or "not a frame the console could read"]
+            else:
+                answered = entry.action if entry.message_type == MessageType.CALL_RESULT else None
+                found = station_frame_problems(entry.text, answered_action=answered)
+            if found:
+                at_fault.append(entry)
+                problems.extend(f"{problem}: {entry.text}" for problem in found)
         if not problems:
             return _passed(f"{checked} frames from the station, all valid")
         shown = "; ".join(problems[:_SHOWN_PROBLEMS])
         more = len(problems) - _SHOWN_PROBLEMS
         extra = f"; and {more} more" if more > 0 else ""
-        return _failed(f"{len(problems)} problem(s) in {checked} frames: {shown}{extra}")
+        return _Verdict(
+            Verdict.FAILED,
+            f"{len(problems)} problem(s) in {checked} frames: {shown}{extra}",
+            tuple(at_fault),
+        )
 
     # --- the end ------------------------------------------------------------------------
 

@@ -379,10 +379,11 @@ async def test_an_invalid_frame_fails_the_schema_step(central: CentralSystem) ->
         expiry_timers: list[asyncio.TimerHandle] = []
         sends: list[asyncio.Task[None]] = []
         sent_bad = False
+        sent_broken = False
         loop = asyncio.get_running_loop()
 
         async def serve() -> None:
-            nonlocal check_task, sent_bad
+            nonlocal check_task, sent_bad, sent_broken
             async for message in ws:
                 frame = json.loads(message)
                 if frame[0] != 2:
@@ -433,6 +434,9 @@ async def test_an_invalid_frame_fails_the_schema_step(central: CentralSystem) ->
                         await send([3, message_id, {"status": "Occupied"}])
                 elif action == "CancelReservation":
                     rid = payload["reservationId"]
+                    if not sent_broken:
+                        sent_broken = True
+                        await ws.send('[2, "broken", "Heartbeat", {')  # not even JSON
                     if held.pop(rid, None) is not None:
                         await send([3, message_id, {"status": "Accepted"}])
                         await send(status(1, "Available"))
@@ -455,6 +459,10 @@ async def test_an_invalid_frame_fails_the_schema_step(central: CentralSystem) ->
     schemas = result.failed_steps[0]
     assert "StatusNotification" in schemas.reason
     assert '"info": "' + "x" * 60 in schemas.reason
+    assert '[2, "broken", "Heartbeat", {' in schemas.reason
+    assert schemas.reason.startswith("2 problem(s) in ")
+    # The evidence of the schema step: the frames at fault.
+    assert [e.message_type for e in schemas.evidence] == [2, None]
     assert held == {}
 
 
