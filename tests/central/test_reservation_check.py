@@ -529,3 +529,14 @@ async def test_get_configuration_probe_and_fresh_ids(central: CentralSystem) -> 
         outcome = await central.cancel_reservation(STATION, first)
         assert outcome.status is not None
         assert outcome.status.value == "Rejected"
+
+
+@pytest.mark.asyncio
+async def test_cancelled_before_it_runs_sends_nothing(central: CentralSystem) -> None:
+    async with simulated(central):
+        check = ReservationCheck(central, CheckRequest(STATION, [1], ID_TAG), OPTIONS)
+        check.cancel()
+        result = await asyncio.wait_for(check.run(), 30)
+    assert result.outcome is CheckOutcome.CANCELLED
+    assert {s.verdict for s in result.steps} == {Verdict.SKIPPED}
+    assert not [r for r in central.reservations() if r.station_id == STATION]
