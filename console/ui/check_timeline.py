@@ -31,7 +31,13 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QToolTip, QWidget
 
-from console.central.check_model import CheckResult, ReservationSpan, StatusPoint, StepResult
+from console.central.check_model import (
+    CheckResult,
+    ReservationSpan,
+    StatusPoint,
+    StepResult,
+    Verdict,
+)
 from console.ui.presentation import format_latency
 
 __all__ = [
@@ -183,8 +189,16 @@ class SpanBar:
 class StepMark:
     x: float
     label_rect: QRectF | None
-    """Where its number is written (None when it would overlap the previous one)."""
+    """Where its number is written (None: told by an earlier mark's label, close by)."""
     step: StepResult
+    label: str = ""
+    """"3", or "1-5" for steps that began too close together to be numbered one by one."""
+    group: tuple[StepResult, ...] = ()
+    """The steps the label stands for (its tooltip lists them)."""
+
+    @property
+    def failed(self) -> bool:
+        return any(step.verdict is Verdict.FAILED for step in self.group)
 
 
 @dataclass(slots=True)
@@ -256,7 +270,7 @@ class TimelineLayout:
             if mark.label_rect is not None and mark.label_rect.adjusted(-3, -2, 3, 2).contains(
                 position
             ):
-                return _step_tooltip(mark.step)
+                return "\n".join(_step_tooltip(step) for step in mark.group)
         for lane in self.lanes:
             for segment in lane.segments:
                 if segment.rect.contains(position):
@@ -318,6 +332,29 @@ def _span_rows(spans: Iterable[ReservationSpan], end: datetime) -> list[list[Res
             rows.append([span])
             row_ends.append(stop)
     return rows
+
+
+def _numbers_text(steps: Iterable[StepResult]) -> str:
+    """The step numbers, runs shortened: "1\u20135,7"."""
+    numbers = sorted({step.number for step in steps})
+    runs: list[list[int]] = []
+    for number in numbers:
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    return ",".join(
+        f"{run[0]}\u2013{run[-1]}" if len(run) > 2 else ",".join(map(str, run)) for run in runs
+    )
+
+
+def _label_mark(
+    mark: StepMark, metrics: QFontMetricsF, line: float, top: float, limit: float
+) -> None:
+    mark.label = _numbers_text(mark.group)
+    width = metrics.horizontalAdvance(mark.label) + 6
+    left = min(mark.x - width / 2, limit - width)
+    mark.label_rect = QRectF(left, top, width, line)
 
 
 def _nice_step(total_seconds: float, max_ticks: int) -> float:
@@ -449,29 +486,33 @@ def timeline_layout(rect: QRectF, result: CheckResult, font: QFont) -> TimelineL
                 right = layout.x_of(span.end if span.end is not None else end)
                 bar = QRectF(left, row_top, max(3.0, right - left), span_height)
                 bars.append(SpanBar(bar, span, span.reservation_id in left_behind))
-            _place_span_labels(bars, rect.right() - _MARGIN, metrics)
+            _place_span_labels(bars, plot_left, rect.right() - _MARGIN, metrics)
             lane.spans.extend(bars)
             row_top += span_height + _SPAN_GAP
         layout.lanes.append(lane)
         y += height
     lanes_bottom = y
 
-    # Step boundaries: a line at each step's start; numbers that would collide are left off.
-    last_label_right = -math.inf
+    # Step boundaries: a line at each step's start. Steps that began too close together to
+    # be numbered one by one (a quick station answers in milliseconds) share one label.
+    open_mark: StepMark | None = None
+    limit = rect.right() - _MARGIN
     for step in sorted(
         (s for s in result.steps if s.started_at is not None),
         key=lambda s: (_aware(s.started_at), s.number),  # type: ignore[arg-type]
     ):
         assert step.started_at is not None
-        mark_x = layout.x_of(step.started_at)
-        text = str(step.number)
-        width = metrics.horizontalAdvance(text) + 6
-        number_rect: QRectF | None = QRectF(mark_x - width / 2, layout.step_row.top(), width, line)
-        if number_rect is not None and number_rect.left() < last_label_right + 2:
-            number_rect = None
-        elif number_rect is not None:
-            last_label_right = number_rect.right()
-        layout.steps.append(StepMark(mark_x, number_rect, step))
+        mark = StepMark(layout.x_of(step.started_at), None, step)
+        layout.steps.append(mark)
+        if open_mark is not None and open_mark.label_rect is not None:
+            room = metrics.horizontalAdvance(str(step.number)) / 2 + 4
+            if mark.x - room < open_mark.label_rect.right():
+                open_mark.group += (step,)
+                _label_mark(open_mark, metrics, line, layout.step_row.top(), limit)
+                continue
+        mark.group = (step,)
+        _label_mark(mark, metrics, line, layout.step_row.top(), limit)
+        open_mark = mark
 
     # The axis: ticks at a round number of seconds/minutes since the start.
     layout.axis_y = lanes_bottom + 2
@@ -615,12 +656,21 @@ def _span_labels(span: ReservationSpan, left_behind: bool) -> list[str]:
     return [f"#{span.reservation_id} {ended}", f"#{span.reservation_id}"]
 
 
-def _place_span_labels(row: list[SpanBar], limit: float, metrics: QFontMetricsF) -> None:
-    """Write each bar's label inside it, or after it up to the next bar of its row."""
+def _place_span_labels(
+    row: list[SpanBar], lower: float, limit: float, metrics: QFontMetricsF
+) -> None:
+    """Write each bar's label inside it, or after it up to the next bar of its row (the
+    last one, at the picture's end: before it)."""
     for number, bar in enumerate(row):
         room_after = (row[number + 1].rect.left() if number + 1 < len(row) else limit) - (
             bar.rect.right() + 4
         )
+        previous_end = lower
+        if number > 0:
+            before = row[number - 1]
+            previous_end = max(
+                before.rect.right(), before.label_rect.right() if before.label else lower
+            )
         for text in _span_labels(bar.span, bar.left_behind):
             width = metrics.horizontalAdvance(text) + 1
             if width <= bar.rect.width() - 8:
@@ -632,6 +682,14 @@ def _place_span_labels(row: list[SpanBar], limit: float, metrics: QFontMetricsF)
                 bar.label = text
                 bar.label_rect = QRectF(
                     bar.rect.right() + 4, bar.rect.top(), width, bar.rect.height()
+                )
+                bar.label_inside = False
+                break
+            # At the end of the picture: before the bar, if nothing is written there.
+            if number + 1 == len(row) and bar.rect.left() - 4 - width > previous_end + 4:
+                bar.label = text
+                bar.label_rect = QRectF(
+                    bar.rect.left() - 4 - width, bar.rect.top(), width, bar.rect.height()
                 )
                 bar.label_inside = False
                 break
@@ -647,10 +705,9 @@ def _paint_steps(painter: QPainter, layout: TimelineLayout, look: TimelineLook) 
         painter.setPen(pen)
         painter.drawLine(QPointF(mark.x, top), QPointF(mark.x, bottom))
         if mark.label_rect is not None:
-            painter.setPen(QColor(look.muted))
-            painter.drawText(
-                mark.label_rect, int(Qt.AlignmentFlag.AlignCenter), str(mark.step.number)
-            )
+            # A failed step's number in red: where to look on the picture.
+            painter.setPen(QColor(look.left_behind if mark.failed else look.muted))
+            painter.drawText(mark.label_rect, int(Qt.AlignmentFlag.AlignCenter), mark.label)
 
 
 def _paint_axis(

@@ -115,8 +115,8 @@ _COLUMN_WIDTHS = {
     CheckColumn.CONNECTORS: 45,
     CheckColumn.OUTCOME: 95,
 }
-_LIST_SHARE = 0.36
-_LIST_MAX_WIDTH = 540
+_LIST_SHARE = 0.38
+_LIST_MAX_WIDTH = 560
 """The list of checks at first: a share of the panel's width, at most this (its columns')."""
 
 

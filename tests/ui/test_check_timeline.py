@@ -331,3 +331,43 @@ def test_any_result_paints_and_answers_tooltips(
     assert layout.height > 0
     for x, y in probes:
         layout.tooltip_at(QPointF(x, y))
+
+
+def test_steps_begun_together_share_one_label_and_a_failed_one_is_red(
+    qapp: QApplication,
+) -> None:
+    quick = [
+        StepResult(step, 1, Verdict.PASSED, "ok", None, at(number * 0.001), at(number * 0.001))
+        for number, step in enumerate(list(CheckStep)[:5])
+    ]
+    failed = StepResult(CheckStep.EXPIRY, 1, Verdict.FAILED, "still Reserved", None, at(0.01))
+    result = simple_result(steps=(*quick, failed))
+    layout = layout_of(result)
+    labelled = [mark for mark in layout.steps if mark.label_rect is not None]
+    assert len(labelled) == 1
+    [mark] = labelled
+    assert mark.label == "1\u20135,7"
+    assert mark.failed
+    assert len(layout.steps) == 6  # every step keeps its line
+    assert mark.label_rect is not None
+    tooltip = layout.tooltip_at(mark.label_rect.center())
+    assert tooltip is not None
+    assert tooltip.count("Step ") == 6
+    assert "still Reserved" in tooltip
+    image = timeline_image(result, WIDTH)
+    reds = [
+        image.pixelColor(int(x), int(mark.label_rect.center().y()))
+        for x in range(int(mark.label_rect.left()), int(mark.label_rect.right()))
+    ]
+    assert any(c.red() > 150 and c.green() < 100 for c in reds)
+
+
+def test_a_reservation_at_the_very_end_is_labelled_before_its_bar(qapp: QApplication) -> None:
+    result = simple_result(
+        spans=(ReservationSpan(9, 0, "TAG-1", at(60), at(60), "cancelled"),),
+    )
+    lane = layout_of(result).lane(0)
+    assert lane is not None
+    [bar] = lane.spans
+    assert bar.label == "#9 cancelled"
+    assert bar.label_rect.right() < bar.rect.left()
