@@ -54,7 +54,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.central.check_codec import check_to_json, checks_csv_lines
-from console.central.check_model import CheckArchive, CheckResult, StepResult
+from console.central.check_model import CheckArchive, CheckOutcome, CheckResult, StepResult
 from console.central.export import TRACE_MESSAGE_TYPES
 from console.central.model import TraceDirection, TraceEntry
 from console.ui.check_steps_model import (
@@ -114,6 +114,7 @@ _COLUMN_WIDTHS = {
     CheckColumn.STARTED: 75,
     CheckColumn.CONNECTORS: 45,
     CheckColumn.OUTCOME: 95,
+    CheckColumn.FAILED: 55,
 }
 _LIST_SHARE = 0.38
 _LIST_MAX_WIDTH = 560
@@ -189,8 +190,11 @@ class CheckListModel(ReadOnlyTableModel):
                 return look.foreground_color()
             if role == Qt.ItemDataRole.BackgroundRole:
                 return look.background_color()
-        if column == CheckColumn.FAILED and role == Qt.ItemDataRole.TextAlignmentRole:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if column == CheckColumn.FAILED:
+            if role == Qt.ItemDataRole.TextAlignmentRole:
+                return int(Qt.AlignmentFlag.AlignCenter)
+            if role == Qt.ItemDataRole.ForegroundRole and result.failed_steps:
+                return outcome_look(CheckOutcome.FAILED).foreground_color()
         return None
 
     def _display(self, result: CheckResult, column: CheckColumn) -> str:
@@ -485,7 +489,7 @@ class ChecksPanel(QWidget):
         table.verticalHeader().setVisible(False)
         table.verticalHeader().setDefaultSectionSize(24)
         header = table.horizontalHeader()
-        header.setStretchLastSection(True)
+        header.setStretchLastSection(False)
         for column, width in _COLUMN_WIDTHS.items():
             header.resizeSection(column, width)
 
