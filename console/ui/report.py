@@ -466,11 +466,14 @@ def _check_section(report: StationReport, number: int) -> list[str]:
     runs were usually before a fix or a firmware update); the earlier ones stay listed so
     that nothing run is hidden.
     """
-    out = ["<h3>Reservation conformance check</h3>"]
     check = report.latest_check
     if check is None:
-        out.append("<p class='muted'>No reservation conformance check was run on this station.</p>")
-        return out
+        return [
+            "<h3>Reservation conformance check</h3>",
+            "<p class='muted'>No reservation conformance check was run on this station.</p>",
+        ]
+    # On a page of its own: its picture and steps read together (and it can be handed over).
+    out = ["<h3 style='page-break-before: always'>Reservation conformance check</h3>"]
     look = outcome_look(check.outcome)
     if check.left_behind:
         ids = ", ".join(str(i) for i in check.left_behind)
