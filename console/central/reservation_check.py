@@ -384,13 +384,23 @@ class ReservationCheck:
             if entry.station_id != self._station_id:
                 return
             self._entries.append(entry)
+            changes: dict[str, Any] = {}
             payload = _payload(entry)
             if payload is not None and entry.action == "StatusNotification":
                 connector_id, status = payload.get("connectorId"), payload.get("status")
                 if isinstance(connector_id, int) and isinstance(status, str):
                     point = StatusPoint(entry.at, connector_id, status)
                     self._statuses.append(point)
-                    self._publish(statuses=(*self._result.statuses, point))
+                    changes["statuses"] = (*self._result.statuses, point)
+            if self._current is not None:
+                # The running step's frames show as they come (what was sent, what came
+                # back), not only once it has its verdict.
+                steps = list(self._result.steps)
+                index = self._current
+                steps[index] = dataclasses.replace(steps[index], evidence=self._evidence(index))
+                changes["steps"] = tuple(steps)
+            if changes:
+                self._publish(**changes)
             self._wake()
         elif isinstance(event, StationChanged):
             station = event.station
@@ -782,25 +792,43 @@ class ReservationCheck:
         if still_held:
             return _skipped(
                 f"connector {connector_id} may still hold reservation "
-                f"{', '.join(map(str, still_held))} (its cancel in an earlier step failed)"
+                f"{', '.join(map(str, still_held))} of an earlier step (no answer said it was "
+                "refused or cancelled)"
             )
         timeout = self._options.step_timeout
         expiry = self._expiry(timedelta(seconds=self._options.expiry_seconds))
         since = len(self._statuses)
+        sent_at = len(self._entries)
         reservation_id, record = await self._reserve(connector_id, self._request.id_tag, expiry)
         if record is None or record.confirmation is not ReservationStatus.ACCEPTED:
             return _failed(f"expected Accepted, {self._answer(record)}")
         accepted_at = len(self._entries)
         notes = [f"reservation {reservation_id} (expiry {expiry:%H:%M:%S}) Accepted"]
         to_expiry = (expiry - _now()).total_seconds()
+
+        def unless_used(
+            found: Callable[[], tuple[int, StatusPoint] | None],
+        ) -> Callable[[], tuple[int, StatusPoint] | TraceEntry | None]:
+            # A card presented meanwhile ends the reservation by a transaction (rule 1):
+            # the expiry can then not be seen, which is no fault of the station.
+            def check() -> tuple[int, StatusPoint] | TraceEntry | None:
+                start = self._start_with(reservation_id, sent_at)
+                return start if start is not None else found()
+
+            return check
+
         # Reserved first (or Available straight away: no Reserved, step 1 covers that).
-        first = await self._wait_for(
-            self._status_since(
-                since, connector_id, [ChargePointStatus.RESERVED, ChargePointStatus.AVAILABLE]
+        first: tuple[int, StatusPoint] | TraceEntry | None = await self._wait_for(
+            unless_used(
+                self._status_since(
+                    since, connector_id, [ChargePointStatus.RESERVED, ChargePointStatus.AVAILABLE]
+                )
             ),
             min(timeout, to_expiry + timeout),
         )
-        available: tuple[int, StatusPoint] | None = None
+        if isinstance(first, TraceEntry):
+            return self._used_before_expiry(reservation_id, first)
+        available: tuple[int, StatusPoint] | TraceEntry | None = None
         if first is None or first[1].status != ChargePointStatus.RESERVED:
             notes.append("no Reserved (see step 1)")
             available = first
@@ -811,9 +839,11 @@ class ReservationCheck:
             after = since if first is None else first[0] + 1
             wait = (expiry - _now()).total_seconds() + timeout
             available = await self._wait_for(
-                self._status_since(after, connector_id, [ChargePointStatus.AVAILABLE]),
+                unless_used(self._status_since(after, connector_id, [ChargePointStatus.AVAILABLE])),
                 max(wait, 0.0),
             )
+        if isinstance(available, TraceEntry):
+            return self._used_before_expiry(reservation_id, available)
         if available is None:
             failure = (
                 f"no StatusNotification Available for connector {connector_id} within "
@@ -868,6 +898,29 @@ class ReservationCheck:
         if failure is not None:
             return _failed(f"{failure}; " + "; ".join(notes))
         return _passed("; ".join(notes))
+
+    def _start_with(self, reservation_id: int, since: int) -> TraceEntry | None:
+        """The station's first StartTransaction since ``since`` carrying ``reservation_id``."""
+        for entry in self._entries[since:]:
+            payload = _payload(entry)
+            if (
+                payload is not None
+                and entry.action == "StartTransaction"
+                and payload.get("reservationId") == reservation_id
+            ):
+                return entry
+        return None
+
+    def _used_before_expiry(self, reservation_id: int, start: TraceEntry) -> _Verdict:
+        payload = _payload(start) or {}
+        self._may_hold.pop(reservation_id, None)
+        self._end_span(reservation_id, start.at, "used")
+        return _skipped(
+            f"reservation {reservation_id} was used before its expiry: the station started a "
+            f"transaction for {payload.get('idTag')} on connector {payload.get('connectorId')} "
+            f"at {start.at:%H:%M:%S} carrying it (a card was presented), so the expiry could "
+            "not be seen; run the check again with no card presented"
+        )
 
     async def _connector_zero(self) -> _Verdict:
         config = await self._bounded(
@@ -1016,6 +1069,8 @@ class ReservationCheck:
                 at_fault.append(entry)
                 problems.extend(f"{problem}: {entry.text}" for problem in found)
         if not problems:
+            if checked == 1:
+                return _passed("1 frame from the station, valid")
             return _passed(f"{checked} frames from the station, all valid")
         shown = "; ".join(problems[:_SHOWN_PROBLEMS])
         more = len(problems) - _SHOWN_PROBLEMS

@@ -296,6 +296,41 @@ async def test_a_connector_that_is_not_available_is_skipped(central: CentralSyst
     assert result.outcome is CheckOutcome.PASSED
 
 
+@pytest.mark.asyncio
+async def test_a_card_using_the_expiry_reservation_skips_the_expiry_step(
+    central: CentralSystem,
+) -> None:
+    """The reserved card arrives during step 7 (as CP-07 of the demo does): the reservation
+    ends by a transaction, which is right; the expiry cannot be seen, so the step is
+    skipped with that reason, not failed. The running step's frames show as they come."""
+    presented: list[asyncio.Task[object]] = []
+    live_evidence: list[int] = []
+
+    async with simulated(central) as station:
+
+        def driver(check: ReservationCheck, result: CheckResult) -> None:
+            running = next((s for s in result.steps if s.verdict is Verdict.RUNNING), None)
+            if running is None:
+                return
+            if running.evidence:
+                live_evidence.append(len(running.evidence))
+            if running.step is CheckStep.EXPIRY and not presented and station.engine.reservations:
+                presented.append(asyncio.ensure_future(station.present_id_tag(ID_TAG, 1)))
+
+        options = CheckOptions(step_timeout=4.0, expiry_seconds=30.0)
+        _, result = await run_check(central, on_result=driver, options=options)
+        await asyncio.gather(*presented)
+        await station.stop_transaction(1)
+        assert held_on(station) == []
+    expiry = next(s for s in result.steps if s.step is CheckStep.EXPIRY)
+    assert expiry.verdict is Verdict.SKIPPED, expiry.reason
+    assert "was used before its expiry" in expiry.reason
+    assert f"transaction for {ID_TAG} on connector 1" in expiry.reason
+    assert "used" in [s.ended_by for s in result.spans]
+    assert result.outcome is CheckOutcome.PASSED
+    assert live_evidence, "no step showed its frames while it ran"
+
+
 # --- the guided step ----------------------------------------------------------------------
 
 
