@@ -465,11 +465,20 @@ class ReservationCheckDialog(QDialog):
     def _fit_run_page(self) -> None:
         width, height = _RUN_PAGE_SIZE
         screen = self.screen()
-        if screen is not None:
-            available = screen.availableGeometry()
-            width = min(width, int(available.width() * 0.95))
-            height = min(height, int(available.height() * 0.9))
+        if screen is None:
+            self.resize(max(self.width(), width), max(self.height(), height))
+            return
+        available = screen.availableGeometry()
+        width = min(width, int(available.width() * 0.95))
+        height = min(height, int(available.height() * 0.9))
         self.resize(max(self.width(), width), max(self.height(), height))
+        # It grew from where the smaller setup page sat: on a laptop's 768 rows its bottom
+        # (and the Cancel / Close buttons) would fall off the screen. Move it back on.
+        frame = self.frameGeometry()
+        x = max(available.left(), min(frame.left(), available.right() + 1 - frame.width()))
+        y = max(available.top(), min(frame.top(), available.bottom() + 1 - frame.height()))
+        if (x, y) != (frame.left(), frame.top()):
+            self.move(x, y)
 
     def _on_splitter_moved(self, _position: int, _index: int) -> None:
         self._splitter_moved = True

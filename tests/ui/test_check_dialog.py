@@ -314,6 +314,18 @@ def test_an_offline_station_cannot_be_checked(make_dialog) -> None:
     assert "(offline)" in dialog.station_label.text()
 
 
+def test_the_grown_run_page_stays_on_the_screen(make_dialog, qtbot: QtBot) -> None:
+    """Opened low on a small screen, the taller run page moves up: its buttons stay visible."""
+    dialog, factory = make_dialog()
+    available = dialog.screen().availableGeometry()
+    low = available.bottom() - dialog.frameGeometry().height()
+    dialog.move(available.left(), low)
+    start_check(qtbot, dialog, factory)
+    assert dialog.height() > 460  # it did grow
+    assert dialog.frameGeometry().top() < low  # moved up
+    assert available.contains(dialog.frameGeometry()), (available, dialog.frameGeometry())
+
+
 def test_the_run_page_follows_the_runner_live(make_dialog, qtbot: QtBot) -> None:
     dialog, factory = make_dialog(connector_id=3)
     dialog.guided_check.setChecked(True)
