@@ -28,8 +28,10 @@ __all__ = ["LAYOUT_FILE_NAME", "LAYOUT_VERSION", "layout_store", "restore_layout
 _log = logging.getLogger(__name__)
 
 LAYOUT_FILE_NAME = "window.ini"
-LAYOUT_VERSION = 1
-"""Bump when the docks change so an old saved state is not forced onto a new window."""
+LAYOUT_VERSION = 2
+"""Bump when the docks change so an old saved state is not forced onto a new window.
+
+2: the Reservation checks dock (a version 1 state put it beside the trace, squeezed)."""
 
 
 def layout_store(path: Path | None = None) -> QSettings:

@@ -64,6 +64,27 @@ def test_a_remembered_layout_wins_over_the_default(qtbot, tmp_path: Path) -> Non
     close(second)
 
 
+def test_a_layout_saved_before_the_checks_dock_is_not_forced_on_the_window(
+    qtbot, tmp_path: Path
+) -> None:
+    """A window.ini of the window without the Reservation checks dock (layout version 1)
+    would squeeze that dock beside the trace: it is ignored, the dock stays a tab."""
+    store_path = tmp_path / "window.ini"
+    old = open_window(qtbot)
+    old.removeDockWidget(old.checks_dock)
+    store = layout_store(store_path)
+    save_layout(old, store)
+    store.setValue("window/version", 1)
+    store.setValue("window/state", old.saveState(1))
+    store.sync()
+    close(old)
+
+    window = open_window(qtbot)
+    assert not restore_layout(window, layout_store(store_path))
+    assert window.checks_dock in window.tabifiedDockWidgets(window.trace_tools.dock)
+    close(window)
+
+
 def test_a_new_attempt_is_scrolled_into_view(qtbot) -> None:
     window = open_window(qtbot)
     window.show()
