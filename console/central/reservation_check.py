@@ -663,13 +663,22 @@ class ReservationCheck:
         station = system.station(station_id)
         if station is None or not system.is_connected(station_id):
             raise _AbortError(f"station {station_id} is not connected")
+        connectors = system.connectors(station_id)
+        # What each connector was when the check began, so its timeline lane starts with
+        # a status (the station reports nothing until something changes).
+        initial = tuple(
+            StatusPoint(c.status_at or self._result.started_at, c.connector_id, c.status.value)
+            for c in connectors
+            if c.status is not None
+        )
         self._publish(
             vendor=station.vendor,
             model=station.model,
             firmware_version=station.firmware_version,
             serial_number=station.serial_number,
+            statuses=(*initial, *self._result.statuses),
         )
-        statuses = {c.connector_id: c.status for c in system.connectors(station_id)}
+        statuses = {c.connector_id: c.status for c in connectors}
         available: list[int] = []
         for connector_id in self._request.connectors:
             status = statuses.get(connector_id)

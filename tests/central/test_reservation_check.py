@@ -292,6 +292,10 @@ async def test_a_connector_that_is_not_available_is_skipped(central: CentralSyst
     assert len(skipped) == 6
     assert all(s.verdict is Verdict.SKIPPED for s in skipped)
     assert skipped[0].reason == "connector 1 is Faulted, not Available"
+    # The timeline starts with each connector's status at the start (never reported again).
+    first = {p.connector_id: p for p in reversed(result.statuses)}
+    assert first[1].status == "Faulted"
+    assert first[1].at <= result.started_at
     assert all(s.verdict is Verdict.PASSED for s in result.steps if s.connector_id != 1)
     assert result.outcome is CheckOutcome.PASSED
 
