@@ -196,13 +196,27 @@ async def wait_for_station(
                     f"station {station_id} connected but sent no BootNotification "
                     f"within {seconds:g} s"
                 )
-            raise StationNotReadyError(f"station {station_id} did not connect within {seconds:g} s")
+            raise StationNotReadyError(
+                f"station {station_id} did not connect within {seconds:g} s"
+                + _others_connected(system, station_id)
+            )
         await until(reported_all, loop.time() + settle)
         if not system.is_connected(station_id):
             raise StationNotReadyError(f"station {station_id} disconnected right after its boot")
         return statuses
     finally:
         unsubscribe()
+
+
+def _others_connected(system: CentralSystem, station_id: str, shown: int = 5) -> str:
+    """Which other stations did connect (a mistyped id is the usual reason), or ""."""
+    others = sorted(
+        s.station_id for s in system.stations() if s.connected and s.station_id != station_id
+    )
+    if not others:
+        return ""
+    more = f" and {len(others) - shown} more" if len(others) > shown else ""
+    return f"; connected instead: {', '.join(others[:shown])}{more} (is the id right?)"
 
 
 def _step_line(result: CheckResult, index: int) -> str:

@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from console.central.cli import StationNotReadyError, wait_for_station
 from console.central.paths import default_config_dir
 from console.chargepoint.client import ClientOptions
 from console.chargepoint.defects import Defect
 from console.chargepoint.simulator import Behaviour, SimulationOptions, SiteSimulator
+from tests.central.conftest import StartCentral
 
 ROOT = Path(__file__).resolve().parents[2]
 STATION = "CP-CLI"
@@ -170,3 +172,27 @@ async def test_check_exits_2_when_the_station_never_comes(start_check: object) -
     assert code == 2
     assert f"station {STATION} did not connect within 0.5 s" in errors
     assert URL_LINE.search(output)
+
+
+@pytest.mark.asyncio
+async def test_waiting_for_a_mistyped_id_names_the_stations_that_connected(
+    start_central: StartCentral,
+) -> None:
+    central = await start_central()
+    site = SiteSimulator(
+        f"ws://127.0.0.1:{central.port}",
+        connectors=1,
+        station_specs=[("SIM-01", Behaviour.NORMAL)],
+    )
+    ready = asyncio.ensure_future(wait_for_station(central, "SIM-01", 20, 5))
+    await asyncio.sleep(0)
+    await site.start()
+    try:
+        await ready
+        with pytest.raises(StationNotReadyError) as raised:
+            await wait_for_station(central, "SIM-1", 0.2, 0.2)
+    finally:
+        await site.stop()
+    assert str(raised.value) == (
+        "station SIM-1 did not connect within 0.2 s; connected instead: SIM-01 (is the id right?)"
+    )
