@@ -698,6 +698,13 @@ class ReservationCheck:
                 + ", ".join(str(c) for c in self._request.connectors)
             )
         for connector_id in available:
+            busy = self._not_available_now(connector_id)
+            if busy is not None:
+                # It was Available when the check began; the steps of another connector took
+                # long enough for that to change.
+                for step in _PER_CONNECTOR_STEPS:
+                    self._skip(step, connector_id, busy)
+                continue
             await self._connector_steps(connector_id)
         await self._step(CheckStep.CONNECTOR_ZERO, None, self._connector_zero)
         first = self._request.connectors[0]
@@ -962,7 +969,25 @@ class ReservationCheck:
             )
         return _failed(f"expected {expected.value} ({said}), {self._answer(record)}{cancel_note}")
 
+    def _not_available_now(self, connector_id: int) -> str | None:
+        """Why ``connector_id`` cannot be reserved now (a card may have started charging on
+        it during the check), or None when it is Available or its status is unknown."""
+        status = next(
+            (
+                c.status
+                for c in self._system.connectors(self._station_id)
+                if c.connector_id == connector_id
+            ),
+            None,
+        )
+        if status is None or status is ChargePointStatus.AVAILABLE:
+            return None
+        return f"connector {connector_id} is {status.value} now, not Available"
+
     async def _cards(self, connector_id: int) -> _Verdict:
+        busy = self._not_available_now(connector_id)
+        if busy is not None:
+            return _skipped(busy)
         id_tag = self._request.id_tag
         expiry = self._expiry(timedelta(seconds=2 * self._options.guided_timeout) + _HELD_FOR)
         reservation_id, record = await self._reserve(connector_id, id_tag, expiry)

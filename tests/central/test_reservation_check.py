@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import re
 from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
@@ -322,7 +323,7 @@ async def test_a_card_using_the_expiry_reservation_skips_the_expiry_step(
                 presented.append(asyncio.ensure_future(station.present_id_tag(ID_TAG, 1)))
 
         options = CheckOptions(step_timeout=4.0, expiry_seconds=30.0)
-        _, result = await run_check(central, on_result=driver, options=options)
+        _, result = await run_check(central, guided=True, on_result=driver, options=options)
         await asyncio.gather(*presented)
         await station.stop_transaction(1)
         assert held_on(station) == []
@@ -331,6 +332,10 @@ async def test_a_card_using_the_expiry_reservation_skips_the_expiry_step(
     assert "was used before its expiry" in expiry.reason
     assert f"transaction for {ID_TAG} on connector 1" in expiry.reason
     assert "used" in [s.ended_by for s in result.spans]
+    # The card's transaction goes on: the guided step cannot reserve the connector.
+    cards = next(s for s in result.steps if s.step is CheckStep.CARDS)
+    assert cards.verdict is Verdict.SKIPPED, cards.reason
+    assert re.fullmatch(r"connector 1 is (Preparing|Charging) now, not Available", cards.reason)
     assert result.outcome is CheckOutcome.PASSED
     assert live_evidence, "no step showed its frames while it ran"
 
