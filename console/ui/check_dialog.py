@@ -600,6 +600,9 @@ class ReservationCheckDialog(QDialog):
             text = f"{look.text} — {verdict_summary(result)}"
             if result.reason:
                 text += f" ({result.reason})"
+            if result.spans and not result.left_behind:
+                # The promise of the setup page kept, said where the technician looks.
+                text += " · nothing it reserved is left on the station"
             self._show_status(look, text)
         failed = result.failed_steps
         self.summary_label.setText(

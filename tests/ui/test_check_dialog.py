@@ -24,6 +24,7 @@ from console.central.check_model import (
     CheckRequest,
     CheckResult,
     CheckStep,
+    ReservationSpan,
     Verdict,
 )
 from console.central.config import CentralSystemConfig
@@ -409,6 +410,7 @@ def test_cancel_shows_cancelling_until_the_runner_returns(make_dialog, qtbot: Qt
         runner.finish(
             CheckOutcome.CANCELLED, reason="cancelled by the technician", left_behind=(7,)
         )
+    # Reservations left behind: no "nothing left" promise in the status line.
     assert dialog.status_text() == "Cancelled — 8 skipped (cancelled by the technician)"
     warning = dialog.left_behind_label
     assert warning.isVisibleTo(dialog)
@@ -416,6 +418,18 @@ def test_cancel_shows_cancelling_until_the_runner_returns(make_dialog, qtbot: Qt
     assert dialog.isVisible()  # the technician reads the result, then closes
     qtbot.mouseClick(dialog.run_close_button, Qt.MouseButton.LeftButton)
     assert not dialog.isVisible()
+
+
+def test_a_clean_end_says_nothing_is_left_on_the_station(make_dialog, qtbot: QtBot) -> None:
+    dialog, factory = make_dialog()
+    runner = start_check(qtbot, dialog, factory)
+    span = ReservationSpan(7, 1, "CARD1", T0, T0 + timedelta(seconds=1), "cancelled")
+    with qtbot.waitSignal(dialog.sig_finished, timeout=5000):
+        runner.finish(CheckOutcome.CANCELLED, reason="check cancelled", spans=(span,))
+    assert dialog.status_text() == (
+        "Cancelled — 8 skipped (check cancelled) · nothing it reserved is left on the station"
+    )
+    assert not dialog.left_behind_label.isVisibleTo(dialog)
 
 
 def test_a_failed_step_is_named_and_its_frames_shown_at_the_end(make_dialog, qtbot) -> None:
