@@ -720,6 +720,11 @@ class ReservationCheck:
             reservation_id, record = await self._reserve(
                 connector_id, self._request.id_tag, self._expiry(_HELD_FOR)
             )
+            if record is not None and record.confirmation is ReservationStatus.REJECTED:
+                return _failed(
+                    f"expected Accepted, {self._answer(record)} (what a station configured "
+                    "not to accept reservations answers: enable them and check again)"
+                )
             if record is None or record.confirmation is not ReservationStatus.ACCEPTED:
                 return _failed(f"expected Accepted, {self._answer(record)}")
             held.append(reservation_id)

@@ -340,6 +340,21 @@ async def test_a_card_using_the_expiry_reservation_skips_the_expiry_step(
     assert live_evidence, "no step showed its frames while it ran"
 
 
+@pytest.mark.asyncio
+async def test_a_station_rejecting_every_reservation_is_told_why_it_may(
+    central: CentralSystem,
+) -> None:
+    async with simulated(central, Behaviour.NO_RESERVATIONS) as station:
+        _, result = await run_check(central)
+        assert held_on(station) == []
+    reserve = result.steps[0]
+    assert reserve.step is CheckStep.RESERVE
+    assert reserve.verdict is Verdict.FAILED
+    assert reserve.reason.startswith("expected Accepted, station answered Rejected")
+    assert "configured not to accept reservations" in reserve.reason
+    assert result.outcome is CheckOutcome.FAILED
+
+
 # --- the guided step ----------------------------------------------------------------------
 
 
