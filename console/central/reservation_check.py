@@ -1031,7 +1031,11 @@ class ReservationCheck:
         guided = self._options.guided_timeout
         # 1. Another card: an Authorize may come, no StartTransaction may follow it.
         self._set_step(
-            index, prompt=f"Present a card other than {id_tag} at connector {connector_id}"
+            index,
+            prompt=(
+                f"Present a card other than {id_tag} at connector {connector_id} and plug in: "
+                "the station must not start charging"
+            ),
         )
         seen = await self._wait_for(
             self._incoming_call(
@@ -1065,7 +1069,13 @@ class ReservationCheck:
             )
         refused = f"{other_tag} refused on the reserved connector"
         # 2. The reserved card: its StartTransaction names our reservation.
-        self._set_step(index, prompt=f"Present card {id_tag} at connector {connector_id}")
+        self._set_step(
+            index,
+            prompt=(
+                f"Now present card {id_tag} at connector {connector_id} (plugged in): "
+                "charging must start"
+            ),
+        )
         start = await self._wait_for(
             self._incoming_call(
                 len(self._entries), ("StartTransaction",), lambda tag: _same_tag(tag, id_tag)

@@ -381,8 +381,9 @@ async def test_guided_cards_pass_on_a_correct_station(central: CentralSystem) ->
     cards = next(s for s in result.steps if s.step is CheckStep.CARDS)
     assert cards.verdict is Verdict.PASSED, cards.reason
     assert prompts == [
-        f"Present a card other than {ID_TAG} at connector 1",
-        f"Present card {ID_TAG} at connector 1",
+        f"Present a card other than {ID_TAG} at connector 1 and plug in: "
+        "the station must not start charging",
+        f"Now present card {ID_TAG} at connector 1 (plugged in): charging must start",
     ]
     assert [getattr(o, "started", None) for o in outcomes] == [False, True]
     assert "used" in [s.ended_by for s in result.spans]
