@@ -576,10 +576,30 @@ class ReservationCheck:
             moment = moment.replace(microsecond=0) + timedelta(seconds=1)
         return moment
 
+    def _no_answer(self, action: str) -> str:
+        """Why a call of the running step came back empty-handed within its time limit:
+        unanswered, or never sent because an earlier call still waits for its answer (one
+        call at a time per direction) -- then this step says nothing about its own rule."""
+        limit = _seconds(self._options.step_timeout)
+        started = None if self._current is None else self._result.steps[self._current].started_at
+        sent = any(
+            e.direction is TraceDirection.OUT
+            and e.message_type == MessageType.CALL
+            and e.action == action
+            and (started is None or e.at >= started)
+            for e in self._entries
+        )
+        if sent:
+            return f"no answer within {limit}"
+        return (
+            f"{action} not even sent within {limit}: the station had not answered an "
+            "earlier call yet (one call at a time)"
+        )
+
     def _answer(self, record: ReservationRecord | None) -> str:
         """What the station answered to a ReserveNow, for a reason line."""
         if record is None:
-            return f"no answer within {_seconds(self._options.step_timeout)}"
+            return self._no_answer("ReserveNow")
         if record.confirmation is not None:
             return f"station answered {record.confirmation.value}"
         if record.state is ReservationState.ERROR:
@@ -593,7 +613,7 @@ class ReservationCheck:
 
     def _cancel_answer(self, outcome: CancelOutcome | None) -> str:
         if outcome is None:
-            return f"no answer within {_seconds(self._options.step_timeout)}"
+            return self._no_answer("CancelReservation")
         if outcome.status is not None:
             return f"station answered {outcome.status.value}"
         if outcome.error_code is not None:
@@ -948,9 +968,7 @@ class ReservationCheck:
             self._system.get_configuration(self._station_id, [RESERVE_CONNECTOR_ZERO_SUPPORTED])
         )
         if config is None:
-            return _failed(
-                f"no answer to GetConfiguration within {_seconds(self._options.step_timeout)}"
-            )
+            return _failed(f"GetConfiguration: {self._no_answer('GetConfiguration')}")
         if config.error is not None:
             return _failed(f"GetConfiguration {RESERVE_CONNECTOR_ZERO_SUPPORTED}: {config.error}")
         value = config.value(RESERVE_CONNECTOR_ZERO_SUPPORTED)

@@ -355,6 +355,45 @@ async def test_a_station_rejecting_every_reservation_is_told_why_it_may(
     assert result.outcome is CheckOutcome.FAILED
 
 
+@pytest.mark.asyncio
+async def test_a_call_queued_behind_an_unanswered_one_is_said_not_sent(
+    start_central: StartCentral,
+) -> None:
+    """A station slower than the step time limit (CP-06 of the demo): step 1's ReserveNow
+    goes unanswered, so step 4's CancelReservation waits behind it (one call at a time);
+    its reason says it was never sent, not that the station ignored it."""
+    central = await start_central(call_timeout=20.0)
+    slow = SimulationOptions(
+        client=ClientOptions(backoff_initial=0.1, backoff_max=0.5), slow_answer_delay=3.0
+    )
+    site = SiteSimulator(
+        f"ws://127.0.0.1:{central.port}",
+        connectors=1,
+        station_specs=[(STATION, Behaviour.SLOW)],
+        options=slow,
+    )
+    ready = asyncio.ensure_future(wait_for_station(central, STATION, 20, 10))
+    await asyncio.sleep(0)
+    await site.start()
+    try:
+        await ready
+        options = CheckOptions(step_timeout=1.0, expiry_seconds=5.0)
+        _, result = await run_check(central, options=options)
+    finally:
+        await site.stop()
+    by_step = {s.step: s for s in result.steps}
+    assert by_step[CheckStep.RESERVE].verdict is Verdict.FAILED
+    cancel_unknown = by_step[CheckStep.CANCEL_UNKNOWN]
+    assert cancel_unknown.verdict is Verdict.FAILED
+    assert "CancelReservation not even sent within 1 s" in cancel_unknown.reason, (
+        cancel_unknown.reason
+    )
+    assert not any(
+        e.direction is TraceDirection.OUT and e.action == "CancelReservation"
+        for e in cancel_unknown.evidence
+    )
+
+
 # --- the guided step ----------------------------------------------------------------------
 
 
