@@ -590,10 +590,11 @@ class ReservationCheck:
             for e in self._entries
         )
         if sent:
-            return f"no answer within {limit}"
+            return f"no answer to {action} within {limit}"
         return (
             f"{action} not even sent within {limit}: the station had not answered an "
-            "earlier call yet (one call at a time)"
+            "earlier call yet (one call at a time; a slow station needs a longer step "
+            "time limit in the settings)"
         )
 
     def _answer(self, record: ReservationRecord | None) -> str:
@@ -968,7 +969,7 @@ class ReservationCheck:
             self._system.get_configuration(self._station_id, [RESERVE_CONNECTOR_ZERO_SUPPORTED])
         )
         if config is None:
-            return _failed(f"GetConfiguration: {self._no_answer('GetConfiguration')}")
+            return _failed(self._no_answer("GetConfiguration"))
         if config.error is not None:
             return _failed(f"GetConfiguration {RESERVE_CONNECTOR_ZERO_SUPPORTED}: {config.error}")
         value = config.value(RESERVE_CONNECTOR_ZERO_SUPPORTED)
