@@ -67,8 +67,11 @@ _log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 INTRO_TEXT = (
-    "Reservations will be made and cancelled on the connectors you pick. Only Available "
-    "connectors can be picked. Nothing is charged; the guided step asks you to present cards."
+    "Reservations will be made and cancelled on the connectors you pick, for the idTag below "
+    "and for that idTag with -OTHER appended. Only Available connectors can be picked. Every "
+    "reservation the check makes is cancelled at the end, even if you stop it. Nothing is "
+    "charged, except in the guided step: there you present cards at the station and the "
+    "reserved card starts charging."
 )
 CANCELLING_TEXT = "Cancelling — cancelling the reservations the check made…"
 

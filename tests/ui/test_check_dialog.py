@@ -264,6 +264,14 @@ def test_setup_offers_only_available_connectors(make_dialog) -> None:
     assert "Only Available connectors can be picked" in dialog.intro_label.text()
 
 
+def test_the_setup_page_says_what_the_check_will_do(make_dialog) -> None:
+    dialog, _factory = make_dialog()
+    intro = dialog.intro_label.text()
+    assert "-OTHER" in intro  # the second idTag of steps 2 and 3
+    assert "cancelled at the end, even if you stop it" in intro
+    assert "reserved card starts charging" in intro  # the guided step does charge
+
+
 def test_a_connector_that_stops_being_available_is_unpicked(make_dialog) -> None:
     model = site_model()
     dialog, _factory = make_dialog(model, connector_id=1)
