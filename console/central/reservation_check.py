@@ -9,15 +9,19 @@ reservation it makes shows in the reservations table and the book stays right):
 3. The reservationId of step 1 with another idTag -> Accepted (it replaces).
 4. CancelReservation of an id the station never got -> Rejected.
 5. CancelReservation of the held id -> Accepted, then ``Available``.
+6. Connector 0 as ``ReserveConnectorZeroSupported`` says (Accepted if true, else Rejected).
 7. A reservation expiring a few seconds ahead -> Accepted, ``Reserved``, ``Available`` after
    the expiry with nothing sent by the console meanwhile; cancelling it then -> Rejected.
-
-(1-5 and 7 for each connector asked for), then once for the station:
-
-6. Connector 0 as ``ReserveConnectorZeroSupported`` says (Accepted if true, else Rejected).
 8. (guided) Another card is refused on the reserved connector; the reserved card's
    StartTransaction carries the reservationId.
 9. Every frame the station sent during the check against the official schemas.
+
+They run in that order: 1-5 on each connector asked for, 6 once, 7 on each connector, 8 on
+the first, 9 last. Each rule is judged by one step: a step that depends on an earlier one
+(a reservation to replace, cancel or let expire) is skipped when that one could not give it.
+A call the station leaves unanswered past the step's time limit fails its step and stops the
+steps that call the station (every later call would wait behind it: one call at a time);
+step 9 still runs.
 
 What it sees of the station comes from the Central System's change feed: every trace line of
 the station while it runs (the evidence of each step) and every StatusNotification (the
@@ -36,6 +40,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from console.central.check_model import (
@@ -77,14 +82,14 @@ T = TypeVar("T")
 
 RESERVE_CONNECTOR_ZERO_SUPPORTED = "ReserveConnectorZeroSupported"
 
-_PER_CONNECTOR_STEPS = (
+_FIRST_CONNECTOR_STEPS = (
     CheckStep.RESERVE,
     CheckStep.SECOND_RESERVATION,
     CheckStep.REPLACE,
     CheckStep.CANCEL_UNKNOWN,
     CheckStep.CANCEL_HELD,
-    CheckStep.EXPIRY,
 )
+_PER_CONNECTOR_STEPS = (*_FIRST_CONNECTOR_STEPS, CheckStep.EXPIRY)
 
 _EARLY_TOLERANCE = 1.0
 """Seconds an ``Available`` may come before the expiry and still count as at the expiry.
@@ -150,6 +155,15 @@ class _AbortError(Exception):
 
 class _StationLostError(_AbortError):
     """The station disconnected."""
+
+
+class _TooSlowError(Exception):
+    """A call got no answer within the step's time limit: the later steps are not run."""
+
+
+def _number(step: CheckStep) -> int:
+    """The number of ``step`` (1-9), as the issue and the window count them."""
+    return list(CheckStep).index(step) + 1
 
 
 @dataclass(slots=True)
@@ -242,6 +256,12 @@ class ReservationCheck:
         self._span_index: dict[tuple[int, datetime], int] = {}
         self._in_flight: set[asyncio.Future[Any]] = set()
         self._accepts_unknown_cancel = False
+        self._rejected: set[int] = set()
+        """Connectors whose step 1 reservation the station Rejected."""
+        self._unanswered = False
+        """A call of the running step got no answer within the step's time limit."""
+        self._slow: str | None = None
+        """Why the steps stopped early: the station did not answer in time."""
         self._current: int | None = None
         self._skip_requested = False
         self._cancel_requested = False
@@ -250,10 +270,12 @@ class ReservationCheck:
 
     @staticmethod
     def _plan(request: CheckRequest) -> list[tuple[CheckStep, int | None]]:
+        # In the order they run, which is the order of their numbers for one connector.
         plan: list[tuple[CheckStep, int | None]] = [
-            (step, connector) for connector in request.connectors for step in _PER_CONNECTOR_STEPS
+            (step, connector) for connector in request.connectors for step in _FIRST_CONNECTOR_STEPS
         ]
         plan.append((CheckStep.CONNECTOR_ZERO, None))
+        plan.extend((CheckStep.EXPIRY, connector) for connector in request.connectors)
         if request.guided:
             plan.append((CheckStep.CARDS, request.connectors[0]))
         plan.append((CheckStep.SCHEMAS, None))
@@ -327,6 +349,8 @@ class ReservationCheck:
                 self._skip_rest(reason)
             # The clean-up and the save run to their end whatever cancels this task
             # (each call is bounded by the step timeout).
+            if outcome is None and self._slow is not None:
+                reason = self._slow.removeprefix("not run: ")
             finishing = asyncio.create_task(self._finish(outcome, reason))
             while not finishing.done():
                 try:
@@ -500,8 +524,9 @@ class ReservationCheck:
 
     # --- calls to the station (bounded, never half-abandoned) ---------------------------
 
-    async def _bounded(self, call: Awaitable[T]) -> T | None:
-        """The call's result, or None if it takes longer than the step timeout.
+    async def _bounded(self, call: Awaitable[T], limit: float | None = None) -> T | None:
+        """The call's result, or None if it takes longer than ``limit`` seconds (default: the
+        step's time limit).
 
         The call itself goes on (shielded): the book settles its record when the answer
         comes, and the clean-up waits for it before cancelling what may be held.
@@ -510,8 +535,11 @@ class ReservationCheck:
         self._in_flight.add(future)
         future.add_done_callback(self._call_done)
         try:
-            return await asyncio.wait_for(asyncio.shield(future), self._options.step_timeout)
+            return await asyncio.wait_for(
+                asyncio.shield(future), self._options.step_timeout if limit is None else limit
+            )
         except TimeoutError:
+            self._unanswered = True
             return None
 
     def _call_done(self, future: asyncio.Future[Any]) -> None:
@@ -558,9 +586,11 @@ class ReservationCheck:
             del self._may_hold[reservation_id]
         return reservation_id, record
 
-    async def _cancel(self, reservation_id: int) -> CancelOutcome | None:
+    async def _cancel(
+        self, reservation_id: int, limit: float | None = None
+    ) -> CancelOutcome | None:
         outcome = await self._bounded(
-            self._system.cancel_reservation(self._station_id, reservation_id)
+            self._system.cancel_reservation(self._station_id, reservation_id), limit
         )
         if outcome is not None and outcome.status is not None:
             # Accepted: it is gone; Rejected: the station says it does not hold it.
@@ -568,6 +598,32 @@ class ReservationCheck:
             if outcome.status is CancelReservationStatus.ACCEPTED:
                 self._end_span(reservation_id, _now(), "cancelled")
         return outcome
+
+    def _cancel_answered(self, since: int, reservation_id: int) -> Callable[[], str | None]:
+        """The station's answer (even a late one) to the CancelReservation of
+        ``reservation_id`` sent after entry ``since``: Accepted or Rejected, either way it
+        no longer holds the reservation."""
+
+        def found() -> str | None:
+            message_id = None
+            for entry in self._entries[since:]:
+                if message_id is None:
+                    if (
+                        entry.direction is TraceDirection.OUT
+                        and entry.action == "CancelReservation"
+                        and entry.message_type == MessageType.CALL
+                        and f'"reservationId":{reservation_id}}}' in entry.text.replace(" ", "")
+                    ):
+                        message_id = entry.message_id
+                elif (
+                    entry.direction is TraceDirection.IN
+                    and entry.message_id == message_id
+                    and entry.message_type == MessageType.CALL_RESULT
+                ):
+                    return entry.text
+            return None
+
+        return found
 
     def _expiry(self, ahead: timedelta) -> datetime:
         # Whole seconds (as it travels), rounded up so it is never sooner than asked.
@@ -644,6 +700,7 @@ class ReservationCheck:
         index = self._index(step, connector_id)
         self._current = index
         self._skip_requested = False
+        self._unanswered = False
         self._set_step(index, verdict=Verdict.RUNNING, started_at=_now())
         where = "" if connector_id is None else f" (connector {connector_id})"
         try:
@@ -665,13 +722,19 @@ class ReservationCheck:
         logger.info(
             "station %s: check step %d%s %s: %s",
             self._station_id,
-            list(CheckStep).index(step) + 1,
+            _number(step),
             where,
             outcome.verdict.value,
             outcome.reason,
         )
         if self._lost is not None:
             raise _StationLostError(self._lost)
+        if self._unanswered and outcome.verdict is Verdict.FAILED:
+            raise _TooSlowError(
+                f"not run: the station did not answer within the step time limit "
+                f"({_seconds(self._options.step_timeout)}) in step {_number(step)}; a "
+                "slow station needs a longer limit (Settings, Reservation check)"
+            )
         return outcome.verdict
 
     def _skip(self, step: CheckStep, connector_id: int | None, reason: str) -> None:
@@ -718,20 +781,57 @@ class ReservationCheck:
                 "no Available connector among "
                 + ", ".join(str(c) for c in self._request.connectors)
             )
+        try:
+            await self._steps_with_calls(available)
+        except _TooSlowError as exc:
+            # Every later call would queue behind the unanswered one (one call at a time):
+            # their verdicts would say nothing about the station's rules.
+            self._slow = str(exc)
+            for index, planned in enumerate(self._result.steps):
+                if planned.step is not CheckStep.SCHEMAS and planned.verdict is Verdict.PENDING:
+                    self._set_step(index, verdict=Verdict.SKIPPED, reason=self._slow)
+        await self._step(CheckStep.SCHEMAS, None, self._schemas)
+
+    async def _steps_with_calls(self, available: list[int]) -> None:
+        """Steps 1-8, in the order of their numbers (1-5 and 7 on each connector)."""
         for connector_id in available:
             busy = self._not_available_now(connector_id)
             if busy is not None:
                 # It was Available when the check began; the steps of another connector took
                 # long enough for that to change.
-                for step in _PER_CONNECTOR_STEPS:
+                for step in _FIRST_CONNECTOR_STEPS:
                     self._skip(step, connector_id, busy)
                 continue
             await self._connector_steps(connector_id)
-        await self._step(CheckStep.CONNECTOR_ZERO, None, self._connector_zero)
+        rejected = [c for c in available if c in self._rejected]
+        if rejected and len(rejected) == len(available):
+            self._skip(
+                CheckStep.CONNECTOR_ZERO,
+                None,
+                "the station rejected the reservation of step 1 (it may be configured not to "
+                "accept reservations), so connector 0 says nothing more",
+            )
+        else:
+            await self._step(CheckStep.CONNECTOR_ZERO, None, self._connector_zero)
+        for connector_id in available:
+            if connector_id in self._rejected:
+                self._skip(
+                    CheckStep.EXPIRY,
+                    connector_id,
+                    f"the station rejected the reservation of step 1 on connector "
+                    f"{connector_id}, so there is no reservation to let expire",
+                )
+                continue
+            busy = self._not_available_now(connector_id)
+            if busy is not None:
+                self._skip(CheckStep.EXPIRY, connector_id, busy)
+                continue
+            await self._step(
+                CheckStep.EXPIRY, connector_id, partial(self._expiry_step, connector_id)
+            )
         first = self._request.connectors[0]
         if self._request.guided and first in available:
             await self._step(CheckStep.CARDS, first, lambda: self._cards(first))
-        await self._step(CheckStep.SCHEMAS, None, self._schemas)
 
     async def _connector_steps(self, connector_id: int) -> None:
         held: list[int] = []  # the reservation of step 1 (when accepted)
@@ -742,6 +842,7 @@ class ReservationCheck:
                 connector_id, self._request.id_tag, self._expiry(_HELD_FOR)
             )
             if record is not None and record.confirmation is ReservationStatus.REJECTED:
+                self._rejected.add(connector_id)
                 return _failed(
                     f"expected Accepted, {self._answer(record)} (what a station configured "
                     "not to accept reservations answers: enable them and check again)"
@@ -827,7 +928,6 @@ class ReservationCheck:
         await self._step(CheckStep.REPLACE, connector_id, replace)
         await self._step(CheckStep.CANCEL_UNKNOWN, connector_id, cancel_unknown)
         await self._step(CheckStep.CANCEL_HELD, connector_id, cancel_held)
-        await self._step(CheckStep.EXPIRY, connector_id, lambda: self._expiry_step(connector_id))
 
     async def _expiry_step(self, connector_id: int) -> _Verdict:
         still_held = [rid for rid, c in self._may_hold.items() if c == connector_id]
@@ -1172,9 +1272,13 @@ class ReservationCheck:
 
     async def _clean_up(self) -> None:
         timeout = self._options.step_timeout
+        # A slow station answers after the Central System's call timeout: the clean-up
+        # waits that long (and for a late answer), rather than call a reservation left
+        # behind that the station did cancel.
+        patience = timeout + self._system.config.call_timeout
         if self._in_flight:
             # A call the cancel interrupted: its answer says whether the station took it.
-            await asyncio.wait(set(self._in_flight), timeout=timeout)
+            await asyncio.wait(set(self._in_flight), timeout=patience)
         left_behind: list[int] = []
         for reservation_id in sorted(self._may_hold):
             if not self._system.is_connected(self._station_id):
@@ -1186,9 +1290,17 @@ class ReservationCheck:
                 if back is None:
                     left_behind.extend(r for r in sorted(self._may_hold) if r >= reservation_id)
                     break
-            outcome = await self._cancel(reservation_id)
-            if outcome is None or outcome.status is None:
+            sent_from = len(self._entries)
+            outcome = await self._cancel(reservation_id, patience)
+            if outcome is not None and outcome.status is not None:
+                continue
+            late = await self._wait_for(
+                self._cancel_answered(sent_from, reservation_id), patience, while_lost=True
+            )
+            if late is None:
                 left_behind.append(reservation_id)
+            else:
+                self._may_hold.pop(reservation_id, None)
         if left_behind:
             logger.warning(
                 "station %s: the check could not cancel reservation(s) %s",
