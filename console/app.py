@@ -190,6 +190,9 @@ async def _console_session(
         if loaded is not None and loaded.message:
             window.report_error(loaded.message)
             _open_message(window, QMessageBox.Icon.Warning, "Settings not used", loaded.message)
+        elif loaded is not None and loaded.note:
+            window.report_error(loaded.note)
+            _open_message(window, QMessageBox.Icon.Warning, "Some settings not used", loaded.note)
         if central.store_error:
             # The data folder could not be used: the console runs in memory (issue 8).
             window.report_error(f"Nothing is being saved: {central.store_error}")

@@ -33,6 +33,7 @@ from console.central.server import CentralSystem
 from console.central.settings import (
     ConsoleSettings,
     command_line_overrides,
+    read_settings,
     settings_path,
     settings_problem,
 )
@@ -64,8 +65,10 @@ def settings_from_args(settings_file: Path | None = None) -> ConsoleSettings:
         problem = settings_problem(raw)
         if problem is not None:
             raise ValueError(f"the settings file {path} cannot be used: {problem}")
-        settings = ConsoleSettings.model_validate_json(raw)
+        settings, note = read_settings(raw)
         logger.info("settings read from %s", path)
+        if note is not None:
+            logger.warning("the settings file %s %s", path, note)
     return settings
 
 

@@ -40,6 +40,7 @@ __all__ = [
     "changed_fields",
     "command_line_overrides",
     "load_settings",
+    "read_settings",
     "save_settings",
     "settings_path",
 ]
@@ -162,6 +163,9 @@ class SettingsLoad:
     """Why the defaults are used (a broken or newer file), for the window; None if all went well."""
     backup: Path | None = None
     """Where the unreadable file was moved to, if it was."""
+    note: str | None = None
+    """The file was used, but some of its values were not (they were invalid), for the
+    window; None if all of it was used."""
 
 
 def settings_path() -> Path:
@@ -187,8 +191,14 @@ def load_settings(path: Path | None = None, *, now: datetime | None = None) -> S
     else:
         problem = _problem_with(raw)
         if problem is None:
-            settings = ConsoleSettings.model_validate_json(raw)
+            settings, note = read_settings(raw)
             logger.info("settings read from %s", path)
+            if note is not None:
+                # Only the check's own values are wrong: everything else (security, keys,
+                # port) still applies; the file stays where it is.
+                shown = f"The settings file {path} {note}."
+                logger.warning("%s", shown)
+                return SettingsLoad(settings, path, note=shown)
             return SettingsLoad(settings, path)
     backup = _move_aside(path, now or datetime.now(UTC))
     kept = f"It was kept as {backup}." if backup is not None else "It was left in place."
@@ -203,6 +213,41 @@ def load_settings(path: Path | None = None, *, now: datetime | None = None) -> S
 def settings_problem(raw: bytes) -> str | None:
     """Why these bytes cannot be used as settings, or None when they can."""
     return _problem_with(raw)
+
+
+def read_settings(raw: bytes) -> tuple[ConsoleSettings, str | None]:
+    """The settings in ``raw`` (which :func:`settings_problem` accepted), and a note when
+    the reservation check's values were invalid and its defaults are used instead.
+
+    Those values only tune the check: a typo in them must not throw away the security
+    profile, keys and port of a site (as an unusable file does).
+    """
+    try:
+        return ConsoleSettings.model_validate_json(raw), None
+    except ValidationError as exc:
+        document = json.loads(raw)
+        wrong = _check_field_errors(exc)
+        if wrong is None:
+            raise
+        for name in wrong:
+            document.pop(name, None)
+        details = "; ".join(f"{name}: {message}" for name, message in wrong.items())
+        note = (
+            f"holds invalid reservation check values ({details}); the check uses its "
+            "defaults for them, every other setting was read"
+        )
+        return ConsoleSettings.model_validate(document), note
+
+
+def _check_field_errors(exc: ValidationError) -> dict[str, str] | None:
+    """The invalid fields by name when all of them are the check's, else None."""
+    wrong: dict[str, str] = {}
+    for error in exc.errors():
+        name = error["loc"][0] if error["loc"] else None
+        if name not in CHECK_FIELDS:
+            return None
+        wrong[str(name)] = error["msg"]
+    return wrong
 
 
 def _problem_with(raw: bytes) -> str | None:
@@ -223,6 +268,8 @@ def _problem_with(raw: bytes) -> str | None:
     try:
         ConsoleSettings.model_validate(document)
     except ValidationError as exc:
+        if _check_field_errors(exc) is not None:
+            return None  # read_settings takes the defaults for those
         details = "; ".join(
             f"{'.'.join(str(part) for part in error['loc']) or 'file'}: {error['msg']}"
             for error in exc.errors()[:5]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from console.central.cli import settings_from_args
 from console.central.config import CentralSystemConfig
 from console.central.settings import (
     CHECK_FIELDS,
@@ -87,14 +88,39 @@ def test_chosen_values_survive_save_and_load(tmp_path: Path) -> None:
     assert load_settings(path).settings == chosen
 
 
-def test_an_out_of_range_value_in_the_file_is_set_aside(tmp_path: Path) -> None:
+def test_an_out_of_range_check_value_takes_its_default_and_keeps_the_rest(
+    tmp_path: Path,
+) -> None:
+    """A typo in the check's tuning must not throw away a site's port, profile and keys."""
     path = tmp_path / "settings.json"
-    path.write_text(
-        json.dumps({**SETTINGS_BEFORE_THE_CHECK, "check_step_timeout": 0}), encoding="utf-8"
-    )
+    written = {**SETTINGS_BEFORE_THE_CHECK, "check_step_timeout": 0, "check_expiry_seconds": 30}
+    path.write_text(json.dumps(written), encoding="utf-8")
+    loaded = load_settings(path)
+    assert loaded.message is None
+    assert loaded.backup is None
+    assert loaded.note is not None
+    assert "check_step_timeout" in loaded.note
+    assert "check_expiry_seconds" not in loaded.note
+    assert loaded.settings.check_step_timeout == ConsoleSettings().check_step_timeout
+    assert loaded.settings.check_expiry_seconds == 30
+    assert loaded.settings.port == 9100
+    assert loaded.settings.call_timeout == 15.0
+    assert path.exists()  # left in place: it was used
+    # The headless commands read it the same way.
+    assert settings_from_args(path).port == 9100
+    assert settings_from_args(path).check_step_timeout == ConsoleSettings().check_step_timeout
+
+
+def test_a_wrong_check_value_beside_another_wrong_value_sets_the_file_aside(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "settings.json"
+    written = {**SETTINGS_BEFORE_THE_CHECK, "check_step_timeout": 0, "port": -1}
+    path.write_text(json.dumps(written), encoding="utf-8")
     loaded = load_settings(path)
     assert loaded.message is not None
-    assert "check_step_timeout" in loaded.message
+    assert "port" in loaded.message
+    assert loaded.backup is not None
     assert loaded.settings == ConsoleSettings()
 
 

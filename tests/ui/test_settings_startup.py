@@ -107,3 +107,18 @@ def test_a_good_settings_file_is_used_without_a_message(qapp: QApplication, data
     assert seen["boxes"] == []
     assert "settings" not in str(seen["status"]).lower()
     assert list(path.parent.glob("settings.json.broken-*")) == []
+
+
+def test_a_wrong_check_value_is_said_and_the_rest_of_the_file_is_used(
+    qapp: QApplication, data_dir: Path
+) -> None:
+    path = settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    good = json.loads(ConsoleSettings(heartbeat_interval=77).model_dump_json())
+    path.write_text(json.dumps({**good, "check_step_timeout": 9999}), encoding="utf-8")
+    seen = start_console(qapp, data_dir)
+    assert seen["code"] == 0
+    assert seen["heartbeat"] == 77  # the rest of the file was used
+    assert "check_step_timeout" in str(seen["status"])
+    assert any("check_step_timeout" in text for text in seen["boxes"])  # type: ignore[attr-defined]
+    assert list(path.parent.glob("settings.json.broken-*")) == []
