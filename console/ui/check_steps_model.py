@@ -182,14 +182,11 @@ class CheckStepsModel(ReadOnlyTableModel):
             return self._display(step, column)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(step, column)
-        if column == StepColumn.VERDICT:
-            look = verdict_look(step.verdict)
-            if role == Qt.ItemDataRole.DecorationRole:
-                return look.icon()
-            if role == Qt.ItemDataRole.ForegroundRole:
-                return look.foreground_color()
-            if role == Qt.ItemDataRole.BackgroundRole:
-                return look.background_color()
+        if (
+            column == StepColumn.VERDICT
+            and (look_data := verdict_look(step.verdict).role_data(role)) is not None
+        ):
+            return look_data
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (
             StepColumn.NUMBER,
             StepColumn.DURATION,

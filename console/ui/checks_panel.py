@@ -182,14 +182,11 @@ class CheckListModel(ReadOnlyTableModel):
             return self._sort_key(result, column)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(result, column)
-        if column == CheckColumn.OUTCOME:
-            look = outcome_look(result.outcome)
-            if role == Qt.ItemDataRole.DecorationRole:
-                return look.icon()
-            if role == Qt.ItemDataRole.ForegroundRole:
-                return look.foreground_color()
-            if role == Qt.ItemDataRole.BackgroundRole:
-                return look.background_color()
+        if (
+            column == CheckColumn.OUTCOME
+            and (look_data := outcome_look(result.outcome).role_data(role)) is not None
+        ):
+            return look_data
         if column == CheckColumn.FAILED:
             if role == Qt.ItemDataRole.TextAlignmentRole:
                 return int(Qt.AlignmentFlag.AlignCenter)

@@ -70,6 +70,19 @@ class Look:
     def background_color(self) -> QColor:
         return QColor(self.screen_background)
 
+    def role_data(self, role: int) -> QIcon | QColor | None:
+        """A cell showing this look: its icon, text colour or cell colour for ``role``.
+
+        None for every other role, so an item model's ``data()`` goes on to its own.
+        """
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self.icon()
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return self.foreground_color()
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return self.background_color()
+        return None
+
 
 def _colours(light_fg: str, light_bg: str, dark_fg: str, dark_bg: str) -> dict[str, str]:
     return {

@@ -148,12 +148,8 @@ class ReservationTableModel(ReadOnlyTableModel):
             return " ".join(str(self._display(record, c)) for c in ReservationColumn)
         look = reservation_state_look(record.state)
         if column == ReservationColumn.STATE:
-            if role == Qt.ItemDataRole.DecorationRole:
-                return look.icon()
-            if role == Qt.ItemDataRole.ForegroundRole:
-                return look.foreground_color()
-            if role == Qt.ItemDataRole.BackgroundRole:
-                return look.background_color()
+            if (look_data := look.role_data(role)) is not None:
+                return look_data
             if role == Qt.ItemDataRole.ToolTipRole:
                 return (
                     " → ".join(

@@ -530,12 +530,8 @@ class StationTreeModel(QAbstractItemModel):
         if column == TreeColumn.STATE:
             if role in (Qt.ItemDataRole.DisplayRole, ItemRole.SORT):
                 return look.text
-            if role == Qt.ItemDataRole.DecorationRole:
-                return look.icon()
-            if role == Qt.ItemDataRole.ForegroundRole:
-                return look.foreground_color()
-            if role == Qt.ItemDataRole.BackgroundRole:
-                return look.background_color()
+            if (look_data := look.role_data(role)) is not None:
+                return look_data
             if role == Qt.ItemDataRole.ToolTipRole:
                 return connector.info or None
             return None

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QIcon
 
 from console.central.model import CancelOutcome, ReservationRecord, ReservationState
 from console.ocpp.enums import ChargePointStatus
@@ -109,3 +111,18 @@ def test_latency_shows_seconds_from_one_second_on() -> None:
     assert format_latency(0.0123) == "12 ms"
     assert format_latency(40.148) == "40.1 s"
     assert format_latency(125.4) == "125 s"
+
+
+def test_a_look_gives_a_cell_its_icon_and_colours_and_nothing_else(qapp) -> None:
+    look = reservation_state_look(ReservationState.REJECTED)
+    icon = look.role_data(Qt.ItemDataRole.DecorationRole)
+    assert isinstance(icon, QIcon)
+    assert not icon.isNull()
+    assert look.role_data(Qt.ItemDataRole.ForegroundRole) == look.foreground_color()
+    assert look.role_data(Qt.ItemDataRole.BackgroundRole) == look.background_color()
+    for role in (
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.ToolTipRole,
+        Qt.ItemDataRole.UserRole,
+    ):
+        assert look.role_data(role) is None
