@@ -307,6 +307,7 @@ async def connected(
 ) -> AsyncIterator[ReservingStation]:
     """The station connected, booted and with every connector reported to the console."""
     ready = asyncio.ensure_future(wait_for_station(central, STATION, 20, 10))
+    await asyncio.sleep(0)  # let it subscribe before the station can connect
     websocket = await websockets.connect(
         f"ws://127.0.0.1:{central.port}/{STATION}", subprotocols=["ocpp1.6"]
     )
