@@ -14,6 +14,7 @@ from enum import IntEnum
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, Qt
+from PySide6.QtWidgets import QHeaderView, QStyle, QTableView
 
 from console.central.check_model import CheckOutcome, CheckResult, StepResult, Verdict
 from console.central.model import ReservationState
@@ -23,6 +24,7 @@ from console.ui.table_model import AnyIndex, ReadOnlyTableModel
 __all__ = [
     "CheckStepsModel",
     "StepColumn",
+    "fit_step_columns",
     "format_duration",
     "outcome_look",
     "verdict_look",
@@ -46,12 +48,29 @@ class StepColumn(IntEnum):
 _HEADERS = {
     StepColumn.NUMBER: "#",
     StepColumn.STEP: "Step",
-    StepColumn.CONNECTOR: "Connector",
+    StepColumn.CONNECTOR: "Conn.",
     StepColumn.VERDICT: "Verdict",
     StepColumn.REASON: "Reason",
     StepColumn.DURATION: "Duration",
 }
+_HEADER_TOOLTIPS = {
+    StepColumn.NUMBER: "The step's number in the Reservation profile's rules",
+    StepColumn.CONNECTOR: "Connector (station: a step about the whole station)",
+    StepColumn.REASON: "Why the step passed, failed or was skipped (all of it in the tooltip)",
+    StepColumn.DURATION: "How long the step took",
+}
 _LAST_COLUMN = max(StepColumn)
+# The widest texts the narrow columns hold: they must never be cut off.
+_WIDEST_CELLS = {
+    StepColumn.NUMBER: "99",
+    StepColumn.CONNECTOR: "station",
+    StepColumn.DURATION: "9 min 05 s",
+}
+_WIDEST_VERDICT = "Running…"
+STEP_TITLE_WIDTH = (160, 300)
+"""The Step column's narrowest and widest (the longest titles), in pixels."""
+REASON_MIN_WIDTH = 220
+"""The Reason column gets at least this before the Step column is narrowed below its best."""
 
 # The reservation looks already carry the colours a technician knows from the window
 # (green = went well, red = refused, blue = in progress, grey = nothing happened); a
@@ -194,6 +213,17 @@ class CheckStepsModel(ReadOnlyTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            role == Qt.ItemDataRole.ToolTipRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(StepColumn)
+        ):
+            return _HEADER_TOOLTIPS.get(StepColumn(section))
+        return super().headerData(section, orientation, role)
+
     # --- cells ------------------------------------------------------------------------------
 
     def _display(self, step: StepResult, column: StepColumn) -> str:
@@ -241,3 +271,56 @@ class CheckStepsModel(ReadOnlyTableModel):
 
 def _key(step: StepResult) -> tuple[str, int | None]:
     return (step.step.value, step.connector_id)
+
+
+def fit_step_columns(view: QTableView) -> None:
+    """Size a steps table's columns in its font: the narrow ones to their widest text and
+    header, the Step column to what is left after the Reason's minimum (within
+    :data:`STEP_TITLE_WIDTH`); the Reason column stretches and elides (tooltip: all of it).
+
+    Call it again when the view's width changes (the Step column follows).
+    """
+    header = view.horizontalHeader()
+    style = view.style()
+    # A header section draws its text between two margins, a cell between two focus margins;
+    # the extra pixels keep Fusion's frame lines off the text.
+    header_pad = 2 * style.pixelMetric(QStyle.PixelMetric.PM_HeaderMargin, None, header) + 8
+    cell_pad = 2 * (style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1) + 4
+    header_metrics = header.fontMetrics()
+    cell_metrics = view.fontMetrics()
+    model = view.model()
+
+    def header_width(column: StepColumn) -> int:
+        text = str(model.headerData(column, Qt.Orientation.Horizontal) or "")
+        return header_metrics.horizontalAdvance(text) + header_pad
+
+    header.setStretchLastSection(False)
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header.setSectionResizeMode(StepColumn.REASON, QHeaderView.ResizeMode.Stretch)
+    fixed = 0
+    for column, widest in _WIDEST_CELLS.items():
+        width = max(header_width(column), cell_metrics.horizontalAdvance(widest) + cell_pad)
+        header.resizeSection(column, width)
+        fixed += width
+    icon = view.iconSize().width()
+    if icon <= 0:
+        icon = style.pixelMetric(QStyle.PixelMetric.PM_SmallIconSize, None, view)
+    verdict = max(
+        header_width(StepColumn.VERDICT),
+        icon + 4 + cell_metrics.horizontalAdvance(_WIDEST_VERDICT) + cell_pad,
+    )
+    header.resizeSection(StepColumn.VERDICT, verdict)
+    fixed += verdict
+    narrowest, widest_title = STEP_TITLE_WIDTH
+    room = view.viewport().width() - fixed - REASON_MIN_WIDTH
+    header.resizeSection(StepColumn.STEP, max(narrowest, min(widest_title, room)))
+
+
+def steps_table_width(view: QTableView, reason_width: int = REASON_MIN_WIDTH) -> int:
+    """The width a steps table needs to show every column but the Reason whole and the
+    Reason at ``reason_width`` (its frame and vertical scroll bar included)."""
+    header = view.horizontalHeader()
+    fixed = sum(header.sectionSize(column) for column in StepColumn if column != StepColumn.STEP)
+    fixed -= header.sectionSize(StepColumn.REASON)
+    scroll_bar = view.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, view)
+    return fixed + STEP_TITLE_WIDTH[1] + reason_width + scroll_bar + 2 * view.frameWidth()

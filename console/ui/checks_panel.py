@@ -30,7 +30,15 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QFontDatabase, QImageWriter, QKeySequence, QResizeEvent
+from PySide6.QtGui import (
+    QAction,
+    QFontDatabase,
+    QImageWriter,
+    QKeySequence,
+    QResizeEvent,
+    QShowEvent,
+    QTextOption,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -40,13 +48,13 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QSplitter,
+    QStyle,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -59,8 +67,10 @@ from console.central.export import TRACE_MESSAGE_TYPES
 from console.central.model import TraceDirection, TraceEntry
 from console.ui.check_steps_model import (
     CheckStepsModel,
-    StepColumn,
+    fit_step_columns,
     outcome_look,
+    steps_table_width,
+    verdict_look,
     verdict_summary,
 )
 from console.ui.check_timeline import CheckTimeline, timeline_image
@@ -107,18 +117,32 @@ _HEADERS = {
     CheckColumn.OUTCOME: "Outcome",
     CheckColumn.FAILED: "Failed",
 }
-_COLUMN_WIDTHS = {
-    CheckColumn.STATION: 75,
-    CheckColumn.IDENTITY: 115,
-    CheckColumn.FIRMWARE: 65,
-    CheckColumn.STARTED: 75,
-    CheckColumn.CONNECTORS: 45,
-    CheckColumn.OUTCOME: 95,
-    CheckColumn.FAILED: 55,
+# The texts each column of the list should show whole (longer ones are elided, the tooltip
+# or the summary above the steps has them); the Outcome cell also holds its icon.
+_LIST_CELL_SAMPLES = {
+    CheckColumn.STATION: "CP-0001",
+    CheckColumn.IDENTITY: "Acme Wallbox 22",
+    CheckColumn.FIRMWARE: "10.3.57",
+    CheckColumn.STARTED: "00:00:00",
+    CheckColumn.CONNECTORS: "1, 2",
+    CheckColumn.OUTCOME: "Cancelled ⚠",
+    CheckColumn.FAILED: "99",
 }
-_LIST_SHARE = 0.38
-_LIST_MAX_WIDTH = 560
-"""The list of checks at first: a share of the panel's width, at most this (its columns')."""
+_LIST_MAX_SHARE = 0.4
+"""Side by side, the list of checks takes at most this share of the panel's width."""
+_DETAIL_MIN_WIDTH = 840
+"""Side by side only when the details get this much beside the list (else stacked): the
+steps table with a readable Reason column, and the frames beside it."""
+_NARROW_HIDDEN = (CheckColumn.IDENTITY,)
+"""Left out of the list when that keeps it beside the details (a laptop screen): the
+summary above the steps and the Station cell's tooltip still say them."""
+_STACKED_MIN_HEIGHT = 420
+"""Below this height the panel stays side by side however narrow (then it scrolls)."""
+_STACKED_LIST_ROWS = 4
+"""Stacked, the list shows about this many checks above the details."""
+_EVIDENCE_MIN_WIDTH = 240
+_REASON_WANTED_WIDTH = 420
+"""On a wide panel, the steps table widens until its Reason column has this much."""
 
 
 def _same_run(a: CheckResult, b: CheckResult) -> bool:
@@ -232,6 +256,17 @@ class CheckListModel(ReadOnlyTableModel):
             return text
         if column == CheckColumn.STARTED:
             return result.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+        if column == CheckColumn.STATION:
+            return " · ".join(
+                part
+                for part in (
+                    result.station_id,
+                    identity_text(result),
+                    f"firmware {result.firmware_version or '—'}",
+                    f"serial {result.serial_number}" if result.serial_number else "",
+                )
+                if part
+            )
         if column == CheckColumn.IDENTITY and result.serial_number:
             return f"Serial number {result.serial_number}"
         return None
@@ -246,9 +281,14 @@ def evidence_text(step: StepResult | None) -> str:
     """The frames of a step, oldest first: a line of what it is, then the frame as sent."""
     if step is None:
         return ""
+    # The whole verdict and reason lead: the steps table shows only the reason's start.
+    verdict = verdict_look(step.verdict).text + (f": {step.reason}" if step.reason else "")
     if not step.evidence:
-        return f"Step {step.number}: no frame was exchanged in this step."
-    blocks = [f"Step {step.number}: {step.title} — {len(step.evidence)} frames"]
+        return f"Step {step.number}: no frame was exchanged in this step.\n{verdict}"
+    count = len(step.evidence)
+    blocks = [
+        f"Step {step.number}: {step.title} — {count} frame{'' if count == 1 else 's'}\n{verdict}"
+    ]
     for entry in step.evidence:
         blocks.append(_frame_block(entry))
     return "\n\n".join(blocks)
@@ -456,7 +496,10 @@ class ChecksPanel(QWidget):
         self.evidence = QPlainTextEdit()
         self.evidence.setObjectName("check_evidence")
         self.evidence.setReadOnly(True)
-        self.evidence.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        # Wrapped (a frame's JSON anywhere): beside the steps the view is narrow on a laptop,
+        # and nothing of a frame hides to the right.
+        self.evidence.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.evidence.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         self.evidence.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.evidence.setPlaceholderText("Select a step to read the frames it exchanged")
         self.count_label = QLabel()
@@ -485,10 +528,9 @@ class ChecksPanel(QWidget):
         table.setWordWrap(False)
         table.verticalHeader().setVisible(False)
         table.verticalHeader().setDefaultSectionSize(24)
-        header = table.horizontalHeader()
-        header.setStretchLastSection(False)
-        for column, width in _COLUMN_WIDTHS.items():
-            header.resizeSection(column, width)
+        table.horizontalHeader().setStretchLastSection(False)
+        self._list_column_widths: dict[CheckColumn, int] = {}
+        self._fit_list_columns()
 
         steps = self.steps_table
         steps.setModel(self.steps_model)
@@ -498,14 +540,7 @@ class ChecksPanel(QWidget):
         steps.setWordWrap(False)
         steps.verticalHeader().setVisible(False)
         steps.verticalHeader().setDefaultSectionSize(22)
-        steps_header = steps.horizontalHeader()
-        steps_header.setStretchLastSection(False)
-        steps_header.resizeSection(StepColumn.NUMBER, 28)
-        steps_header.resizeSection(StepColumn.STEP, 210)
-        steps_header.resizeSection(StepColumn.CONNECTOR, 72)
-        steps_header.resizeSection(StepColumn.VERDICT, 82)
-        steps_header.setSectionResizeMode(StepColumn.REASON, QHeaderView.ResizeMode.Stretch)
-        steps_header.resizeSection(StepColumn.DURATION, 62)
+        fit_step_columns(steps)
 
         export_button = QToolButton()
         export_button.setObjectName("check_export_button")
@@ -532,6 +567,9 @@ class ChecksPanel(QWidget):
         steps_and_frames.setStretchFactor(0, 2)
         steps_and_frames.setStretchFactor(1, 1)
         steps_and_frames.setChildrenCollapsible(False)
+        self.steps_splitter = steps_and_frames
+        self._steps_sized_by_hand = False
+        steps_and_frames.splitterMoved.connect(self._on_steps_split_moved)
 
         detail_split = QSplitter(Qt.Orientation.Vertical)
         detail_split.addWidget(timeline_scroll)
@@ -547,6 +585,7 @@ class ChecksPanel(QWidget):
         self._timeline_sized_by_hand = False
         detail_split.splitterMoved.connect(self._on_detail_split_moved)
         detail_split.installEventFilter(self)
+        steps.viewport().installEventFilter(self)  # the Step column follows its width
 
         detail = QWidget()
         detail_layout = QVBoxLayout(detail)
@@ -566,7 +605,9 @@ class ChecksPanel(QWidget):
         splitter.setStretchFactor(1, 5)
         splitter.setChildrenCollapsible(False)
         self.splitter = splitter
-        self._list_sized = False
+        self._list_sized_by_hand = False
+        self._arrange_pending = False
+        splitter.splitterMoved.connect(self._on_list_split_moved)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(splitter)
@@ -602,17 +643,114 @@ class ChecksPanel(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        if not self._list_sized and self.width() > 200:
-            self._list_sized = True
-            list_width = min(_LIST_MAX_WIDTH, int(self.width() * _LIST_SHARE))
-            self.splitter.setSizes([list_width, self.width() - list_width])
+        self._arrange()
+        if not self._arrange_pending:
+            # Again once the splitters inside have their new sizes (the steps and frames).
+            self._arrange_pending = True
+            QTimer.singleShot(0, self, self._arrange_later)
         self._fit_timeline()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._arrange()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.detail_splitter and event.type() == QEvent.Type.Resize:
             # After the splitter's own resize, which shares the new height by stretch.
             QTimer.singleShot(0, self, self._fit_timeline)
+        elif watched is self.steps_table.viewport() and event.type() == QEvent.Type.Resize:
+            fit_step_columns(self.steps_table)
         return super().eventFilter(watched, event)
+
+    def is_stacked(self) -> bool:
+        """Whether the list of checks is above the details (the panel is too narrow for
+        both side by side)."""
+        return self.splitter.orientation() == Qt.Orientation.Vertical
+
+    def _fit_list_columns(self) -> None:
+        """The list's columns as wide as their header (with the sort arrow) and usual text."""
+        table = self.table
+        header = table.horizontalHeader()
+        style = table.style()
+        header_pad = 2 * style.pixelMetric(QStyle.PixelMetric.PM_HeaderMargin, None, header) + 6
+        sort_arrow = 16  # every column sorts: the arrow must not push the header text out
+        cell_pad = 2 * (style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1) + 6
+        icon = style.pixelMetric(QStyle.PixelMetric.PM_SmallIconSize, None, table) + 4
+        for column, sample in _LIST_CELL_SAMPLES.items():
+            title = str(self.model.headerData(column, Qt.Orientation.Horizontal) or "")
+            cell = table.fontMetrics().horizontalAdvance(sample) + cell_pad
+            if column == CheckColumn.OUTCOME:
+                cell += icon
+            heading = header.fontMetrics().horizontalAdvance(title) + header_pad + sort_arrow
+            self._list_column_widths[column] = max(cell, heading)
+            header.resizeSection(column, self._list_column_widths[column])
+
+    def list_width(self, *, narrow: bool = False) -> int:
+        """The width the list of checks needs to show every column (``narrow``: all but
+        those a laptop screen leaves out), its frame and scroll bar included."""
+        table = self.table
+        scroll_bar = table.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, table)
+        # The fitted widths, not the sections' (a hidden section is 0 wide).
+        shown = sum(
+            width
+            for column, width in self._list_column_widths.items()
+            if not (narrow and column in _NARROW_HIDDEN)
+        )
+        return shown + scroll_bar + 2 * table.frameWidth()
+
+    def _on_list_split_moved(self, _position: int, _index: int) -> None:
+        self._list_sized_by_hand = True
+
+    def _on_steps_split_moved(self, _position: int, _index: int) -> None:
+        self._steps_sized_by_hand = True
+
+    def _arrange_later(self) -> None:
+        self._arrange_pending = False
+        self._arrange()
+
+    def _arrange(self) -> None:
+        """Side by side when the details keep their room beside the whole list, else the
+        list above them; the steps table as wide as its columns want, the frames the rest."""
+        width = self.splitter.width()
+        if width <= 200:
+            return  # not laid out yet
+        list_width = self.list_width()
+        narrow = width < list_width + _DETAIL_MIN_WIDTH
+        # Stacked only when shown and tall enough: the list and the details one above the
+        # other add up their minimum heights, and the panel must not push the dock area
+        # taller (a hidden tab still has Qt's first 640x480 before any layout).
+        side_by_side = (
+            width >= self.list_width(narrow=True) + _DETAIL_MIN_WIDTH
+            or not self.isVisible()
+            or self.height() < _STACKED_MIN_HEIGHT
+        )
+        if narrow and side_by_side:
+            list_width = self.list_width(narrow=True)
+        for column in _NARROW_HIDDEN:
+            # Only on a change: every call would make the window's layout run again.
+            if self.table.isColumnHidden(column) != (narrow and side_by_side):
+                self.table.setColumnHidden(column, narrow and side_by_side)
+        orientation = Qt.Orientation.Horizontal if side_by_side else Qt.Orientation.Vertical
+        if orientation != self.splitter.orientation():
+            self.splitter.setOrientation(orientation)
+            self._list_sized_by_hand = False
+        if not self._list_sized_by_hand:
+            if side_by_side:
+                shown = min(list_width, int(width * _LIST_MAX_SHARE))
+                _set_sizes(self.splitter, [shown, width - shown])
+            else:
+                height = self.splitter.height()
+                rows = self.table.verticalHeader().defaultSectionSize() * _STACKED_LIST_ROWS
+                shown = min(
+                    rows + self.table.horizontalHeader().height() + 30, max(80, height // 3)
+                )
+                _set_sizes(self.splitter, [shown, max(0, height - shown)])
+        if not self._steps_sized_by_hand:
+            total = sum(self.steps_splitter.sizes())
+            if total > 0:
+                wanted = steps_table_width(self.steps_table, _REASON_WANTED_WIDTH)
+                steps = max(total // 2, min(wanted, total - _EVIDENCE_MIN_WIDTH))
+                _set_sizes(self.steps_splitter, [steps, total - steps])
 
     def _on_detail_split_moved(self, _position: int, _index: int) -> None:
         self._timeline_sized_by_hand = True
@@ -661,7 +799,9 @@ class ChecksPanel(QWidget):
         return self.model.result(self.proxy.mapToSource(index).row())
 
     def select_step(self, row: int) -> None:
-        self.steps_table.setCurrentIndex(self.steps_model.index(row, 0))
+        index = self.steps_model.index(row, 0)
+        self.steps_table.setCurrentIndex(index)
+        self.steps_table.scrollTo(index)
 
     def _on_check_chosen(self, current: QModelIndex, _previous: QModelIndex) -> None:
         result = (
@@ -780,6 +920,12 @@ class ChecksPanel(QWidget):
         self.sig_exported.emit([str(p) for p in written])
         self.sig_message.emit("Check exported to " + ", ".join(str(p) for p in written))
         return written
+
+
+def _set_sizes(splitter: QSplitter, sizes: list[int]) -> None:
+    # Only on a change (within a pixel of rounding): each call lays the panel out again.
+    if any(abs(a - b) > 1 for a, b in zip(splitter.sizes(), sizes, strict=True)):
+        splitter.setSizes(sizes)
 
 
 def _html(text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication, QStyle, QTableView
 from pytestqt.qtbot import QtBot
 
 from console.central.check_codec import CHECK_CSV_COLUMNS, check_from_dict
@@ -26,6 +28,7 @@ from console.ui.checks_panel import (
     evidence_text,
     export_check,
 )
+from console.ui.color_scheme import dark_palette, scheme_style_sheet
 from console.ui.main_window import MainWindow
 from tests.ui.fakes import CHECK_T0, FakeCentralSystem, sample_check_result
 
@@ -319,3 +322,110 @@ def test_without_an_archive_the_window_has_an_empty_checks_panel(qtbot: QtBot) -
     assert not window.checks_panel.export_action.isEnabled()
     window.allow_close()
     window.close()
+
+
+@pytest.fixture
+def restore_look(qapp: QApplication) -> Iterator[None]:
+    palette, sheet = qapp.palette(), qapp.styleSheet()
+    yield
+    qapp.setPalette(palette)
+    qapp.setStyleSheet(sheet)
+
+
+def header_text_fits(table: QTableView, column: int, *, sort_arrow: int = 0) -> bool:
+    header = table.horizontalHeader()
+    text = str(table.model().headerData(column, Qt.Orientation.Horizontal))
+    margin = table.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin, None, header)
+    needed = header.fontMetrics().horizontalAdvance(text) + 2 * margin + sort_arrow
+    return header.sectionSize(column) >= needed
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)], ids=["laptop", "full-hd"])
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_the_panel_is_readable_on_a_laptop_and_a_full_hd_screen(
+    qtbot: QtBot, qapp: QApplication, restore_look: None, tmp_path: Path, size, dark: bool
+) -> None:
+    if dark:
+        qapp.setPalette(dark_palette())
+    qapp.setStyleSheet(scheme_style_sheet(dark))
+    stored = [
+        sample_check_result("CP-01", check_id=1),
+        replace(
+            sample_check_result("CP-02", check_id=2, outcome=CheckOutcome.CANCELLED),
+            left_behind=(107,),
+        ),
+    ]
+    window = MainWindow(FakeCentralSystem(), flush_interval_ms=20, check_archive=Archive(stored))
+    qtbot.addWidget(window)
+    window.resize(*size)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.default_layout_applied)
+    # As when a check ends: the panel in front, with the room the window gives it then.
+    window.show_check(stored[0])
+    panel = window.checks_panel
+    assert panel.model.rowCount() == 2
+    qtbot.waitUntil(lambda: not panel.visibleRegion().isEmpty())
+    qtbot.waitUntil(lambda: panel.steps_table.viewport().width() > 300)
+    qtbot.waitUntil(lambda: window.checks_dock.height() >= window.height() * 0.3)
+    qapp.processEvents()  # the panel's deferred arrangement
+    failed_row = next(
+        row for row in range(9) if panel.steps_model.step(row).verdict.value == "failed"
+    )
+    panel.select_step(failed_row)
+    shot = tmp_path / f"checks-{size[0]}-{'dark' if dark else 'light'}.png"
+    assert window.grab().save(str(shot))
+
+    assert not panel.is_stacked()  # side by side on both screens
+    steps = panel.steps_table
+    steps_header = steps.horizontalHeader()
+    assert steps_header.sectionSize(StepColumn.REASON) >= 200
+    # every column in view: no sideways scrolling to reach the Duration
+    assert steps_header.length() <= steps.viewport().width()
+    for column in StepColumn:
+        if column != StepColumn.REASON:
+            assert header_text_fits(steps, column), column.name
+    # the narrow cells hold their widest texts
+    metrics = steps.fontMetrics()
+    assert metrics.horizontalAdvance("station") < steps_header.sectionSize(StepColumn.CONNECTOR)
+    assert metrics.horizontalAdvance("Running…") + 16 < steps_header.sectionSize(StepColumn.VERDICT)
+    assert metrics.horizontalAdvance("2 min 05 s") < steps_header.sectionSize(StepColumn.DURATION)
+    assert panel.evidence.width() >= 200
+    # the whole reason leads the frames of the chosen step
+    assert "Failed: still Reserved 20 s after the expiry" in panel.evidence.toPlainText()
+
+    table = panel.table
+    shown = [c for c in CheckColumn if not table.isColumnHidden(c)]
+    assert table.horizontalHeader().length() <= table.viewport().width()
+    for column in shown:
+        assert header_text_fits(table, column, sort_arrow=12), column.name
+    if size[0] >= 1920:
+        assert shown == list(CheckColumn)
+    else:
+        # vendor / model is left out on a laptop: the summary and the tooltip say it
+        assert shown == [c for c in CheckColumn if c != CheckColumn.IDENTITY]
+        tooltip = panel.proxy.index(0, CheckColumn.STATION).data(Qt.ItemDataRole.ToolTipRole)
+        assert "Acme Wallbox 22" in tooltip
+        assert "firmware" in tooltip
+    window.allow_close()
+    window.close()
+
+
+def test_a_narrow_panel_puts_the_list_above_the_details(qtbot: QtBot) -> None:
+    panel = make_panel(qtbot, Archive(three_checks()))
+    panel.show()
+    qtbot.waitExposed(panel)
+    assert not panel.is_stacked()
+    panel.resize(900, 600)
+    qtbot.waitUntil(panel.is_stacked)
+    assert not any(panel.table.isColumnHidden(c) for c in CheckColumn)
+    list_height, detail_height = panel.splitter.sizes()
+    assert detail_height > 2 * list_height  # the details keep the room
+    panel.resize(1600, 600)
+    qtbot.waitUntil(lambda: not panel.is_stacked())
+    assert not any(panel.table.isColumnHidden(c) for c in CheckColumn)
+    # a short panel (a strip of the bottom dock area) stays side by side: stacked, its
+    # minimum height would grow the dock area
+    panel.resize(900, 300)
+    assert not panel.is_stacked()
+    assert panel.table.isColumnHidden(CheckColumn.IDENTITY)
