@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QItemSelection, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QFontDatabase, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -50,8 +49,9 @@ from console.central.model import StationSnapshot, TraceDirection, TraceEntry
 from console.ocpp.enums import ChargePointStatus
 from console.ui.check_steps_model import (
     CheckStepsModel,
-    StepColumn,
+    fit_step_columns,
     outcome_look,
+    verdict_look,
     verdict_summary,
 )
 from console.ui.check_timeline import CheckTimeline
@@ -75,13 +75,8 @@ INTRO_TEXT = (
 )
 CANCELLING_TEXT = "Cancelling — cancelling the reservations the check made…"
 
-_STEP_WIDTHS = {
-    StepColumn.NUMBER: 32,
-    StepColumn.STEP: 380,
-    StepColumn.CONNECTOR: 85,
-    StepColumn.VERDICT: 105,
-    StepColumn.DURATION: 75,
-}
+_WIDEST_STEP = 380
+"""The Step column when the dialog has room: every step's title whole."""
 _ROW_HEIGHT = 24
 _RUN_PAGE_SIZE = (1060, 760)
 _EVIDENCE_MIN_HEIGHT = 120
@@ -196,6 +191,7 @@ class ReservationCheckDialog(QDialog):
         """The connectors' statuses over time with the check's reservations, live."""
         self.evidence_title = QLabel("Evidence: select a step")
         self.evidence_title.setProperty("role", "field-hint")
+        self.evidence_title.setWordWrap(True)  # a long reason must not widen the dialog
         self.evidence_view = QPlainTextEdit()
         self.evidence_view.setObjectName("check_evidence")
         self.evidence_view.setReadOnly(True)
@@ -263,13 +259,9 @@ class ReservationCheckDialog(QDialog):
         view.setWordWrap(False)
         view.verticalHeader().setVisible(False)
         view.verticalHeader().setDefaultSectionSize(_ROW_HEIGHT)
-        header = view.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         # The reason takes what is left: no sideways scrolling on a laptop screen.
-        header.setSectionResizeMode(StepColumn.REASON, QHeaderView.ResizeMode.Stretch)
-        header.setStretchLastSection(False)
-        for column, width in _STEP_WIDTHS.items():
-            header.resizeSection(column, width)
+        fit_step_columns(view, widest_step=_WIDEST_STEP)
+        view.viewport().installEventFilter(self)  # the Step column follows its width
 
         evidence = QWidget()
         evidence_layout = QVBoxLayout(evidence)
@@ -482,6 +474,11 @@ class ReservationCheckDialog(QDialog):
         y = max(available.top(), min(frame.top(), available.bottom() + 1 - frame.height()))
         if (x, y) != (frame.left(), frame.top()):
             self.move(x, y)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.steps_view.viewport() and event.type() == QEvent.Type.Resize:
+            fit_step_columns(self.steps_view, widest_step=_WIDEST_STEP)
+        return super().eventFilter(watched, event)
 
     def _on_splitter_moved(self, _position: int, _index: int) -> None:
         self._splitter_moved = True
@@ -792,10 +789,14 @@ def _evidence_title(step: StepResult) -> str:
     where = "the station" if step.connector_id is None else f"connector {step.connector_id}"
     count = len(step.evidence)
     frames = "1 frame" if count == 1 else f"{count} frames"
-    return (
+    title = (
         f"Evidence of step {step.number} on {where}: {frames} "
         "(OUT → sent to the station, IN ← from the station)"
     )
+    if step.reason:
+        # All of it: the steps table shows only the reason's first line, elided.
+        title += f"\n{verdict_look(step.verdict).text}: {step.reason}"
+    return title
 
 
 def _progress_text(result: CheckResult) -> str:

@@ -273,12 +273,13 @@ def _key(step: StepResult) -> tuple[str, int | None]:
     return (step.step.value, step.connector_id)
 
 
-def fit_step_columns(view: QTableView) -> None:
+def fit_step_columns(view: QTableView, *, widest_step: int = STEP_TITLE_WIDTH[1]) -> None:
     """Size a steps table's columns in its font: the narrow ones to their widest text and
     header, the Step column to what is left after the Reason's minimum (within
     :data:`STEP_TITLE_WIDTH`); the Reason column stretches and elides (tooltip: all of it).
 
-    Call it again when the view's width changes (the Step column follows).
+    Call it again when the view's width changes (the Step column follows). ``widest_step``:
+    the Step column's width when there is room (a dialog may give it more).
     """
     header = view.horizontalHeader()
     style = view.style()
@@ -311,9 +312,8 @@ def fit_step_columns(view: QTableView) -> None:
     )
     header.resizeSection(StepColumn.VERDICT, verdict)
     fixed += verdict
-    narrowest, widest_title = STEP_TITLE_WIDTH
     room = view.viewport().width() - fixed - REASON_MIN_WIDTH
-    header.resizeSection(StepColumn.STEP, max(narrowest, min(widest_title, room)))
+    header.resizeSection(StepColumn.STEP, max(STEP_TITLE_WIDTH[0], min(widest_step, room)))
 
 
 def steps_table_width(view: QTableView, reason_width: int = REASON_MIN_WIDTH) -> int:

@@ -136,6 +136,8 @@ steps table with a readable Reason column, and the frames beside it."""
 _NARROW_HIDDEN = (CheckColumn.IDENTITY,)
 """Left out of the list when that keeps it beside the details (a laptop screen): the
 summary above the steps and the Station cell's tooltip still say them."""
+_ARRANGE_MIN_WIDTH = 500
+"""Narrower, the panel is not laid out yet (or hardly usable): its splitters are left be."""
 _STACKED_MIN_HEIGHT = 420
 """Below this height the panel stays side by side however narrow (then it scrolls)."""
 _STACKED_LIST_ROWS = 4
@@ -644,15 +646,19 @@ class ChecksPanel(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._arrange()
+        self._arrange_again()
+        self._fit_timeline()
+
+    def _arrange_again(self) -> None:
         if not self._arrange_pending:
             # Again once the splitters inside have their new sizes (the steps and frames).
             self._arrange_pending = True
             QTimer.singleShot(0, self, self._arrange_later)
-        self._fit_timeline()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self._arrange()
+        self._arrange_again()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.detail_splitter and event.type() == QEvent.Type.Resize:
@@ -712,8 +718,10 @@ class ChecksPanel(QWidget):
         """Side by side when the details keep their room beside the whole list, else the
         list above them; the steps table as wide as its columns want, the frames the rest."""
         width = self.splitter.width()
-        if width <= 200:
-            return  # not laid out yet
+        if width < _ARRANGE_MIN_WIDTH or self.visibleRegion().isEmpty():
+            # Not laid out yet, or a tab behind the trace: setting a splitter's sizes then
+            # makes the window lay its docks out again, undoing their first sizes.
+            return
         list_width = self.list_width()
         narrow = width < list_width + _DETAIL_MIN_WIDTH
         # Stacked only when shown and tall enough: the list and the details one above the

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QMenu, QStyle
 from pytestqt.qtbot import QtBot
 
 from console import app as console_app
@@ -333,6 +333,47 @@ def test_the_grown_run_page_stays_on_the_screen(make_dialog, qtbot: QtBot) -> No
     assert dialog.height() > 460  # it did grow
     assert dialog.frameGeometry().top() < low  # moved up
     assert available.contains(dialog.frameGeometry()), (available, dialog.frameGeometry())
+
+
+def test_the_run_page_is_readable_on_a_laptop_screen(
+    make_dialog, qtbot: QtBot, tmp_path: Path
+) -> None:
+    """At what the run page gets on a 1366x768 screen: the reason readable, headers whole."""
+    dialog, factory = make_dialog()
+    runner = start_check(qtbot, dialog, factory)
+    # What the run page grows to on a 1366x768 screen (the offscreen screen is another).
+    dialog.resize(1060, 662)
+    now = datetime.now(UTC)
+    reason = "ReserveNow answered Accepted, but no StatusNotification Reserved came within 10 s"
+    runner.update_step(
+        CheckStep.RESERVE,
+        verdict=Verdict.FAILED,
+        started_at=now - timedelta(seconds=130),
+        finished_at=now - timedelta(seconds=5),
+        reason=reason,
+        evidence=(frame(1, TraceDirection.OUT, '[2,"1","ReserveNow",{"connectorId":1}]'),),
+    )
+    runner.update_step(CheckStep.SECOND_RESERVATION, verdict=Verdict.RUNNING, started_at=now)
+    dialog.steps_view.selectRow(0)
+    assert f"Failed: {reason}" in dialog.evidence_title.text()  # whole, where the cell elides
+    view = dialog.steps_view
+    qtbot.waitUntil(lambda: view.viewport().width() > 900)
+    assert dialog.grab().save(str(tmp_path / "check-dialog-1366.png"))
+    header = view.horizontalHeader()
+    assert header.sectionSize(StepColumn.REASON) >= 300
+    assert header.length() <= view.viewport().width()  # no sideways scrolling
+    margin = 2 * view.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin, None, header)
+    for column in StepColumn:
+        text = str(dialog.steps_model.headerData(column, Qt.Orientation.Horizontal))
+        needed = header.fontMetrics().horizontalAdvance(text) + margin
+        assert header.sectionSize(column) >= needed, column.name
+    cells = view.fontMetrics()
+    assert cells.horizontalAdvance("2 min 05 s") < header.sectionSize(StepColumn.DURATION)
+    assert cells.horizontalAdvance("Running…") + 16 < header.sectionSize(StepColumn.VERDICT)
+    # every title whole where the dialog has the room
+    longest = max(cells.horizontalAdvance(step.title) for step in dialog.steps_model.result().steps)
+    assert header.sectionSize(StepColumn.STEP) > longest
+    runner.finish()
 
 
 def test_the_run_page_follows_the_runner_live(make_dialog, qtbot: QtBot) -> None:
