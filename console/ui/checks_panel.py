@@ -765,7 +765,8 @@ class ChecksPanel(QWidget):
 
     def _fit_timeline(self) -> None:
         """Give the timeline the height it needs (until the technician moves the divider)."""
-        if self._timeline_sized_by_hand:
+        if self._timeline_sized_by_hand or self.visibleRegion().isEmpty():
+            # As in _arrange: a hidden tab's new sizes would lay the window's docks out again.
             return
         total = sum(self.detail_splitter.sizes())
         if total <= 0:

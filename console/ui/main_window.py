@@ -818,6 +818,11 @@ class MainWindow(QMainWindow):
         tabs = [bar.height() for bar in self.findChildren(QTabBar) if bar.parent() is self]
         trace_height = max(_TRACE_DOCK_MIN_HEIGHT, trace_height - max(tabs, default=0))
         self.resizeDocks([trace_dock], [trace_height], Qt.Orientation.Vertical)
+        # resizeDocks only takes effect in the next layout pass: run it now, so the splitter
+        # below is shared at its real height and the sizes are in place when this returns.
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
         total = max(self.splitter.height(), 100)
         tree_height = total * _TREE_SHARE // 100
         self.splitter.setSizes([tree_height, total - tree_height])

@@ -299,6 +299,8 @@ def test_the_window_lists_stored_checks_and_adds_each_finished_one(qtbot: QtBot)
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
+    # As in the app: the first-start layout is in place long before a check ends.
+    qtbot.waitUntil(lambda: window.default_layout_applied)
     dock = window.checks_dock
     assert window.tabifiedDockWidgets(window.trace_tools.dock) == [dock]
     assert window.checks_panel.model.rowCount() == 3
