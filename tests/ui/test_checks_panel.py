@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import os
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication, QStyle, QTableView
+from PySide6.QtWidgets import QApplication, QStyle, QTableView, QWidget
 from pytestqt.qtbot import QtBot
 
 from console.central.check_codec import CHECK_CSV_COLUMNS, check_from_dict
@@ -129,7 +130,7 @@ def test_stored_checks_are_listed_newest_first_and_the_newest_is_shown(
     assert panel.left_behind_label.isVisible()
     assert "107" in panel.left_behind_label.text()
     assert panel.count_label.text() == "3 checks, newest first"
-    panel.grab().save("/tmp/checks_panel.png")
+    _keep_shot(panel, "checks_panel.png")
     # Another check: its own steps, no warning.
     panel.select_row(1)
     chosen = panel.selected_result()
@@ -312,7 +313,7 @@ def test_the_window_lists_stored_checks_and_adds_each_finished_one(qtbot: QtBot)
     assert dock.isVisible()
     qtbot.waitUntil(lambda: not dock.visibleRegion().isEmpty())
     qtbot.waitUntil(lambda: dock.height() >= window.height() * 0.4)
-    window.grab().save("/tmp/checks_window.png")
+    _keep_shot(window, "checks_window.png")
     window.allow_close()
     window.close()
 
@@ -431,3 +432,10 @@ def test_a_narrow_panel_puts_the_list_above_the_details(qtbot: QtBot) -> None:
     panel.resize(900, 300)
     assert not panel.is_stacked()
     assert panel.table.isColumnHidden(CheckColumn.IDENTITY)
+
+
+def _keep_shot(widget: QWidget, name: str) -> None:
+    """A screenshot for a person to look at, only when asked: OCPP_CONSOLE_SHOTS=/tmp."""
+    folder = os.environ.get("OCPP_CONSOLE_SHOTS")
+    if folder:
+        assert widget.grab().save(str(Path(folder) / name))
