@@ -598,6 +598,7 @@ class MainWindow(QMainWindow):
         dialog.finished.connect(lambda _code, d=dialog: self._forget_check_dialog(d))
         self.check_dialogs[station_id] = dialog
         dialog.show()  # not modal: the window stays usable while a check runs
+        dialog.activateWindow()  # typing goes to its idTag field at once
         dialog.id_tag_edit.setFocus()
         return dialog
 
