@@ -659,6 +659,8 @@ class ChecksPanel(QWidget):
         super().showEvent(event)
         self._arrange()
         self._arrange_again()
+        # A tab brought to the front: the timeline was left alone while it was hidden.
+        QTimer.singleShot(0, self, self._fit_timeline)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.detail_splitter and event.type() == QEvent.Type.Resize:
