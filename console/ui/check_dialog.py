@@ -55,6 +55,7 @@ from console.ui.check_steps_model import (
     verdict_summary,
 )
 from console.ui.check_timeline import CheckTimeline
+from console.ui.field_messages import error_label, field_stack, show_message
 from console.ui.presentation import Look, connector_status_look
 from console.ui.reservation_form import id_tag_problem
 from console.ui.resources import icon
@@ -158,11 +159,11 @@ class ReservationCheckDialog(QDialog):
         self.no_connector_label = QLabel("The station has not reported any connector yet.")
         self.no_connector_label.setProperty("role", "field-hint")
         self.connector_layout.addWidget(self.no_connector_label)
-        self.connector_error = _error_label()
+        self.connector_error = error_label()
         self.id_tag_edit = QLineEdit()
         self.id_tag_edit.setObjectName("check_id_tag")
         self.id_tag_edit.setPlaceholderText("the card's idTag, 1 to 20 characters")
-        self.id_tag_error = _error_label()
+        self.id_tag_error = error_label()
         self.guided_check = QCheckBox(
             "Include the guided card step (you present cards at the station)"
         )
@@ -233,7 +234,7 @@ class ReservationCheckDialog(QDialog):
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("Station", self.station_label)
-        form.addRow("idTag", _stack(self.id_tag_edit, self.id_tag_error))
+        form.addRow("idTag", field_stack(self.id_tag_edit, self.id_tag_error))
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.start_button)
@@ -395,10 +396,10 @@ class ReservationCheckDialog(QDialog):
         """Show what is wrong at its field; Start is enabled only when nothing is."""
         errors = self.validation_errors()
         connector_text = errors.get("connectors") or errors.get("station") or ""
-        _show_error(self.connector_error, connector_text)
+        show_message(self.connector_error, connector_text)
         # Typing starts empty: say "required" only once the technician has typed something.
         id_tag_text = errors.get("id_tag", "") if self.id_tag_edit.isModified() else ""
-        _show_error(self.id_tag_error, id_tag_text)
+        show_message(self.id_tag_error, id_tag_text)
         invalid = "id_tag" in errors and self.id_tag_edit.isModified()
         if self.id_tag_edit.property("invalid") != invalid:
             self.id_tag_edit.setProperty("invalid", invalid)
@@ -635,7 +636,7 @@ class ReservationCheckDialog(QDialog):
         )
 
     def _show_error_text(self, text: str) -> None:
-        _show_error(self.connector_error, text)
+        show_message(self.connector_error, text)
 
     def _show_prompt(self, result: CheckResult) -> None:
         prompt = next(
@@ -840,27 +841,3 @@ def _prompt_banner(label: QLabel, button: QPushButton) -> QFrame:
     layout.addWidget(label, 1)
     layout.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
     return banner
-
-
-def _error_label() -> QLabel:
-    label = QLabel()
-    label.setProperty("role", "field-error")
-    label.setWordWrap(True)
-    label.setVisible(False)
-    return label
-
-
-def _show_error(label: QLabel, text: str) -> None:
-    if label.text() != text:
-        label.setText(text)
-    label.setVisible(bool(text))
-
-
-def _stack(*widgets: QWidget) -> QWidget:
-    holder = QWidget()
-    layout = QVBoxLayout(holder)
-    layout.setContentsMargins(0, 0, 0, 0)
-    layout.setSpacing(2)
-    for widget in widgets:
-        layout.addWidget(widget)
-    return holder

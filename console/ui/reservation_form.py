@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.central.model import ReservationRecord, ReservationState, StationSnapshot
+from console.ui.field_messages import error_label, field_stack, hint_label, show_message
 from console.ui.presentation import Look, reservation_answer_text, reservation_state_look
 from console.ui.station_model import StationTreeModel
 
@@ -86,11 +87,11 @@ class ReservationForm(QWidget):
         self.station_combo.setMinimumContentsLength(12)
         self.connector_combo = QComboBox()
         self.connector_combo.setObjectName("connector")
-        self.connector_hint = _hint_label()
+        self.connector_hint = hint_label()
         self.id_tag_edit = QLineEdit()
         self.id_tag_edit.setObjectName("id_tag")
         self.id_tag_edit.setPlaceholderText("the card's idTag, 1 to 20 characters")
-        self.id_tag_hint = _hint_label()
+        self.id_tag_hint = hint_label()
         self.parent_edit = QLineEdit()
         self.parent_edit.setObjectName("parent_id_tag")
         self.parent_edit.setPlaceholderText("optional, up to 20 characters")
@@ -102,7 +103,7 @@ class ReservationForm(QWidget):
         self.quick_buttons: dict[str, QToolButton] = {}
         self.reservation_id_edit = QLineEdit()
         self.reservation_id_edit.setObjectName("reservation_id")
-        self.reservation_id_hint = _hint_label()
+        self.reservation_id_hint = hint_label()
         self.send_button = QPushButton("Send ReserveNow")
         self.send_button.setObjectName("send")
         self.send_button.setDefault(True)
@@ -113,7 +114,7 @@ class ReservationForm(QWidget):
         self.answer_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.answer_label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.error_labels: dict[str, QLabel] = {
-            name: _error_label()
+            name: error_label()
             for name in (
                 "station",
                 "connector",
@@ -135,15 +136,17 @@ class ReservationForm(QWidget):
     def _build_layout(self) -> None:
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow("Station", _stack(self.station_combo, self.error_labels["station"]))
+        form.addRow("Station", field_stack(self.station_combo, self.error_labels["station"]))
         form.addRow(
             "Connector",
-            _stack(self.connector_combo, self.connector_hint, self.error_labels["connector"]),
+            field_stack(self.connector_combo, self.connector_hint, self.error_labels["connector"]),
         )
         form.addRow(
-            "idTag", _stack(self.id_tag_edit, self.id_tag_hint, self.error_labels["id_tag"])
+            "idTag", field_stack(self.id_tag_edit, self.id_tag_hint, self.error_labels["id_tag"])
         )
-        form.addRow("Parent idTag", _stack(self.parent_edit, self.error_labels["parent_id_tag"]))
+        form.addRow(
+            "Parent idTag", field_stack(self.parent_edit, self.error_labels["parent_id_tag"])
+        )
         quick = QHBoxLayout()
         quick.setContentsMargins(0, 0, 0, 0)
         for text, minutes in QUICK_EXPIRIES:
@@ -158,11 +161,11 @@ class ReservationForm(QWidget):
         quick_row.setLayout(quick)
         form.addRow(
             "Expiry (local)",
-            _stack(self.expiry_edit, quick_row, self.error_labels["expiry"]),
+            field_stack(self.expiry_edit, quick_row, self.error_labels["expiry"]),
         )
         form.addRow(
             "Reservation id",
-            _stack(
+            field_stack(
                 self.reservation_id_edit,
                 self.reservation_id_hint,
                 self.error_labels["reservation_id"],
@@ -408,8 +411,7 @@ class ReservationForm(QWidget):
         }
         for name, label in self.error_labels.items():
             message = self._errors.get(name, "")
-            label.setText(message)
-            label.setVisible(bool(message))
+            show_message(label, message)
             widget = widgets[name]
             invalid = bool(message)
             if widget.property("invalid") != invalid:
@@ -427,8 +429,8 @@ class ReservationForm(QWidget):
         """Notes that do not block sending: trimmed spaces, a reservation id being replaced."""
         texts = (self.id_tag_edit.text(), self.parent_edit.text())
         trimmed = any(text.strip() and text != text.strip() for text in texts)
-        _set_hint(self.id_tag_hint, "Spaces at the ends are removed" if trimmed else "")
-        _set_hint(self.reservation_id_hint, self.replacement_note() or "")
+        show_message(self.id_tag_hint, "Spaces at the ends are removed" if trimmed else "")
+        show_message(self.reservation_id_hint, self.replacement_note() or "")
 
     def replacement_note(self) -> str | None:
         """A warning when the chosen reservation id is active on the chosen station."""
@@ -581,37 +583,5 @@ def _same_request(draft: ReservationDraft, record: ReservationRecord) -> bool:
     )
 
 
-def _set_hint(label: QLabel, text: str) -> None:
-    if label.text() != text:
-        label.setText(text)
-    label.setVisible(bool(text))
-
-
 def _station_label(station: StationSnapshot) -> str:
     return station.station_id if station.connected else f"{station.station_id} (offline)"
-
-
-def _error_label() -> QLabel:
-    label = QLabel()
-    label.setProperty("role", "field-error")
-    label.setWordWrap(True)
-    label.setVisible(False)
-    return label
-
-
-def _hint_label() -> QLabel:
-    label = QLabel()
-    label.setProperty("role", "field-hint")
-    label.setWordWrap(True)
-    label.setVisible(False)
-    return label
-
-
-def _stack(*widgets: QWidget) -> QWidget:
-    holder = QWidget()
-    layout = QVBoxLayout(holder)
-    layout.setContentsMargins(0, 0, 0, 0)
-    layout.setSpacing(2)
-    for widget in widgets:
-        layout.addWidget(widget)
-    return holder
