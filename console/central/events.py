@@ -8,28 +8,29 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Generic, TypeVar
 
 from console.central.model import ChangeEvent, TraceAppended, TraceDirection, TraceEntry
 from console.central.persistence import SnapshotSink
 
-__all__ = ["ChangeFeed", "TraceLog"]
+__all__ = ["ChangeFeed", "Listeners", "TraceLog"]
 
 logger = logging.getLogger(__name__)
 
-Listener = Callable[[ChangeEvent], None]
+E = TypeVar("E")
 
 
-class ChangeFeed:
-    """Calls every subscribed listener, synchronously on the loop, with each change.
+class Listeners(Generic[E]):
+    """Calls every subscribed listener, synchronously on the loop, with each event.
 
     A listener that raises is logged and otherwise ignored: a broken view must never
     break the server.
     """
 
     def __init__(self) -> None:
-        self._listeners: list[Listener] = []
+        self._listeners: list[Callable[[E], None]] = []
 
-    def subscribe(self, listener: Listener) -> Callable[[], None]:
+    def subscribe(self, listener: Callable[[E], None]) -> Callable[[], None]:
         self._listeners.append(listener)
 
         def unsubscribe() -> None:
@@ -38,13 +39,17 @@ class ChangeFeed:
 
         return unsubscribe
 
-    def emit(self, event: ChangeEvent) -> None:
+    def emit(self, event: E) -> None:
         # A copy: a listener may unsubscribe (itself or others) while being called.
         for listener in tuple(self._listeners):
             try:
                 listener(event)
             except Exception:
-                logger.exception("change listener %r failed on %s", listener, type(event).__name__)
+                logger.exception("listener %r failed on %s", listener, type(event).__name__)
+
+
+class ChangeFeed(Listeners[ChangeEvent]):
+    """The Central System's changes (stations, connectors, reservations, trace)."""
 
 
 class TraceLog:

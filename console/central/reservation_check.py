@@ -55,6 +55,7 @@ from console.central.check_model import (
     StepResult,
     Verdict,
 )
+from console.central.events import Listeners
 from console.central.model import (
     CancelOutcome,
     ChangeEvent,
@@ -234,7 +235,7 @@ class ReservationCheck:
         self._options = options
         self._station_id = request.station_id
         self._other_id_tag = other
-        self._listeners: list[Callable[[CheckResult], None]] = []
+        self._listeners = Listeners[CheckResult]()
         plan = self._plan(request)
         self._result = CheckResult(
             check_id=None,
@@ -293,13 +294,7 @@ class ReservationCheck:
         return self._other_id_tag
 
     def subscribe(self, listener: Callable[[CheckResult], None]) -> Callable[[], None]:
-        self._listeners.append(listener)
-
-        def unsubscribe() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
-
-        return unsubscribe
+        return self._listeners.subscribe(listener)
 
     def cancel(self) -> None:
         if self._cancel_requested:
@@ -371,11 +366,7 @@ class ReservationCheck:
 
     def _publish(self, **changes: Any) -> None:
         self._result = dataclasses.replace(self._result, **changes)
-        for listener in tuple(self._listeners):
-            try:
-                listener(self._result)
-            except Exception:
-                logger.exception("check listener %r failed", listener)
+        self._listeners.emit(self._result)
 
     def _set_step(self, index: int, **changes: Any) -> None:
         steps = list(self._result.steps)
