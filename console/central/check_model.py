@@ -31,6 +31,7 @@ __all__ = [
     "StatusPoint",
     "StepResult",
     "Verdict",
+    "step_number",
 ]
 
 
@@ -55,6 +56,11 @@ class CheckStep(StrEnum):
     """8. (guided) Another card is refused; the reserved card's StartTransaction names it."""
     SCHEMAS = "schemas"
     """9. Every frame the station sent validates against the official schemas."""
+
+
+def step_number(step: CheckStep) -> int:
+    """The number of ``step`` (1-9), as the issue, the window and the report count them."""
+    return list(CheckStep).index(step) + 1
 
 
 STEP_TITLES: dict[CheckStep, str] = {
@@ -111,7 +117,7 @@ class StepResult:
 
     @property
     def number(self) -> int:
-        return list(CheckStep).index(self.step) + 1
+        return step_number(self.step)
 
     @property
     def title(self) -> str:

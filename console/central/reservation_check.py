@@ -54,6 +54,7 @@ from console.central.check_model import (
     StatusPoint,
     StepResult,
     Verdict,
+    step_number,
 )
 from console.central.events import Listeners
 from console.central.model import (
@@ -67,6 +68,7 @@ from console.central.model import (
     TraceDirection,
     TraceEntry,
 )
+from console.ocpp.base import same_id_tag
 from console.ocpp.enums import ChargePointStatus
 from console.ocpp.frames import MessageType
 from console.ocpp.reservation import CancelReservationStatus, ReservationStatus
@@ -162,11 +164,6 @@ class _TooSlowError(Exception):
     """A call got no answer within the step's time limit: the later steps are not run."""
 
 
-def _number(step: CheckStep) -> int:
-    """The number of ``step`` (1-9), as the issue and the window count them."""
-    return list(CheckStep).index(step) + 1
-
-
 @dataclass(slots=True)
 class _Verdict:
     verdict: Verdict
@@ -198,10 +195,6 @@ def _payload(entry: TraceEntry) -> dict[str, Any] | None:
     if isinstance(frame, list) and len(frame) >= 4 and isinstance(frame[3], dict):
         return frame[3]
     return None
-
-
-def _same_tag(left: object, right: str) -> bool:
-    return isinstance(left, str) and left.casefold() == right.casefold()
 
 
 class ReservationCheck:
@@ -713,7 +706,7 @@ class ReservationCheck:
         logger.info(
             "station %s: check step %d%s %s: %s",
             self._station_id,
-            _number(step),
+            step_number(step),
             where,
             outcome.verdict.value,
             outcome.reason,
@@ -723,7 +716,7 @@ class ReservationCheck:
         if self._unanswered and outcome.verdict is Verdict.FAILED:
             raise _TooSlowError(
                 f"not run: the station did not answer within the step time limit "
-                f"({_seconds(self._options.step_timeout)}) in step {_number(step)}; a "
+                f"({_seconds(self._options.step_timeout)}) in step {step_number(step)}; a "
                 "slow station needs a longer limit (Settings, Reservation check)"
             )
         return outcome.verdict
@@ -1151,7 +1144,7 @@ class ReservationCheck:
             self._incoming_call(
                 len(self._entries),
                 ("Authorize", "StartTransaction"),
-                lambda tag: isinstance(tag, str) and not _same_tag(tag, id_tag),
+                lambda tag: isinstance(tag, str) and not same_id_tag(tag, id_tag),
             ),
             guided,
         )
@@ -1166,7 +1159,7 @@ class ReservationCheck:
                 self._incoming_call(
                     self._entries.index(seen) + 1,
                     ("StartTransaction",),
-                    lambda tag: _same_tag(tag, other_tag),
+                    lambda tag: same_id_tag(tag, other_tag),
                 ),
                 self._options.step_timeout,
             )
@@ -1188,7 +1181,7 @@ class ReservationCheck:
         )
         start = await self._wait_for(
             self._incoming_call(
-                len(self._entries), ("StartTransaction",), lambda tag: _same_tag(tag, id_tag)
+                len(self._entries), ("StartTransaction",), lambda tag: same_id_tag(tag, id_tag)
             ),
             guided,
         )

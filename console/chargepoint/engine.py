@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from console.ocpp.base import same_id_tag
 from console.ocpp.enums import (
     AvailabilityStatus,
     ChargePointErrorCode,
@@ -82,10 +83,6 @@ _IN_TRANSACTION = frozenset(
 )
 
 
-def _same_tag(left: str | None, right: str | None) -> bool:
-    return left is not None and right is not None and left.casefold() == right.casefold()
-
-
 class EndReason(StrEnum):
     """Why a reservation ended."""
 
@@ -109,7 +106,7 @@ class Reservation:
 
     def matches(self, id_tag: str, parent_id_tag: str | None) -> bool:
         """Whether ``id_tag`` (with that parent) may use this reservation."""
-        return _same_tag(id_tag, self.id_tag) or _same_tag(parent_id_tag, self.parent_id_tag)
+        return same_id_tag(id_tag, self.id_tag) or same_id_tag(parent_id_tag, self.parent_id_tag)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ __all__ = [
     "OcppModel",
     "PositiveConnectorId",
     "Text",
+    "same_id_tag",
 ]
 
 
@@ -58,6 +59,13 @@ CiString255 = Annotated[str, StringConstraints(strict=True, max_length=255)]
 CiString500 = Annotated[str, StringConstraints(strict=True, max_length=500)]
 IdToken = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=20)]
 """An idTag: 1..20 characters (compared case-insensitively by the protocol)."""
+
+
+def same_id_tag(left: object, right: object) -> bool:
+    """Whether two idTags are the same card: both strings, equal ignoring case."""
+    return isinstance(left, str) and isinstance(right, str) and left.casefold() == right.casefold()
+
+
 Text = Annotated[str, StringConstraints(strict=True)]
 
 # The schemas say "integer" with no bound; we keep integers within 64 bits so that a
