@@ -184,9 +184,11 @@ def _skipped(reason: str) -> _Verdict:
     return _Verdict(Verdict.SKIPPED, reason)
 
 
-def _payload(entry: TraceEntry) -> dict[str, Any] | None:
-    """The payload of an incoming CALL (None if it is not one or cannot be read)."""
-    if entry.direction is not TraceDirection.IN or entry.message_type != MessageType.CALL:
+def _payload(
+    entry: TraceEntry, direction: TraceDirection = TraceDirection.IN
+) -> dict[str, Any] | None:
+    """The payload of a CALL in ``direction`` (None if it is not one or cannot be read)."""
+    if entry.direction is not direction or entry.message_type != MessageType.CALL:
         return None
     try:
         frame = json.loads(entry.text)
@@ -592,12 +594,10 @@ class ReservationCheck:
             message_id = None
             for entry in self._entries[since:]:
                 if message_id is None:
-                    if (
-                        entry.direction is TraceDirection.OUT
-                        and entry.action == "CancelReservation"
-                        and entry.message_type == MessageType.CALL
-                        and f'"reservationId":{reservation_id}}}' in entry.text.replace(" ", "")
-                    ):
+                    if entry.action != "CancelReservation":
+                        continue
+                    sent = _payload(entry, TraceDirection.OUT)
+                    if sent is not None and sent.get("reservationId") == reservation_id:
                         message_id = entry.message_id
                 elif (
                     entry.direction is TraceDirection.IN
