@@ -39,13 +39,13 @@ from console.central.settings import (
     settings_path,
 )
 from console.chargepoint.simulator import SiteSimulator
-from console.ui.color_scheme import follow_color_scheme
 from console.ui.event_loop import ConsoleEventLoop
 from console.ui.garbage import MainThreadGarbageCollector
-from console.ui.main_window import MainWindow
-from console.ui.resources import icon
-from console.ui.settings_dialog import SettingsController
-from console.ui.window_state import layout_store, restore_layout, save_layout
+from console.ui.look.color_scheme import follow_color_scheme
+from console.ui.look.resources import icon
+from console.ui.settings.settings_dialog import SettingsController
+from console.ui.window.main_window import MainWindow
+from console.ui.window.window_state import layout_store, restore_layout, save_layout
 
 __all__ = ["AfterStart", "run"]
 

@@ -20,7 +20,7 @@ from console.__main__ import build_parser
 from console.app import run
 from console.central.server import CentralSystem
 from console.chargepoint.simulator import SiteSimulator
-from console.ui.main_window import MainWindow
+from console.ui.window.main_window import MainWindow
 
 RESERVATIONS = [
     ("CP-01", 1, "TECH-0001"),

@@ -39,9 +39,9 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from console.central.export import trace_jsonl_line  # noqa: E402
 from console.central.model import TraceDirection, TraceEntry  # noqa: E402
 from console.central.store import Store  # noqa: E402
-from console.ui.resources import style_sheet  # noqa: E402
-from console.ui.trace_model import TraceFilter, TraceTableModel  # noqa: E402
-from console.ui.trace_panel import TracePanel  # noqa: E402
+from console.ui.look.resources import style_sheet  # noqa: E402
+from console.ui.trace.trace_model import TraceFilter, TraceTableModel  # noqa: E402
+from console.ui.trace.trace_panel import TracePanel  # noqa: E402
 
 ACTIONS = ["Heartbeat", "StatusNotification", "MeterValues", "ReserveNow", "Authorize"]
 

@@ -37,8 +37,8 @@ from PySide6.QtCore import QElapsedTimer, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from console.ocpp.enums import ChargePointStatus  # noqa: E402
-from console.ui.main_window import MainWindow  # noqa: E402
-from console.ui.resources import style_sheet  # noqa: E402
+from console.ui.look.resources import style_sheet  # noqa: E402
+from console.ui.window.main_window import MainWindow  # noqa: E402
 from tests.ui.fakes import FakeCentralSystem  # noqa: E402
 
 LAG_PROBE_MS = 20

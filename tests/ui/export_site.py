@@ -19,7 +19,7 @@ from console.central.security import hash_authorization_key
 from console.central.server import CentralSystem
 from console.chargepoint.client import ClientOptions
 from console.chargepoint.simulator import Behaviour, SimulationOptions, SiteSimulator
-from console.ui.main_window import MainWindow
+from console.ui.window.main_window import MainWindow
 from tests.ui.conftest import LoopDriver
 
 PASSWORD = "s3cret-Passw0rd-4-test"

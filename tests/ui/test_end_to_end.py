@@ -23,9 +23,9 @@ from console.central.model import ReservationRecord, ReservationState
 from console.central.server import CentralSystem
 from console.chargepoint.client import ClientOptions
 from console.chargepoint.simulator import Behaviour, SimulationOptions, SiteSimulator
-from console.ui.main_window import MainWindow
-from console.ui.reservation_model import ReservationColumn
-from console.ui.station_model import TreeColumn
+from console.ui.reservations.reservation_model import ReservationColumn
+from console.ui.stations.station_model import TreeColumn
+from console.ui.window.main_window import MainWindow
 from tests.ui.conftest import LoopDriver
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")

@@ -17,8 +17,8 @@ from console.central.model import (
 from console.ocpp.enums import ChargePointErrorCode, ChargePointStatus
 from console.ocpp.reservation import CancelReservationStatus, ReservationStatus
 from console.ui.change_feed import ChangeFeed
-from console.ui.reservation_model import ReservationColumn, ReservationTableModel
-from console.ui.station_model import ItemRole, StationTreeModel, TreeColumn
+from console.ui.reservations.reservation_model import ReservationColumn, ReservationTableModel
+from console.ui.stations.station_model import ItemRole, StationTreeModel, TreeColumn
 from tests.ui.fakes import FakeCentralSystem
 
 T0 = datetime(2026, 5, 4, 10, 0, 0, tzinfo=UTC)

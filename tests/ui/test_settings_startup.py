@@ -14,7 +14,7 @@ from console.central.server import CentralSystem
 from console.central.settings import SCHEMA_VERSION, ConsoleSettings, load_settings, settings_path
 from console.chargepoint.simulator import SiteSimulator
 from console.ui.event_loop import ConsoleEventLoop
-from console.ui.main_window import MainWindow
+from console.ui.window.main_window import MainWindow
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
 

@@ -1,0 +1,1 @@
+"""The reservation check: the dialog, the checks panel, steps and timeline."""

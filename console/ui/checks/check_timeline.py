@@ -1,0 +1,920 @@
+"""The reservation check's connector timeline: status over time with the reservation spans.
+
+One lane per connector of the check (connector 0 too when the station reported on it):
+coloured status segments from the StatusNotifications, the reservations the check made as
+labelled bars under them, faint numbered marks where each step began, and a time axis in
+seconds/minutes since the start with the wall clock at both ends.
+
+:func:`paint_timeline` draws it; the window's :class:`CheckTimeline` and the report's
+:func:`timeline_image` both call it, so the picture is the same on screen and on paper.
+:func:`timeline_layout` gives the geometry without painting (hover tooltips, tests).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QHelpEvent,
+    QImage,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+)
+from PySide6.QtWidgets import QToolTip, QWidget
+
+from console.central.check_model import (
+    CheckResult,
+    ReservationSpan,
+    StatusPoint,
+    StepResult,
+    Verdict,
+)
+from console.ui.look.presentation import format_latency
+
+__all__ = [
+    "NO_STATUS_TEXT",
+    "STATUS_COLOURS",
+    "CheckTimeline",
+    "TimelineLayout",
+    "TimelineLook",
+    "image_font",
+    "paint_timeline",
+    "status_colour",
+    "timeline_image",
+    "timeline_layout",
+]
+
+NO_STATUS_TEXT = "no status reported yet"
+"""What a lane (or the whole picture) says before the station sent any StatusNotification."""
+
+
+@dataclass(frozen=True, slots=True)
+class _StatusColour:
+    fill: str
+    text: str
+    label: str
+
+
+# One colour per status (the window's tints are too pale for thin bands, and several share
+# one hue): mid-tone fills that read on a light and on a dark background alike.
+STATUS_COLOURS: dict[str, _StatusColour] = {
+    "Available": _StatusColour("#2e8b57", "#ffffff", "Available"),
+    "Preparing": _StatusColour("#3b7dd8", "#ffffff", "Preparing"),
+    "Charging": _StatusColour("#1d4f91", "#ffffff", "Charging"),
+    "SuspendedEVSE": _StatusColour("#b7791f", "#ffffff", "Suspended (EVSE)"),
+    "SuspendedEV": _StatusColour("#e2b04a", "#2b2100", "Suspended (EV)"),
+    "Finishing": _StatusColour("#2b8a8a", "#ffffff", "Finishing"),
+    "Reserved": _StatusColour("#7b3fc4", "#ffffff", "Reserved"),
+    "Unavailable": _StatusColour("#7d848e", "#ffffff", "Unavailable"),
+    "Faulted": _StatusColour("#c53030", "#ffffff", "Faulted"),
+}
+_OTHER_STATUS = _StatusColour("#a9a08c", "#1b1f24", "")
+
+
+def status_colour(status: str) -> QColor:
+    """The fill of a status segment (an unknown status gets a neutral one)."""
+    return QColor(STATUS_COLOURS.get(status, _OTHER_STATUS).fill)
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineLook:
+    """The colours around the status segments: background, text, lines, the span bars."""
+
+    background: str
+    text: str
+    muted: str
+    grid: str
+    lane: str
+    step_mark: str
+    span_fill: str
+    span_border: str
+    span_text: str
+    left_behind: str
+
+    @classmethod
+    def paper(cls) -> TimelineLook:
+        """For the printed report (and any light window)."""
+        return cls(
+            background="#ffffff",
+            text="#1b1f24",
+            muted="#5f6670",
+            grid="#c9ced5",
+            lane="#f3f5f7",
+            step_mark="#9aa3ad",
+            span_fill="#efe6fb",
+            span_border="#7b3fc4",
+            span_text="#3d1a6e",
+            left_behind="#c53030",
+        )
+
+    @classmethod
+    def dark(cls) -> TimelineLook:
+        return cls(
+            background="#181a1d",
+            text="#e6e8eb",
+            muted="#9aa1aa",
+            grid="#3a3f45",
+            lane="#22262a",
+            step_mark="#5d6570",
+            span_fill="#33224b",
+            span_border="#b48ae8",
+            span_text="#e3d4f7",
+            left_behind="#ff6b6b",
+        )
+
+    @classmethod
+    def for_palette(cls, palette: QPalette) -> TimelineLook:
+        """The look that suits a widget's palette: dark when its base is dark."""
+        base = palette.color(QPalette.ColorRole.Base)
+        look = cls.dark() if base.lightness() < 128 else cls.paper()
+        return _replace_colours(
+            look,
+            background=base.name(),
+            text=palette.color(QPalette.ColorRole.Text).name(),
+        )
+
+
+def _replace_colours(look: TimelineLook, **colours: str) -> TimelineLook:
+    values = {name: getattr(look, name) for name in TimelineLook.__dataclass_fields__}
+    values.update(colours)
+    return TimelineLook(**values)
+
+
+# --- geometry -------------------------------------------------------------------------------
+
+_MARGIN = 6.0
+_GUTTER_PAD = 10.0
+_LANE_GAP = 6.0
+_SPAN_GAP = 2.0
+_SWATCH = 11.0
+_LEGEND_SPACING = 14.0
+_MIN_TICK_GAP = 18.0
+_NICE_STEPS: tuple[int, ...] = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
+_NICE_STEPS += (7200, 10800, 21600, 43200, 86400)
+
+
+@dataclass(slots=True)
+class Segment:
+    """One status from its StatusNotification to the next one (or the end of the picture)."""
+
+    rect: QRectF
+    point: StatusPoint
+    end: datetime
+    open_end: bool
+    """No later status: it lasted at least until the end of the picture."""
+
+
+@dataclass(slots=True)
+class SpanBar:
+    rect: QRectF
+    span: ReservationSpan
+    left_behind: bool
+    label: str = ""
+    """"#id how it ended", or just "#id" where the longer one has no room (or nothing)."""
+    label_rect: QRectF = field(default_factory=QRectF)
+    """Inside the bar, or just after it when the bar is too short."""
+    label_inside: bool = True
+
+
+@dataclass(slots=True)
+class StepMark:
+    x: float
+    label_rect: QRectF | None
+    """Where its number is written (None: told by an earlier mark's label, close by)."""
+    step: StepResult
+    label: str = ""
+    """"3", or "1-5" for steps that began too close together to be numbered one by one."""
+    group: tuple[StepResult, ...] = ()
+    """The steps the label stands for (its tooltip lists them)."""
+
+    @property
+    def failed(self) -> bool:
+        return any(step.verdict is Verdict.FAILED for step in self.group)
+
+
+@dataclass(slots=True)
+class Lane:
+    connector_id: int
+    rect: QRectF
+    """The whole lane (label gutter excluded)."""
+    band: QRectF
+    """Where its status segments are drawn."""
+    label_rect: QRectF
+    segments: list[Segment] = field(default_factory=list)
+    spans: list[SpanBar] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class LegendItem:
+    swatch: QRectF
+    text_rect: QRectF
+    text: str
+    kind: str
+    """A status value, or "span" for the reservation bar."""
+
+
+@dataclass(slots=True)
+class Tick:
+    x: float
+    text: str
+
+
+@dataclass(slots=True)
+class TimelineLayout:
+    """Where every part of the picture goes (computed once per paint or hover)."""
+
+    rect: QRectF
+    start: datetime
+    end: datetime
+    plot_left: float
+    plot_right: float
+    height: float
+    """The height the picture needs (from rect.top())."""
+    legend: list[LegendItem] = field(default_factory=list)
+    lanes: list[Lane] = field(default_factory=list)
+    steps: list[StepMark] = field(default_factory=list)
+    ticks: list[Tick] = field(default_factory=list)
+    axis_y: float = 0.0
+    tick_label_y: float = 0.0
+    clock_y: float = 0.0
+    step_row: QRectF = field(default_factory=QRectF)
+    empty: bool = False
+    running: bool = False
+
+    def x_of(self, moment: datetime) -> float:
+        """The x of a moment (clamped to the plot)."""
+        total = (self.end - self.start).total_seconds()
+        share = (_aware(moment) - self.start).total_seconds() / total if total > 0 else 0.0
+        share = min(1.0, max(0.0, share))
+        return self.plot_left + share * (self.plot_right - self.plot_left)
+
+    def lane(self, connector_id: int) -> Lane | None:
+        return next((lane for lane in self.lanes if lane.connector_id == connector_id), None)
+
+    def tooltip_at(self, position: QPointF) -> str | None:
+        """What is under ``position``: a reservation, a step, a status; None if nothing."""
+        for lane in self.lanes:
+            for bar in lane.spans:
+                if bar.rect.adjusted(-2, -2, 2, 2).contains(position):
+                    return _span_tooltip(bar, self.running)
+        for mark in self.steps:
+            if mark.label_rect is not None and mark.label_rect.adjusted(-3, -2, 3, 2).contains(
+                position
+            ):
+                return "\n".join(_step_tooltip(step) for step in mark.group)
+        for lane in self.lanes:
+            for segment in lane.segments:
+                if segment.rect.contains(position):
+                    return _segment_tooltip(lane.connector_id, segment, self.running)
+        for item in self.legend:
+            if item.swatch.united(item.text_rect).contains(position):
+                return _legend_tooltip(item)
+        return None
+
+
+def _aware(moment: datetime) -> datetime:
+    # A result read from somewhere naive is UTC (everything inside the console is aware).
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _time_range(result: CheckResult) -> tuple[datetime, datetime]:
+    moments = [_aware(result.started_at)]
+    if result.finished_at is not None:
+        moments.append(_aware(result.finished_at))
+    moments.extend(_aware(point.at) for point in result.statuses)
+    for span in result.spans:
+        moments.append(_aware(span.start))
+        if span.end is not None:
+            moments.append(_aware(span.end))
+    for step in result.steps:
+        moments.extend(_aware(m) for m in (step.started_at, step.finished_at) if m is not None)
+        moments.extend(_aware(entry.at) for entry in step.evidence)
+    # The picture starts when the check did: a status reported before (the connector's state
+    # when the check began) is drawn from the start; "0 s" is the check's first moment.
+    start = _aware(result.started_at)
+    end = max(moments)
+    if (end - start).total_seconds() < 1:
+        end = start + timedelta(seconds=1)
+    return start, end
+
+
+def _lane_ids(result: CheckResult) -> list[int]:
+    ids = {c for c in result.connectors if c != 0}
+    ids.update(point.connector_id for point in result.statuses)
+    ids.update(span.connector_id for span in result.spans)
+    if 0 in result.connectors and any(s.connector_id == 0 for s in result.steps):
+        ids.add(0)  # the check reserved connector 0: its lane says what came of it
+    return sorted(ids)
+
+
+def _span_rows(spans: Iterable[ReservationSpan], end: datetime) -> list[list[ReservationSpan]]:
+    """Overlapping reservations (a replaced one and its successor) go on separate rows."""
+    rows: list[list[ReservationSpan]] = []
+    row_ends: list[datetime] = []
+    for span in sorted(spans, key=lambda s: (_aware(s.start), s.reservation_id)):
+        start = _aware(span.start)
+        stop = max(start, _aware(span.end) if span.end is not None else end)
+        for number, row_end in enumerate(row_ends):
+            if start >= row_end:
+                rows[number].append(span)
+                row_ends[number] = stop
+                break
+        else:
+            rows.append([span])
+            row_ends.append(stop)
+    return rows
+
+
+def _numbers_text(steps: Iterable[StepResult]) -> str:
+    """The step numbers, runs shortened: "1\u20135,7"."""
+    numbers = sorted({step.number for step in steps})
+    runs: list[list[int]] = []
+    for number in numbers:
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    return ",".join(
+        f"{run[0]}\u2013{run[-1]}" if len(run) > 2 else ",".join(map(str, run)) for run in runs
+    )
+
+
+def _label_mark(
+    mark: StepMark, metrics: QFontMetricsF, line: float, top: float, limit: float
+) -> None:
+    mark.label = _numbers_text(mark.group)
+    width = metrics.horizontalAdvance(mark.label) + 6
+    left = min(mark.x - width / 2, limit - width)
+    mark.label_rect = QRectF(left, top, width, line)
+
+
+def _nice_step(total_seconds: float, max_ticks: int) -> float:
+    max_ticks = max(1, max_ticks)
+    for nice in _NICE_STEPS:
+        if total_seconds / nice <= max_ticks:
+            return float(nice)
+    # Longer than days: 1, 2, 5, 10, 20, 50... days.
+    days = 1.0
+    factors = (2.0, 2.5, 2.0)
+    turn = 0
+    while total_seconds / (days * 86400) > max_ticks:
+        days *= factors[turn % 3]
+        turn += 1
+    return days * 86400
+
+
+def offset_text(seconds: float) -> str:
+    """A time since the start, short: "45 s", "2 min", "2:30 min", "1 h 05", "3 d"."""
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        minutes, rest = divmod(whole, 60)
+        return f"{minutes} min" if rest == 0 else f"{minutes}:{rest:02d} min"
+    if whole < 2 * 86400:
+        hours, rest = divmod(whole, 3600)
+        return f"{hours} h" if rest == 0 else f"{hours} h {rest // 60:02d}"
+    return f"{whole / 86400:g} d"
+
+
+def _clock_text(moment: datetime, with_date: bool) -> str:
+    local = moment.astimezone()
+    return local.strftime("%Y-%m-%d %H:%M:%S" if with_date else "%H:%M:%S")
+
+
+def _legend_kinds(result: CheckResult) -> list[str]:
+    present = {point.status for point in result.statuses}
+    kinds = [status for status in STATUS_COLOURS if status in present]
+    kinds.extend(sorted(present - set(STATUS_COLOURS)))
+    if result.spans:
+        kinds.append("span")
+    return kinds
+
+
+def timeline_layout(rect: QRectF, result: CheckResult, font: QFont) -> TimelineLayout:
+    """The geometry of the picture of ``result`` in ``rect`` (top-down; height as needed)."""
+    metrics = QFontMetricsF(font)
+    line = metrics.height()
+    start, end = _time_range(result)
+    lane_ids = _lane_ids(result)
+    gutter = max(
+        [metrics.horizontalAdvance(f"Connector {c}") for c in lane_ids]
+        or [metrics.horizontalAdvance("Connector 1")]
+    )
+    plot_left = rect.left() + _MARGIN + gutter + _GUTTER_PAD
+    right_pad = metrics.horizontalAdvance("00:00:00") / 2 + _MARGIN
+    plot_right = max(plot_left + 10.0, rect.right() - right_pad)
+    layout = TimelineLayout(
+        rect=QRectF(rect),
+        start=start,
+        end=end,
+        plot_left=plot_left,
+        plot_right=plot_right,
+        height=0.0,
+        running=result.finished_at is None,
+    )
+    y = rect.top() + _MARGIN
+    if not lane_ids and not result.statuses:
+        layout.empty = True
+        layout.height = _MARGIN * 2 + line * 3
+        return layout
+
+    # Legend: the statuses this picture holds, then the reservation bar; wraps if need be.
+    x = rect.left() + _MARGIN
+    for kind in _legend_kinds(result):
+        text = (
+            "reservation (id, how it ended)"
+            if kind == "span"
+            else (STATUS_COLOURS[kind].label if kind in STATUS_COLOURS else kind)
+        )
+        width = _SWATCH + 4 + metrics.horizontalAdvance(text)
+        if x > rect.left() + _MARGIN and x + width > rect.right() - _MARGIN:
+            x = rect.left() + _MARGIN
+            y += line + 2
+        swatch = QRectF(x, y + (line - _SWATCH) / 2, _SWATCH, _SWATCH)
+        text_rect = QRectF(x + _SWATCH + 4, y, metrics.horizontalAdvance(text) + 1, line)
+        layout.legend.append(LegendItem(swatch, text_rect, text, kind))
+        x += width + _LEGEND_SPACING
+    if layout.legend:
+        y += line + 6
+
+    # Step numbers above the lanes.
+    layout.step_row = QRectF(plot_left, y, plot_right - plot_left, line)
+    y += line + 2
+    band_height = max(line + 6, 20.0)
+    span_height = line + 4
+    for connector_id in lane_ids:
+        spans = [s for s in result.spans if s.connector_id == connector_id]
+        rows = _span_rows(spans, end)
+        height = _LANE_GAP / 2 + band_height + len(rows) * (span_height + _SPAN_GAP) + _LANE_GAP
+        lane_rect = QRectF(plot_left, y, plot_right - plot_left, height)
+        band = QRectF(plot_left, y + _LANE_GAP / 2, plot_right - plot_left, band_height)
+        label = QRectF(rect.left() + _MARGIN, band.top(), gutter, band_height)
+        lane = Lane(connector_id, lane_rect, band, label)
+        points = sorted(
+            (p for p in result.statuses if p.connector_id == connector_id),
+            key=lambda p: _aware(p.at),
+        )
+        for number, point in enumerate(points):
+            following = points[number + 1] if number + 1 < len(points) else None
+            stop = _aware(following.at) if following is not None else end
+            left = layout.x_of(point.at)
+            right = layout.x_of(stop)
+            lane.segments.append(
+                Segment(
+                    QRectF(left, band.top(), max(0.0, right - left), band.height()),
+                    point,
+                    stop,
+                    following is None,
+                )
+            )
+        left_behind = set(result.left_behind)
+        row_top = band.bottom() + _SPAN_GAP
+        for row in rows:
+            bars = []
+            for span in row:
+                left = layout.x_of(span.start)
+                right = layout.x_of(span.end if span.end is not None else end)
+                bar = QRectF(left, row_top, max(3.0, right - left), span_height)
+                bars.append(SpanBar(bar, span, span.reservation_id in left_behind))
+            _place_span_labels(bars, plot_left, rect.right() - _MARGIN, metrics)
+            lane.spans.extend(bars)
+            row_top += span_height + _SPAN_GAP
+        layout.lanes.append(lane)
+        y += height
+    lanes_bottom = y
+
+    # Step boundaries: a line at each step's start. Steps that began too close together to
+    # be numbered one by one (a quick station answers in milliseconds) share one label.
+    open_mark: StepMark | None = None
+    limit = rect.right() - _MARGIN
+    for step in sorted(
+        (s for s in result.steps if s.started_at is not None),
+        key=lambda s: (_aware(s.started_at), s.number),  # type: ignore[arg-type]
+    ):
+        assert step.started_at is not None
+        mark = StepMark(layout.x_of(step.started_at), None, step)
+        layout.steps.append(mark)
+        if open_mark is not None and open_mark.label_rect is not None:
+            room = metrics.horizontalAdvance(str(step.number)) / 2 + 4
+            if mark.x - room < open_mark.label_rect.right():
+                open_mark.group += (step,)
+                _label_mark(open_mark, metrics, line, layout.step_row.top(), limit)
+                continue
+        mark.group = (step,)
+        _label_mark(mark, metrics, line, layout.step_row.top(), limit)
+        open_mark = mark
+
+    # The axis: ticks at a round number of seconds/minutes since the start.
+    layout.axis_y = lanes_bottom + 2
+    total = (end - start).total_seconds()
+    widest = metrics.horizontalAdvance("00:00 min") + _MIN_TICK_GAP
+    step_seconds = _nice_step(total, int((plot_right - plot_left) // widest))
+    count = int(total // step_seconds)
+    for number in range(count + 1):
+        seconds = number * step_seconds
+        tick_x = layout.x_of(start + timedelta(seconds=seconds))
+        layout.ticks.append(Tick(tick_x, offset_text(seconds)))
+    layout.tick_label_y = layout.axis_y + 4
+    layout.clock_y = layout.tick_label_y + line
+    layout.height = layout.clock_y + line + _MARGIN - rect.top()
+    return layout
+
+
+# --- painting -------------------------------------------------------------------------------
+
+
+def paint_timeline(
+    painter: QPainter, rect: QRectF, result: CheckResult | None, look: TimelineLook
+) -> TimelineLayout | None:
+    """Paint the timeline of ``result`` into ``rect`` with ``painter``'s font.
+
+    Returns the layout painted (None when there is no result at all).
+    """
+    painter.save()
+    try:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.fillRect(rect, QColor(look.background))
+        font = painter.font()
+        if result is None:
+            _centered_text(painter, rect, "No check selected", look.muted)
+            return None
+        layout = timeline_layout(rect, result, font)
+        if layout.empty:
+            _centered_text(painter, rect, NO_STATUS_TEXT, look.muted)
+            return layout
+        metrics = QFontMetricsF(font)
+        _paint_legend(painter, layout, look)
+        for lane in layout.lanes:
+            _paint_lane(painter, lane, look, metrics)
+        _paint_steps(painter, layout, look)
+        for lane in layout.lanes:
+            _paint_spans(painter, lane, look, metrics)
+        _paint_axis(painter, layout, look, metrics)
+        return layout
+    finally:
+        painter.restore()
+
+
+def _centered_text(painter: QPainter, rect: QRectF, text: str, colour: str) -> None:
+    painter.setPen(QColor(colour))
+    painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), text)
+
+
+def _paint_legend(painter: QPainter, layout: TimelineLayout, look: TimelineLook) -> None:
+    for item in layout.legend:
+        if item.kind == "span":
+            painter.setPen(QPen(QColor(look.span_border), 1))
+            painter.setBrush(QColor(look.span_fill))
+            painter.drawRoundedRect(item.swatch.adjusted(0, 2, 0, -2), 2, 2)
+        else:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(status_colour(item.kind))
+            painter.drawRoundedRect(item.swatch, 2, 2)
+        painter.setPen(QColor(look.text))
+        painter.drawText(
+            item.text_rect,
+            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+            item.text,
+        )
+
+
+def _paint_lane(painter: QPainter, lane: Lane, look: TimelineLook, metrics: QFontMetricsF) -> None:
+    painter.setPen(QColor(look.text))
+    painter.drawText(
+        lane.label_rect,
+        int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+        f"Connector {lane.connector_id}",
+    )
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(look.lane))
+    painter.drawRect(lane.band)
+    if not lane.segments:
+        painter.setPen(QColor(look.muted))
+        painter.drawText(
+            lane.band.adjusted(6, 0, -6, 0),
+            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+            NO_STATUS_TEXT,
+        )
+    for segment in lane.segments:
+        colours = STATUS_COLOURS.get(segment.point.status, _OTHER_STATUS)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(colours.fill))
+        painter.drawRect(segment.rect)
+        label = colours.label or segment.point.status
+        room = segment.rect.width() - 6
+        if room >= metrics.horizontalAdvance("Res…"):
+            text = metrics.elidedText(label, Qt.TextElideMode.ElideRight, room)
+            painter.setPen(QColor(colours.text))
+            painter.drawText(
+                segment.rect.adjusted(3, 0, -3, 0),
+                int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+                text,
+            )
+        # A thin divider shows two notifications of the same status one after the other.
+        painter.setPen(QPen(QColor(look.background), 1))
+        painter.drawLine(segment.rect.topLeft(), segment.rect.bottomLeft())
+    painter.setPen(QPen(QColor(look.grid), 1))
+    painter.drawLine(
+        QPointF(lane.rect.left(), lane.rect.bottom()),
+        QPointF(lane.rect.right(), lane.rect.bottom()),
+    )
+
+
+def _paint_spans(painter: QPainter, lane: Lane, look: TimelineLook, metrics: QFontMetricsF) -> None:
+    for bar in lane.spans:
+        border = look.left_behind if bar.left_behind else look.span_border
+        painter.setPen(QPen(QColor(border), 2 if bar.left_behind else 1))
+        painter.setBrush(QColor(look.span_fill))
+        painter.drawRoundedRect(bar.rect, 3, 3)
+        if bar.span.end is None:
+            # Still held: an arrow head says it goes on past the picture's end.
+            tip = QPointF(bar.rect.right(), bar.rect.center().y())
+            painter.setBrush(QColor(border))
+            painter.drawPolygon([tip, tip + QPointF(-6, -4), tip + QPointF(-6, 4)])
+        if bar.label:
+            colour = look.left_behind if bar.left_behind else look.span_text
+            painter.setPen(QColor(colour if bar.label_inside else look.text))
+            painter.drawText(
+                bar.label_rect,
+                int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+                bar.label,
+            )
+
+
+def _span_labels(span: ReservationSpan, left_behind: bool) -> list[str]:
+    ended = "LEFT BEHIND" if left_behind else (span.ended_by or "held")
+    return [f"#{span.reservation_id} {ended}", f"#{span.reservation_id}"]
+
+
+def _place_span_labels(
+    row: list[SpanBar], lower: float, limit: float, metrics: QFontMetricsF
+) -> None:
+    """Write each bar's label inside it, or after it up to the next bar of its row (the
+    last one, at the picture's end: before it)."""
+    for number, bar in enumerate(row):
+        room_after = (row[number + 1].rect.left() if number + 1 < len(row) else limit) - (
+            bar.rect.right() + 4
+        )
+        previous_end = lower
+        if number > 0:
+            before = row[number - 1]
+            previous_end = max(
+                before.rect.right(), before.label_rect.right() if before.label else lower
+            )
+        for text in _span_labels(bar.span, bar.left_behind):
+            width = metrics.horizontalAdvance(text) + 1
+            if width <= bar.rect.width() - 8:
+                bar.label = text
+                bar.label_rect = bar.rect.adjusted(4, 0, -4, 0)
+                bar.label_inside = True
+                break
+            if width <= room_after:
+                bar.label = text
+                bar.label_rect = QRectF(
+                    bar.rect.right() + 4, bar.rect.top(), width, bar.rect.height()
+                )
+                bar.label_inside = False
+                break
+            # At the end of the picture: before the bar, if nothing is written there.
+            if number + 1 == len(row) and bar.rect.left() - 4 - width > previous_end + 4:
+                bar.label = text
+                bar.label_rect = QRectF(
+                    bar.rect.left() - 4 - width, bar.rect.top(), width, bar.rect.height()
+                )
+                bar.label_inside = False
+                break
+
+
+def _paint_steps(painter: QPainter, layout: TimelineLayout, look: TimelineLook) -> None:
+    if not layout.lanes:
+        return
+    top = layout.step_row.bottom()
+    bottom = layout.axis_y
+    pen = QPen(QColor(look.step_mark), 1, Qt.PenStyle.DashLine)
+    for mark in layout.steps:
+        painter.setPen(pen)
+        painter.drawLine(QPointF(mark.x, top), QPointF(mark.x, bottom))
+        if mark.label_rect is not None:
+            # A failed step's number in red: where to look on the picture.
+            painter.setPen(QColor(look.left_behind if mark.failed else look.muted))
+            painter.drawText(mark.label_rect, int(Qt.AlignmentFlag.AlignCenter), mark.label)
+
+
+def _paint_axis(
+    painter: QPainter, layout: TimelineLayout, look: TimelineLook, metrics: QFontMetricsF
+) -> None:
+    painter.setPen(QPen(QColor(look.grid), 1))
+    axis = layout.axis_y
+    painter.drawLine(QPointF(layout.plot_left, axis), QPointF(layout.plot_right, axis))
+    line = metrics.height()
+    last_right = -math.inf
+    painter.setPen(QColor(look.muted))
+    for tick in layout.ticks:
+        painter.setPen(QPen(QColor(look.grid), 1))
+        painter.drawLine(QPointF(tick.x, axis), QPointF(tick.x, axis + 3))
+        width = metrics.horizontalAdvance(tick.text)
+        left = min(tick.x - width / 2, layout.plot_right - width)
+        left = max(left, layout.rect.left() + _MARGIN)
+        if left < last_right + 4:
+            continue
+        painter.setPen(QColor(look.muted))
+        painter.drawText(
+            QRectF(left, layout.tick_label_y, width + 1, line),
+            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop),
+            tick.text,
+        )
+        last_right = left + width
+    # The wall clock at both ends (the date when the check crossed midnight).
+    start_text = "started " + _clock_text(layout.start, with_date=True)
+    end_day_differs = layout.start.astimezone().date() != layout.end.astimezone().date()
+    end_text = ("until now " if layout.running else "ended ") + _clock_text(
+        layout.end, with_date=end_day_differs
+    )
+    painter.setPen(QColor(look.text))
+    row = QRectF(
+        layout.rect.left() + _MARGIN,
+        layout.clock_y,
+        layout.rect.width() - 2 * _MARGIN,
+        line,
+    )
+    painter.drawText(row, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop), start_text)
+    if metrics.horizontalAdvance(start_text + end_text) + 20 < row.width():
+        painter.drawText(
+            row, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop), end_text
+        )
+
+
+# --- tooltips -------------------------------------------------------------------------------
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 1:
+        return format_latency(seconds)
+    return offset_text(seconds)
+
+
+def _segment_tooltip(connector_id: int, segment: Segment, running: bool) -> str:
+    point = segment.point
+    label = STATUS_COLOURS.get(point.status, _OTHER_STATUS).label or point.status
+    start = _aware(point.at)
+    until = (
+        ("now" if running else "the end of the check")
+        if segment.open_end
+        else _clock_text(segment.end, with_date=False)
+    )
+    lasted = (segment.end - start).total_seconds()
+    return (
+        f"Connector {connector_id}: {label}\n"
+        f"from {_clock_text(start, with_date=False)} until {until} ({_duration(lasted)}"
+        + (" or more)" if segment.open_end else ")")
+    )
+
+
+def _span_tooltip(bar: SpanBar, running: bool) -> str:
+    span = bar.span
+    head = f"Reservation {span.reservation_id} for {span.id_tag} on connector {span.connector_id}"
+    start = _clock_text(_aware(span.start), with_date=False)
+    if span.end is None:
+        held = "still held" if running else "held at the end of the check"
+        body = f"accepted {start}, {held}"
+    else:
+        body = f"accepted {start}, ended {_clock_text(_aware(span.end), with_date=False)}" + (
+            f" ({span.ended_by})" if span.ended_by else ""
+        )
+    if bar.left_behind:
+        body += "\nLEFT BEHIND: the clean-up could not cancel it; cancel it at the station"
+    return f"{head}\n{body}"
+
+
+def _step_tooltip(step: StepResult) -> str:
+    where = f" (connector {step.connector_id})" if step.connector_id is not None else ""
+    text = f"Step {step.number}: {step.title}{where} — {step.verdict.value}"
+    return text + (f"\n{step.reason}" if step.reason else "")
+
+
+def _legend_tooltip(item: LegendItem) -> str:
+    if item.kind == "span":
+        return "A reservation the check made: from its Accepted answer to its end"
+    return f"StatusNotification {item.kind}"
+
+
+# --- the widget and the image ---------------------------------------------------------------
+
+
+class CheckTimeline(QWidget):
+    """The timeline of one check result, with a tooltip for whatever is under the mouse."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("check_timeline")
+        self._result: CheckResult | None = None
+        self.setMouseTracking(True)
+        self.setMinimumHeight(60)
+
+    def set_result(self, result: CheckResult | None) -> None:
+        """Show this result (a running check's newer copy replaces the old one)."""
+        self._result = result
+        self.updateGeometry()
+        self.update()
+
+    def result(self) -> CheckResult | None:
+        return self._result
+
+    def look(self) -> TimelineLook:
+        return TimelineLook.for_palette(self.palette())
+
+    def layout_now(self) -> TimelineLayout | None:
+        """The geometry of what is painted now (tests and tooltips use it)."""
+        if self._result is None:
+            return None
+        return timeline_layout(QRectF(self.rect()), self._result, self.font())
+
+    def tooltip_at(self, position: QPointF) -> str | None:
+        layout = self.layout_now()
+        return None if layout is None or layout.empty else layout.tooltip_at(position)
+
+    def preferred_height(self, width: int) -> int:
+        if self._result is None:
+            return 80
+        layout = timeline_layout(QRectF(0, 0, width, 10_000), self._result, self.font())
+        return math.ceil(layout.height)
+
+    def sizeHint(self) -> QSize:
+        width = max(600, self.width())
+        return QSize(width, self.preferred_height(width))
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(300, min(self.preferred_height(max(300, self.width())), 120))
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        try:
+            paint_timeline(painter, QRectF(self.rect()), self._result, self.look())
+        finally:
+            painter.end()
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            text = self.tooltip_at(QPointF(event.pos()))
+            if text:
+                QToolTip.showText(event.globalPos(), text, self)
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        if event.type() == QEvent.Type.PaletteChange:
+            self.update()
+        return super().event(event)
+
+
+IMAGE_FONT_PIXELS = 12
+"""The font of the picture in the report and the export (the widget uses its own)."""
+
+
+def image_font() -> QFont:
+    """The font :func:`timeline_image` paints with (the same size on every screen)."""
+    font = QFont()
+    font.setPixelSize(IMAGE_FONT_PIXELS)
+    return font
+
+
+def timeline_image(
+    result: CheckResult,
+    width: int,
+    height: int | None = None,
+    *,
+    look: TimelineLook | None = None,
+    scale: float = 1.0,
+) -> QImage:
+    """The timeline as an image (the report and the PNG export): ``width`` x ``height``
+    logical pixels (height: as the picture needs), drawn ``scale`` times denser."""
+    font = image_font()
+    width = max(100, int(width))
+    if height is None:
+        layout = timeline_layout(QRectF(0, 0, width, 10_000), result, font)
+        height = math.ceil(layout.height)
+    height = max(40, int(height))
+    scale = max(0.25, float(scale))
+    image = QImage(
+        int(width * scale), int(height * scale), QImage.Format.Format_ARGB32_Premultiplied
+    )
+    image.setDevicePixelRatio(scale)
+    chosen = look or TimelineLook.paper()
+    image.fill(QColor(chosen.background))
+    painter = QPainter(image)
+    try:
+        painter.setFont(font)
+        paint_timeline(painter, QRectF(0, 0, width, height), result, chosen)
+    finally:
+        painter.end()
+    return image

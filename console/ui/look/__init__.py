@@ -1,0 +1,1 @@
+"""How things look: palettes, state looks, resources and shared widgets' helpers."""

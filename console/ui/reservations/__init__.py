@@ -1,0 +1,1 @@
+"""The reservation form, the reservations table and the requests behind them."""

@@ -1,0 +1,241 @@
+"""Every reservation attempt with its lifecycle, as a Qt table model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import (
+    QModelIndex,
+    QObject,
+    Qt,
+)
+
+from console.central.model import CancelOutcome, ReservationRecord
+from console.ui.look.presentation import (
+    cancel_outcome_text,
+    format_countdown,
+    format_latency,
+    format_local_time,
+    reservation_state_look,
+)
+from console.ui.look.table_model import AnyIndex, ReadOnlyTableModel
+from console.ui.stations.station_model import ItemRole
+
+__all__ = ["ReservationColumn", "ReservationTableModel"]
+
+Clock = Callable[[], datetime]
+
+
+class ReservationColumn(IntEnum):
+    """The columns of the reservations table."""
+
+    ID = 0
+    STATION = 1
+    CONNECTOR = 2
+    ID_TAG = 3
+    STATE = 4
+    ANSWER = 5
+    DETAIL = 6
+    EXPIRY = 7
+    TRANSACTION = 8
+    SENT = 9
+    LATENCY = 10
+    PARENT = 11
+
+
+_HEADERS = {
+    ReservationColumn.ID: "Id",
+    ReservationColumn.STATION: "Station",
+    ReservationColumn.CONNECTOR: "Connector",
+    ReservationColumn.ID_TAG: "idTag",
+    ReservationColumn.STATE: "State",
+    ReservationColumn.ANSWER: "Station answer",
+    ReservationColumn.DETAIL: "Detail",
+    ReservationColumn.EXPIRY: "Expiry",
+    ReservationColumn.TRANSACTION: "Transaction",
+    ReservationColumn.SENT: "Sent",
+    ReservationColumn.LATENCY: "Latency",
+    ReservationColumn.PARENT: "Parent idTag",
+}
+
+_LAST_COLUMN = max(ReservationColumn)
+_RowKey = tuple[str, int, datetime]
+
+
+class ReservationTableModel(ReadOnlyTableModel):
+    """One row per reservation attempt (rejected ones too), in the order they were made.
+
+    Rows update in place as the record moves through its lifecycle (sending -> answer ->
+    used / expired / cancelled / ended); the outcome of a cancel attempt shows in the
+    "Detail" column of the reservation it was about.
+    """
+
+    def __init__(self, parent: QObject | None = None, *, clock: Clock | None = None) -> None:
+        super().__init__(ReservationColumn, _HEADERS, parent)
+        self._clock: Clock = clock or (lambda: datetime.now(UTC))
+        self._records: list[ReservationRecord] = []
+        self._row_of: dict[_RowKey, int] = {}
+        self._cancel_outcomes: dict[tuple[str, int], CancelOutcome] = {}
+        self._now = self._clock()
+
+    def apply_reservations(self, records: Iterable[ReservationRecord]) -> None:
+        """Show these records: known attempts update their row, new ones are appended."""
+        new: list[ReservationRecord] = []
+        for record in records:
+            row = self._row_of.get(_key(record))
+            if row is None:
+                new.append(record)
+            else:
+                self._records[row] = record
+                self._row_changed(row)
+        if new:
+            first = len(self._records)
+            self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
+            for offset, record in enumerate(new):
+                self._records.append(record)
+                self._row_of[_key(record)] = first + offset
+            self.endInsertRows()
+
+    def apply_cancel_outcome(self, outcome: CancelOutcome) -> None:
+        """Show how cancelling a reservation went, on that reservation's latest row."""
+        self._cancel_outcomes[(outcome.station_id, outcome.reservation_id)] = outcome
+        row = self.latest_row(outcome.station_id, outcome.reservation_id)
+        if row is not None:
+            self._row_changed(row)
+
+    def tick(self) -> None:
+        """Refresh the countdowns of active reservations; call once a second."""
+        self._now = self._clock()
+        for row, record in enumerate(self._records):
+            if record.active:
+                index = self.index(row, ReservationColumn.EXPIRY)
+                self.dataChanged.emit(index, index, [Qt.ItemDataRole.DisplayRole])
+
+    def record(self, row: int) -> ReservationRecord:
+        return self._records[row]
+
+    def records(self) -> list[ReservationRecord]:
+        return list(self._records)
+
+    def latest_row(self, station_id: str, reservation_id: int) -> int | None:
+        """The row of the newest attempt with this id on this station."""
+        for row in range(len(self._records) - 1, -1, -1):
+            record = self._records[row]
+            if record.reservation_id == reservation_id and record.station_id == station_id:
+                return row
+        return None
+
+    # --- QAbstractTableModel ----------------------------------------------------------------
+
+    def row_total(self) -> int:
+        return len(self._records)
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._records):
+            return None
+        record = self._records[index.row()]
+        column = ReservationColumn(index.column())
+        if role == ItemRole.STATION_ID:
+            return record.station_id
+        if role == ItemRole.CONNECTOR_ID:
+            return record.connector_id
+        if role == ItemRole.RESERVATION_ID:
+            return record.reservation_id
+        if role == ItemRole.FILTER:
+            return " ".join(str(self._display(record, c)) for c in ReservationColumn)
+        look = reservation_state_look(record.state)
+        if column == ReservationColumn.STATE:
+            if (look_data := look.role_data(role)) is not None:
+                return look_data
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return (
+                    " → ".join(
+                        f"{state.value} {format_local_time(at)}" for state, at in record.history
+                    )
+                    or None
+                )
+        if role == Qt.ItemDataRole.ToolTipRole and column == ReservationColumn.DETAIL:
+            return self._display(record, column) or None
+        if role == ItemRole.SORT:
+            return self._sort_value(record, column)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(record, column)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (
+            ReservationColumn.ID,
+            ReservationColumn.CONNECTOR,
+            ReservationColumn.LATENCY,
+        ):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    # --- cells ------------------------------------------------------------------------------
+
+    def _display(self, record: ReservationRecord, column: ReservationColumn) -> str:
+        match column:
+            case ReservationColumn.ID:
+                return str(record.reservation_id)
+            case ReservationColumn.STATION:
+                return record.station_id
+            case ReservationColumn.CONNECTOR:
+                return str(record.connector_id)
+            case ReservationColumn.ID_TAG:
+                return record.id_tag
+            case ReservationColumn.PARENT:
+                return record.parent_id_tag or ""
+            case ReservationColumn.STATE:
+                return reservation_state_look(record.state).text
+            case ReservationColumn.ANSWER:
+                return record.confirmation.value if record.confirmation is not None else "—"
+            case ReservationColumn.DETAIL:
+                return self._detail(record)
+            case ReservationColumn.EXPIRY:
+                expiry = format_local_time(record.expiry_date, self._now)
+                if record.active:
+                    return f"{expiry} ({format_countdown(record.expiry_date, self._now)})"
+                return expiry
+            case ReservationColumn.TRANSACTION:
+                return "" if record.transaction_id is None else f"#{record.transaction_id}"
+            case ReservationColumn.SENT:
+                return format_local_time(record.created_at, self._now)
+            case ReservationColumn.LATENCY:
+                return format_latency(record.latency)
+        return ""
+
+    def _detail(self, record: ReservationRecord) -> str:
+        parts: list[str] = []
+        if record.error_code and record.error_code not in (record.error or ""):
+            parts.append(record.error_code)
+        if record.error:
+            parts.append(record.error)
+        outcome = self._cancel_outcomes.get((record.station_id, record.reservation_id))
+        if outcome is not None and self.latest_row(record.station_id, record.reservation_id) == (
+            self._row_of.get(_key(record))
+        ):
+            parts.append(cancel_outcome_text(outcome))
+        return " — ".join(parts)
+
+    def _sort_value(self, record: ReservationRecord, column: ReservationColumn) -> Any:
+        match column:
+            case ReservationColumn.ID:
+                return record.reservation_id
+            case ReservationColumn.CONNECTOR:
+                return record.connector_id
+            case ReservationColumn.EXPIRY:
+                return record.expiry_date.timestamp()
+            case ReservationColumn.SENT:
+                return record.created_at.timestamp()
+            case ReservationColumn.LATENCY:
+                return -1.0 if record.latency is None else record.latency
+            case ReservationColumn.TRANSACTION:
+                return -1 if record.transaction_id is None else record.transaction_id
+        return self._display(record, column).lower()
+
+    def _row_changed(self, row: int) -> None:
+        self.dataChanged.emit(self.index(row, 0), self.index(row, _LAST_COLUMN))
+
+
+def _key(record: ReservationRecord) -> _RowKey:
+    return (record.station_id, record.reservation_id, record.created_at)

@@ -1,0 +1,1 @@
+"""The live tree of stations and connectors."""

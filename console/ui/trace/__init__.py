@@ -1,0 +1,1 @@
+"""The message trace: its model, panel, tools and exports."""

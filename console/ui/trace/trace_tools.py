@@ -1,0 +1,314 @@
+"""Hooks the message trace, the exports and the commissioning report into the main window.
+
+The window calls :func:`install_trace_tools` once; everything else lives here, so the
+window's own file stays about stations and reservations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, QStandardPaths, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDockWidget,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.central.model import TraceEntry
+from console.ui.report.report import ReportRunner
+from console.ui.trace.export import ExportDialog, ExportKind, ExportOptions, ExportRunner
+from console.ui.trace.trace_model import TraceTableModel
+from console.ui.trace.trace_panel import TracePanel
+
+if TYPE_CHECKING:
+    from console.ui.window.main_window import MainWindow
+
+__all__ = ["ReportDialog", "TraceTools", "default_folder", "install_trace_tools"]
+
+_log = logging.getLogger(__name__)
+
+INITIAL_TRACE = 10_000
+"""Frames the panel shows at start (the Central System's in-memory trace)."""
+
+
+def install_trace_tools(window: MainWindow) -> TraceTools:
+    """Add the trace dock, File > Export…/Report… and View > Message trace to ``window``."""
+    return TraceTools(window)
+
+
+class TraceTools(QObject):
+    """The trace panel (a dock), the export and report actions, and their running jobs."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        central = window.central
+        self.model = TraceTableModel(self)
+        self.panel = TracePanel(self.model)
+        self.dock = QDockWidget("Message trace", window)
+        self.dock.setObjectName("trace_dock")
+        self.dock.setWidget(self.panel)
+        window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
+
+        self.exporter = ExportRunner(central, window, self._held_trace)
+        self.reporter = ReportRunner(central, window, self._held_trace)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.dialog: QDialog | None = None
+        """The open export/report dialog, if any (tests fill it in)."""
+        self.site_name = ""
+        """The last site / customer typed in the report dialog (proposed again next time)."""
+        self.error_box: QMessageBox | None = None
+        """The last "export/report failed" message, if any (tests read it)."""
+
+        self.export_trace_action = QAction("Export trace…", window)
+        self.export_trace_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.export_reservations_action = QAction("Export reservations…", window)
+        self.export_reservations_action.setShortcut(QKeySequence("Ctrl+Alt+E"))
+        self.report_action = QAction("Commissioning report…", window)
+        self.report_action.setShortcut(QKeySequence("Ctrl+P"))
+        self.trace_view_action = self.dock.toggleViewAction()
+        self.trace_view_action.setText("Message trace")
+        self.trace_view_action.setShortcut(QKeySequence("Ctrl+T"))
+
+        menus = getattr(window, "menus", None)  # console.ui.window.menus.WindowMenus, if built
+        file_menu = menus.file_menu if menus is not None else menu_named(window, "&File")
+        view_menu = menus.view_menu if menus is not None else menu_named(window, "&View")
+        # Above whatever the File menu already holds (Quit stays last).
+        first = file_menu.actions()[0] if file_menu.actions() else None
+        for action in (self.export_trace_action, self.export_reservations_action):
+            file_menu.insertAction(first, action)  # type: ignore[arg-type]
+        file_menu.insertSeparator(first)  # type: ignore[arg-type]
+        file_menu.insertAction(first, self.report_action)  # type: ignore[arg-type]
+        view_menu.addSeparator()
+        view_menu.addAction(self.trace_view_action)
+        for action in (
+            self.export_trace_action,
+            self.export_reservations_action,
+            self.report_action,
+            self.trace_view_action,
+        ):
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            window.addAction(action)
+
+        self.export_trace_action.triggered.connect(
+            lambda: self.open_export_dialog(ExportKind.TRACE)
+        )
+        self.export_reservations_action.triggered.connect(
+            lambda: self.open_export_dialog(ExportKind.RESERVATIONS)
+        )
+        self.report_action.triggered.connect(self.open_report_dialog)
+        window.feed.sig_trace.connect(self.panel.append)
+        self.panel.sig_message.connect(lambda text: window.statusBar().showMessage(text, 5000))
+        self.exporter.sig_finished.connect(
+            lambda path, count: window.statusBar().showMessage(
+                f"Exported {count:,} rows to {path}", 15000
+            )
+        )
+        self.exporter.sig_cancelled.connect(
+            lambda path: window.statusBar().showMessage(f"Export to {path} cancelled", 10000)
+        )
+        self.exporter.sig_failed.connect(window.report_error)
+        self.exporter.sig_failed.connect(lambda text: self.show_failure("Export failed", text))
+        self.reporter.sig_finished.connect(
+            lambda path: window.statusBar().showMessage(f"Report written to {path}", 15000)
+        )
+        self.reporter.sig_cancelled.connect(
+            lambda: window.statusBar().showMessage("Report cancelled", 10000)
+        )
+        self.reporter.sig_failed.connect(window.report_error)
+        self.reporter.sig_failed.connect(lambda text: self.show_failure("Report failed", text))
+
+        # What the Central System already holds; the feed subscribes in window.start(),
+        # later and on the same thread, so nothing comes twice.
+        self.panel.append(central.recent_trace(INITIAL_TRACE))
+
+    def _held_trace(self) -> list[TraceEntry]:
+        return self.model.buffer.entries
+
+    def _station_ids(self) -> list[str]:
+        return sorted(station.station_id for station in self.window.central.stations())
+
+    # --- dialogs ----------------------------------------------------------------------------
+
+    def open_export_dialog(self, kind: ExportKind) -> ExportDialog:
+        """Ask what to export (never exec(): the dialog is opened, its answer handled later)."""
+        dialog = ExportDialog(
+            kind, self._station_ids(), self.window, default_folder=default_folder()
+        )
+        station_id = self.panel.current_filter().station_id
+        if station_id is not None:
+            dialog.set_station(station_id)
+        dialog.accepted.connect(lambda: self.start(self.exporter.run(dialog.options())))
+        dialog.finished.connect(dialog.deleteLater)
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def open_report_dialog(self) -> ReportDialog:
+        dialog = ReportDialog(self._station_ids(), self.window, default_folder=default_folder())
+        dialog.site_edit.setText(self.site_name)
+        dialog.accepted.connect(lambda: self._write_report(dialog))
+        dialog.finished.connect(dialog.deleteLater)
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _write_report(self, dialog: ReportDialog) -> None:
+        site_name = dialog.site_name()
+        self.site_name = site_name or ""
+        self.start(self.reporter.run(dialog.station_id(), dialog.path(), site_name))
+
+    def show_failure(self, title: str, text: str) -> QMessageBox:
+        """Say why an export or report failed, in a box the technician cannot miss.
+
+        The status bar alone went unnoticed. open(), never exec(): the event loop (and the
+        stations) keep running while the box shows.
+        """
+        what, _, reason = text.partition(" failed: ")
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            title,
+            f"{what} failed." if reason else text,
+            QMessageBox.StandardButton.Ok,
+            self.window,
+        )
+        if reason:
+            box.setInformativeText(reason)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(lambda _result: self._forget_error_box(box))
+        self.error_box = box
+        box.open()
+        return box
+
+    def _forget_error_box(self, box: QMessageBox) -> None:
+        if self.error_box is box:
+            self.error_box = None
+
+    async def export(self, options: ExportOptions) -> int | None:
+        """Export without the dialog (rows written, or None)."""
+        return await self.exporter.run(options)
+
+    def start(self, job: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run a job on the event loop, keeping a reference until it ends."""
+        task = asyncio.ensure_future(job)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def running_jobs(self) -> int:
+        return len(self._tasks)
+
+
+class ReportDialog(QDialog):
+    """Asks for the report's scope (the site or one station), the site's name and the file."""
+
+    def __init__(
+        self,
+        station_ids: list[str],
+        parent: QWidget | None = None,
+        *,
+        default_folder: Path | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Commissioning report")
+        self.station_combo = QComboBox()
+        self.station_combo.addItem("Whole site", None)
+        for station_id in station_ids:
+            self.station_combo.addItem(station_id, station_id)
+        stamp = datetime.now(UTC).astimezone().strftime("%Y%m%d-%H%M")
+        folder = default_folder or Path.home()
+        self.path_edit = QLineEdit(str(folder / f"commissioning-report-{stamp}.pdf"))
+        self.path_edit.setObjectName("report_path")
+        self.site_edit = QLineEdit()
+        self.site_edit.setObjectName("report_site")
+        self.site_edit.setPlaceholderText("Optional: printed under the title")
+        self.site_edit.setClearButtonEnabled(True)
+        self.browse_button = QPushButton("Browse…")
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Write report")
+        self.file_dialog: QFileDialog | None = None
+        path_row = QHBoxLayout()
+        path_row.addWidget(self.path_edit, 1)
+        path_row.addWidget(self.browse_button)
+        form = QFormLayout()
+        form.addRow("Site / customer", self.site_edit)
+        form.addRow("Report on", self.station_combo)
+        form.addRow("PDF file", path_row)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.buttons)
+        self.setMinimumWidth(560)
+        self.browse_button.clicked.connect(self.browse)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+
+    def browse(self) -> QFileDialog:
+        dialog = QFileDialog(self, "Write the report to", self.path_edit.text())
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+        dialog.setNameFilter("PDF (*.pdf)")
+        dialog.setDefaultSuffix("pdf")
+        dialog.fileSelected.connect(self.path_edit.setText)
+        self.file_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def station_id(self) -> str | None:
+        value = self.station_combo.currentData()
+        return value if isinstance(value, str) else None
+
+    def set_station(self, station_id: str | None) -> None:
+        self.station_combo.setCurrentIndex(max(0, self.station_combo.findData(station_id)))
+
+    def site_name(self) -> str | None:
+        """The site or customer typed in, or None when left empty."""
+        return " ".join(self.site_edit.text().split()) or None
+
+    def path(self) -> Path:
+        return Path(self.path_edit.text().strip()).expanduser()
+
+
+def menu_named(window: QMainWindow, title: str) -> QMenu:
+    """The menu bar's menu with this title (ignoring the & mnemonic), created if missing.
+
+    Other parts of the window add to the same File and View menus.
+    """
+    wanted = title.replace("&", "")
+    bar = window.menuBar()
+    for action in bar.actions():
+        menu = action.menu()
+        if isinstance(menu, QMenu) and action.text().replace("&", "") == wanted:
+            return menu
+    return bar.addMenu(title)
+
+
+def default_folder() -> Path:
+    """Where exports and reports are proposed: Documents if it exists, else the home folder.
+
+    Qt names a Documents folder even where none was ever created (a fresh account, a
+    server); proposing it made the first export fail.
+    """
+    folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    if folder and Path(folder).is_dir():
+        return Path(folder)
+    return Path.home()

@@ -1,0 +1,215 @@
+"""The reservations panel: filters by station, state, active only and text; sort; cancel."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from PySide6.QtCore import Qt
+
+from console.central.model import ReservationRecord, ReservationState
+from console.ocpp.reservation import ReservationStatus
+from console.ui.reservations.reservation_model import ReservationColumn, ReservationTableModel
+from console.ui.reservations.reservations_panel import ReservationFilterProxy
+from console.ui.window.main_window import MainWindow
+from tests.ui.fakes import FakeCentralSystem
+
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
+
+START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+def attempt(
+    reservation_id: int,
+    station_id: str,
+    state: ReservationState,
+    *,
+    id_tag: str = "CARD",
+    minutes: int = 0,
+    error: str | None = None,
+    transaction_id: int | None = None,
+) -> ReservationRecord:
+    created = START + timedelta(minutes=minutes)
+    confirmation = {
+        ReservationState.ACCEPTED: ReservationStatus.ACCEPTED,
+        ReservationState.USED: ReservationStatus.ACCEPTED,
+        ReservationState.OCCUPIED: ReservationStatus.OCCUPIED,
+        ReservationState.REJECTED: ReservationStatus.REJECTED,
+    }.get(state)
+    return ReservationRecord(
+        reservation_id=reservation_id,
+        station_id=station_id,
+        connector_id=1,
+        id_tag=id_tag,
+        parent_id_tag="FLEET" if reservation_id % 2 else None,
+        expiry_date=datetime.now(UTC) + timedelta(hours=1),
+        created_at=created,
+        state=state,
+        confirmation=confirmation,
+        error=error,
+        transaction_id=transaction_id,
+    )
+
+
+HISTORY = [
+    attempt(1, "CP-01", ReservationState.USED, id_tag="ALICE", transaction_id=77),
+    attempt(2, "CP-01", ReservationState.ACCEPTED, id_tag="BOB", minutes=1),
+    attempt(3, "CP-02", ReservationState.OCCUPIED, id_tag="ALICE", minutes=2),
+    attempt(4, "CP-02", ReservationState.ERROR, minutes=3, error="NotSupported — no profile"),
+    attempt(5, "CP-03", ReservationState.ACCEPTED, id_tag="CAROL", minutes=4),
+    attempt(6, "CP-03", ReservationState.NO_RESPONSE, minutes=5, error="no answer in 30 s"),
+]
+
+
+@pytest.fixture
+def fake() -> FakeCentralSystem:
+    central = FakeCentralSystem()
+    central.add_site(3, 2)
+    for record in HISTORY:
+        central.set_reservation(record)
+    return central
+
+
+@pytest.fixture
+def window(qtbot, fake: FakeCentralSystem) -> MainWindow:
+    main = MainWindow(fake, flush_interval_ms=10)
+    qtbot.addWidget(main)
+    main.start()
+    main.show()
+    yield main
+    main.allow_close()
+    main.close()
+
+
+def shown_ids(window: MainWindow) -> list[int]:
+    proxy = window.reservation_proxy
+    return [int(proxy.index(row, ReservationColumn.ID).data()) for row in range(proxy.rowCount())]
+
+
+def test_every_attempt_shows_with_its_columns(window: MainWindow) -> None:
+    assert shown_ids(window) == [1, 2, 3, 4, 5, 6]
+    model = window.reservation_model
+    row = model.latest_row("CP-01", 1)
+    assert row is not None
+    values = {column: model.index(row, column).data() for column in ReservationColumn}
+    assert values[ReservationColumn.STATION] == "CP-01"
+    assert values[ReservationColumn.ID_TAG] == "ALICE"
+    assert values[ReservationColumn.PARENT] == "FLEET"
+    assert values[ReservationColumn.STATE] == "Used"
+    assert values[ReservationColumn.ANSWER] == "Accepted"
+    assert values[ReservationColumn.TRANSACTION] == "#77"
+    active_row = model.latest_row("CP-01", 2)
+    assert active_row is not None
+    assert "left)" in model.index(active_row, ReservationColumn.EXPIRY).data()
+    error_row = model.latest_row("CP-02", 4)
+    assert error_row is not None
+    assert "NotSupported" in model.index(error_row, ReservationColumn.DETAIL).data()
+    assert window.reservations_panel.count_label.text() == "6 attempts"
+
+
+def test_station_filter_lists_every_station_and_narrows_the_table(window: MainWindow) -> None:
+    panel = window.reservations_panel
+    combo = panel.station_combo
+    assert [combo.itemText(i) for i in range(combo.count())] == [
+        "All stations",
+        "CP-01",
+        "CP-02",
+        "CP-03",
+    ]
+    combo.setCurrentIndex(combo.findData("CP-02"))
+    assert shown_ids(window) == [3, 4]
+    assert panel.count_label.text() == "2 of 6 attempts shown"
+    panel.set_station_filter(None)
+    assert shown_ids(window) == [1, 2, 3, 4, 5, 6]
+
+
+def test_state_filter_and_active_only_toggle(qtbot, window: MainWindow) -> None:
+    panel = window.reservations_panel
+    panel.set_state_filter(ReservationState.ERROR)
+    assert shown_ids(window) == [4]
+    panel.set_state_filter(None)
+    qtbot.mouseClick(panel.active_only_check, Qt.MouseButton.LeftButton)
+    assert shown_ids(window) == [2, 5]
+    assert panel.active_only_action.isChecked()
+    # Ctrl+Shift+A toggles it back, from anywhere in the window
+    qtbot.keyClick(
+        window,
+        Qt.Key.Key_A,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    assert not panel.active_only_check.isChecked()
+    assert shown_ids(window) == [1, 2, 3, 4, 5, 6]
+
+
+def test_text_and_filters_add_up(qtbot, window: MainWindow) -> None:
+    panel = window.reservations_panel
+    qtbot.keyClicks(panel.text_edit, "alice")
+    assert shown_ids(window) == [1, 3]
+    panel.set_station_filter("CP-02")
+    assert shown_ids(window) == [3]
+    panel.text_edit.clear()
+    qtbot.keyClicks(panel.text_edit, "no answer")
+    assert shown_ids(window) == []
+    panel.set_station_filter("CP-03")
+    assert shown_ids(window) == [6]
+
+
+def test_a_new_station_appears_in_the_combo_and_live_rows_obey_the_filter(
+    qtbot, window: MainWindow, fake: FakeCentralSystem
+) -> None:
+    panel = window.reservations_panel
+    panel.set_state_filter(ReservationState.ACCEPTED)
+    fake.set_reservation(attempt(7, "CP-09", ReservationState.ACCEPTED, minutes=9))
+    fake.set_reservation(attempt(8, "CP-09", ReservationState.REJECTED, minutes=10))
+    qtbot.waitUntil(lambda: window.reservation_model.rowCount() == 8, timeout=2000)
+    assert panel.station_combo.findData("CP-09") > 0
+    assert shown_ids(window) == [2, 5, 7]
+    # a record moving out of the filtered state leaves the table
+    fake.set_reservation(attempt(2, "CP-01", ReservationState.CANCELLED, minutes=1))
+    qtbot.waitUntil(lambda: shown_ids(window) == [5, 7], timeout=2000)
+
+
+def test_sorting_by_a_column(window: MainWindow) -> None:
+    window.table.sortByColumn(ReservationColumn.ID_TAG, Qt.SortOrder.AscendingOrder)
+    tags = [
+        window.reservation_proxy.index(row, ReservationColumn.ID_TAG).data()
+        for row in range(window.reservation_proxy.rowCount())
+    ]
+    assert tags == sorted(tags, key=str.casefold)
+    window.table.sortByColumn(ReservationColumn.ID, Qt.SortOrder.DescendingOrder)
+    assert shown_ids(window) == [6, 5, 4, 3, 2, 1]
+
+
+def test_cancel_from_the_panel_with_delete(
+    qtbot, loop_driver, window: MainWindow, fake: FakeCentralSystem
+) -> None:
+    window.reservations_panel.set_station_filter("CP-03")
+    window.table.setFocus()
+    window.table.selectRow(0)  # reservation 5, accepted
+    assert window.cancel_button.isEnabled()
+    qtbot.keyClick(window.table, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: fake.cancel_calls == [("CP-03", 5)], timeout=5000)
+    qtbot.waitUntil(lambda: "Accepted" in window.cancel_answer_text(), timeout=5000)
+    row = window.reservation_model.latest_row("CP-03", 5)
+    assert row is not None
+    qtbot.waitUntil(
+        lambda: window.reservation_model.index(row, ReservationColumn.STATE).data() == "Cancelled",
+        timeout=5000,
+    )
+
+
+def test_the_filter_proxy_passes_the_model_tester(qtmodeltester) -> None:
+    model = ReservationTableModel()
+    proxy = ReservationFilterProxy()
+    proxy.setSourceModel(model)
+    qtmodeltester.check(proxy, force_py=True)
+    model.apply_reservations(HISTORY[:3])
+    proxy.set_station("CP-01")
+    proxy.set_active_only(True)
+    model.apply_reservations(HISTORY[3:])
+    proxy.set_text("bob")
+    assert proxy.rowCount() == 1
+    proxy.set_station(None)
+    proxy.set_active_only(False)
+    proxy.set_text("")
+    assert proxy.rowCount() == len(HISTORY)
