@@ -10,7 +10,7 @@ import itertools
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from console.central.book import ReservationBook
 from console.central.config import CentralSystemConfig
@@ -40,6 +40,13 @@ _TRANSACTION_EPOCH = datetime(2024, 1, 1, tzinfo=UTC).timestamp()
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def clock_time(moment: datetime) -> datetime:
+    """``moment`` rounded to the nearest second, for the currentTime stations set their
+    clock from: the wire carries whole seconds, and truncating would leave every station
+    up to a second behind."""
+    return (moment + timedelta(microseconds=500_000)).replace(microsecond=0)
 
 
 def _parse_bool(value: str | None) -> bool | None:
@@ -146,7 +153,7 @@ class CoreResponder:
         )
         connection.spawn(self.after_boot(connection))
         return m.BootNotificationConfirmation(
-            current_time=_now(), interval=interval, status=RegistrationStatus.ACCEPTED
+            current_time=clock_time(_now()), interval=interval, status=RegistrationStatus.ACCEPTED
         )
 
     async def after_boot(self, connection: StationConnection) -> None:
@@ -227,7 +234,7 @@ class CoreResponder:
     def _heartbeat(self, connection: StationConnection, request: OcppModel) -> OcppModel:
         now = _now()
         self._registry.update_station(connection.station_id, last_heartbeat_at=now)
-        return m.HeartbeatConfirmation(current_time=now)
+        return m.HeartbeatConfirmation(current_time=clock_time(now))
 
     def _meter_values(self, connection: StationConnection, request: OcppModel) -> OcppModel:
         return m.MeterValuesConfirmation()

@@ -131,6 +131,10 @@ def check_credentials(
     """HTTP Basic of security profiles 1 and 2 (slow: scrypt; run it off the loop)."""
     if config.security_profile not in (1, 2):
         return None
+    if config.accept_unknown_stations and station_id not in config.authorization_keys:
+        # "Accept stations that are not in the key list": a station without a key is let
+        # in as without the profile; only the stations that have a key must prove it.
+        return None
     credentials = parse_basic_authorization(authorization)
     if credentials is None:
         reason = (
@@ -174,14 +178,17 @@ class _Failures:
 
 
 class LoginThrottle:
-    """Slows down password guessing: failed logins are counted per remote address.
+    """Slows down password guessing: failed logins are counted per remote address and
+    station id, so that one station with a wrong key does not slow down the other stations
+    behind the same address (a site behind one NAT address).
 
     After ``allowed`` failures in a row, the address must wait ``backoff`` seconds, doubled
     for each further failure up to ``backoff_max``; while it waits, its handshakes are
     refused at once (HTTP 429 with Retry-After) without checking the password, so guessing
-    costs no CPU (scrypt) either. A success clears the address; an address quiet for
-    ``forget_after`` seconds starts afresh. At most ``max_addresses`` are remembered (the
-    oldest forgotten first), so the table cannot grow without bound. Time is an argument.
+    costs no CPU (scrypt) either. A success clears that login; one quiet for
+    ``forget_after`` seconds starts afresh. At most ``max_addresses`` logins are remembered
+    (the oldest forgotten first), so the table cannot grow without bound. Time is an
+    argument.
     """
 
     def __init__(
@@ -198,21 +205,24 @@ class LoginThrottle:
         self.backoff_max = backoff_max
         self.forget_after = forget_after
         self.max_addresses = max_addresses
-        self._failures: OrderedDict[str, _Failures] = OrderedDict()
+        self._failures: OrderedDict[tuple[str, str], _Failures] = OrderedDict()
 
-    def wait_left(self, address: str, now: float) -> float:
-        """Seconds this address must still wait before its password is checked (0: none)."""
-        failures = self._failures.get(address)
+    def wait_left(self, address: str, station_id: str, now: float) -> float:
+        """Seconds this station at this address must still wait before its password is
+        checked (0: none)."""
+        key = (address, station_id)
+        failures = self._failures.get(key)
         if failures is None:
             return 0.0
         if now - failures.last > self.forget_after:
-            del self._failures[address]
+            del self._failures[key]
             return 0.0
         return max(0.0, failures.locked_until - now)
 
-    def failed(self, address: str, now: float) -> float:
-        """Count a failed login; returns how long the address must now wait (0: none)."""
-        failures = self._failures.pop(address, None)
+    def failed(self, address: str, station_id: str, now: float) -> float:
+        """Count a failed login; returns how long it must now wait (0: none)."""
+        key = (address, station_id)
+        failures = self._failures.pop(key, None)
         if failures is None or now - failures.last > self.forget_after:
             failures = _Failures(0, now, now)
         failures.count += 1
@@ -220,13 +230,13 @@ class LoginThrottle:
         beyond = failures.count - self.allowed
         wait = 0.0 if beyond < 0 else min(self.backoff_max, self.backoff * 2.0**beyond)
         failures.locked_until = now + wait
-        self._failures[address] = failures
+        self._failures[key] = failures
         while len(self._failures) > self.max_addresses:
             self._failures.popitem(last=False)
         return wait
 
-    def succeeded(self, address: str) -> None:
-        self._failures.pop(address, None)
+    def succeeded(self, address: str, station_id: str) -> None:
+        self._failures.pop((address, station_id), None)
 
     def __len__(self) -> int:
         return len(self._failures)

@@ -446,12 +446,13 @@ class CentralSystem:
         self, address: str, station_id: str, request: Request
     ) -> str | HandshakeRefusal:
         loop = asyncio.get_running_loop()
-        wait = self._logins.wait_left(address, loop.time())
+        wait = self._logins.wait_left(address, station_id, loop.time())
         if wait > 0:
             # Refused before the password is even looked at: guessing costs time and no CPU.
             return HandshakeRefusal(
                 http.HTTPStatus.TOO_MANY_REQUESTS,
-                f"too many failed logins from {address}; retry in {math.ceil(wait)} s",
+                f"too many failed logins of {station_id} from {address}; "
+                f"retry in {math.ceil(wait)} s",
                 station_id,
                 retry_after=math.ceil(wait),
             )
@@ -459,9 +460,9 @@ class CentralSystem:
         # scrypt is slow on purpose: keep it off the loop.
         refusal = await asyncio.to_thread(check_credentials, self.config, station_id, authorization)
         if refusal is None:
-            self._logins.succeeded(address)
+            self._logins.succeeded(address, station_id)
             return station_id
-        wait = self._logins.failed(address, loop.time())
+        wait = self._logins.failed(address, station_id, loop.time())
         if wait > 0:
             refusal = dataclasses.replace(
                 refusal,

@@ -28,6 +28,8 @@ cp "$ROOT/resources/icons/app.svg" "$STAGE/usr/share/icons/hicolor/scalable/apps
 SIZE_KB=$(du -sk "$STAGE" | cut -f1)
 # Qt's xcb platform plugin needs these at run time; they are not bundled on purpose
 # (they must match the system's X server and GL drivers).
+# The heredoc expands $VERSION and friends: no backticks or $( ) in its text, they would
+# run at build time.
 cat > "$STAGE/DEBIAN/control" <<CONTROL
 Package: ocpp-console
 Version: $VERSION
@@ -40,7 +42,7 @@ Depends: libc6, libegl1, libgl1, libfontconfig1, libfreetype6, libglib2.0-0 | li
 Description: OCPP 1.6-J Central System console for commissioning EV chargers
  Shows every station and connector live, reserves a connector for an idTag
  (ReserveNow), cancels reservations (CancelReservation) and shows what each
- station answered. Run `ocpp-console --self-test` to check an installation.
+ station answered. Run "ocpp-console --self-test" to check an installation.
 CONTROL
 find "$STAGE" -type d -exec chmod 755 {} +
 DEB="$OUT/ocpp-console_${VERSION}_${ARCH}.deb"

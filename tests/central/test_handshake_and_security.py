@@ -314,3 +314,46 @@ async def test_second_connection_replaces_the_first(central: CentralSystem) -> N
         assert snapshot.connected
         assert snapshot.note is not None
         assert "replaced" in snapshot.note
+
+
+def test_profile_1_lets_in_a_station_without_a_key_when_unknown_stations_are_accepted() -> None:
+    # The settings' label: "Accept stations that are not in the key list".
+    config = CentralSystemConfig(
+        security_profile=1,
+        accept_unknown_stations=True,
+        authorization_keys={"CP-1": hash_authorization_key(PASSWORD, method="pbkdf2")},
+    )
+    assert check_credentials(config, "CP-2", None) is None
+    assert check_credentials(config, "CP-2", _basic("CP-2", "anything")["Authorization"]) is None
+    # A station that has a key must still prove it.
+    refused = check_credentials(config, "CP-1", None)
+    assert refused is not None
+    assert refused.status == 401
+    wrong = check_credentials(config, "CP-1", _basic("CP-1", "not-it")["Authorization"])
+    assert wrong is not None
+    assert wrong.reason == "wrong AuthorizationKey"
+    strict = config.model_copy(update={"accept_unknown_stations": False})
+    assert check_handshake(strict, "/CP-2", ["ocpp1.6"]) != "CP-2"
+
+
+@pytest.mark.asyncio
+async def test_profile_1_with_one_key_lets_the_other_stations_in(
+    start_central: StartCentral,
+) -> None:
+    central = await start_central(
+        store=MemoryStore(),
+        security_profile=1,
+        accept_unknown_stations=True,
+        authorization_keys={"CP-1": hash_authorization_key(PASSWORD, method="pbkdf2")},
+    )
+    async with connected_station(central, "CP-2") as station:
+        assert station.configuration_asked.is_set()
+        snapshot = central.station("CP-2")
+        assert snapshot is not None
+        assert snapshot.connected
+    wrong = await _refused(
+        f"ws://127.0.0.1:{central.port}/CP-1",
+        subprotocols=["ocpp1.6"],
+        additional_headers=_basic("CP-1", "not-it"),
+    )
+    assert wrong.response.status_code == 401

@@ -77,6 +77,11 @@ def test_deb_metadata_and_contents(deb: Path) -> None:
         check=True,
     ).stdout
     assert "Package: ocpp-console" in fields
+    description = subprocess.run(
+        ["dpkg-deb", "-f", str(deb), "Description"], capture_output=True, text=True, check=True
+    ).stdout
+    # Words from the build script, not the output of a command run while building.
+    assert 'Run "ocpp-console --self-test" to check an installation.' in description
     for dependency in XCB_DEPENDENCIES:
         assert dependency in fields
     contents = subprocess.run(

@@ -137,13 +137,20 @@ async def test_brute_force_from_one_address_is_made_to_wait(start_central: Start
     locked = await _refused(url, additional_headers=_basic("CP-A", KEY_A), **ocpp)
     assert locked.response.status_code == 429
     assert int(locked.response.headers["Retry-After"]) <= 30
-    other = await _refused(
-        f"ws://127.0.0.1:{central.port}/CP-B", additional_headers=_basic("CP-B", KEY_B), **ocpp
-    )
-    assert other.response.status_code == 429  # per address, not per station id
+    # Another station behind the same address (one NAT address for a whole site) is not
+    # slowed down by CP-A's failures: the wait is per address and station id.
+    async with websockets.connect(
+        f"ws://127.0.0.1:{central.port}/CP-B",
+        additional_headers=_basic("CP-B", KEY_B),
+        open_timeout=5,
+        **ocpp,
+    ) as other:
+        await other.send('[2,"1","Heartbeat",{}]')
+        assert '"currentTime"' in str(await asyncio.wait_for(other.recv(), 5))
     lines = _refusal_lines(central)
     assert "127.0.0.1 must wait 30 s" in lines[2]
-    assert "too many failed logins from 127.0.0.1" in lines[3]
+    assert "too many failed logins of CP-A from 127.0.0.1" in lines[3]
+    assert len(lines) == 4
     assert not central.is_connected("CP-A")
 
 
@@ -151,22 +158,34 @@ def test_login_throttle_backs_off_doubles_caps_and_forgets() -> None:
     throttle = LoginThrottle(
         allowed=2, backoff=1.0, backoff_max=5.0, forget_after=100.0, max_addresses=3
     )
-    assert throttle.failed("a", 0.0) == 0.0
-    assert throttle.wait_left("a", 0.0) == 0.0
-    assert throttle.failed("a", 0.0) == 1.0
-    assert throttle.wait_left("a", 0.5) == 0.5
-    assert throttle.wait_left("a", 1.0) == 0.0
-    assert throttle.failed("a", 1.0) == 2.0
-    assert throttle.failed("a", 3.0) == 4.0
-    assert throttle.failed("a", 7.0) == 5.0  # capped
-    throttle.succeeded("a")
-    assert throttle.wait_left("a", 7.0) == 0.0
-    throttle.failed("b", 0.0)
-    throttle.failed("b", 0.0)
-    assert throttle.wait_left("b", 200.0) == 0.0  # quiet long enough: forgotten
+    assert throttle.failed("a", "CP", 0.0) == 0.0
+    assert throttle.wait_left("a", "CP", 0.0) == 0.0
+    assert throttle.failed("a", "CP", 0.0) == 1.0
+    assert throttle.wait_left("a", "CP", 0.5) == 0.5
+    assert throttle.wait_left("a", "CP", 1.0) == 0.0
+    assert throttle.failed("a", "CP", 1.0) == 2.0
+    assert throttle.failed("a", "CP", 3.0) == 4.0
+    assert throttle.failed("a", "CP", 7.0) == 5.0  # capped
+    throttle.succeeded("a", "CP")
+    assert throttle.wait_left("a", "CP", 7.0) == 0.0
+    throttle.failed("b", "CP", 0.0)
+    throttle.failed("b", "CP", 0.0)
+    assert throttle.wait_left("b", "CP", 200.0) == 0.0  # quiet long enough: forgotten
     for address in ("c", "d", "e", "f"):
-        throttle.failed(address, 300.0)
+        throttle.failed(address, "CP", 300.0)
     assert len(throttle) == 3  # bounded memory, the oldest go first
+
+
+def test_login_throttle_counts_each_station_id_apart() -> None:
+    throttle = LoginThrottle(allowed=2, backoff=10.0)
+    assert throttle.failed("10.0.0.1", "CP-A", 0.0) == 0.0
+    assert throttle.failed("10.0.0.1", "CP-A", 0.0) == 10.0
+    assert throttle.wait_left("10.0.0.1", "CP-A", 1.0) == 9.0
+    # Same address, other stations: not slowed down.
+    assert throttle.wait_left("10.0.0.1", "CP-B", 1.0) == 0.0
+    assert throttle.failed("10.0.0.1", "CP-B", 1.0) == 0.0
+    # Same station id from another address: its own count too.
+    assert throttle.wait_left("10.0.0.2", "CP-A", 1.0) == 0.0
 
 
 # --- TLS ------------------------------------------------------------------------------------
