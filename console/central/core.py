@@ -14,12 +14,14 @@ from datetime import UTC, datetime, timedelta
 
 from console.central.book import ReservationBook
 from console.central.config import CentralSystemConfig
+from console.central.model import ConnectorSnapshot
 from console.central.registry import StationRegistry
 from console.central.station import StationConnection
 from console.ocpp import messages as m
 from console.ocpp.base import OcppModel
 from console.ocpp.enums import (
     AuthorizationStatus,
+    ChargePointStatus,
     DataTransferStatus,
     MessageTrigger,
     RegistrationStatus,
@@ -78,6 +80,21 @@ def _describe_failure(error_code: str | None, error: str | None, timed_out: bool
     if timed_out:
         return "not answered (timeout)"
     return f"not answered ({error or 'no answer'})"
+
+
+def _status_since(
+    before: ConnectorSnapshot | None, request: m.StatusNotificationRequest
+) -> datetime:
+    """Since when the connector is in the reported state: a station repeats its status on
+    every reconnect, and a Faulted connector has been faulted since it first said so."""
+    if (
+        before is not None
+        and before.status_at is not None
+        and before.status is request.status
+        and before.error_code is request.error_code
+    ):
+        return before.status_at
+    return request.timestamp or _now()
 
 
 class CoreResponder:
@@ -269,6 +286,11 @@ class CoreResponder:
         assert isinstance(request, m.StatusNotificationRequest)
         station_id = connection.station_id
         before = self._registry.connector(station_id, request.connector_id)
+        changes: dict[str, object] = {}
+        if request.status is ChargePointStatus.AVAILABLE:
+            # Available means no transaction: one that ended while the console was closed
+            # (or whose StopTransaction never came) must not linger on the connector.
+            changes.update(transaction_id=None, id_tag=None)
         self._registry.update_connector(
             station_id,
             request.connector_id,
@@ -276,7 +298,8 @@ class CoreResponder:
             error_code=request.error_code,
             info=request.info,
             vendor_error_code=request.vendor_error_code,
-            status_at=request.timestamp or _now(),
+            status_at=_status_since(before, request),
+            **changes,
         )
         if before is None or before.status != request.status:
             logger.info(

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from ocpp.exceptions import NotSupportedError
 from ocpp.routing import on
-from ocpp.v16 import call_result
+from ocpp.v16 import call, call_result
 from ocpp.v16.enums import Action
 
 from console.central.config import CentralSystemConfig
@@ -289,3 +289,53 @@ async def test_a_late_cancel_answer_settles_the_reservation(
             central, record_in_state(central, "CP-LC", record.reservation_id, final)
         )
     assert settled.state is final
+
+
+async def test_after_a_restart_available_clears_the_old_transaction_and_faulted_keeps_its_since(
+    start_central: StartCentral,
+) -> None:
+    central = await start_central()
+    async with connected_station(central, "CP-RS") as station:
+        await station.status(2, "Faulted", "GroundFailure")
+        started = await station.call(
+            call.StartTransaction(
+                connector_id=1,
+                id_tag="TAG",
+                meter_start=0,
+                timestamp=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            )
+        )
+        await station.status(1, "Charging")
+        faulted_since = next(
+            c for c in central.connectors("CP-RS") if c.connector_id == 2
+        ).status_at
+        assert faulted_since is not None
+    await central.stop()
+
+    again = await start_central()
+    charging = next(c for c in again.connectors("CP-RS") if c.connector_id == 1)
+    assert charging.transaction_id == started.transaction_id
+    async with connected_station(again, "CP-RS") as station:
+        # The transaction ended while the console was closed; the StopTransaction is lost.
+        await station.status(1, "Available")
+        later = datetime.now(UTC) + timedelta(minutes=5)
+        await _status_at(station, 2, "GroundFailure", later)
+        connectors = {c.connector_id: c for c in again.connectors("CP-RS")}
+        assert connectors[1].transaction_id is None
+        assert connectors[1].id_tag is None
+        assert connectors[2].status_at == faulted_since
+        # Another error is another fault: its own since.
+        await _status_at(station, 2, "HighTemperature", later)
+        refaulted = next(c for c in again.connectors("CP-RS") if c.connector_id == 2)
+        assert refaulted.status_at == later.replace(microsecond=0)
+
+
+async def _status_at(station: OcppStation, connector_id: int, error: str, at: datetime) -> None:
+    await station.call(
+        call.StatusNotification(
+            connector_id=connector_id,
+            error_code=error,
+            status="Faulted",
+            timestamp=at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
+    )

@@ -345,3 +345,32 @@ def test_a_refused_answer_shows_on_its_connector_for_a_minute(qtmodeltester) -> 
     # an accepted reservation there replaces it
     model.apply_reservations([record(3, ReservationState.ACCEPTED, updated_at=clock.now)])
     assert str(cell(model, "CP-01", 1, TreeColumn.RESERVATION)).startswith("#3 · TAG-1")
+
+
+def test_a_heartbeat_from_before_the_connection_is_not_shown_as_overdue() -> None:
+    # After a restart of the console, the stored heartbeat is from the previous session.
+    clock = Clock()
+    model = StationTreeModel(clock=clock)
+    old_beat = T0 - timedelta(minutes=15)
+    model.apply_stations([station("CP-01", last_heartbeat_at=old_beat, heartbeat_interval=300)])
+    index = model.station_index("CP-01", TreeColumn.HEARTBEAT)
+    assert index.data() == "none yet"
+    assert index.data(Qt.ItemDataRole.ForegroundRole) is None
+    # Still none two intervals after connecting: now it is overdue.
+    clock.now = T0 + timedelta(seconds=601)
+    model.tick()
+    model.apply_stations([station("CP-01", last_heartbeat_at=old_beat, heartbeat_interval=300)])
+    index = model.station_index("CP-01", TreeColumn.HEARTBEAT)
+    assert index.data(Qt.ItemDataRole.ForegroundRole) is not None
+    # A heartbeat on this connection is shown as usual.
+    model.apply_stations([station("CP-01", last_heartbeat_at=clock.now, heartbeat_interval=300)])
+    index = model.station_index("CP-01", TreeColumn.HEARTBEAT)
+    assert index.data() != "none yet"
+    assert index.data(Qt.ItemDataRole.ForegroundRole) is None
+    # A station that is not connected shows the age of its last heartbeat, never amber.
+    model.apply_stations(
+        [station("CP-01", connected=False, last_heartbeat_at=old_beat, heartbeat_interval=300)]
+    )
+    index = model.station_index("CP-01", TreeColumn.HEARTBEAT)
+    assert index.data() != "none yet"
+    assert index.data(Qt.ItemDataRole.ForegroundRole) is None

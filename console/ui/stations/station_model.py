@@ -487,6 +487,8 @@ class StationTreeModel(QAbstractItemModel):
             case TreeColumn.LAST_MESSAGE:
                 return format_age(station.last_message_at, self._now)
             case TreeColumn.HEARTBEAT:
+                if station.connected and _heartbeat_this_connection(station) is None:
+                    return "none yet"
                 return format_age(station.last_heartbeat_at, self._now)
         return ""
 
@@ -667,11 +669,24 @@ def _timestamp(moment: datetime | None) -> float:
     return moment.timestamp() if moment is not None else 0.0
 
 
+def _heartbeat_this_connection(station: StationSnapshot) -> datetime | None:
+    """The last heartbeat if it came on the station's current connection (one stored from
+    an earlier session, before a restart of the console, says nothing about this link)."""
+    beat = station.last_heartbeat_at
+    if beat is None or (station.state_since is not None and beat < station.state_since):
+        return None
+    return beat
+
+
 def _heartbeat_colour(station: StationSnapshot, now: datetime) -> QColor | None:
     # Overdue heartbeats (more than two intervals) are shown amber: the link may be gone.
-    if not station.connected or station.last_heartbeat_at is None or not station.heartbeat_interval:
+    # Counted from the connection's start until its first heartbeat.
+    if not station.connected or not station.heartbeat_interval:
         return None
-    if now - station.last_heartbeat_at > timedelta(seconds=2 * station.heartbeat_interval):
+    since = _heartbeat_this_connection(station) or station.state_since
+    if since is None:
+        return None
+    if now - since > timedelta(seconds=2 * station.heartbeat_interval):
         return reservation_state_look(ReservationState.NO_RESPONSE).foreground_color()
     return None
 
