@@ -241,16 +241,14 @@ class ReservationBook:
                 self._apply(waiting, CallerGaveUp())
             raise
         record = self._records[key]
-        if not allows(record.state, Answered):
+        happening = _reserve_outcome(outcome)
+        if not allows(record.state, type(happening)):
             # Something else settled it meanwhile (e.g. a StartTransaction crossed it).
             await self._store.save_reservation(record)
             return record
-        transition = apply(record, _reserve_outcome(outcome), _now())
-        saved = self._carry_out(transition)
+        transition = apply(record, happening, _now())
         _log_reserve_outcome(transition.record)
-        if saved is not None:
-            await saved
-        return transition.record
+        return await self._commit(transition)
 
     def _validate(
         self,
@@ -285,17 +283,8 @@ class ReservationBook:
     async def _open_final(self, base: ReservationRecord, happening: Happening) -> ReservationRecord:
         """Settle an attempt that was never sent (no ``sending`` record is announced)."""
         transition = apply(base, happening, _now())
-        record = transition.record
-        logger.warning(
-            "station %s: reservation %d not sent: %s",
-            record.station_id,
-            record.reservation_id,
-            record.error,
-        )
-        saved = self._carry_out(transition)
-        if saved is not None:
-            await saved
-        return record
+        _log_reserve_outcome(transition.record)
+        return await self._commit(transition)
 
     def _reconcile_reserve(self, key: AttemptKey, late: LateAnswer) -> None:
         record = self._records.get(key)
@@ -485,6 +474,13 @@ class ReservationBook:
         self._carry_out(transition)
         return transition
 
+    async def _commit(self, transition: Transition) -> ReservationRecord:
+        """Carry out ``transition`` and wait until its record is committed."""
+        saved = self._carry_out(transition)
+        if saved is not None:
+            await saved
+        return transition.record
+
     def _carry_out(self, transition: Transition) -> asyncio.Future[None] | None:
         """Carry out ``transition``'s effects in order; returns the save, if there is one."""
         record = transition.record
@@ -563,23 +559,13 @@ def _log_reserve_outcome(record: ReservationRecord) -> None:
             record.reservation_id,
             record.confirmation.value,
         )
-    elif record.state is ReservationState.ERROR:
-        logger.warning(
-            "station %s: reservation %d answered with an error: %s",
-            record.station_id,
-            record.reservation_id,
-            record.error,
-        )
-    elif record.state is ReservationState.OFFLINE:
-        logger.warning(
-            "station %s: reservation %d not sent: %s",
-            record.station_id,
-            record.reservation_id,
-            record.error,
-        )
     else:
         logger.warning(
-            "station %s: reservation %d: %s", record.station_id, record.reservation_id, record.error
+            "station %s: reservation %d %s: %s",
+            record.station_id,
+            record.reservation_id,
+            record.state.value,
+            record.error,
         )
 
 
@@ -592,21 +578,15 @@ def _log_gone(record: ReservationRecord) -> None:
             record.reservation_id,
             record.connector_id,
         )
-    elif record.error == NO_LONGER_HELD:
-        logger.warning(
-            "station %s: reservation %d ended: connector %d reported Available, "
-            "the station no longer holds it",
-            record.station_id,
-            record.reservation_id,
-            record.connector_id,
-        )
-    else:
-        logger.info(
-            "station %s: reservation %d ended: %s",
-            record.station_id,
-            record.reservation_id,
-            record.error,
-        )
+        return
+    # Losing a reservation unasked is worth a warning; a fault is the station's news.
+    logger.log(
+        logging.WARNING if record.error == NO_LONGER_HELD else logging.INFO,
+        "station %s: reservation %d ended: %s",
+        record.station_id,
+        record.reservation_id,
+        record.error,
+    )
 
 
 def _cancel(timer: asyncio.TimerHandle | None) -> None:
