@@ -15,11 +15,13 @@ In short::
 
     sending      -- the station's answer ----------> accepted | faulted | occupied
                                                       | rejected | unavailable
-                 -- a CALLERROR -------------------> error
+                 -- a CALLERROR, or connector 0 the
+                    station does not support ------> error
                  -- no answer (timeout, lost) -----> no_response
                  -- nothing sent ------------------> offline
     no_response  -- a late answer / CALLERROR -----> what it says
     accepted     -- ExpiryCheck past the expiry ---> expired
+                 -- a newer one with the same id --> ended
                  -- Faulted, Unavailable, Available
                     (the station no longer holds it) -> ended (or expired near the expiry)
     sending, no_response, accepted
