@@ -1,9 +1,11 @@
-"""The reservation book: every ReserveNow attempt and where it stands (DESIGN.md).
+"""The reservation book: every ReserveNow attempt, with the timers, storage and calls
+around the console's lifecycle (DESIGN.md).
 
-``sending`` -> the station's answer (``accepted``/``faulted``/``occupied``/``rejected``/
-``unavailable``), or ``error`` (a CALLERROR, or an answer that could not be read), or
-``no_response``, or ``offline``. ``accepted`` then ends as ``used``, ``expired``,
-``cancelled`` or ``ended``.
+What may follow what lives in :mod:`console.central.lifecycle`, as pure code. The book
+turns what happens (an answer, a timeout, a report from the station, one of its own
+timers) into a happening, asks the lifecycle for the new record, and carries out the
+effects it returns: keep and store the record, announce it, arm or disarm a timer, show
+the reservation on its connector.
 
 How a call that got no answer is recorded:
 
@@ -25,15 +27,47 @@ before the call returns, so a crash right after loses nothing acknowledged.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
 from console.central.events import ChangeFeed
+from console.central.lifecycle import (
+    CONNECTOR_ZERO_UNSUPPORTED,
+    NO_LONGER_HELD,
+    Answered,
+    AnsweredLate,
+    ArmExpiry,
+    ArmGraceCheck,
+    CallerGaveUp,
+    CallFailed,
+    Cancelled,
+    ConnectorStatus,
+    ConnectorZeroUnsupported,
+    ConsoleRestarted,
+    DisarmExpiry,
+    DisarmGraceCheck,
+    EndReplaced,
+    ExpiryCheck,
+    FailedLate,
+    GraceOver,
+    Happening,
+    LostAfterSending,
+    LostBeforeSending,
+    NotConnected,
+    Notify,
+    ReleaseConnector,
+    Replaced,
+    ReserveConnector,
+    SaveRecord,
+    TimedOut,
+    TransactionStarted,
+    Transition,
+    allows,
+    apply,
+)
 from console.central.model import (
     CancelOutcome,
     ReservationChanged,
@@ -49,7 +83,6 @@ from console.ocpp.reservation import (
     CancelReservationConfirmation,
     CancelReservationRequest,
     CancelReservationStatus,
-    ReservationStatus,
     ReserveNowConfirmation,
     ReserveNowRequest,
 )
@@ -59,43 +92,12 @@ __all__ = ["CONNECTOR_ZERO_UNSUPPORTED", "NO_LONGER_HELD", "ReservationBook"]
 
 logger = logging.getLogger(__name__)
 
-CONNECTOR_ZERO_UNSUPPORTED = (
-    "station does not support connector 0 reservations (ReserveConnectorZeroSupported=false)"
-)
-
-_STATE_FOR_STATUS = {
-    ReservationStatus.ACCEPTED: ReservationState.ACCEPTED,
-    ReservationStatus.FAULTED: ReservationState.FAULTED,
-    ReservationStatus.OCCUPIED: ReservationState.OCCUPIED,
-    ReservationStatus.REJECTED: ReservationState.REJECTED,
-    ReservationStatus.UNAVAILABLE: ReservationState.UNAVAILABLE,
-}
-
-# States in which the station may hold the reservation (no_response: it may have taken it).
-_MAY_BE_HELD = frozenset(
-    {ReservationState.ACCEPTED, ReservationState.NO_RESPONSE, ReservationState.SENDING}
-)
-
 AttemptKey = tuple[int, str, datetime]
 ConnectionLookup = Callable[[str], StationConnection | None]
 
 
 _EXPIRY_RECHECK = 15.0
 """Seconds between wall-clock checks of an accepted reservation's expiry."""
-
-_AVAILABLE_GRACE = 5.0
-"""Seconds after an acceptance in which an ``Available`` report may still be stale.
-
-A station can send a StatusNotification it prepared before taking the reservation (e.g.
-the answer to the TriggerMessage after boot) just after its Accepted answer; the
-``Reserved`` report then follows. An ``Available`` that arrives this soon after the
-acceptance is only acted on if the connector still says ``Available`` when it is over.
-"""
-
-_EXPIRY_SLACK = 2.0
-"""Seconds before the expiry in which a freed connector counts as the reservation expiring."""
-
-NO_LONGER_HELD = "station no longer holds it (connector reported Available)"
 
 
 def _key(record: ReservationRecord) -> AttemptKey:
@@ -153,18 +155,8 @@ class ReservationBook:
         for record in records:
             self._records[_key(record)] = record
         for record in list(self._records.values()):
-            if record.state is ReservationState.SENDING:
-                # The console stopped while waiting: the station may have taken it.
-                self._change(
-                    record,
-                    ReservationState.NO_RESPONSE,
-                    error="the console stopped before the station answered",
-                )
-            elif record.state is ReservationState.ACCEPTED:
-                if record.expiry_date <= now:
-                    self._change(record, ReservationState.EXPIRED)
-                else:
-                    self._schedule_expiry(record)
+            if allows(record.state, ConsoleRestarted):
+                self._apply(record, ConsoleRestarted(), now)
 
     def close(self) -> None:
         for timer in (*self._expiry_timers.values(), *self._available_rechecks.values()):
@@ -220,16 +212,14 @@ class ReservationBook:
         station = self._registry.station(station_id)
         connection = self._connection_for(station_id)
         if connection is None or connection.closed:
-            return await self._open_final(
-                base, ReservationState.OFFLINE, f"station {station_id} is not connected"
-            )
+            return await self._open_final(base, NotConnected())
         if (
             connector_id == 0
             and not probe
             and station is not None
             and station.reserve_connector_zero_supported is False
         ):
-            return await self._open_final(base, ReservationState.ERROR, CONNECTOR_ZERO_UNSUPPORTED)
+            return await self._open_final(base, ConnectorZeroUnsupported())
         self._put(base)
         key = _key(base)
         logger.info(
@@ -247,21 +237,18 @@ class ReservationBook:
         except asyncio.CancelledError:
             # The caller gave up (e.g. the window closed); an answer still reconciles it.
             waiting = self._records[key]
-            if waiting.state is ReservationState.SENDING:
-                self._change(
-                    waiting,
-                    ReservationState.NO_RESPONSE,
-                    error="the console stopped waiting for the answer",
-                )
+            if allows(waiting.state, CallerGaveUp):
+                self._apply(waiting, CallerGaveUp())
             raise
         record = self._records[key]
-        if record.state is not ReservationState.SENDING:
+        happening = _reserve_outcome(outcome)
+        if not allows(record.state, type(happening)):
             # Something else settled it meanwhile (e.g. a StartTransaction crossed it).
             await self._store.save_reservation(record)
             return record
-        record = self._apply_reserve_outcome(record, outcome)
-        await self._store.save_reservation(record)
-        return record
+        transition = apply(record, happening, _now())
+        _log_reserve_outcome(transition.record)
+        return await self._commit(transition)
 
     def _validate(
         self,
@@ -293,115 +280,17 @@ class ReservationBook:
         except ValidationError as exc:
             raise ValueError(f"invalid reservation: {describe_validation(exc)}") from None
 
-    async def _open_final(
-        self, base: ReservationRecord, state: ReservationState, error: str
-    ) -> ReservationRecord:
-        record = self._next(base, state, error=error)
-        self._records[_key(record)] = record
-        logger.warning(
-            "station %s: reservation %d not sent: %s",
-            record.station_id,
-            record.reservation_id,
-            error,
-        )
-        self._feed.emit(ReservationChanged(record))
-        await self._store.save_reservation(record)
-        return record
-
-    def _apply_reserve_outcome(
-        self, record: ReservationRecord, outcome: CallOutcome
-    ) -> ReservationRecord:
-        answered = _now()
-        if isinstance(outcome.confirmation, ReserveNowConfirmation):
-            status = outcome.confirmation.status
-            logger.info(
-                "station %s: reservation %d %s",
-                record.station_id,
-                record.reservation_id,
-                status.value,
-            )
-            return self._answered(record, status, outcome.latency, answered)
-        if outcome.error_code is not None:
-            logger.warning(
-                "station %s: reservation %d answered with an error: %s %s",
-                record.station_id,
-                record.reservation_id,
-                outcome.error_code,
-                outcome.error,
-            )
-            return self._change(
-                record,
-                ReservationState.ERROR,
-                error=f"{outcome.error_code}: {outcome.error}"
-                if outcome.error
-                else outcome.error_code,
-                error_code=outcome.error_code,
-                answered_at=answered,
-                latency=outcome.latency,
-            )
-        if outcome.timed_out:
-            error = outcome.error or "no answer"
-        elif outcome.sent:
-            error = f"connection lost before the answer: {outcome.error}"
-        else:
-            logger.warning(
-                "station %s: reservation %d not sent: %s",
-                record.station_id,
-                record.reservation_id,
-                outcome.error,
-            )
-            return self._change(
-                record,
-                ReservationState.OFFLINE,
-                error=f"connection lost before sending: {outcome.error}",
-            )
-        logger.warning(
-            "station %s: reservation %d: %s", record.station_id, record.reservation_id, error
-        )
-        return self._change(record, ReservationState.NO_RESPONSE, error=error)
-
-    def _answered(
-        self,
-        record: ReservationRecord,
-        status: ReservationStatus,
-        latency: float | None,
-        answered: datetime,
-        *,
-        late: bool = False,
-    ) -> ReservationRecord:
-        state = _STATE_FOR_STATUS[status]
-        if state is ReservationState.ACCEPTED:
-            self._end_replaced(record)
-        return self._change(
-            record,
-            state,
-            confirmation=status,
-            error="late answer" if late else None,
-            error_code=None,
-            answered_at=answered,
-            latency=latency,
-        )
-
-    def _end_replaced(self, newer: ReservationRecord) -> None:
-        # Same id on the same station: the station replaced the older reservation.
-        for older in list(self._records.values()):
-            if (
-                older.station_id == newer.station_id
-                and older.reservation_id == newer.reservation_id
-                and older.created_at < newer.created_at
-                and older.state is ReservationState.ACCEPTED
-            ):
-                self._change(
-                    older,
-                    ReservationState.ENDED,
-                    error="replaced by a newer reservation with the same id",
-                )
+    async def _open_final(self, base: ReservationRecord, happening: Happening) -> ReservationRecord:
+        """Settle an attempt that was never sent (no ``sending`` record is announced)."""
+        transition = apply(base, happening, _now())
+        _log_reserve_outcome(transition.record)
+        return await self._commit(transition)
 
     def _reconcile_reserve(self, key: AttemptKey, late: LateAnswer) -> None:
         record = self._records.get(key)
-        if record is None or record.state is not ReservationState.NO_RESPONSE:
+        if record is None or not allows(record.state, AnsweredLate):
             return
-        answered = _now()
+        happening: Happening
         if isinstance(late.confirmation, ReserveNowConfirmation):
             status = late.confirmation.status
             logger.info(
@@ -410,17 +299,10 @@ class ReservationBook:
                 record.reservation_id,
                 status.value,
             )
-            self._answered(record, status, late.latency, answered, late=True)
+            happening = AnsweredLate(status, late.latency)
         else:
-            code = late.error_code or "error"
-            self._change(
-                record,
-                ReservationState.ERROR,
-                error=f"{code}: {late.description} (late answer)",
-                error_code=code,
-                answered_at=answered,
-                latency=late.latency,
-            )
+            happening = FailedLate(late.error_code or "error", late.description, late.latency)
+        self._apply(record, happening)
 
     # --- CancelReservation --------------------------------------------------------------
 
@@ -465,18 +347,20 @@ class ReservationBook:
             "station %s: cancel of reservation %d failed: %s", station_id, reservation_id, error
         )
         return CancelOutcome(
-            reservation_id, station_id, None, error=error, error_code=outcome.error_code
+            reservation_id,
+            station_id,
+            None,
+            error=error,
+            error_code=outcome.error_code,
+            timed_out=outcome.timed_out,
         )
 
     async def _cancelled(self, station_id: str, reservation_id: int) -> None:
+        now = _now()
         saves = [
-            self._store.save_reservation(
-                self._change(record, ReservationState.CANCELLED, save=False)
-            )
-            for record in list(self._records.values())
-            if record.station_id == station_id
-            and record.reservation_id == reservation_id
-            and record.state in _MAY_BE_HELD
+            saved
+            for record in self._attempts(station_id, reservation_id, Cancelled)
+            if (saved := self._carry_out(apply(record, Cancelled(), now))) is not None
         ]
         if saves:
             await asyncio.gather(*saves)
@@ -486,13 +370,8 @@ class ReservationBook:
             isinstance(late.confirmation, CancelReservationConfirmation)
             and late.confirmation.status is CancelReservationStatus.ACCEPTED
         ):
-            for record in list(self._records.values()):
-                if (
-                    record.station_id == station_id
-                    and record.reservation_id == reservation_id
-                    and record.state in _MAY_BE_HELD
-                ):
-                    self._change(record, ReservationState.CANCELLED)
+            for record in self._attempts(station_id, reservation_id, Cancelled):
+                self._apply(record, Cancelled())
 
     # --- what stations report -----------------------------------------------------------
 
@@ -500,13 +379,7 @@ class ReservationBook:
         self, station_id: str, connector_id: int, reservation_id: int, transaction_id: int
     ) -> ReservationRecord | None:
         """A StartTransaction carried ``reservation_id``: that reservation is used."""
-        held = [
-            r
-            for r in self._records.values()
-            if r.station_id == station_id
-            and r.reservation_id == reservation_id
-            and r.state in _MAY_BE_HELD
-        ]
+        held = self._attempts(station_id, reservation_id, TransactionStarted)
         if not held:
             logger.warning(
                 "station %s: StartTransaction on connector %d names reservation %d, "
@@ -524,201 +397,201 @@ class ReservationBook:
             transaction_id,
             connector_id,
         )
-        return self._change(latest, ReservationState.USED, transaction_id=transaction_id)
+        return self._apply(latest, TransactionStarted(transaction_id)).record
 
     def on_connector_status(
         self, station_id: str, connector_id: int, status: ChargePointStatus
     ) -> None:
-        """Faulted or Unavailable ends the reservations it affects (connector 0: all).
+        """Tell the station's accepted reservations what ``connector_id`` reported.
 
-        ``Available`` on a connector with an accepted reservation for that connector says
-        the station no longer holds it (it expired, or the station lost it, e.g. in a
-        reboot or while the console was closed): see :meth:`_connector_available`. Other
-        statuses (Preparing, Charging, ...) end nothing: a station usually reports
-        Preparing before the StartTransaction that uses the reservation.
+        Faulted or Unavailable ends the reservations it affects (connector 0: all);
+        Available on a reservation's own connector says the station no longer holds it;
+        see :mod:`console.central.lifecycle` for the rules.
         """
-        if status is ChargePointStatus.AVAILABLE:
-            self._connector_available(station_id, connector_id)
-            return
-        if status not in (ChargePointStatus.FAULTED, ChargePointStatus.UNAVAILABLE):
-            return
-        for record in list(self._records.values()):
-            if (
-                record.station_id == station_id
-                and record.state is ReservationState.ACCEPTED
-                and (connector_id in (0, record.connector_id))
-            ):
-                logger.info(
-                    "station %s: reservation %d ended: connector %d went %s",
-                    station_id,
-                    record.reservation_id,
-                    connector_id,
-                    status.value,
-                )
-                self._change(
-                    record,
-                    ReservationState.ENDED,
-                    error=f"connector {connector_id} went {status.value}",
-                )
-
-    def _connector_available(self, station_id: str, connector_id: int) -> None:
-        if connector_id == 0:
-            # The station as a whole: says nothing about any one reservation.
-            return
         now = _now()
+        report = ConnectorStatus(connector_id, status)
         for record in list(self._records.values()):
-            if (
-                record.station_id != station_id
-                or record.connector_id != connector_id
-                or record.state is not ReservationState.ACCEPTED
-            ):
-                continue
-            key = _key(record)
-            settled = _accepted_at(record) + timedelta(seconds=_AVAILABLE_GRACE)
-            if now < settled:
-                # Maybe a report the station made before it took the reservation: look
-                # again when the grace is over (a Reserved report meanwhile wins).
-                if key not in self._available_rechecks:
-                    delay = (settled - now).total_seconds()
-                    self._available_rechecks[key] = asyncio.get_running_loop().call_later(
-                        delay, self._recheck_available, key
-                    )
-                continue
-            self._end_not_held(record)
+            if record.station_id == station_id and allows(record.state, ConnectorStatus):
+                transition = self._apply(record, report, now)
+                if transition.changed:
+                    _log_gone(transition.record)
 
     def _recheck_available(self, key: AttemptKey) -> None:
         self._available_rechecks.pop(key, None)
         record = self._records.get(key)
-        if record is None or record.state is not ReservationState.ACCEPTED:
+        if record is None or not allows(record.state, GraceOver):
             return
         connector = self._registry.connector(record.station_id, record.connector_id)
-        if connector is None or connector.status is not ChargePointStatus.AVAILABLE:
-            logger.info(
-                "station %s: reservation %d kept: connector %d reported %s after Available",
-                record.station_id,
-                record.reservation_id,
-                record.connector_id,
-                connector.status.value if connector is not None and connector.status else "?",
-            )
+        status = connector.status if connector is not None else None
+        transition = self._apply(record, GraceOver(status))
+        if transition.changed:
+            _log_gone(transition.record)
             return
-        self._end_not_held(record)
-
-    def _end_not_held(self, record: ReservationRecord) -> None:
-        if record.expiry_date - _now() <= timedelta(seconds=_EXPIRY_SLACK):
-            # The station freed the connector at the expiry (our timer may be a bit late).
-            logger.info(
-                "station %s: reservation %d expired (connector %d reported Available)",
-                record.station_id,
-                record.reservation_id,
-                record.connector_id,
-            )
-            self._change(record, ReservationState.EXPIRED)
-            return
-        logger.warning(
-            "station %s: reservation %d ended: connector %d reported Available, "
-            "the station no longer holds it",
+        logger.info(
+            "station %s: reservation %d kept: connector %d reported %s after Available",
             record.station_id,
             record.reservation_id,
             record.connector_id,
+            status.value if status else "?",
         )
-        self._change(record, ReservationState.ENDED, error=NO_LONGER_HELD)
 
-    # --- state changes ------------------------------------------------------------------
+    def _expire(self, key: AttemptKey) -> None:
+        self._expiry_timers.pop(key, None)
+        record = self._records.get(key)
+        if record is None or not allows(record.state, ExpiryCheck):
+            return
+        if self._apply(record, ExpiryCheck()).changed:
+            logger.info(
+                "station %s: reservation %d expired", record.station_id, record.reservation_id
+            )
 
-    def _next(
-        self, record: ReservationRecord, state: ReservationState, **changes: Any
-    ) -> ReservationRecord:
-        now = _now()
-        return dataclasses.replace(
-            record,
-            state=state,
-            updated_at=now,
-            history=(*record.history, (state, now)),
-            **changes,
-        )
+    def _end_replaced(self, newer: ReservationRecord) -> None:
+        # Same id on the same station: the station replaced the older reservation.
+        for older in self._attempts(newer.station_id, newer.reservation_id, Replaced):
+            if older.created_at < newer.created_at:
+                self._apply(older, Replaced())
+
+    # --- carrying out what the lifecycle decided -----------------------------------------
+
+    def _attempts(
+        self, station_id: str, reservation_id: int, happening: type[Happening]
+    ) -> list[ReservationRecord]:
+        """The attempts with this id on this station whose state takes ``happening``."""
+        return [
+            r
+            for r in self._records.values()
+            if r.station_id == station_id
+            and r.reservation_id == reservation_id
+            and allows(r.state, happening)
+        ]
+
+    def _apply(
+        self, record: ReservationRecord, happening: Happening, now: datetime | None = None
+    ) -> Transition:
+        """Move ``record`` by ``happening`` and carry out the effects (the save is not
+        awaited: a failure is logged)."""
+        transition = apply(record, happening, _now() if now is None else now)
+        self._carry_out(transition)
+        return transition
+
+    async def _commit(self, transition: Transition) -> ReservationRecord:
+        """Carry out ``transition`` and wait until its record is committed."""
+        saved = self._carry_out(transition)
+        if saved is not None:
+            await saved
+        return transition.record
+
+    def _carry_out(self, transition: Transition) -> asyncio.Future[None] | None:
+        """Carry out ``transition``'s effects in order; returns the save, if there is one."""
+        record = transition.record
+        key = _key(record)
+        saved: asyncio.Future[None] | None = None
+        for effect in transition.effects:
+            match effect:
+                case EndReplaced():
+                    self._end_replaced(record)
+                case SaveRecord():
+                    self._records[key] = record
+                    saved = self._store.save_reservation(record)
+                    self._track_save(saved)
+                case ReserveConnector():
+                    self._registry.update_connector(
+                        record.station_id, record.connector_id, reservation_id=record.reservation_id
+                    )
+                case ReleaseConnector():
+                    connector = self._registry.connector(record.station_id, record.connector_id)
+                    if connector is not None and connector.reservation_id == record.reservation_id:
+                        self._registry.update_connector(
+                            record.station_id, record.connector_id, reservation_id=None
+                        )
+                case ArmExpiry(at=at):
+                    self._arm_expiry(key, at)
+                case DisarmExpiry():
+                    _cancel(self._expiry_timers.pop(key, None))
+                case ArmGraceCheck(at=at):
+                    if key not in self._available_rechecks:
+                        delay = max(0.0, (at - _now()).total_seconds())
+                        self._available_rechecks[key] = asyncio.get_running_loop().call_later(
+                            delay, self._recheck_available, key
+                        )
+                case DisarmGraceCheck():
+                    _cancel(self._available_rechecks.pop(key, None))
+                case Notify():
+                    self._feed.emit(ReservationChanged(record))
+        return saved
 
     def _put(self, record: ReservationRecord) -> None:
         self._records[_key(record)] = record
         self._track_save(self._store.save_reservation(record))
         self._feed.emit(ReservationChanged(record))
 
-    def _change(
-        self,
-        record: ReservationRecord,
-        state: ReservationState,
-        *,
-        save: bool = True,
-        **changes: Any,
-    ) -> ReservationRecord:
-        """Move ``record`` to ``state``: the new record replaces it, is stored, announced.
-
-        With ``save=False`` the caller stores it (to await the commit).
-        """
-        updated = self._next(record, state, **changes)
-        key = _key(updated)
-        self._records[key] = updated
-        self._sync_connector(record, updated)
-        if updated.state is ReservationState.ACCEPTED:
-            self._schedule_expiry(updated)
-        else:
-            for timers in (self._expiry_timers, self._available_rechecks):
-                timer = timers.pop(key, None)
-                if timer is not None:
-                    timer.cancel()
-        if save:
-            self._track_save(self._store.save_reservation(updated))
-        self._feed.emit(ReservationChanged(updated))
-        return updated
-
     def _track_save(self, future: asyncio.Future[None]) -> None:
         future.add_done_callback(_log_save_failure)
 
-    def _sync_connector(self, before: ReservationRecord, after: ReservationRecord) -> None:
-        connector = self._registry.connector(after.station_id, after.connector_id)
-        if after.state is ReservationState.ACCEPTED:
-            self._registry.update_connector(
-                after.station_id, after.connector_id, reservation_id=after.reservation_id
-            )
-        elif (
-            before.state is ReservationState.ACCEPTED
-            and connector is not None
-            and connector.reservation_id == after.reservation_id
-        ):
-            self._registry.update_connector(
-                after.station_id, after.connector_id, reservation_id=None
-            )
-
-    def _schedule_expiry(self, record: ReservationRecord) -> None:
-        key = _key(record)
-        old = self._expiry_timers.pop(key, None)
-        if old is not None:
-            old.cancel()
-        delay = max(0.0, (record.expiry_date - _now()).total_seconds())
+    def _arm_expiry(self, key: AttemptKey, at: datetime) -> None:
+        _cancel(self._expiry_timers.pop(key, None))
+        delay = max(0.0, (at - _now()).total_seconds())
         loop = asyncio.get_running_loop()
         # The loop's clock is monotonic and stands still while a laptop sleeps, so a long
         # timer would fire late by the length of the sleep: wake up at least every
         # _EXPIRY_RECHECK seconds and compare with the wall clock instead.
         self._expiry_timers[key] = loop.call_later(min(delay, _EXPIRY_RECHECK), self._expire, key)
 
-    def _expire(self, key: AttemptKey) -> None:
-        self._expiry_timers.pop(key, None)
-        record = self._records.get(key)
-        if record is None or record.state is not ReservationState.ACCEPTED:
-            return
-        if record.expiry_date > _now():
-            # Woken to re-check (or a timer fired early): not expired yet.
-            self._schedule_expiry(record)
-            return
-        logger.info("station %s: reservation %d expired", record.station_id, record.reservation_id)
-        self._change(record, ReservationState.EXPIRED)
+
+def _reserve_outcome(outcome: CallOutcome) -> Happening:
+    """What the end of a ReserveNow call means for its attempt."""
+    if isinstance(outcome.confirmation, ReserveNowConfirmation):
+        return Answered(outcome.confirmation.status, outcome.latency)
+    if outcome.error_code is not None:
+        return CallFailed(outcome.error_code, outcome.error, outcome.latency)
+    if outcome.timed_out:
+        return TimedOut(outcome.error)
+    if outcome.sent:
+        return LostAfterSending(outcome.error)
+    return LostBeforeSending(outcome.error)
 
 
-def _accepted_at(record: ReservationRecord) -> datetime:
-    """When ``record`` last became ``accepted`` (by the console's clock)."""
-    for state, at in reversed(record.history):
-        if state is ReservationState.ACCEPTED:
-            return at
-    return record.answered_at or record.updated_at or record.created_at
+def _log_reserve_outcome(record: ReservationRecord) -> None:
+    if record.confirmation is not None:
+        logger.info(
+            "station %s: reservation %d %s",
+            record.station_id,
+            record.reservation_id,
+            record.confirmation.value,
+        )
+    else:
+        logger.warning(
+            "station %s: reservation %d %s: %s",
+            record.station_id,
+            record.reservation_id,
+            record.state.value,
+            record.error,
+        )
+
+
+def _log_gone(record: ReservationRecord) -> None:
+    """Log why a report from the station ended an accepted reservation."""
+    if record.state is ReservationState.EXPIRED:
+        logger.info(
+            "station %s: reservation %d expired (connector %d reported Available)",
+            record.station_id,
+            record.reservation_id,
+            record.connector_id,
+        )
+        return
+    # Losing a reservation unasked is worth a warning; a fault is the station's news.
+    logger.log(
+        logging.WARNING if record.error == NO_LONGER_HELD else logging.INFO,
+        "station %s: reservation %d ended: %s",
+        record.station_id,
+        record.reservation_id,
+        record.error,
+    )
+
+
+def _cancel(timer: asyncio.TimerHandle | None) -> None:
+    if timer is not None:
+        timer.cancel()
 
 
 def _log_save_failure(future: asyncio.Future[None]) -> None:

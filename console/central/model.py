@@ -154,6 +154,8 @@ class CancelOutcome:
     status: CancelReservationStatus | None
     error: str | None = None
     error_code: str | None = None
+    timed_out: bool = False
+    """No answer within the call timeout (the station may still have cancelled it)."""
 
 
 class TraceDirection(StrEnum):

@@ -447,3 +447,37 @@ async def test_caller_giving_up_leaves_a_record_the_answer_settles(
             record_in_state(central, "CP-GIVEUP", reservation_id, ReservationState.ACCEPTED),
         )
     assert settled.confirmation is ReservationStatus.ACCEPTED
+
+
+async def test_a_cancel_that_times_out_says_so_in_a_field(
+    impatient_central: CentralSystem,
+) -> None:
+    # The window shows a cancel that got no answer as "no response", not as an error:
+    # it reads ``timed_out``, not the words of ``error``.
+    central = impatient_central
+    offline = await central.cancel_reservation("NOBODY", 3)
+    assert offline.timed_out is False
+    never = asyncio.Event()
+
+    class SilentCancel(OcppStation):
+        @on(Action.cancel_reservation)
+        async def on_cancel_reservation(self, **payload: Any) -> Any:
+            await never.wait()
+
+    async with connected_station(central, "CP-TO", station_class=SilentCancel):
+        record = await central.reserve_now("CP-TO", 1, "TAG", minutes_from_now(15))
+        outcome = await central.cancel_reservation("CP-TO", record.reservation_id)
+    assert outcome.status is None
+    assert outcome.timed_out is True
+    assert outcome.error_code is None
+
+    class RefusingCancel(OcppStation):
+        @on(Action.cancel_reservation)
+        def on_cancel_reservation(self, **payload: Any) -> Any:
+            raise NotSupportedError(description="no cancelling here")
+
+    async with connected_station(central, "CP-CE", station_class=RefusingCancel):
+        record = await central.reserve_now("CP-CE", 1, "TAG", minutes_from_now(15))
+        failed = await central.cancel_reservation("CP-CE", record.reservation_id)
+    assert failed.error_code == "NotSupported"
+    assert failed.timed_out is False

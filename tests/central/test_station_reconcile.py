@@ -15,7 +15,7 @@ from ocpp.routing import on
 from ocpp.v16 import call, call_result
 from ocpp.v16.enums import Action
 
-from console.central import book
+from console.central import lifecycle
 from console.central.book import NO_LONGER_HELD, ReservationBook
 from console.central.model import ReservationState
 from console.central.server import CentralSystem
@@ -43,7 +43,7 @@ def _connector_reservation(
 @pytest.fixture
 def no_grace(monkeypatch: pytest.MonkeyPatch) -> None:
     """Act on an Available report at once (the reservations here were accepted earlier)."""
-    monkeypatch.setattr(book, "_AVAILABLE_GRACE", 0.0)
+    monkeypatch.setattr(lifecycle, "AVAILABLE_GRACE", 0.0)
 
 
 class _LogWaiter(logging.Handler):
@@ -115,7 +115,7 @@ async def test_available_at_the_expiry_is_expired(
 ) -> None:
     # A station frees the connector when the reservation expires; the console's timer
     # may come a moment later. (A huge slack stands in for "within 2 s of the expiry".)
-    monkeypatch.setattr(book, "_EXPIRY_SLACK", 3600.0)
+    monkeypatch.setattr(lifecycle, "EXPIRY_SLACK", 3600.0)
     async with connected_station(central, "CP-E") as station:
         record = await central.reserve_now("CP-E", 1, "TAG", minutes_from_now(15))
         await station.status(1, "Available")
@@ -177,7 +177,7 @@ async def test_an_available_just_after_the_acceptance_waits_for_reserved(
     # An Available the station prepared before taking the reservation can arrive right
     # after its Accepted answer; the Reserved report follows. Only an Available that
     # still stands when the grace is over ends the reservation.
-    monkeypatch.setattr(book, "_AVAILABLE_GRACE", 3.0)
+    monkeypatch.setattr(lifecycle, "AVAILABLE_GRACE", 3.0)
     rechecked: list[int] = []
     both_rechecked = asyncio.get_running_loop().create_future()
     original = ReservationBook._recheck_available
