@@ -10,6 +10,10 @@ The connection itself (reader, ordered writer, call timeouts, late answers) is a
 watcher per station ends expired reservations, online or not. The engine outlives
 connections, so reservations survive a reconnect (and are reported again as ``Reserved``
 after the next boot).
+
+It is one module because every part of it reads and changes the same station's state (the
+engine, the transactions, the meter, the live link): its connection loop, its own calls and
+its answers to the Central System's calls.
 """
 
 from __future__ import annotations
@@ -189,21 +193,29 @@ class _StationLink(OcppLink):
     peer_name = "the Central System"
     own_name = "the station"
 
-    def __init__(self, client: StationClient, websocket: ClientConnection) -> None:
+    def __init__(
+        self,
+        station_id: str,
+        websocket: ClientConnection,
+        *,
+        call_timeout: float,
+        answer: Callable[[_StationLink, CallReceived], None],
+    ) -> None:
         super().__init__(
             websocket,
-            Session(Role.CHARGE_POINT, call_timeout=client.options.call_timeout),
-            name=f"station {client.station_id}",
+            Session(Role.CHARGE_POINT, call_timeout=call_timeout),
+            name=f"station {station_id}",
         )
-        self._client = client
+        self.station_id = station_id
+        self._answer = answer
         # Delayed answers of a slow station, dropped with the connection.
         self.delayed_answers: dict[str, asyncio.TimerHandle] = {}
 
     def _answer_call(self, event: CallReceived) -> None:
-        self._client._answer(self, event)
+        self._answer(self, event)
 
     def _observe(self, event: Event) -> None:
-        sid = self._client.station_id
+        sid = self.station_id
         match event:
             case CallRefused(action=action, code=code, description=description):
                 logger.warning(
@@ -446,7 +458,12 @@ class StationClient:
 
     async def _serve(self, websocket: ClientConnection) -> bool:
         """Read until the connection ends; says whether the station had booted."""
-        link = _StationLink(self, websocket)
+        link = _StationLink(
+            self.station_id,
+            websocket,
+            call_timeout=self.options.call_timeout,
+            answer=self._answer,
+        )
         self._link = link
         link.spawn(self._boot_and_beat(), name=f"station {self.station_id} boot")
         link.spawn(self._meter_loop(), name=f"station {self.station_id} meter values")
