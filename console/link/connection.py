@@ -321,7 +321,8 @@ class OcppLink:
         """
         future = self._start_call(request, call_timeout, on_late)
         try:
-            await self._flush()
+            if not future.done():  # done at once: never made, the connection had ended
+                await self._flush()
             return await future
         finally:
             if not future.done():
