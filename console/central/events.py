@@ -12,6 +12,7 @@ from typing import Generic, TypeVar
 
 from console.central.model import ChangeEvent, TraceAppended, TraceDirection, TraceEntry
 from console.central.persistence import SnapshotSink
+from console.ocpp.base import OcppModel
 
 __all__ = ["ChangeFeed", "Listeners", "TraceLog"]
 
@@ -82,6 +83,7 @@ class TraceLog:
         late: bool = False,
         error_code: str | None = None,
         note: str | None = None,
+        message: OcppModel | None = None,
     ) -> TraceEntry:
         entry = TraceEntry(
             seq=next(self._seq),
@@ -96,6 +98,7 @@ class TraceLog:
             late=late,
             error_code=error_code,
             note=note,
+            message=message,
         )
         self._recent.append(entry)
         self._store.append_trace(entry)

@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from console.ocpp.base import OcppModel
 from console.ocpp.enums import ChargePointErrorCode, ChargePointStatus
 from console.ocpp.reservation import CancelReservationStatus, ReservationStatus
 
@@ -182,6 +183,10 @@ class TraceEntry:
     late: bool = False
     error_code: str | None = None
     note: str | None = None
+    message: OcppModel | None = field(default=None, compare=False)
+    """The validated request (of a CALL) or answer (of a CALLRESULT) the frame carries,
+    so that listeners read it without parsing ``text``; None for anything else, for a frame
+    the session refused, and for entries read back from storage (only ``text`` is kept)."""
 
 
 @dataclass(frozen=True, slots=True)

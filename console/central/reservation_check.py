@@ -187,9 +187,16 @@ def _skipped(reason: str) -> _Verdict:
 def _payload(
     entry: TraceEntry, direction: TraceDirection = TraceDirection.IN
 ) -> dict[str, Any] | None:
-    """The payload of a CALL in ``direction`` (None if it is not one or cannot be read)."""
+    """The payload of a CALL in ``direction`` (None if it is not one or cannot be read).
+
+    A valid call carries its request model; one the session refused carries none, and
+    its payload is read from the frame as it came (a refused call still shows what the
+    station sent).
+    """
     if entry.direction is not direction or entry.message_type != MessageType.CALL:
         return None
+    if entry.message is not None:
+        return entry.message.to_payload()
     try:
         frame = json.loads(entry.text)
     except ValueError:

@@ -5,12 +5,15 @@ One :class:`StationClient` is one station: it connects to ``<url>/<station id>``
 beats, reports every status change, and answers the Central System's calls, the
 Reservation profile's through its :class:`~console.chargepoint.engine.ReservationEngine`.
 
-The reader never waits for an answer: it hands each frame to the Session and resolves the
-futures of our calls; our calls are awaited by whoever made them. One writer task per
-connection writes the Session's frames in order; one watcher per connection times out calls
-(``Session.poll_timeouts``); one watcher per station ends expired reservations, online or
-not. The engine outlives connections, so reservations survive a reconnect (and are reported
-again as ``Reserved`` after the next boot).
+The connection itself (reader, ordered writer, call timeouts, late answers) is an
+:class:`~console.link.OcppLink`; here are the station's answers and its own calls. One
+watcher per station ends expired reservations, online or not. The engine outlives
+connections, so reservations survive a reconnect (and are reported again as ``Reserved``
+after the next boot).
+
+It is one module because every part of it reads and changes the same station's state (the
+engine, the transactions, the meter, the live link): its connection loop, its own calls and
+its answers to the Central System's calls.
 """
 
 from __future__ import annotations
@@ -21,14 +24,14 @@ import contextlib
 import logging
 import ssl
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.exceptions import InvalidHandshake, InvalidURI
 from websockets.typing import Subprotocol
 
 from console.chargepoint.engine import (
@@ -38,6 +41,7 @@ from console.chargepoint.engine import (
     ReservationEngine,
     StatusChange,
 )
+from console.link import CallOutcome, OcppLink
 from console.ocpp.base import OcppModel
 from console.ocpp.enums import (
     AuthorizationStatus,
@@ -55,7 +59,6 @@ from console.ocpp.enums import (
     TriggerMessageStatus,
     UnitOfMeasure,
 )
-from console.ocpp.errors import ErrorCode
 from console.ocpp.features import Role
 from console.ocpp.messages import (
     AuthorizeConfirmation,
@@ -95,7 +98,6 @@ from console.ocpp.reservation import (
 )
 from console.ocpp.session import (
     AnswerInvalid,
-    CallAborted,
     CallReceived,
     CallRefused,
     CallTimedOut,
@@ -103,7 +105,6 @@ from console.ocpp.session import (
     Event,
     FrameDropped,
     LateAnswer,
-    ResultReceived,
     Session,
     UnexpectedAnswer,
 )
@@ -186,17 +187,60 @@ class _Transaction:
     reservation_id: int | None
 
 
-@dataclass(slots=True)
-class _Connection:
-    """What lives as long as one WebSocket connection."""
+class _StationLink(OcppLink):
+    """One connection of a station: the link, answering with the station's rules."""
 
-    websocket: ClientConnection
-    session: Session
-    wake_writer: asyncio.Event = field(default_factory=asyncio.Event)
-    wake_timeouts: asyncio.Event = field(default_factory=asyncio.Event)
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
-    # Delayed answers of a slow station, dropped with the connection.
-    delayed_answers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
+    peer_name = "the Central System"
+    own_name = "the station"
+
+    def __init__(
+        self,
+        station_id: str,
+        websocket: ClientConnection,
+        *,
+        call_timeout: float,
+        answer: Callable[[_StationLink, CallReceived], None],
+    ) -> None:
+        super().__init__(
+            websocket,
+            Session(Role.CHARGE_POINT, call_timeout=call_timeout),
+            name=f"station {station_id}",
+        )
+        self.station_id = station_id
+        self._answer = answer
+        # Delayed answers of a slow station, dropped with the connection.
+        self.delayed_answers: dict[str, asyncio.TimerHandle] = {}
+
+    def _answer_call(self, event: CallReceived) -> None:
+        self._answer(self, event)
+
+    def _observe(self, event: Event) -> None:
+        sid = self.station_id
+        match event:
+            case CallRefused(action=action, code=code, description=description):
+                logger.warning(
+                    "station %s: refused %s from the Central System: %s %s",
+                    sid,
+                    action,
+                    code.value,
+                    description,
+                )
+            case LateAnswer(call=call):
+                logger.info("station %s: late answer to %s", sid, call.action)
+            case UnexpectedAnswer() | FrameDropped():
+                logger.warning("station %s: dropped frame %s", sid, event.text[:200])
+
+
+def _failure(action: str, outcome: CallOutcome) -> str:
+    """Why a call of ours got no answer to use."""
+    match outcome.ended_by:
+        case ErrorReceived(raw_code=code, description=description):
+            return f"{action} got CALLERROR {code}: {description}"
+        case AnswerInvalid(description=description):
+            return f"{action} got an invalid answer: {description}"
+        case CallTimedOut():
+            return f"{action} timed out"
+    return f"{action}: {outcome.error}"
 
 
 def station_url(base_url: str, station_id: str) -> str:
@@ -250,8 +294,7 @@ class StationClient:
         self._ssl = ssl_context
         self._clock = clock
         self._heartbeat_interval = self.options.heartbeat_interval
-        self._connection: _Connection | None = None
-        self._pending: dict[str, asyncio.Future[OcppModel]] = {}
+        self._link: _StationLink | None = None
         self._transactions: dict[int, _Transaction] = {}
         self._meter_wh = 0
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -269,7 +312,7 @@ class StationClient:
 
     @property
     def connected(self) -> bool:
-        return self._connection is not None
+        return self._link is not None
 
     @property
     def booted(self) -> bool:
@@ -314,10 +357,10 @@ class StationClient:
     async def go_offline(self) -> None:
         """Drop the connection and stay away until :meth:`go_online`."""
         self._online.clear()
-        connection = self._connection
-        if connection is not None:
+        link = self._link
+        if link is not None:
             logger.info("station %s: going offline", self.station_id)
-            await connection.websocket.close()
+            await link.close("going offline", tell_peer=False)
 
     async def go_online(self) -> None:
         """Connect again at once (no backoff wait)."""
@@ -415,170 +458,59 @@ class StationClient:
 
     async def _serve(self, websocket: ClientConnection) -> bool:
         """Read until the connection ends; says whether the station had booted."""
-        session = Session(Role.CHARGE_POINT, call_timeout=self.options.call_timeout)
-        connection = _Connection(websocket, session)
-        self._connection = connection
-        for coroutine, what in (
-            (self._write(connection), "writer"),
-            (self._watch_timeouts(connection), "timeouts"),
-            (self._boot_and_beat(connection), "boot"),
-            (self._meter_loop(connection), "meter values"),
-        ):
-            task = asyncio.create_task(coroutine, name=f"station {self.station_id} {what}")
-            connection.tasks.add(task)
+        link = _StationLink(
+            self.station_id,
+            websocket,
+            call_timeout=self.options.call_timeout,
+            answer=self._answer,
+        )
+        self._link = link
+        link.spawn(self._boot_and_beat(), name=f"station {self.station_id} boot")
+        link.spawn(self._meter_loop(), name=f"station {self.station_id} meter values")
         booted = False
         try:
-            async for message in websocket:
-                if self._receive(connection, message):
-                    # Let whoever awaited that answer act on it before the next frame
-                    # (a RemoteStopTransaction right behind a StartTransaction answer
-                    # must find the transaction).
-                    await asyncio.sleep(0)
-        except ConnectionClosed:
-            pass
+            await link.run()
         finally:
             booted = self._booted.is_set()
-            self._connection = None
+            self._link = None
             self._booted.clear()
-            for event in session.close("connection closed"):
-                self._handle(connection, event)
-            for handle in connection.delayed_answers.values():
+            for handle in link.delayed_answers.values():
                 handle.cancel()
-            for task in connection.tasks:
-                task.cancel()
-            await asyncio.gather(*connection.tasks, return_exceptions=True)
+            await link.end_tasks()
             with contextlib.suppress(Exception):
                 await websocket.close()
         return booted
 
-    async def _write(self, connection: _Connection) -> None:
-        websocket = connection.websocket
-        while True:
-            await connection.wake_writer.wait()
-            connection.wake_writer.clear()
-            for frame in connection.session.data_to_send():
-                logger.debug("station %s > %s", self.station_id, frame.text)
-                try:
-                    await websocket.send(frame.text)
-                except ConnectionClosed:
-                    return
-
-    async def _watch_timeouts(self, connection: _Connection) -> None:
-        loop = asyncio.get_running_loop()
-        session = connection.session
-        while True:
-            connection.wake_timeouts.clear()
-            deadline = session.next_deadline()
-            delay = None if deadline is None else deadline - loop.time()
-            if delay is not None and delay <= 0:
-                for event in session.poll_timeouts(loop.time()):
-                    self._handle(connection, event)
-                self._kick(connection)
-                continue
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(delay):
-                    await connection.wake_timeouts.wait()
-
-    @staticmethod
-    def _kick(connection: _Connection) -> None:
-        connection.wake_writer.set()
-        connection.wake_timeouts.set()
-
-    # --- incoming -----------------------------------------------------------------------
-
-    def _receive(self, connection: _Connection, message: str | bytes) -> bool:
-        """Take one frame; says whether it answered one of our calls."""
-        logger.debug("station %s < %s", self.station_id, message)
-        now = asyncio.get_running_loop().time()
-        answered = False
-        for event in connection.session.receive(message, now):
-            self._handle(connection, event)
-            answered = answered or not isinstance(event, CallReceived | CallRefused)
-        self._kick(connection)
-        return answered
-
-    def _handle(self, connection: _Connection, event: Event) -> None:
-        if isinstance(event, CallReceived):
-            self._answer(connection, event)
-        elif isinstance(event, ResultReceived):
-            self._resolve(event.call.message_id, result=event.confirmation)
-        elif isinstance(event, ErrorReceived):
-            self._resolve(
-                event.call.message_id,
-                error=f"{event.call.action} got CALLERROR {event.raw_code}: {event.description}",
-            )
-        elif isinstance(event, AnswerInvalid):
-            self._resolve(
-                event.call.message_id,
-                error=f"{event.call.action} got an invalid answer: {event.description}",
-            )
-        elif isinstance(event, CallTimedOut):
-            self._resolve(event.call.message_id, error=f"{event.call.action} timed out")
-        elif isinstance(event, CallAborted):
-            self._resolve(event.call.message_id, error=f"{event.call.action}: {event.reason}")
-        elif isinstance(event, CallRefused):
-            logger.warning(
-                "station %s: refused %s from the Central System: %s %s",
-                self.station_id,
-                event.action,
-                event.code.value,
-                event.description,
-            )
-        elif isinstance(event, LateAnswer):
-            logger.info("station %s: late answer to %s", self.station_id, event.call.action)
-        elif isinstance(event, UnexpectedAnswer | FrameDropped):
-            logger.warning("station %s: dropped frame %s", self.station_id, event.text[:200])
-
-    def _resolve(
-        self, message_id: str, *, result: OcppModel | None = None, error: str = ""
-    ) -> None:
-        future = self._pending.pop(message_id, None)
-        if future is None or future.done():
-            return
-        if result is not None:
-            future.set_result(result)
-        else:
-            future.set_exception(CallFailedError(error))
-
     # --- our calls ----------------------------------------------------------------------
-
-    def _send(self, request: OcppModel) -> asyncio.Future[OcppModel]:
-        connection = self._connection
-        if connection is None:
-            raise NotConnectedError(f"station {self.station_id} is not connected")
-        loop = asyncio.get_running_loop()
-        outgoing = connection.session.call(request, loop.time())
-        future: asyncio.Future[OcppModel] = loop.create_future()
-        self._pending[outgoing.message_id] = future
-        self._kick(connection)
-        return future
 
     async def call(self, request: OcppModel, expect: type[ConfirmationT]) -> ConfirmationT:
         """Send a call and wait for its answer (raises CallFailedError/NotConnectedError)."""
-        future = self._send(request)
-        try:
-            answer = await future
-        finally:
-            if not future.done():
-                future.cancel()
+        link = self._link
+        if link is None:
+            raise NotConnectedError(f"station {self.station_id} is not connected")
+        outcome = await link.call(request)
+        answer = outcome.confirmation
+        if answer is None:
+            raise CallFailedError(_failure(request.feature_name, outcome))
         if not isinstance(answer, expect):
             raise CallFailedError(f"unexpected answer {type(answer).__name__}")
         return answer
 
     def _send_nowait(self, request: OcppModel) -> None:
         """A call whose answer nobody waits for (status, heartbeat, meter values)."""
-        try:
-            future = self._send(request)
-        except NotConnectedError:
+        link = self._link
+        if link is None:
             return
-        future.add_done_callback(self._log_failure)
+        action = request.feature_name
+        future = link.start_call(request)
+        future.add_done_callback(lambda done: self._log_failure(action, done))
 
-    def _log_failure(self, future: asyncio.Future[OcppModel]) -> None:
+    def _log_failure(self, action: str, future: asyncio.Future[CallOutcome]) -> None:
         if future.cancelled():
             return
-        error = future.exception()
-        if error is not None:
-            logger.info("station %s: %s", self.station_id, error)
+        outcome = future.result()
+        if outcome.confirmation is None:
+            logger.info("station %s: %s", self.station_id, _failure(action, outcome))
 
     def notify(self, changes: Changes | tuple[StatusChange, ...]) -> None:
         """Send the StatusNotifications of a change (when registered; else after boot)."""
@@ -603,7 +535,7 @@ class StationClient:
                 )
             )
 
-    async def _boot_and_beat(self, connection: _Connection) -> None:
+    async def _boot_and_beat(self) -> None:
         identity = self.identity
         request = BootNotificationRequest(
             charge_point_vendor=identity.vendor,
@@ -644,7 +576,7 @@ class StationClient:
             await asyncio.sleep(self._heartbeat_interval)
             self._send_nowait(HeartbeatRequest())
 
-    async def _meter_loop(self, connection: _Connection) -> None:
+    async def _meter_loop(self) -> None:
         while True:
             await asyncio.sleep(self.options.meter_interval)
             if self.booted:
@@ -846,41 +778,34 @@ class StationClient:
 
     # --- the Central System's calls -----------------------------------------------------
 
-    def _answer(self, connection: _Connection, event: CallReceived) -> None:
-        try:
-            confirmation, after = self._dispatch(event.request)
-        except Exception:
-            logger.exception("station %s: answering %s failed", self.station_id, event.action)
-            connection.session.respond_error(
-                event.message_id, ErrorCode.INTERNAL_ERROR, f"{event.action} failed"
-            )
-            return
+    def _answer(self, link: _StationLink, event: CallReceived) -> None:
+        """Answer a call of the Central System's (an exception answers InternalError)."""
+        confirmation, after = self._dispatch(event.request)
         if self.options.answer_delay > 0:
             handle = asyncio.get_running_loop().call_later(
                 self.options.answer_delay,
                 self._deliver,
-                connection,
+                link,
                 event.message_id,
                 confirmation,
                 after,
             )
-            connection.delayed_answers[event.message_id] = handle
+            link.delayed_answers[event.message_id] = handle
         else:
-            self._deliver(connection, event.message_id, confirmation, after)
+            self._deliver(link, event.message_id, confirmation, after)
 
     def _deliver(
         self,
-        connection: _Connection,
+        link: _StationLink,
         message_id: str,
         confirmation: OcppModel,
         after: Callable[[], None] | None,
     ) -> None:
-        connection.delayed_answers.pop(message_id, None)
-        if self._connection is not connection:
+        link.delayed_answers.pop(message_id, None)
+        if self._link is not link:
             logger.info("station %s: answer dropped, connection gone", self.station_id)
             return
-        connection.session.respond(message_id, confirmation)
-        self._kick(connection)
+        link.respond(message_id, confirmation)
         if after is not None:
             after()
 

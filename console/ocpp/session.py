@@ -79,13 +79,18 @@ class OutgoingCall:
 
 @dataclass(frozen=True, slots=True)
 class OutgoingFrame:
-    """A frame ready to be written, with what the trace needs to know of it."""
+    """A frame ready to be written, with what the trace needs to know of it.
+
+    ``message`` is the request (of a CALL) or confirmation (of a CALLRESULT) the frame
+    carries, so that nobody downstream parses the text back; None for a CALLERROR.
+    """
 
     text: str
     message_type: MessageType
     message_id: str
     action: str | None
     error_code: str | None = None
+    message: OcppModel | None = None
 
 
 # --- events ------------------------------------------------------------------------------
@@ -302,7 +307,13 @@ class Session:
             Call(outgoing.message_id, outgoing.action, outgoing.request.to_payload())
         )
         self._outbox.append(
-            OutgoingFrame(text, MessageType.CALL, outgoing.message_id, outgoing.action)
+            OutgoingFrame(
+                text,
+                MessageType.CALL,
+                outgoing.message_id,
+                outgoing.action,
+                message=outgoing.request,
+            )
         )
 
     def poll_timeouts(self, now: float) -> list[Event]:
@@ -356,7 +367,9 @@ class Session:
             raise TypeError(f"{type(confirmation).__name__} does not answer {pending.action}")
         text = serialize_frame(CallResult(message_id, confirmation.to_payload()))
         self._outbox.append(
-            OutgoingFrame(text, MessageType.CALL_RESULT, message_id, pending.action)
+            OutgoingFrame(
+                text, MessageType.CALL_RESULT, message_id, pending.action, message=confirmation
+            )
         )
 
     def respond_error(
