@@ -30,6 +30,7 @@ __all__ = [
     "trace_entry_from_dict",
     "trace_entry_to_dict",
     "utc_from_text",
+    "utc_text",
 ]
 
 _E = TypeVar("_E", bound=StrEnum)
@@ -151,6 +152,20 @@ def read_reservation_record(
         answered_at=fields.optional_date("answered_at"),
         latency=fields.optional_number("latency"),
         history=tuple(history),
+    )
+
+
+def utc_text(moment: datetime, *, fixed_width: bool) -> str:
+    """UTC ``YYYY-MM-DDTHH:MM:SS.ffffffZ``; the fraction always when ``fixed_width`` (text
+    order is then time order), else only when there is one. A naive time is taken as UTC
+    (everything inside is)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    u = moment.astimezone(UTC)
+    fraction = f".{u.microsecond:06d}" if fixed_width or u.microsecond else ""
+    return (
+        f"{u.year:04d}-{u.month:02d}-{u.day:02d}T"
+        f"{u.hour:02d}:{u.minute:02d}:{u.second:02d}{fraction}Z"
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from operator import itemgetter
 from typing import Any, Final
 
@@ -31,6 +31,7 @@ from console.central.record_codec import (
     trace_entry_from_dict,
     trace_entry_to_dict,
     utc_from_text,
+    utc_text,
 )
 from console.ocpp.enums import ChargePointErrorCode, ChargePointStatus
 
@@ -63,15 +64,7 @@ Row = tuple[Any, ...]
 
 def dt_text(value: datetime | None) -> str | None:
     """UTC text with a fixed width, so text order is time order and microseconds survive."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)  # everything inside is UTC; a naive time is too
-    u = value.astimezone(UTC)
-    return (
-        f"{u.year:04d}-{u.month:02d}-{u.day:02d}T"
-        f"{u.hour:02d}:{u.minute:02d}:{u.second:02d}.{u.microsecond:06d}Z"
-    )
+    return None if value is None else utc_text(value, fixed_width=True)
 
 
 def _dt_value(text: str | None) -> datetime | None:
