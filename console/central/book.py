@@ -73,6 +73,7 @@ from console.central.model import (
     ReservationChanged,
     ReservationRecord,
     ReservationState,
+    ReserveRequest,
 )
 from console.central.persistence import Persistence
 from console.central.registry import StationRegistry
@@ -167,15 +168,7 @@ class ReservationBook:
     # --- ReserveNow ---------------------------------------------------------------------
 
     async def reserve_now(
-        self,
-        station_id: str,
-        connector_id: int,
-        id_tag: str,
-        expiry_date: datetime,
-        parent_id_tag: str | None = None,
-        reservation_id: int | None = None,
-        *,
-        probe: bool = False,
+        self, wanted: ReserveRequest, *, probe: bool = False
     ) -> ReservationRecord:
         """Send ReserveNow and return the attempt as it stands after the answer.
 
@@ -184,7 +177,10 @@ class ReservationBook:
         station that said it does not support them (the conformance check tests that the
         station refuses it).
         """
-        self._validate(station_id, connector_id, id_tag, expiry_date, parent_id_tag, reservation_id)
+        self._validate(wanted)
+        station_id, connector_id, id_tag = wanted.station_id, wanted.connector_id, wanted.id_tag
+        expiry_date, parent_id_tag = wanted.expiry_date, wanted.parent_id_tag
+        reservation_id = wanted.reservation_id
         if reservation_id is None:
             reservation_id = await self._store.allocate_reservation_id()
         else:
@@ -250,32 +246,24 @@ class ReservationBook:
         _log_reserve_outcome(transition.record)
         return await self._commit(transition)
 
-    def _validate(
-        self,
-        station_id: str,
-        connector_id: int,
-        id_tag: str,
-        expiry_date: datetime,
-        parent_id_tag: str | None,
-        reservation_id: int | None,
-    ) -> None:
-        if not isinstance(station_id, str) or not station_id:
+    def _validate(self, wanted: ReserveRequest) -> None:
+        if not isinstance(wanted.station_id, str) or not wanted.station_id:
             raise ValueError("station_id must be a non-empty string")
-        if not _is_int(connector_id):
+        if not _is_int(wanted.connector_id):
             raise ValueError("connector_id must be an integer")
-        if reservation_id is not None and not _is_int(reservation_id):
+        if wanted.reservation_id is not None and not _is_int(wanted.reservation_id):
             raise ValueError("reservation_id must be an integer (or None to take the next one)")
-        if not isinstance(expiry_date, datetime):
+        if not isinstance(wanted.expiry_date, datetime):
             raise ValueError("expiry_date must be a datetime")
-        if expiry_date.tzinfo is None:
+        if wanted.expiry_date.tzinfo is None:
             raise ValueError("expiry_date must be timezone-aware")
         try:
             ReserveNowRequest(
-                connector_id=connector_id,
-                expiry_date=expiry_date,
-                id_tag=id_tag,
-                parent_id_tag=parent_id_tag,
-                reservation_id=0 if reservation_id is None else reservation_id,
+                connector_id=wanted.connector_id,
+                expiry_date=wanted.expiry_date,
+                id_tag=wanted.id_tag,
+                parent_id_tag=wanted.parent_id_tag,
+                reservation_id=0 if wanted.reservation_id is None else wanted.reservation_id,
             )
         except ValidationError as exc:
             raise ValueError(f"invalid reservation: {describe_validation(exc)}") from None

@@ -29,7 +29,8 @@ from console.central.check_model import (
     Verdict,
 )
 from console.central.export import iso_utc
-from console.central.model import TraceDirection, TraceEntry
+from console.central.model import TraceEntry
+from console.central.record_codec import read_trace_entry, trace_entry_to_dict, utc_text
 
 __all__ = [
     "CHECK_CSV_COLUMNS",
@@ -73,35 +74,15 @@ _T = TypeVar("_T")
 
 def _date_text(moment: datetime | None) -> str | None:
     """UTC ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z``: microseconds only when there are any."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)  # everything inside is UTC; a naive time is too
-    u = moment.astimezone(UTC)
-    fraction = f".{u.microsecond:06d}" if u.microsecond else ""
-    return (
-        f"{u.year:04d}-{u.month:02d}-{u.day:02d}T"
-        f"{u.hour:02d}:{u.minute:02d}:{u.second:02d}{fraction}Z"
-    )
+    return None if moment is None else utc_text(moment, fixed_width=False)
 
 
 def _frame_dict(entry: TraceEntry, station_id: str) -> dict[str, Any]:
-    frame: dict[str, Any] = {
-        "seq": entry.seq,
-        "at": _date_text(entry.at),
-        "direction": entry.direction.value,
-        "text": entry.text,
-        "message_type": entry.message_type,
-        "message_id": entry.message_id,
-        "action": entry.action,
-        "latency": entry.latency,
-        "late": entry.late,
-        "error_code": entry.error_code,
-        "note": entry.note,
-    }
-    if entry.station_id != station_id:
-        # Evidence is the checked station's frames; written only if one ever is not.
-        frame["station_id"] = entry.station_id
+    frame = trace_entry_to_dict(entry, _date_text)
+    own = frame.pop("station_id")
+    if own != station_id:
+        # Evidence is the checked station's frames; written (last) only if one ever is not.
+        frame["station_id"] = own
     return frame
 
 
@@ -173,7 +154,7 @@ def check_to_json(result: CheckResult, *, indent: int | None = None) -> str:
 class _Reader:
     """Reads one JSON object's fields, each checked; errors name the field's path."""
 
-    __slots__ = ("_data", "_path", "_seen")
+    __slots__ = ("_data", "_defaults", "_path", "_seen")
 
     def __init__(self, data: object, path: str) -> None:
         if not isinstance(data, Mapping):
@@ -181,12 +162,19 @@ class _Reader:
         self._data: Mapping[Any, Any] = data
         self._path = path
         self._seen: set[str] = set()
+        self._defaults: dict[str, Any] = {}
+
+    def default(self, name: str, value: Any) -> None:
+        """Read ``value`` for the field ``name`` when it is absent or null."""
+        self._defaults[name] = value
 
     def _where(self, name: str) -> str:
         return f"{self._path}.{name}" if self._path else name
 
     def _get(self, name: str, *, optional: bool) -> Any:
         self._seen.add(name)
+        if name in self._defaults and self._data.get(name) is None:
+            return self._defaults[name]
         if name not in self._data:
             if optional:
                 return None
@@ -334,21 +322,8 @@ def _parse_date(value: object, where: str) -> datetime:
 
 def _read_frame(station_id: str) -> Callable[[_Reader], TraceEntry]:
     def read(r: _Reader) -> TraceEntry:
-        own = r.optional_text("station_id")
-        return TraceEntry(
-            seq=r.integer("seq"),
-            at=r.date("at"),
-            station_id=station_id if own is None else own,
-            direction=r.choice("direction", TraceDirection),
-            text=r.text("text"),
-            message_type=r.optional_integer("message_type"),
-            message_id=r.optional_text("message_id"),
-            action=r.optional_text("action"),
-            latency=r.optional_number("latency"),
-            late=r.boolean("late"),
-            error_code=r.optional_text("error_code"),
-            note=r.optional_text("note"),
-        )
+        r.default("station_id", station_id)  # written only for another station's frame
+        return read_trace_entry(r)
 
     return read
 

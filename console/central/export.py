@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from console.central.model import ReservationRecord, TraceEntry
+from console.central.record_codec import reservation_record_to_dict, trace_entry_to_dict
 
 __all__ = [
     "RESERVATION_CSV_COLUMNS",
@@ -34,22 +35,33 @@ __all__ = [
 TRACE_MESSAGE_TYPES = {2: "CALL", 3: "CALLRESULT", 4: "CALLERROR"}
 """OCPP-J message type numbers and their names."""
 
-RESERVATION_CSV_COLUMNS = (
-    "reservation_id",
-    "station_id",
-    "connector_id",
-    "id_tag",
-    "parent_id_tag",
-    "created",
-    "expiry",
-    "answer",
-    "state",
-    "transaction_id",
-    "error_code",
-    "error",
-    "answered",
-    "latency_s",
-)
+_CSV_FIELDS = {
+    "reservation_id": "reservation_id",
+    "station_id": "station_id",
+    "connector_id": "connector_id",
+    "id_tag": "id_tag",
+    "parent_id_tag": "parent_id_tag",
+    "created": "created_at",
+    "expiry": "expiry_date",
+    "answer": "confirmation",
+    "state": "state",
+    "transaction_id": "transaction_id",
+    "error_code": "error_code",
+    "error": "error",
+    "answered": "answered_at",
+    "latency_s": "latency",
+}
+"""Each CSV column and the attempt's field it shows."""
+
+RESERVATION_CSV_COLUMNS = tuple(_CSV_FIELDS)
+
+_JSON_NAMES = {
+    "at": "time",
+    "station_id": "station",
+    "message_id": "id",
+    "latency": "latency_s",
+}
+"""Trace entry fields that have another name in the JSON Lines export."""
 
 
 def iso_utc(moment: datetime | None) -> str:
@@ -63,32 +75,23 @@ def iso_utc(moment: datetime | None) -> str:
 def trace_entry_json(entry: TraceEntry) -> dict[str, Any]:
     """One trace entry as a JSON object: its metadata and the frame parsed as JSON.
 
-    ``frame`` is the parsed OCPP-J array when the text is JSON, otherwise the raw text
-    (a broken frame, or a connection event's description).
+    ``message_type`` is the type's name. ``frame`` (last) is the parsed OCPP-J array when
+    the text is JSON, otherwise the raw text (a broken frame, or a connection event's
+    description).
     """
+    values = trace_entry_to_dict(entry, iso_utc)
+    text = values.pop("text")
+    kind = values["message_type"]
+    if kind is not None:
+        values["message_type"] = TRACE_MESSAGE_TYPES.get(kind, str(kind))
+    shown = {_JSON_NAMES.get(name, name): value for name, value in values.items()}
     frame: Any
     try:
-        frame = json.loads(entry.text)
+        frame = json.loads(text)
     except ValueError:
-        frame = entry.text
-    return {
-        "seq": entry.seq,
-        "time": iso_utc(entry.at),
-        "station": entry.station_id,
-        "direction": entry.direction.value,
-        "message_type": (
-            TRACE_MESSAGE_TYPES.get(entry.message_type, str(entry.message_type))
-            if entry.message_type is not None
-            else None
-        ),
-        "id": entry.message_id,
-        "action": entry.action,
-        "latency_s": entry.latency,
-        "late": entry.late,
-        "error_code": entry.error_code,
-        "note": entry.note,
-        "frame": frame,
-    }
+        frame = text
+    shown["frame"] = frame
+    return shown
 
 
 def trace_jsonl_line(entry: TraceEntry) -> str:
@@ -131,23 +134,12 @@ def select_reservations(
 
 
 def reservation_csv_row(record: ReservationRecord) -> list[str]:
-    """One attempt as CSV cells, in :data:`RESERVATION_CSV_COLUMNS` order."""
-    return [
-        str(record.reservation_id),
-        record.station_id,
-        str(record.connector_id),
-        record.id_tag,
-        record.parent_id_tag or "",
-        iso_utc(record.created_at),
-        iso_utc(record.expiry_date),
-        record.confirmation.value if record.confirmation is not None else "",
-        record.state.value,
-        "" if record.transaction_id is None else str(record.transaction_id),
-        record.error_code or "",
-        record.error or "",
-        iso_utc(record.answered_at),
-        "" if record.latency is None else f"{record.latency:.3f}",
-    ]
+    """One attempt as CSV cells, in :data:`RESERVATION_CSV_COLUMNS` order ("" for none)."""
+    values = reservation_record_to_dict(record, iso_utc)
+    if record.latency is not None:
+        values["latency"] = f"{record.latency:.3f}"
+    cells = (values[field] for field in _CSV_FIELDS.values())
+    return ["" if cell is None else str(cell) for cell in cells]
 
 
 def reservations_csv_lines(records: Iterable[ReservationRecord]) -> Iterator[str]:

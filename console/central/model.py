@@ -28,6 +28,7 @@ __all__ = [
     "ReservationChanged",
     "ReservationRecord",
     "ReservationState",
+    "ReserveRequest",
     "StationChanged",
     "StationSnapshot",
     "TraceAppended",
@@ -147,6 +148,23 @@ class ReservationRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class ReserveRequest:
+    """A ReserveNow the console is asked to send: the parameters of ``reserve_now``.
+
+    The one place they are spelled: ``CentralSystem.reserve_now`` (the public call) builds
+    one, and the window, the book and test stand-ins pass it on.
+    """
+
+    station_id: str
+    connector_id: int
+    id_tag: str
+    expiry_date: datetime
+    parent_id_tag: str | None = None
+    reservation_id: int | None = None
+    """None: the next id of the persisted counter."""
+
+
+@dataclass(frozen=True, slots=True)
 class CancelOutcome:
     """A CancelReservation attempt: the station's answer, or why there was none."""
 
@@ -238,14 +256,8 @@ class CentralSystemApi(Protocol):
     @property
     def security_profile(self) -> int: ...
 
-    async def reserve_now(
-        self,
-        station_id: str,
-        connector_id: int,
-        id_tag: str,
-        expiry_date: datetime,
-        parent_id_tag: str | None = None,
-        reservation_id: int | None = None,
-    ) -> ReservationRecord: ...
+    async def reserve(self, request: ReserveRequest) -> ReservationRecord:
+        """Send ReserveNow; the attempt as it stands once the station answered (or did not)."""
+        ...
 
     async def cancel_reservation(self, station_id: str, reservation_id: int) -> CancelOutcome: ...

@@ -41,6 +41,7 @@ from console.central.model import (
     ChangeEvent,
     ConnectorSnapshot,
     ReservationRecord,
+    ReserveRequest,
     StationSnapshot,
     TraceEntry,
 )
@@ -350,15 +351,14 @@ class CentralSystem:
         arguments the protocol does not allow. ``probe`` sends a connector-0 reservation
         even when the station said it does not take them (the conformance check).
         """
-        return await self._need_book().reserve_now(
-            station_id,
-            connector_id,
-            id_tag,
-            expiry_date,
-            parent_id_tag,
-            reservation_id,
-            probe=probe,
+        request = ReserveRequest(
+            station_id, connector_id, id_tag, expiry_date, parent_id_tag, reservation_id
         )
+        return await self.reserve(request, probe=probe)
+
+    async def reserve(self, request: ReserveRequest, *, probe: bool = False) -> ReservationRecord:
+        """:meth:`reserve_now` with its parameters in one object (what the window sends)."""
+        return await self._need_book().reserve_now(request, probe=probe)
 
     async def cancel_reservation(self, station_id: str, reservation_id: int) -> CancelOutcome:
         """Cancel a reservation at the station; Accepted marks its attempts cancelled."""

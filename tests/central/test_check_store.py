@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from console.central import store as store_module
 from console.central.check_codec import check_to_json
 from console.central.check_model import (
     CheckOutcome,
@@ -27,6 +26,7 @@ from console.central.check_model import (
 )
 from console.central.model import ReservationRecord, ReservationState, TraceDirection, TraceEntry
 from console.central.store import SCHEMA_VERSION, Store
+from console.central.store.schema import MIGRATIONS
 from tests.central.fakes import MemoryStore
 
 T0 = datetime(2026, 11, 25, 15, 0, 0, 500_000, tzinfo=UTC)
@@ -228,7 +228,7 @@ def _create_schema_version_1(db_path: Path) -> None:
         db.execute("BEGIN")
         db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
         # Released migrations are never edited, so entry 0 is exactly version 1's schema.
-        for statement in store_module._MIGRATIONS[0]:
+        for statement in MIGRATIONS[0]:
             db.execute(statement)
         db.execute("INSERT INTO schema_version (version) VALUES (1)")
         db.execute(

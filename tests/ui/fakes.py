@@ -30,6 +30,7 @@ from console.central.model import (
     ReservationChanged,
     ReservationRecord,
     ReservationState,
+    ReserveRequest,
     StationChanged,
     StationSnapshot,
     TraceDirection,
@@ -148,16 +149,10 @@ class FakeCentralSystem:
     def security_profile(self) -> int:
         return self.security
 
-    async def reserve_now(
-        self,
-        station_id: str,
-        connector_id: int,
-        id_tag: str,
-        expiry_date: datetime,
-        parent_id_tag: str | None = None,
-        reservation_id: int | None = None,
-    ) -> ReservationRecord:
-        self.reserve_calls.append((station_id, connector_id, id_tag))
+    async def reserve(self, request: ReserveRequest) -> ReservationRecord:
+        station_id, connector_id = request.station_id, request.connector_id
+        self.reserve_calls.append((station_id, connector_id, request.id_tag))
+        reservation_id = request.reservation_id
         if reservation_id is None:
             reservation_id = self._next_id
         self._next_id = max(self._next_id, reservation_id + 1)
@@ -165,9 +160,9 @@ class FakeCentralSystem:
             reservation_id=reservation_id,
             station_id=station_id,
             connector_id=connector_id,
-            id_tag=id_tag,
-            parent_id_tag=parent_id_tag,
-            expiry_date=expiry_date,
+            id_tag=request.id_tag,
+            parent_id_tag=request.parent_id_tag,
+            expiry_date=request.expiry_date,
             created_at=now(),
             state=ReservationState.SENDING,
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import QDateTime, Qt, QTimeZone, Signal
@@ -22,7 +21,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.central.model import ReservationRecord, ReservationState, StationSnapshot
+from console.central.model import (
+    ReservationRecord,
+    ReservationState,
+    ReserveRequest,
+    StationSnapshot,
+)
 from console.ui.look.field_messages import error_label, field_stack, hint_label, show_message
 from console.ui.look.presentation import Look, reservation_answer_text, reservation_state_look
 from console.ui.stations.station_model import StationTreeModel
@@ -39,16 +43,9 @@ _EXPIRY_FORMAT_SECONDS = "yyyy-MM-dd HH:mm:ss"
 Clock = Callable[[], datetime]
 
 
-@dataclass(frozen=True, slots=True)
-class ReservationDraft:
-    """What the technician asked for: one ReserveNow, not sent yet."""
-
-    station_id: str
-    connector_id: int
-    id_tag: str
-    parent_id_tag: str | None
-    expiry_date: datetime
-    reservation_id: int | None
+ReservationDraft = ReserveRequest
+"""What the technician asked for: one ReserveNow, not sent yet (the Central System's own
+request object, so its parameters are spelled in one place)."""
 
 
 class ReservationForm(QWidget):

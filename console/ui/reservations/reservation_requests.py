@@ -64,14 +64,7 @@ class ReservationRequests(QObject):
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _reserve(self, draft: ReservationDraft) -> None:
-        record: ReservationRecord = await self._central.reserve_now(
-            draft.station_id,
-            draft.connector_id,
-            draft.id_tag,
-            draft.expiry_date,
-            parent_id_tag=draft.parent_id_tag,
-            reservation_id=draft.reservation_id,
-        )
+        record: ReservationRecord = await self._central.reserve(draft)
         self.sig_reserve_answered.emit(record)
 
     async def _cancel(self, station_id: str, reservation_id: int) -> None:

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QMenu
 
-from console.central.model import CancelOutcome, ReservationState
+from console.central.model import CancelOutcome, ReservationState, ReserveRequest
 from console.ocpp.enums import ChargePointStatus
 from console.ocpp.reservation import ReservationStatus
 from console.ui.stations.station_model import TreeColumn
@@ -135,7 +135,7 @@ def test_a_failing_request_is_reported_not_lost(
     async def broken(*_args, **_kwargs):
         raise ConnectionError("the Central System is gone")
 
-    fake.reserve_now = broken  # type: ignore[method-assign]
+    fake.reserve = broken  # type: ignore[method-assign]
     window.select_connector("CP-01", 2)
     window.open_reservation_form()
     qtbot.keyClicks(window.form.id_tag_edit, "CARD-9")
@@ -220,7 +220,9 @@ def wait_active(qtbot, window: MainWindow, station_id: str, reservation_id: int)
 def test_the_cancel_banner_follows_a_late_answer_and_hides(
     qtbot, loop_driver: LoopDriver, window: MainWindow, fake
 ) -> None:
-    loop_driver.run(fake.reserve_now("CP-01", 1, "CARD-9", datetime.now(UTC) + timedelta(hours=1)))
+    loop_driver.run(
+        fake.reserve(ReserveRequest("CP-01", 1, "CARD-9", datetime.now(UTC) + timedelta(hours=1)))
+    )
     wait_active(qtbot, window, "CP-01", 1)
 
     async def no_answer_in_time(station_id: str, reservation_id: int) -> CancelOutcome:
@@ -245,7 +247,9 @@ def test_the_cancel_banner_follows_a_late_answer_and_hides(
 
 def test_the_cancel_banner_can_be_closed(qtbot, loop_driver: LoopDriver, window, fake) -> None:
     fake.answers["CP-02"] = ReservationStatus.ACCEPTED
-    loop_driver.run(fake.reserve_now("CP-02", 2, "CARD-3", datetime.now(UTC) + timedelta(hours=1)))
+    loop_driver.run(
+        fake.reserve(ReserveRequest("CP-02", 2, "CARD-3", datetime.now(UTC) + timedelta(hours=1)))
+    )
     wait_active(qtbot, window, "CP-02", 1)
     window.select_connector("CP-02", 2)
     with qtbot.waitSignal(window.requests.sig_cancel_answered, timeout=5000):

@@ -1,0 +1,224 @@
+"""A trace entry and a reservation attempt as plain values: the one place each is spelled out
+field by field.
+
+The store's rows, the JSON Lines and CSV exports and the evidence frames of a check result
+are all made from :func:`trace_entry_to_dict` and :func:`reservation_record_to_dict`, and
+read back through :func:`read_trace_entry` and :func:`read_reservation_record`, so a field
+is added (or renamed) here once. Each user chooses how a time is written (the store keeps
+microseconds at a fixed width, an export shows milliseconds) and how strictly values are
+checked on the way in: the store takes its own rows as they are (:class:`PlainValues`), a
+check result file is checked value by value (``console.central.check_codec``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Protocol, TypeVar, cast
+
+from console.central.model import ReservationRecord, ReservationState, TraceDirection, TraceEntry
+from console.ocpp.reservation import ReservationStatus
+
+__all__ = [
+    "DateText",
+    "FieldSource",
+    "PlainValues",
+    "read_reservation_record",
+    "read_trace_entry",
+    "reservation_record_to_dict",
+    "trace_entry_from_dict",
+    "trace_entry_to_dict",
+    "utc_from_text",
+    "utc_text",
+]
+
+_E = TypeVar("_E", bound=StrEnum)
+
+DateText = Callable[[datetime], str | None]
+"""How a user of the codec writes a time (always given one, never None)."""
+
+
+# --- to plain values ----------------------------------------------------------------------
+
+
+def trace_entry_to_dict(entry: TraceEntry, date_text: DateText) -> dict[str, Any]:
+    """Every kept field of ``entry`` under its own name, in field order: the direction as
+    its value, the time as ``date_text`` writes it, the rest as it is."""
+    return {
+        "seq": entry.seq,
+        "at": date_text(entry.at),
+        "station_id": entry.station_id,
+        "direction": entry.direction.value,
+        "text": entry.text,
+        "message_type": entry.message_type,
+        "message_id": entry.message_id,
+        "action": entry.action,
+        "latency": entry.latency,
+        "late": entry.late,
+        "error_code": entry.error_code,
+        "note": entry.note,
+    }
+
+
+def reservation_record_to_dict(record: ReservationRecord, date_text: DateText) -> dict[str, Any]:
+    """Every kept field of ``record`` but its history under its own name, in field order:
+    enums as their values, times as ``date_text`` writes them (None stays None)."""
+    return {
+        "reservation_id": record.reservation_id,
+        "station_id": record.station_id,
+        "connector_id": record.connector_id,
+        "id_tag": record.id_tag,
+        "parent_id_tag": record.parent_id_tag,
+        "expiry_date": date_text(record.expiry_date),
+        "created_at": date_text(record.created_at),
+        "state": record.state.value,
+        "confirmation": None if record.confirmation is None else record.confirmation.value,
+        "error": record.error,
+        "error_code": record.error_code,
+        "transaction_id": record.transaction_id,
+        "updated_at": None if record.updated_at is None else date_text(record.updated_at),
+        "answered_at": None if record.answered_at is None else date_text(record.answered_at),
+        "latency": record.latency,
+    }
+
+
+# --- back from plain values ---------------------------------------------------------------
+
+
+class FieldSource(Protocol):
+    """Where a record's plain values are read back from: one typed read per field name.
+
+    The source decides how much to check: :class:`PlainValues` trusts what this console
+    wrote itself; the check codec's reader refuses anything malformed, naming the field.
+    """
+
+    def integer(self, name: str) -> int: ...
+
+    def optional_integer(self, name: str) -> int | None: ...
+
+    def text(self, name: str) -> str: ...
+
+    def optional_text(self, name: str) -> str | None: ...
+
+    def optional_number(self, name: str) -> float | None: ...
+
+    def boolean(self, name: str) -> bool: ...
+
+    def date(self, name: str) -> datetime: ...
+
+    def optional_date(self, name: str) -> datetime | None: ...
+
+    def choice(self, name: str, kind: type[_E]) -> _E: ...
+
+
+def read_trace_entry(fields: FieldSource) -> TraceEntry:
+    """The entry whose fields :func:`trace_entry_to_dict` wrote."""
+    return TraceEntry(
+        seq=fields.integer("seq"),
+        at=fields.date("at"),
+        station_id=fields.text("station_id"),
+        direction=fields.choice("direction", TraceDirection),
+        text=fields.text("text"),
+        message_type=fields.optional_integer("message_type"),
+        message_id=fields.optional_text("message_id"),
+        action=fields.optional_text("action"),
+        latency=fields.optional_number("latency"),
+        late=fields.boolean("late"),
+        error_code=fields.optional_text("error_code"),
+        note=fields.optional_text("note"),
+    )
+
+
+def read_reservation_record(
+    fields: FieldSource, history: Iterable[tuple[ReservationState, datetime]] = ()
+) -> ReservationRecord:
+    """The attempt whose fields :func:`reservation_record_to_dict` wrote, with ``history``."""
+    confirmation = fields.optional_text("confirmation")
+    return ReservationRecord(
+        reservation_id=fields.integer("reservation_id"),
+        station_id=fields.text("station_id"),
+        connector_id=fields.integer("connector_id"),
+        id_tag=fields.text("id_tag"),
+        parent_id_tag=fields.optional_text("parent_id_tag"),
+        expiry_date=fields.date("expiry_date"),
+        created_at=fields.date("created_at"),
+        state=fields.choice("state", ReservationState),
+        confirmation=None if confirmation is None else ReservationStatus(confirmation),
+        error=fields.optional_text("error"),
+        error_code=fields.optional_text("error_code"),
+        transaction_id=fields.optional_integer("transaction_id"),
+        updated_at=fields.optional_date("updated_at"),
+        answered_at=fields.optional_date("answered_at"),
+        latency=fields.optional_number("latency"),
+        history=tuple(history),
+    )
+
+
+def utc_text(moment: datetime, *, fixed_width: bool) -> str:
+    """UTC ``YYYY-MM-DDTHH:MM:SS.ffffffZ``; the fraction always when ``fixed_width`` (text
+    order is then time order), else only when there is one. A naive time is taken as UTC
+    (everything inside is)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    u = moment.astimezone(UTC)
+    fraction = f".{u.microsecond:06d}" if fixed_width or u.microsecond else ""
+    return (
+        f"{u.year:04d}-{u.month:02d}-{u.day:02d}T"
+        f"{u.hour:02d}:{u.minute:02d}:{u.second:02d}{fraction}Z"
+    )
+
+
+def utc_from_text(text: str) -> datetime:
+    """An ISO 8601 time as written here, in UTC (a time without an offset is UTC)."""
+    value = datetime.fromisoformat(text)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class ValueLookup(Protocol):
+    """A row of values by column name (a dict, or an ``sqlite3.Row``)."""
+
+    def __getitem__(self, name: str, /) -> Any: ...
+
+
+class PlainValues:
+    """Values this console wrote itself (a row of its own database), taken as they are:
+    no checks beyond turning texts back into times and enums."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: ValueLookup) -> None:
+        self._values = values
+
+    def integer(self, name: str) -> int:
+        return cast(int, self._values[name])
+
+    def optional_integer(self, name: str) -> int | None:
+        return cast("int | None", self._values[name])
+
+    def text(self, name: str) -> str:
+        return cast(str, self._values[name])
+
+    def optional_text(self, name: str) -> str | None:
+        return cast("str | None", self._values[name])
+
+    def optional_number(self, name: str) -> float | None:
+        return cast("float | None", self._values[name])
+
+    def boolean(self, name: str) -> bool:
+        return bool(self._values[name])
+
+    def date(self, name: str) -> datetime:
+        return utc_from_text(self._values[name])
+
+    def optional_date(self, name: str) -> datetime | None:
+        text = self._values[name]
+        return None if text is None else utc_from_text(text)
+
+    def choice(self, name: str, kind: type[_E]) -> _E:
+        return kind(self._values[name])
+
+
+def trace_entry_from_dict(values: ValueLookup) -> TraceEntry:
+    """:func:`read_trace_entry` of values this console wrote (no checks)."""
+    return read_trace_entry(PlainValues(values))
