@@ -465,7 +465,12 @@ class ReservationBook:
             "station %s: cancel of reservation %d failed: %s", station_id, reservation_id, error
         )
         return CancelOutcome(
-            reservation_id, station_id, None, error=error, error_code=outcome.error_code
+            reservation_id,
+            station_id,
+            None,
+            error=error,
+            error_code=outcome.error_code,
+            timed_out=outcome.timed_out,
         )
 
     async def _cancelled(self, station_id: str, reservation_id: int) -> None:
