@@ -26,9 +26,9 @@ from PySide6.QtCore import QMessageLogContext, Qt, QTimer, QtMsgType, qInstallMe
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from console.central.check_model import CheckFactory, CheckRequest, CheckRunner
+from console.central.check_model import CheckArchive, CheckFactory, CheckRequest, CheckRunner
 from console.central.config import CentralSystemConfig
-from console.central.model import ReservationState
+from console.central.model import CentralSystemApi, ReservationState
 from console.central.reservation_check import CheckOptions, check_factory
 from console.central.server import CentralSystem
 from console.central.settings import (
@@ -39,15 +39,19 @@ from console.central.settings import (
     settings_path,
 )
 from console.chargepoint.simulator import SiteSimulator
+from console.ui.change_feed import DEFAULT_FLUSH_INTERVAL_MS, ChangeFeed
 from console.ui.event_loop import ConsoleEventLoop
 from console.ui.garbage import MainThreadGarbageCollector
 from console.ui.look.color_scheme import follow_color_scheme
 from console.ui.look.resources import icon
+from console.ui.report.report import ReportRunner
+from console.ui.reservations.reservation_requests import ReservationRequests
 from console.ui.settings.settings_dialog import SettingsController
-from console.ui.window.main_window import MainWindow
+from console.ui.trace.export import ExportRunner
+from console.ui.window.main_window import MainWindow, WindowServices
 from console.ui.window.window_state import layout_store, restore_layout, save_layout
 
-__all__ = ["AfterStart", "run"]
+__all__ = ["AfterStart", "build_window", "run"]
 
 _log = logging.getLogger(__name__)
 _qt_log = logging.getLogger("qt")
@@ -126,6 +130,35 @@ def _application() -> QApplication:
     return app
 
 
+def build_window(
+    central: CentralSystemApi,
+    *,
+    flush_interval_ms: int = DEFAULT_FLUSH_INTERVAL_MS,
+    clock: Callable[[], datetime] | None = None,
+    check_factory: CheckFactory | None = None,
+    check_archive: CheckArchive | None = None,
+) -> MainWindow:
+    """The window on ``central`` with the services it shows and drives, connected.
+
+    The console session and the self-test build their window here, and so do the tests.
+    ``check_archive``: the stored reservation checks (the checks panel and the report).
+    """
+    services = WindowServices(
+        feed=ChangeFeed(central, flush_interval_ms=flush_interval_ms),
+        requests=ReservationRequests(central),
+        exporter=ExportRunner(central),
+        reporter=ReportRunner(central, check_archive),
+    )
+    window = MainWindow(
+        central, services, clock=clock, check_factory=check_factory, check_archive=check_archive
+    )
+    for service in (services.feed, services.requests, services.exporter, services.reporter):
+        service.setParent(window)  # Qt deletes them with the window
+    services.exporter.set_dialog_parent(window)
+    services.reporter.set_dialog_parent(window)
+    return window
+
+
 async def _console_session(
     app: QApplication,
     config: CentralSystemConfig,
@@ -164,7 +197,7 @@ async def _console_session(
             return settings_controller.settings
         return loaded.settings if loaded is not None else ConsoleSettings()
 
-    window = MainWindow(
+    window = build_window(
         central,
         check_factory=_reservation_checks(central, current_settings),
         check_archive=central,
@@ -335,7 +368,7 @@ async def _self_test(reporter: _ErrorReporter) -> int:
         simulator: SiteSimulator | None = None
         try:
             await central.start()
-            window = MainWindow(central, flush_interval_ms=20)
+            window = build_window(central, flush_interval_ms=20)
             reporter.window = window
             window.start()
             window.show()

@@ -231,15 +231,36 @@ ChangeEvent = StationChanged | ConnectorChanged | ReservationChanged | TraceAppe
 
 
 class CentralSystemApi(Protocol):
-    """What the window uses of the Central System (a fake can stand in for it in tests)."""
+    """What the UI uses of the Central System (a fake can stand in for it in tests).
+
+    Complete, so that no view probes for a method: DESIGN.md's read models, the stored
+    trace and the two reservation calls. The stored reservation checks are the separate
+    :class:`console.central.check_model.CheckArchive` (the Central System is one).
+    """
 
     def stations(self) -> list[StationSnapshot]: ...
+
+    def station(self, station_id: str) -> StationSnapshot | None: ...
 
     def connectors(self, station_id: str | None = None) -> list[ConnectorSnapshot]: ...
 
     def reservations(self) -> list[ReservationRecord]: ...
 
+    def reservation(self, station_id: str, reservation_id: int) -> ReservationRecord | None:
+        """The latest attempt with this reservation id on this station."""
+        ...
+
     def recent_trace(self, limit: int = 10_000) -> list[TraceEntry]: ...
+
+    async def stored_trace(
+        self,
+        limit: int = 10_000,
+        station_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[TraceEntry]:
+        """The trace the database keeps (more than memory does), oldest first."""
+        ...
 
     def subscribe(self, listener: Callable[[ChangeEvent], None]) -> Callable[[], None]:
         """Call ``listener`` with every change from now on; returns an unsubscribe."""
@@ -255,6 +276,11 @@ class CentralSystemApi(Protocol):
 
     @property
     def security_profile(self) -> int: ...
+
+    @property
+    def port(self) -> int:
+        """The port stations connect to (RuntimeError while the Central System is stopped)."""
+        ...
 
     async def reserve(self, request: ReserveRequest) -> ReservationRecord:
         """Send ReserveNow; the attempt as it stands once the station answered (or did not)."""

@@ -93,6 +93,10 @@ class ChangeFeed(QObject):
             self._unsubscribe = None
         self._timer.stop()
 
+    def pending(self) -> bool:
+        """Changes are waiting for the next flush."""
+        return bool(self._stations or self._connectors or self._reservations or self._trace)
+
     def _on_event(self, event: ChangeEvent) -> None:
         # Called by the Central System on the (single, qasync) event-loop thread.
         self.events_received += 1
@@ -116,7 +120,7 @@ class ChangeFeed(QObject):
         so painting and input never wait behind a huge burst.
         """
         self._timer.stop()
-        if not (self._stations or self._connectors or self._reservations or self._trace):
+        if not self.pending():
             return
         started = time.perf_counter()
         deadline = started + SLICE_BUDGET_S

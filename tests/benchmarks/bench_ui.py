@@ -36,9 +36,9 @@ sys.path.insert(0, str(ROOT))
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from console.app import build_window  # noqa: E402
 from console.ocpp.enums import ChargePointStatus  # noqa: E402
 from console.ui.look.resources import style_sheet  # noqa: E402
-from console.ui.window.main_window import MainWindow  # noqa: E402
 from tests.ui.fakes import FakeCentralSystem  # noqa: E402
 
 LAG_PROBE_MS = 20
@@ -112,7 +112,7 @@ def main() -> int:
     app.setStyleSheet(style_sheet())
     fake = FakeCentralSystem()
     station_ids = fake.add_site(options.stations, options.connectors)
-    window = MainWindow(fake)
+    window = build_window(fake)
     window.start()
     window.show()
     app.processEvents()

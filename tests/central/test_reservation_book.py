@@ -398,6 +398,7 @@ async def test_cancel_without_connection_or_answer(impatient_central: CentralSys
     assert outcome.status is None
     assert outcome.error is not None
     assert "no answer" in outcome.error
+    assert outcome.timed_out
     still = central.reservation("CP-SC", record.reservation_id)
     assert still is not None
     assert still.state is ReservationState.ACCEPTED

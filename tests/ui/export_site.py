@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
+from console.app import build_window
 from console.central.config import CentralSystemConfig
 from console.central.model import ReservationRecord, TraceDirection
 from console.central.security import hash_authorization_key
@@ -97,7 +98,7 @@ def make_site_fixture(
                 card_arrives_after=0.3,
             ),
         )
-        window = MainWindow(central, flush_interval_ms=20)
+        window = build_window(central, flush_interval_ms=20, check_archive=central)
         qtbot.addWidget(window)
         window.start()
         window.show()

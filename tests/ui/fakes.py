@@ -1,7 +1,8 @@
 """A fake Central System for widget tests and the UI benchmark.
 
-It implements :class:`console.central.model.CentralSystemApi` in memory: tests set stations
-and connectors, and decide what each station "answers" to ReserveNow / CancelReservation.
+It implements the whole :class:`console.central.model.CentralSystemApi` in memory (a test
+holds it to the protocol): tests set stations and connectors, and decide what each station
+"answers" to ReserveNow / CancelReservation.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from console.central.check_model import (
     StepResult,
     Verdict,
 )
+from console.central.export import select_trace
 from console.central.model import (
     CancelOutcome,
     ChangeEvent,
@@ -33,6 +35,7 @@ from console.central.model import (
     ReserveRequest,
     StationChanged,
     StationSnapshot,
+    TraceAppended,
     TraceDirection,
     TraceEntry,
 )
@@ -60,6 +63,7 @@ class FakeCentralSystem:
         self._connectors: dict[tuple[str, int], ConnectorSnapshot] = {}
         self._reservations: dict[int, ReservationRecord] = {}
         self._listeners: list[Callable[[ChangeEvent], None]] = []
+        self._trace: list[TraceEntry] = []
         self._next_id = 1
         self.answers: dict[str, ReservationStatus] = {}
         """What a station answers to ReserveNow (default Accepted)."""
@@ -70,6 +74,8 @@ class FakeCentralSystem:
     # --- test controls ---------------------------------------------------------------------
 
     def emit(self, event: ChangeEvent) -> None:
+        if isinstance(event, TraceAppended):
+            self._trace.append(event.entry)
         for listener in list(self._listeners):
             listener(event)
 
@@ -119,6 +125,9 @@ class FakeCentralSystem:
     def stations(self) -> list[StationSnapshot]:
         return list(self._stations.values())
 
+    def station(self, station_id: str) -> StationSnapshot | None:
+        return self._stations.get(station_id)
+
     def connectors(self, station_id: str | None = None) -> list[ConnectorSnapshot]:
         return [
             c for c in self._connectors.values() if station_id is None or c.station_id == station_id
@@ -127,8 +136,22 @@ class FakeCentralSystem:
     def reservations(self) -> list[ReservationRecord]:
         return list(self._reservations.values())
 
+    def reservation(self, station_id: str, reservation_id: int) -> ReservationRecord | None:
+        record = self._reservations.get(reservation_id)
+        return record if record is not None and record.station_id == station_id else None
+
     def recent_trace(self, limit: int = 10_000) -> list[TraceEntry]:
-        return []
+        return self._trace[-limit:] if limit > 0 else []
+
+    async def stored_trace(
+        self,
+        limit: int = 10_000,
+        station_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[TraceEntry]:
+        chosen = select_trace(self._trace, station_id, since, until)
+        return chosen[-limit:] if limit > 0 else []
 
     def subscribe(self, listener: Callable[[ChangeEvent], None]) -> Callable[[], None]:
         self._listeners.append(listener)
@@ -148,6 +171,10 @@ class FakeCentralSystem:
     @property
     def security_profile(self) -> int:
         return self.security
+
+    @property
+    def port(self) -> int:
+        return 9000
 
     async def reserve(self, request: ReserveRequest) -> ReservationRecord:
         station_id, connector_id = request.station_id, request.connector_id

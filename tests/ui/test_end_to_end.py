@@ -18,6 +18,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 from websockets.typing import Subprotocol
 
+from console.app import build_window
 from console.central.config import CentralSystemConfig
 from console.central.model import ReservationRecord, ReservationState
 from console.central.server import CentralSystem
@@ -70,7 +71,7 @@ def make_site(
             station_specs=specs,
             options=options,
         )
-        window = MainWindow(central, flush_interval_ms=20)
+        window = build_window(central, flush_interval_ms=20)
         qtbot.addWidget(window)
         window.start()
         window.show()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
@@ -136,17 +136,11 @@ class TimelineLook:
         """The look that suits a widget's palette: dark when its base is dark."""
         base = palette.color(QPalette.ColorRole.Base)
         look = cls.dark() if base.lightness() < 128 else cls.paper()
-        return _replace_colours(
+        return replace(
             look,
             background=base.name(),
             text=palette.color(QPalette.ColorRole.Text).name(),
         )
-
-
-def _replace_colours(look: TimelineLook, **colours: str) -> TimelineLook:
-    values = {name: getattr(look, name) for name in TimelineLook.__dataclass_fields__}
-    values.update(colours)
-    return TimelineLook(**values)
 
 
 # --- geometry -------------------------------------------------------------------------------

@@ -42,14 +42,13 @@ from console.ui.checks.check_steps_model import (
 )
 from console.ui.checks.check_timeline import timeline_image
 from console.ui.look.presentation import connector_status_look, reservation_state_look
-from console.ui.trace.export import STORED_TRACE_LIMIT, stored_trace_reader
+from console.ui.trace.export import STORED_TRACE_LIMIT
 from console.ui.trace.trace_model import Highlight, highlight_of
 
 __all__ = [
     "ReportData",
     "ReportRunner",
     "StationReport",
-    "check_archive_of",
     "ended_at",
     "laid_out",
     "report_html",
@@ -621,12 +620,6 @@ def write_pdf(document_html: str, path: Path, images: dict[str, QImage] | None =
         raise OSError(f"could not write {path}")
 
 
-def check_archive_of(central: object) -> CheckArchive | None:
-    """The central's stored reservation checks, when it keeps them (a fake may not)."""
-    checks = getattr(central, "checks", None)
-    return central if callable(checks) else None  # type: ignore[return-value]
-
-
 class ReportRunner(QObject):
     """Gathers a report's data (the trace from the database), then writes the PDF."""
 
@@ -642,20 +635,24 @@ class ReportRunner(QObject):
     def __init__(
         self,
         central: CentralSystemApi,
-        parent_widget: QWidget | None,
-        held_trace: Callable[[], list[TraceEntry]],
+        check_archive: CheckArchive | None = None,
+        parent: QObject | None = None,
         *,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        super().__init__(parent_widget)
+        super().__init__(parent)
         self._central = central
-        self._parent_widget = parent_widget
-        self._held_trace = held_trace
+        self._check_archive = check_archive
+        self._dialog_parent: QWidget | None = None
         self._clock = clock or (lambda: datetime.now(UTC))
         self.dialog: QProgressDialog | None = None
         self.last_html: str | None = None
         """The HTML of the last report written (tests read its text)."""
         self._cancelled = False
+
+    def set_dialog_parent(self, widget: QWidget | None) -> None:
+        """Show the progress dialog over ``widget`` (the window), modal to it."""
+        self._dialog_parent = widget
 
     def cancel(self) -> None:
         self._cancelled = True
@@ -667,15 +664,10 @@ class ReportRunner(QObject):
             stations = [s for s in stations if s.station_id == station_id]
         records = self._central.reservations()
         checks = self._finished_checks()
-        reader = stored_trace_reader(self._central)
-        held = self._held_trace() if reader is None else []
         reports: list[StationReport] = []
         for number, station in enumerate(stations):
             sid = station.station_id
-            if reader is not None:
-                trace = await reader(limit=STORED_TRACE_LIMIT, station_id=sid)
-            else:
-                trace = [entry for entry in held if entry.station_id == sid]
+            trace = await self._central.stored_trace(limit=STORED_TRACE_LIMIT, station_id=sid)
             reports.append(
                 StationReport(
                     station=station,
@@ -706,11 +698,10 @@ class ReportRunner(QObject):
 
     def _finished_checks(self) -> dict[str, list[CheckResult]]:
         """The stored reservation checks of each station, oldest first (running ones left out)."""
-        archive = check_archive_of(self._central)
-        if archive is None:
+        if self._check_archive is None:
             return {}
         try:
-            results = archive.checks()
+            results = self._check_archive.checks()
         except Exception:
             # A report without its checks is still worth writing; the log says why.
             _log.exception("reading the reservation checks for the report failed")
@@ -727,7 +718,7 @@ class ReportRunner(QObject):
         ``site_name``: the site or customer, printed under the title (optional).
         """
         self._cancelled = False
-        dialog = QProgressDialog("Gathering the report…", "Cancel", 0, 1, self._parent_widget)
+        dialog = QProgressDialog("Gathering the report…", "Cancel", 0, 1, self._dialog_parent)
         dialog.setWindowTitle("Commissioning report")
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(400)

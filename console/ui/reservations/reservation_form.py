@@ -52,7 +52,9 @@ class ReservationForm(QWidget):
     """A non-modal form for ReserveNow with the protocol's rules checked as one types.
 
     The form knows nothing of OCPP sessions: it emits :attr:`sig_send_requested` with a
-    :class:`ReservationDraft` and shows whatever answer it is then given.
+    :class:`ReservationDraft`, then follows the records it is shown (:meth:`show_record`, from
+    the change feed): the attempt it sent, from "sending" to the answer and any later change
+    (a late answer, expiry, a cancel).
     """
 
     sig_send_requested = Signal(object)
@@ -76,6 +78,8 @@ class ReservationForm(QWidget):
         self._pending: ReservationDraft | None = None
         self._attempt: tuple[str, int, datetime] | None = None
         """(station, reservation id, created_at) of the attempt this form sent last, once known."""
+        self._older_than: datetime | None = None
+        """created_at of the attempt with the same id known when the form sent (not ours)."""
         self._in_flight = False
         self._errors: dict[str, str] = {}
 
@@ -472,6 +476,12 @@ class ReservationForm(QWidget):
             return
         self._pending = draft
         self._attempt = None
+        known = (
+            None
+            if draft.reservation_id is None
+            else self._stations.reservation(draft.station_id, draft.reservation_id)
+        )
+        self._older_than = known.created_at if known is not None else None
         self._in_flight = True
         self._show(
             reservation_state_look(ReservationState.SENDING),
@@ -483,28 +493,23 @@ class ReservationForm(QWidget):
         self._reservation_id_edited = False
         self.refresh_reservation_id()
 
-    def show_answer(self, record: ReservationRecord) -> None:
-        """Show the record ReserveNow returned for this form's request; Send works again."""
-        pending = self._pending
-        if pending is None or not _same_request(pending, record):
-            return
-        self._attempt = _attempt_key(record)
-        self._in_flight = False
-        self.show_record(record)
-        self.validate()
-
     def show_record(self, record: ReservationRecord) -> None:
         """Show a record's state if it is the attempt this form sent last.
 
-        A reservation id may be reused: only the exact attempt (station, id, created_at)
-        counts, never an older reservation with the same id that the new one replaces.
+        Send works again once the station answered (or did not). A reservation id may be
+        reused: only the exact attempt (station, id, created_at) counts, never an older
+        reservation with the same id that the new one replaces.
         """
         pending = self._pending
         if pending is None:
             return
         if self._attempt is None:
-            # Not known yet: the first "sending" record of this very request names it.
-            if record.state is not ReservationState.SENDING or not _same_request(pending, record):
+            # Not known yet: the first record of this very request names it. The feed may
+            # bring it already answered ("sending" and the answer in one batch); an older
+            # attempt with the same id is never it.
+            if not _same_request(pending, record) or (
+                self._older_than is not None and record.created_at <= self._older_than
+            ):
                 return
             self._attempt = _attempt_key(record)
         elif _attempt_key(record) != self._attempt:

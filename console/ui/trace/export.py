@@ -11,12 +11,11 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
 
 from PySide6.QtCore import QDateTime, QObject, Qt, Signal
 from PySide6.QtWidgets import (
@@ -38,7 +37,6 @@ from PySide6.QtWidgets import (
 from console.central.export import (
     reservations_csv_lines,
     select_reservations,
-    select_trace,
     trace_jsonl_line,
 )
 from console.central.model import CentralSystemApi, TraceEntry
@@ -49,7 +47,6 @@ __all__ = [
     "ExportOptions",
     "ExportRunner",
     "ProgressWriter",
-    "StoredTraceReader",
 ]
 
 _log = logging.getLogger(__name__)
@@ -75,24 +72,6 @@ class ExportOptions:
     """None: every station."""
     since: datetime | None = None
     until: datetime | None = None
-
-
-class StoredTraceReader(Protocol):
-    """The Central System's read of the trace database (:meth:`CentralSystem.stored_trace`)."""
-
-    def __call__(
-        self,
-        limit: int = ...,
-        station_id: str | None = ...,
-        since: datetime | None = ...,
-        until: datetime | None = ...,
-    ) -> Awaitable[list[TraceEntry]]: ...
-
-
-def stored_trace_reader(central: object) -> StoredTraceReader | None:
-    """The central's database read, when it has one (a fake Central System may not)."""
-    reader = getattr(central, "stored_trace", None)
-    return reader if callable(reader) else None
 
 
 class ProgressWriter(QObject):
@@ -188,24 +167,26 @@ class ExportRunner(QObject):
     def __init__(
         self,
         central: CentralSystemApi,
-        parent_widget: QWidget | None,
-        held_trace: Callable[[], list[TraceEntry]],
+        parent: QObject | None = None,
         *,
         chunk_lines: int = CHUNK_LINES,
     ) -> None:
-        super().__init__(parent_widget)
+        super().__init__(parent)
         self._central = central
-        self._parent_widget = parent_widget
-        self._held_trace = held_trace
+        self._dialog_parent: QWidget | None = None
         self.chunk_lines = chunk_lines
         self.writer: ProgressWriter | None = None
         """The running job's writer (tests cancel through it)."""
+
+    def set_dialog_parent(self, widget: QWidget | None) -> None:
+        """Show the progress dialogs over ``widget`` (the window), modal to it."""
+        self._dialog_parent = widget
 
     async def run(self, options: ExportOptions) -> int | None:
         """Export; the number of rows written, or None if cancelled or failed."""
         what = "trace" if options.kind is ExportKind.TRACE else "reservations"
         writer = ProgressWriter(
-            self._parent_widget, f"Exporting the {what}", chunk_lines=self.chunk_lines
+            self._dialog_parent, f"Exporting the {what}", chunk_lines=self.chunk_lines
         )
         self.writer = writer
         writer.sig_progress.connect(self.sig_progress)
@@ -243,12 +224,7 @@ class ExportRunner(QObject):
         return written
 
     async def _trace(self, options: ExportOptions) -> list[TraceEntry]:
-        reader = stored_trace_reader(self._central)
-        if reader is None:
-            return select_trace(
-                self._held_trace(), options.station_id, options.since, options.until
-            )
-        return await reader(
+        return await self._central.stored_trace(
             limit=STORED_TRACE_LIMIT,
             station_id=options.station_id,
             since=options.since,

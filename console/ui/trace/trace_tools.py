@@ -1,7 +1,8 @@
-"""Hooks the message trace, the exports and the commissioning report into the main window.
+"""The message trace in its dock, the exports and the commissioning report.
 
-The window calls :func:`install_trace_tools` once; everything else lives here, so the
-window's own file stays about stations and reservations.
+The window builds :class:`TraceTools` with the services it was given and places the dock
+and the actions; everything else about the trace's tools lives here, so the window's own
+file stays about stations and reservations.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import logging
 from collections.abc import Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QObject, QStandardPaths, Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -24,24 +25,19 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
-    QMainWindow,
-    QMenu,
     QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-from console.central.model import TraceEntry
+from console.central.model import CentralSystemApi
 from console.ui.report.report import ReportRunner
 from console.ui.trace.export import ExportDialog, ExportKind, ExportOptions, ExportRunner
 from console.ui.trace.trace_model import TraceTableModel
 from console.ui.trace.trace_panel import TracePanel
 
-if TYPE_CHECKING:
-    from console.ui.window.main_window import MainWindow
-
-__all__ = ["ReportDialog", "TraceTools", "default_folder", "install_trace_tools"]
+__all__ = ["ReportDialog", "TraceTools", "default_folder"]
 
 _log = logging.getLogger(__name__)
 
@@ -49,27 +45,31 @@ INITIAL_TRACE = 10_000
 """Frames the panel shows at start (the Central System's in-memory trace)."""
 
 
-def install_trace_tools(window: MainWindow) -> TraceTools:
-    """Add the trace dock, File > Export…/Report… and View > Message trace to ``window``."""
-    return TraceTools(window)
-
-
 class TraceTools(QObject):
-    """The trace panel (a dock), the export and report actions, and their running jobs."""
+    """The trace panel (a dock), the export and report actions, and their running jobs.
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        central = window.central
+    ``parent`` is the widget the dock, the dialogs and the actions' shortcuts belong to (the
+    window); it is given, never searched for.
+    """
+
+    def __init__(
+        self,
+        central: CentralSystemApi,
+        exporter: ExportRunner,
+        reporter: ReportRunner,
+        parent: QWidget,
+    ) -> None:
+        super().__init__(parent)
+        self._central = central
+        self._parent_widget = parent
         self.model = TraceTableModel(self)
         self.panel = TracePanel(self.model)
-        self.dock = QDockWidget("Message trace", window)
+        self.dock = QDockWidget("Message trace", parent)
         self.dock.setObjectName("trace_dock")
         self.dock.setWidget(self.panel)
-        window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
 
-        self.exporter = ExportRunner(central, window, self._held_trace)
-        self.reporter = ReportRunner(central, window, self._held_trace)
+        self.exporter = exporter
+        self.reporter = reporter
         self._tasks: set[asyncio.Task[Any]] = set()
         self.dialog: QDialog | None = None
         """The open export/report dialog, if any (tests fill it in)."""
@@ -78,35 +78,24 @@ class TraceTools(QObject):
         self.error_box: QMessageBox | None = None
         """The last "export/report failed" message, if any (tests read it)."""
 
-        self.export_trace_action = QAction("Export trace…", window)
+        self.export_trace_action = QAction("Export trace…", parent)
         self.export_trace_action.setShortcut(QKeySequence("Ctrl+E"))
-        self.export_reservations_action = QAction("Export reservations…", window)
+        self.export_reservations_action = QAction("Export reservations…", parent)
         self.export_reservations_action.setShortcut(QKeySequence("Ctrl+Alt+E"))
-        self.report_action = QAction("Commissioning report…", window)
+        self.report_action = QAction("Commissioning report…", parent)
         self.report_action.setShortcut(QKeySequence("Ctrl+P"))
         self.trace_view_action = self.dock.toggleViewAction()
         self.trace_view_action.setText("Message trace")
         self.trace_view_action.setShortcut(QKeySequence("Ctrl+T"))
-
-        menus = getattr(window, "menus", None)  # console.ui.window.menus.WindowMenus, if built
-        file_menu = menus.file_menu if menus is not None else menu_named(window, "&File")
-        view_menu = menus.view_menu if menus is not None else menu_named(window, "&View")
-        # Above whatever the File menu already holds (Quit stays last).
-        first = file_menu.actions()[0] if file_menu.actions() else None
-        for action in (self.export_trace_action, self.export_reservations_action):
-            file_menu.insertAction(first, action)  # type: ignore[arg-type]
-        file_menu.insertSeparator(first)  # type: ignore[arg-type]
-        file_menu.insertAction(first, self.report_action)  # type: ignore[arg-type]
-        view_menu.addSeparator()
-        view_menu.addAction(self.trace_view_action)
         for action in (
             self.export_trace_action,
             self.export_reservations_action,
             self.report_action,
             self.trace_view_action,
         ):
+            # The shortcuts work with the menu bar hidden and inside docks.
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            window.addAction(action)
+            parent.addAction(action)
 
         self.export_trace_action.triggered.connect(
             lambda: self.open_export_dialog(ExportKind.TRACE)
@@ -115,43 +104,20 @@ class TraceTools(QObject):
             lambda: self.open_export_dialog(ExportKind.RESERVATIONS)
         )
         self.report_action.triggered.connect(self.open_report_dialog)
-        window.feed.sig_trace.connect(self.panel.append)
-        self.panel.sig_message.connect(lambda text: window.statusBar().showMessage(text, 5000))
-        self.exporter.sig_finished.connect(
-            lambda path, count: window.statusBar().showMessage(
-                f"Exported {count:,} rows to {path}", 15000
-            )
-        )
-        self.exporter.sig_cancelled.connect(
-            lambda path: window.statusBar().showMessage(f"Export to {path} cancelled", 10000)
-        )
-        self.exporter.sig_failed.connect(window.report_error)
-        self.exporter.sig_failed.connect(lambda text: self.show_failure("Export failed", text))
-        self.reporter.sig_finished.connect(
-            lambda path: window.statusBar().showMessage(f"Report written to {path}", 15000)
-        )
-        self.reporter.sig_cancelled.connect(
-            lambda: window.statusBar().showMessage("Report cancelled", 10000)
-        )
-        self.reporter.sig_failed.connect(window.report_error)
-        self.reporter.sig_failed.connect(lambda text: self.show_failure("Report failed", text))
 
         # What the Central System already holds; the feed subscribes in window.start(),
         # later and on the same thread, so nothing comes twice.
         self.panel.append(central.recent_trace(INITIAL_TRACE))
 
-    def _held_trace(self) -> list[TraceEntry]:
-        return self.model.buffer.entries
-
     def _station_ids(self) -> list[str]:
-        return sorted(station.station_id for station in self.window.central.stations())
+        return sorted(station.station_id for station in self._central.stations())
 
     # --- dialogs ----------------------------------------------------------------------------
 
     def open_export_dialog(self, kind: ExportKind) -> ExportDialog:
         """Ask what to export (never exec(): the dialog is opened, its answer handled later)."""
         dialog = ExportDialog(
-            kind, self._station_ids(), self.window, default_folder=default_folder()
+            kind, self._station_ids(), self._parent_widget, default_folder=default_folder()
         )
         station_id = self.panel.current_filter().station_id
         if station_id is not None:
@@ -163,7 +129,9 @@ class TraceTools(QObject):
         return dialog
 
     def open_report_dialog(self) -> ReportDialog:
-        dialog = ReportDialog(self._station_ids(), self.window, default_folder=default_folder())
+        dialog = ReportDialog(
+            self._station_ids(), self._parent_widget, default_folder=default_folder()
+        )
         dialog.site_edit.setText(self.site_name)
         dialog.accepted.connect(lambda: self._write_report(dialog))
         dialog.finished.connect(dialog.deleteLater)
@@ -188,7 +156,7 @@ class TraceTools(QObject):
             title,
             f"{what} failed." if reason else text,
             QMessageBox.StandardButton.Ok,
-            self.window,
+            self._parent_widget,
         )
         if reason:
             box.setInformativeText(reason)
@@ -286,20 +254,6 @@ class ReportDialog(QDialog):
 
     def path(self) -> Path:
         return Path(self.path_edit.text().strip()).expanduser()
-
-
-def menu_named(window: QMainWindow, title: str) -> QMenu:
-    """The menu bar's menu with this title (ignoring the & mnemonic), created if missing.
-
-    Other parts of the window add to the same File and View menus.
-    """
-    wanted = title.replace("&", "")
-    bar = window.menuBar()
-    for action in bar.actions():
-        menu = action.menu()
-        if isinstance(menu, QMenu) and action.text().replace("&", "") == wanted:
-            return menu
-    return bar.addMenu(title)
 
 
 def default_folder() -> Path:

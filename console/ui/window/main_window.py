@@ -1,9 +1,17 @@
-"""The console's main window: the live station tree, the reservations, the form, the status bar."""
+"""The console's main window: the live station tree, the reservations, the form, the status bar.
+
+One thing despite its length: the window places the views of every feature (their models and
+widgets live in stations/, reservations/, trace/, checks/) and connects them to the services
+it is given, in one :meth:`MainWindow._connect_signals`. What remains here is what ties them
+together: the selection shared by the tree and the table, the cancel banner, the context
+menus and the first-start layout.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from PySide6.QtCore import (
@@ -64,15 +72,17 @@ from console.ui.look.presentation import (
     reservation_state_look,
 )
 from console.ui.look.resources import icon
+from console.ui.report.report import ReportRunner
 from console.ui.reservations.reservation_form import ReservationDraft, ReservationForm
 from console.ui.reservations.reservation_model import ReservationColumn, ReservationTableModel
 from console.ui.reservations.reservation_requests import ReservationRequests
 from console.ui.reservations.reservations_panel import ReservationFilterProxy, ReservationsPanel
 from console.ui.stations.station_model import ItemRole, StationTreeModel, TreeColumn
-from console.ui.trace.trace_tools import default_folder, install_trace_tools
-from console.ui.window.menus import build_menus
+from console.ui.trace.export import ExportRunner
+from console.ui.trace.trace_tools import TraceTools, default_folder
+from console.ui.window.menus import MenuActions, build_menus, show_about
 
-__all__ = ["MainWindow", "StationTreeView"]
+__all__ = ["MainWindow", "StationTreeView", "WindowServices"]
 
 _log = logging.getLogger(__name__)
 
@@ -182,11 +192,27 @@ class StationTreeView(QTreeView):
             painter.end()
 
 
+@dataclass(frozen=True, slots=True)
+class WindowServices:
+    """What the window shows and drives, built by the composition root (:mod:`console.app`)."""
+
+    feed: ChangeFeed
+    """The Central System's changes, in batches, for the views."""
+    requests: ReservationRequests
+    """ReserveNow / CancelReservation as tasks, answers as signals."""
+    exporter: ExportRunner
+    """File > Export of the trace and the reservations."""
+    reporter: ReportRunner
+    """File > Commissioning report."""
+
+
 class MainWindow(QMainWindow):
     """The window a technician works in; it shows the Central System, it does not run it.
 
-    Closing it does not close it at once: :attr:`sig_close_requested` lets the composition
-    root stop the Central System first, then it calls :meth:`allow_close` and closes it.
+    It builds only its own widgets and item models; the services come in through
+    ``services`` and are connected in one place, :meth:`_connect_signals`. Closing it does not
+    close it at once: :attr:`sig_close_requested` lets the composition root stop the Central
+    System first, then it calls :meth:`allow_close` and closes it.
     """
 
     sig_close_requested = Signal()
@@ -197,9 +223,9 @@ class MainWindow(QMainWindow):
     def __init__(
         self,
         central: CentralSystemApi,
+        services: WindowServices,
         parent: QWidget | None = None,
         *,
-        flush_interval_ms: int = 100,
         clock: Clock | None = None,
         check_factory: CheckFactory | None = None,
         check_archive: CheckArchive | None = None,
@@ -220,10 +246,11 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(icon("app"))
         self.resize(1500, 900)
 
-        self.feed = ChangeFeed(central, self, flush_interval_ms=flush_interval_ms)
+        self._services = services
+        self.feed = services.feed
+        self.requests = services.requests
         self.station_model = StationTreeModel(self, clock=self._clock)
         self.reservation_model = ReservationTableModel(self, clock=self._clock)
-        self.requests = ReservationRequests(central, self)
         self.station_proxy = _tree_proxy(self.station_model)
         self.station_proxy.setParent(self)
         self.reservation_proxy = _table_proxy(self.reservation_model)
@@ -278,11 +305,29 @@ class MainWindow(QMainWindow):
 
         self._build_views()
         self._build_toolbar_and_status_bar()
-        self.menus = build_menus(self)
-        self._connect_signals()
-        self.trace_tools = install_trace_tools(self)  # trace dock, exports, report
+        self.trace_tools = TraceTools(central, services.exporter, services.reporter, self)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.trace_tools.dock)
+        self.menus = build_menus(
+            self.menuBar(),
+            MenuActions(
+                export_trace=self.trace_tools.export_trace_action,
+                export_reservations=self.trace_tools.export_reservations_action,
+                report=self.trace_tools.report_action,
+                filter=self.filter_action,
+                form_toggle=self.form_dock.toggleViewAction(),
+                expand=self.expand_action,
+                collapse=self.collapse_action,
+                active_only=self.reservations_panel.active_only_action,
+                trace_toggle=self.trace_tools.trace_view_action,
+                reserve=self.reserve_action,
+                cancel=self.cancel_action,
+                check=self.check_action,
+            ),
+            self,
+        )
         self.checks_panel = ChecksPanel(check_archive, self, default_folder=default_folder)
         self.checks_dock = self._build_checks_dock(self.checks_panel)
+        self._connect_signals()
 
     # --- construction -----------------------------------------------------------------------
 
@@ -416,6 +461,39 @@ class MainWindow(QMainWindow):
         self._cancel_hide_timer.timeout.connect(self.hide_cancel_answer)
         self.cancel_banner_close.clicked.connect(self.hide_cancel_answer)
 
+        menus = self.menus
+        menus.quit_action.triggered.connect(self.close)
+        menus.about_action.triggered.connect(lambda: show_about(self, self.central.urls()))
+
+        tools = self.trace_tools
+        feed.sig_trace.connect(tools.panel.append)
+        tools.panel.sig_message.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        exporter, reporter = self._services.exporter, self._services.reporter
+        exporter.sig_finished.connect(
+            lambda path, count: self.statusBar().showMessage(
+                f"Exported {count:,} rows to {path}", 15000
+            )
+        )
+        exporter.sig_cancelled.connect(
+            lambda path: self.statusBar().showMessage(f"Export to {path} cancelled", 10000)
+        )
+        exporter.sig_failed.connect(self.report_error)
+        exporter.sig_failed.connect(lambda text: tools.show_failure("Export failed", text))
+        reporter.sig_finished.connect(
+            lambda path: self.statusBar().showMessage(f"Report written to {path}", 15000)
+        )
+        reporter.sig_cancelled.connect(
+            lambda: self.statusBar().showMessage("Report cancelled", 10000)
+        )
+        reporter.sig_failed.connect(self.report_error)
+        reporter.sig_failed.connect(lambda text: tools.show_failure("Report failed", text))
+
+        checks = self.checks_panel
+        self.sig_check_finished.connect(self.show_check)
+        checks.sig_message.connect(lambda text: self.statusBar().showMessage(text, 15000))
+        checks.sig_failed.connect(self.report_error)
+        checks.sig_failed.connect(lambda text: tools.show_failure("Export failed", text))
+
     def start(self) -> None:
         """Load what the Central System knows and follow its changes."""
         self.feed.start()
@@ -442,7 +520,10 @@ class MainWindow(QMainWindow):
         self.requests.reserve(draft)
 
     def _on_reserve_answered(self, record: ReservationRecord) -> None:
-        self.form.show_answer(record)
+        # The form follows its attempt through the feed only (so a late answer reaches it
+        # the same way). The Central System published the record before returning it: hand
+        # the batch over now, so that the form, the tree and the table say what this says.
+        self.feed.flush()
         self.statusBar().showMessage(reservation_answer_text(record), 15000)
 
     def _on_trace(self, entries: list[TraceEntry]) -> None:
@@ -502,7 +583,7 @@ class MainWindow(QMainWindow):
             look = reservation_state_look(ReservationState.ACCEPTED)
         elif outcome.status is CancelReservationStatus.REJECTED:
             look = reservation_state_look(ReservationState.REJECTED)
-        elif outcome.error and "timeout" in outcome.error.lower():
+        elif outcome.timed_out:
             look = reservation_state_look(ReservationState.NO_RESPONSE)
         else:
             look = reservation_state_look(ReservationState.ERROR)
@@ -634,10 +715,6 @@ class MainWindow(QMainWindow):
         toggle.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.addAction(toggle)
         self.menus.view_menu.addAction(toggle)
-        self.sig_check_finished.connect(self.show_check)
-        panel.sig_message.connect(lambda text: self.statusBar().showMessage(text, 15000))
-        panel.sig_failed.connect(self.report_error)
-        panel.sig_failed.connect(lambda text: self.trace_tools.show_failure("Export failed", text))
         return dock
 
     def show_check(self, result: CheckResult) -> None:

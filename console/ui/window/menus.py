@@ -1,33 +1,50 @@
 """The window's menu bar: every main action, with its keyboard shortcut shown beside it.
 
-The actions themselves belong to the window (and to the panels); this module only arranges
-them into File, Edit, View, Reservation and Help, and adds the few that are about the
-application (Settings…, Quit, About). Other parts add their own actions to the menus held
-by :class:`WindowMenus` (e.g. File > Export).
+The actions themselves belong to the window and its panels, which hand them over in a
+:class:`MenuActions`; this module only arranges them into File, Edit, View, Reservation and
+Help, and adds the few that are about the application (Settings…, Quit, About), for the
+window and the composition root to connect.
 """
 
 from __future__ import annotations
 
 import platform
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import Qt, qVersion
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu, QMessageBox
+from PySide6.QtWidgets import QMenu, QMenuBar, QMessageBox, QWidget
 
 import console
 from console.central.paths import default_config_dir, default_data_dir
 from console.ui.look.resources import icon
 
-if TYPE_CHECKING:
-    from console.ui.window.main_window import MainWindow
-
-__all__ = ["PROJECT_URL", "WindowMenus", "about_text", "build_menus"]
+__all__ = ["PROJECT_URL", "MenuActions", "WindowMenus", "about_text", "build_menus", "show_about"]
 
 PROJECT_URL = "https://www.openchargealliance.org/protocols/ocpp-16/"
 """Where the protocol the console speaks is described (shown in About)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MenuActions:
+    """The actions the window and its panels own, for the menus to arrange."""
+
+    export_trace: QAction
+    export_reservations: QAction
+    report: QAction
+    filter: QAction
+    form_toggle: QAction
+    """The reservation form dock's toggle."""
+    expand: QAction
+    collapse: QAction
+    active_only: QAction
+    trace_toggle: QAction
+    """The message trace dock's toggle."""
+    reserve: QAction
+    cancel: QAction
+    check: QAction
+    """Hidden (by the window) when the console has no check runner."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,61 +59,68 @@ class WindowMenus:
     settings_action: QAction
     """Edit > Settings… (Ctrl+,): the composition root opens the settings dialog."""
     quit_action: QAction
+    """File > Quit (Ctrl+Q): the window closes itself."""
     about_action: QAction
+    """Help > About (F1): the window shows :func:`show_about`."""
 
 
-def build_menus(window: MainWindow) -> WindowMenus:
-    """Fill the window's menu bar with its actions; returns the menus for others to extend."""
-    bar = window.menuBar()
+def build_menus(bar: QMenuBar, actions: MenuActions, owner: QWidget) -> WindowMenus:
+    """Fill ``bar`` with the actions; returns the menus for others to extend.
+
+    ``owner`` holds the application-wide actions made here and their shortcuts (the window).
+    """
     file_menu = bar.addMenu("&File")
     edit_menu = bar.addMenu("&Edit")
     view_menu = bar.addMenu("&View")
     reservation_menu = bar.addMenu("&Reservation")
     help_menu = bar.addMenu("&Help")
 
-    quit_action = QAction("&Quit", window)
+    file_menu.addAction(actions.export_trace)
+    file_menu.addAction(actions.export_reservations)
+    file_menu.addSeparator()
+    file_menu.addAction(actions.report)
+    quit_action = QAction("&Quit", owner)
     quit_action.setShortcut(QKeySequence("Ctrl+Q"))  # Cmd+Q on macOS
     quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-    quit_action.triggered.connect(window.close)
     file_menu.addSeparator()
     file_menu.addAction(quit_action)
 
-    settings_action = QAction("&Settings…", window)
+    settings_action = QAction("&Settings…", owner)
     settings_action.setShortcut(QKeySequence("Ctrl+,"))
     settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
     settings_action.setToolTip("Port, security, station keys, idTags (Ctrl+,)")
-    edit_menu.addAction(window.filter_action)
+    edit_menu.addAction(actions.filter)
     edit_menu.addSeparator()
     edit_menu.addAction(settings_action)
 
-    form_toggle = window.form_dock.toggleViewAction()
+    form_toggle = actions.form_toggle
     form_toggle.setText("Reservation &form")
     form_toggle.setShortcut(QKeySequence("Ctrl+Shift+F"))
     view_menu.addAction(form_toggle)
     view_menu.addSeparator()
-    window.expand_action.setShortcut(QKeySequence("Ctrl+Shift+E"))
-    window.collapse_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
-    view_menu.addAction(window.expand_action)
-    view_menu.addAction(window.collapse_action)
+    actions.expand.setShortcut(QKeySequence("Ctrl+Shift+E"))
+    actions.collapse.setShortcut(QKeySequence("Ctrl+Shift+C"))
+    view_menu.addAction(actions.expand)
+    view_menu.addAction(actions.collapse)
     view_menu.addSeparator()
-    view_menu.addAction(window.reservations_panel.active_only_action)
+    view_menu.addAction(actions.active_only)
+    view_menu.addSeparator()
+    view_menu.addAction(actions.trace_toggle)
 
-    reservation_menu.addAction(window.reserve_action)
-    reservation_menu.addAction(window.cancel_action)
+    reservation_menu.addAction(actions.reserve)
+    reservation_menu.addAction(actions.cancel)
     reservation_menu.addSeparator()
-    # Hidden (with the window's action) when the console has no check runner.
-    reservation_menu.addAction(window.check_action)
+    reservation_menu.addAction(actions.check)
 
-    about_action = QAction(icon("app"), "&About OCPP Console", window)
+    about_action = QAction(icon("app"), "&About OCPP Console", owner)
     about_action.setShortcut(QKeySequence("F1"))
     about_action.setMenuRole(QAction.MenuRole.AboutRole)
-    about_action.triggered.connect(lambda: _show_about(window))
     help_menu.addAction(about_action)
 
     # Shortcuts must work with the menu bar hidden (e.g. a kiosk) and inside docks.
     for action in (quit_action, settings_action, form_toggle, about_action):
         action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        window.addAction(action)
+        owner.addAction(action)
     return WindowMenus(
         file_menu=file_menu,
         edit_menu=edit_menu,
@@ -123,13 +147,15 @@ def about_text(station_urls: list[str]) -> str:
     )
 
 
-def _show_about(window: MainWindow) -> None:
-    box = QMessageBox(window)
+def show_about(parent: QWidget, station_urls: list[str]) -> QMessageBox:
+    """Open (never exec) the About box over ``parent``."""
+    box = QMessageBox(parent)
     box.setWindowTitle("About OCPP Console")
     box.setIconPixmap(icon("app").pixmap(64, 64))
     box.setTextFormat(Qt.TextFormat.RichText)
-    box.setText(about_text(window.central.urls()))
+    box.setText(about_text(station_urls))
     box.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.setObjectName("about_box")
     box.open()
+    return box

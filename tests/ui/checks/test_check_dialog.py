@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QMenu, QStyle
 from pytestqt.qtbot import QtBot
 
 from console import app as console_app
+from console.app import build_window
 from console.central.check_model import (
     CheckOutcome,
     CheckRequest,
@@ -579,7 +580,7 @@ def fake_site() -> FakeCentralSystem:
 
 
 def open_window(qtbot: QtBot, central: FakeCentralSystem, **options: object) -> MainWindow:
-    window = MainWindow(central, flush_interval_ms=10, **options)  # type: ignore[arg-type]
+    window = build_window(central, flush_interval_ms=10, **options)  # type: ignore[arg-type]
     qtbot.addWidget(window)
     window.start()
     window.show()
@@ -713,7 +714,7 @@ def real_site(qtbot, loop_driver: LoopDriver, data_dir: Path) -> Iterator[RealSi
         station_specs=[("CP-01", Behaviour.NORMAL)],
         options=SimulationOptions(client=ClientOptions(backoff_initial=0.1, backoff_max=0.5)),
     )
-    window = MainWindow(
+    window = build_window(
         central, flush_interval_ms=20, check_factory=check_factory(central, E2E_OPTIONS)
     )
     qtbot.addWidget(window)

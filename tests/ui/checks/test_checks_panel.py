@@ -17,6 +17,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QStyle, QTableView, QWidget
 from pytestqt.qtbot import QtBot
 
+from console.app import build_window
 from console.central.check_codec import CHECK_CSV_COLUMNS, check_from_dict
 from console.central.check_model import CheckOutcome, CheckResult, Verdict
 from console.ui.checks.check_steps_model import StepColumn
@@ -30,7 +31,6 @@ from console.ui.checks.checks_panel import (
     export_check,
 )
 from console.ui.look.color_scheme import dark_palette, scheme_style_sheet
-from console.ui.window.main_window import MainWindow
 from tests.ui.fakes import CHECK_T0, FakeCentralSystem, sample_check_result
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
@@ -294,7 +294,7 @@ def test_export_check_leaves_no_part_file(tmp_path: Path, qapp) -> None:
 
 
 def test_the_window_lists_stored_checks_and_adds_each_finished_one(qtbot: QtBot) -> None:
-    window = MainWindow(
+    window = build_window(
         FakeCentralSystem(), flush_interval_ms=20, check_archive=Archive(three_checks())
     )
     qtbot.addWidget(window)
@@ -319,7 +319,7 @@ def test_the_window_lists_stored_checks_and_adds_each_finished_one(qtbot: QtBot)
 
 
 def test_without_an_archive_the_window_has_an_empty_checks_panel(qtbot: QtBot) -> None:
-    window = MainWindow(FakeCentralSystem())
+    window = build_window(FakeCentralSystem())
     qtbot.addWidget(window)
     assert window.checks_panel.model.rowCount() == 0
     assert not window.checks_panel.export_action.isEnabled()
@@ -358,7 +358,7 @@ def test_the_panel_is_readable_on_a_laptop_and_a_full_hd_screen(
             left_behind=(107,),
         ),
     ]
-    window = MainWindow(FakeCentralSystem(), flush_interval_ms=20, check_archive=Archive(stored))
+    window = build_window(FakeCentralSystem(), flush_interval_ms=20, check_archive=Archive(stored))
     qtbot.addWidget(window)
     window.resize(*size)
     window.show()

@@ -179,7 +179,7 @@ def test_send_emits_the_draft_and_shows_the_answer(qtbot, form: ReservationForm)
         state=ReservationState.OCCUPIED,
         confirmation=ReservationStatus.OCCUPIED,
     )
-    form.show_answer(record)  # what reserve_now returned
+    form.show_record(record)  # the answer, as the feed brings it
     assert "Occupied" in form.answer_text()
     # an answer about another reservation does not overwrite this one
     form.show_record(
@@ -274,7 +274,7 @@ def test_send_is_disabled_while_the_request_is_in_flight(qtbot, form: Reservatio
     assert len(drafts) == 1
     assert not form.send_button.isEnabled()
     assert form.send_button.text() == "Sending…"
-    form.show_answer(
+    form.show_record(
         record_for(drafts[0], ReservationState.ACCEPTED, confirmation=ReservationStatus.ACCEPTED)
     )
     assert form.send_button.isEnabled()

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from PySide6.QtCore import Qt
 
+from console.app import build_window
 from console.central.model import ReservationRecord, ReservationState
 from console.ocpp.reservation import ReservationStatus
 from console.ui.reservations.reservation_model import ReservationColumn, ReservationTableModel
@@ -72,7 +73,7 @@ def fake() -> FakeCentralSystem:
 
 @pytest.fixture
 def window(qtbot, fake: FakeCentralSystem) -> MainWindow:
-    main = MainWindow(fake, flush_interval_ms=10)
+    main = build_window(fake, flush_interval_ms=10)
     qtbot.addWidget(main)
     main.start()
     main.show()

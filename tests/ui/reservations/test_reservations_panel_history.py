@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from console.app import build_window
 from console.central.config import CentralSystemConfig
 from console.central.model import ReservationState
 from console.central.server import CentralSystem
 from console.chargepoint.client import ClientOptions
 from console.chargepoint.simulator import SimulationOptions, SiteSimulator
 from console.ui.reservations.reservation_model import ReservationColumn
-from console.ui.window.main_window import MainWindow
 from tests.ui.conftest import LoopDriver
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
@@ -56,7 +56,7 @@ def test_history_is_shown_after_a_restart_of_the_console(
     # --- the console starts again on the same data folder ---------------------------------
     second = CentralSystem(config(data_dir))
     loop_driver.run(second.start())
-    window = MainWindow(second, flush_interval_ms=20)
+    window = build_window(second, flush_interval_ms=20)
     qtbot.addWidget(window)
     try:
         window.start()

@@ -16,6 +16,7 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from console import app as console_app
+from console.app import build_window
 from console.central.server import CentralSystem
 from console.central.settings import ConsoleSettings, SettingsLoad, load_settings
 from console.chargepoint.client import ClientOptions
@@ -57,7 +58,7 @@ def console(qtbot, loop_driver: LoopDriver, tmp_path: Path, data_dir: Path) -> I
     overrides = {"data_dir": data_dir, "ping_interval": None, "call_timeout": 5.0}
     central = CentralSystem(settings.to_config(**overrides))
     loop_driver.run(central.start())
-    window = MainWindow(central, flush_interval_ms=20)
+    window = build_window(central, flush_interval_ms=20)
     qtbot.addWidget(window)
     window.start()
     window.show()

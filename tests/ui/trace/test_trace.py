@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 
+from console.app import build_window
 from console.central.model import TraceAppended, TraceDirection, TraceEntry
 from console.ui.trace.trace_model import (
     Highlight,
@@ -19,7 +20,6 @@ from console.ui.trace.trace_model import (
     highlight_of,
 )
 from console.ui.trace.trace_panel import TracePanel
-from console.ui.window.main_window import MainWindow
 from tests.ui.fakes import FakeCentralSystem
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
@@ -354,7 +354,7 @@ def test_follow_keeps_the_newest_frame_in_sight(qtbot, panel: TracePanel) -> Non
 def test_window_has_the_trace_dock_and_menu_entries(qtbot) -> None:
     central = FakeCentralSystem()
     central.add_site(2, 2)
-    window = MainWindow(central, flush_interval_ms=10)
+    window = build_window(central, flush_interval_ms=10)
     qtbot.addWidget(window)
     window.start()
     tools = window.trace_tools

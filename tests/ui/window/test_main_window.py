@@ -9,9 +9,11 @@ import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QMenu
 
+from console.app import build_window
 from console.central.model import CancelOutcome, ReservationState, ReserveRequest
 from console.ocpp.enums import ChargePointStatus
 from console.ocpp.reservation import ReservationStatus
+from console.ui.look.presentation import reservation_state_look
 from console.ui.stations.station_model import TreeColumn
 from console.ui.window.main_window import MainWindow
 from tests.ui.conftest import LoopDriver
@@ -30,7 +32,7 @@ def fake() -> FakeCentralSystem:
 
 @pytest.fixture
 def window(qtbot, fake: FakeCentralSystem) -> MainWindow:
-    main = MainWindow(fake, flush_interval_ms=10)
+    main = build_window(fake, flush_interval_ms=10)
     qtbot.addWidget(main)
     main.start()
     main.show()
@@ -40,8 +42,10 @@ def window(qtbot, fake: FakeCentralSystem) -> MainWindow:
 
 
 def flushed(qtbot, window: MainWindow) -> None:
-    with qtbot.waitSignal(window.feed.sig_flushed, timeout=2000):
-        pass
+    """Wait until the feed has handed every change it holds to the views."""
+    if window.feed.pending():
+        with qtbot.waitSignal(window.feed.sig_flushed, timeout=2000):
+            pass
 
 
 def connector_cell(window: MainWindow, station_id: str, connector_id: int, column: int) -> str:
@@ -245,6 +249,54 @@ def test_the_cancel_banner_follows_a_late_answer_and_hides(
     qtbot.waitUntil(lambda: not window.cancel_banner.isVisible(), timeout=3000)
 
 
+def banner_look(window: MainWindow) -> str:
+    return window.cancel_answer.styleSheet()
+
+
+def look_of(state: ReservationState) -> str:
+    look = reservation_state_look(state)
+    return f"color: {look.screen_foreground}; background: {look.screen_background};"
+
+
+@pytest.mark.parametrize(
+    ("outcome", "state"),
+    [
+        (
+            CancelOutcome(1, "CP-01", None, error="no answer within 30 s", timed_out=True),
+            ReservationState.NO_RESPONSE,
+        ),
+        (
+            CancelOutcome(
+                1, "CP-01", None, error="InternalError: boom", error_code="InternalError"
+            ),
+            ReservationState.ERROR,
+        ),
+    ],
+    ids=["timed-out", "callerror"],
+)
+def test_a_cancel_that_timed_out_shows_the_no_response_look(
+    qtbot, loop_driver: LoopDriver, window: MainWindow, fake, outcome, state
+) -> None:
+    assert look_of(ReservationState.NO_RESPONSE) != look_of(ReservationState.ERROR)
+    loop_driver.run(
+        fake.reserve(ReserveRequest("CP-01", 1, "CARD-5", datetime.now(UTC) + timedelta(hours=1)))
+    )
+    wait_active(qtbot, window, "CP-01", 1)
+
+    async def answer(_station_id: str, _reservation_id: int) -> CancelOutcome:
+        return outcome
+
+    fake.cancel_reservation = answer
+    window.select_connector("CP-01", 1)
+    with qtbot.waitSignal(window.requests.sig_cancel_answered, timeout=5000):
+        window.cancel_selected_reservation()
+    assert window.cancel_banner.isVisible()
+    assert outcome.error is not None
+    assert outcome.error in window.cancel_answer_text()
+    # The timeout is a field of the outcome, not a word to look for in its text.
+    assert banner_look(window) == look_of(state)
+
+
 def test_the_cancel_banner_can_be_closed(qtbot, loop_driver: LoopDriver, window, fake) -> None:
     fake.answers["CP-02"] = ReservationStatus.ACCEPTED
     loop_driver.run(
@@ -274,7 +326,7 @@ def _placeholder_pixels(window: MainWindow) -> int:
 
 def test_an_empty_tree_says_how_to_connect_stations(qtbot) -> None:
     empty = FakeCentralSystem()
-    window = MainWindow(empty, flush_interval_ms=10)
+    window = build_window(empty, flush_interval_ms=10)
     qtbot.addWidget(window)
     window.start()
     window.show()

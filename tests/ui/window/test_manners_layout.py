@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QMessageBox, QSplitter
 
+from console.app import build_window
 from console.central.paths import default_config_dir
 from console.ui.reservations.reservation_model import ReservationColumn
 from console.ui.stations.station_model import TreeColumn
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
 def open_window(qtbot) -> MainWindow:
     fake = FakeCentralSystem()
     fake.add_site(2, 2)
-    window = MainWindow(fake, flush_interval_ms=10)
+    window = build_window(fake, flush_interval_ms=10)
     qtbot.addWidget(window)
     window.start()
     return window

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from console.app import build_window
 from console.central.model import ReservationRecord, ReservationState
 from console.ui.window.main_window import MainWindow
 from console.ui.window.window_state import layout_store, restore_layout, save_layout
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
 def open_window(qtbot, width: int = 1024, height: int = 700) -> MainWindow:
     fake = FakeCentralSystem()
     fake.add_site(7, 2)
-    window = MainWindow(fake, flush_interval_ms=10)
+    window = build_window(fake, flush_interval_ms=10)
     qtbot.addWidget(window)
     window.start()
     window.resize(width, height)
