@@ -26,10 +26,11 @@ from PySide6.QtCore import QMessageLogContext, Qt, QTimer, QtMsgType, qInstallMe
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from console.central.check_model import CheckFactory, CheckRequest, CheckRunner
+from console.central.check.model import CheckFactory, CheckOptions, CheckRequest, CheckRunner
+from console.central.check.runner import check_factory
+from console.central.check.service import CheckService
 from console.central.config import CentralSystemConfig
 from console.central.model import ReservationState
-from console.central.reservation_check import CheckOptions, check_factory
 from console.central.server import CentralSystem
 from console.central.settings import (
     ConsoleSettings,
@@ -164,11 +165,8 @@ async def _console_session(
             return settings_controller.settings
         return loaded.settings if loaded is not None else ConsoleSettings()
 
-    window = MainWindow(
-        central,
-        check_factory=_reservation_checks(central, current_settings),
-        check_archive=central,
-    )
+    checks = CheckService(_reservation_checks(central, current_settings))
+    window = MainWindow(central, checks=checks, check_archive=central)
     reporter.window = window
     settings_controller = _settings_controller(window, central, loaded, overrides)
     layout = layout_store()
@@ -205,7 +203,7 @@ async def _console_session(
     finally:
         wakeup.stop()
         # A running check cancels the reservations it made while the server still runs.
-        await window.stop_checks()
+        await checks.stop()
         await window.requests.aclose()
         if simulator is not None:
             try:

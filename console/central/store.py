@@ -38,8 +38,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
 
-from console.central.check_codec import check_from_json, check_to_json
-from console.central.check_model import CheckResult
+from console.central.check.codec import check_from_json, check_to_json
+from console.central.check.model import CheckResult
 from console.central.model import (
     ConnectorSnapshot,
     ReservationRecord,
@@ -149,7 +149,7 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     ),
     (
         # One reservation check run: a few columns to find it by, the whole result (steps,
-        # evidence frames, timeline) as console.central.check_codec's JSON.
+        # evidence frames, timeline) as console.central.check.codec's JSON.
         """CREATE TABLE reservation_checks (
             id INTEGER PRIMARY KEY,
             station_id TEXT NOT NULL,

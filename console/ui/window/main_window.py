@@ -43,7 +43,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.central.check_model import CheckArchive, CheckFactory, CheckResult
+from console.central.check.model import CheckArchive, CheckResult
+from console.central.check.service import CheckEnded, CheckService
 from console.central.model import (
     CancelOutcome,
     CentralSystemApi,
@@ -201,13 +202,16 @@ class MainWindow(QMainWindow):
         *,
         flush_interval_ms: int = 100,
         clock: Clock | None = None,
-        check_factory: CheckFactory | None = None,
+        checks: CheckService | None = None,
         check_archive: CheckArchive | None = None,
     ) -> None:
         super().__init__(parent)
         self.central = central
-        self.check_factory = check_factory
+        self.checks = checks
         """Runs reservation checks; without it the "Check reservations…" action is hidden."""
+        if checks is not None:
+            # Every check that ends is listed in the checks panel, whoever started it.
+            self.destroyed.connect(checks.subscribe(self._on_check_ended))
         self.check_dialogs: dict[str, ReservationCheckDialog] = {}
         """The open check dialog of each station (one per station at a time)."""
         self._clock: Clock = clock or (lambda: datetime.now(UTC))
@@ -350,7 +354,7 @@ class MainWindow(QMainWindow):
             "Check that the selected station follows the reservation rules (Ctrl+Shift+K)"
         )
         self.check_action.setEnabled(False)
-        self.check_action.setVisible(self.check_factory is not None)
+        self.check_action.setVisible(self.checks is not None)
         self.filter_action.setShortcut(QKeySequence.StandardKey.Find)
         self.addAction(self.filter_action)
         toolbar = self.addToolBar("Main")
@@ -562,7 +566,7 @@ class MainWindow(QMainWindow):
     def _update_check_enabled(self) -> None:
         station_id, _connector_id = self._selected_tree_target()
         self.check_action.setEnabled(
-            self.check_factory is not None and self._station_connected(station_id)
+            self.checks is not None and self._station_connected(station_id)
         )
 
     def open_check_dialog(
@@ -572,7 +576,7 @@ class MainWindow(QMainWindow):
 
         One dialog per station: asking again shows the open one.
         """
-        if self.check_factory is None:
+        if self.checks is None:
             return None
         if station_id is None:
             station_id, connector_id = self._selected_tree_target()
@@ -588,12 +592,11 @@ class MainWindow(QMainWindow):
         dialog = ReservationCheckDialog(
             self.station_model,
             station_id,
-            self.check_factory,
+            self.checks,
             self,
             connector_id=connector_id,
             clock=self._clock,
         )
-        dialog.sig_finished.connect(self._on_check_finished)
         dialog.sig_failed.connect(self.report_error)
         dialog.finished.connect(lambda _code, d=dialog: self._forget_check_dialog(d))
         self.check_dialogs[station_id] = dialog
@@ -605,6 +608,10 @@ class MainWindow(QMainWindow):
     def _check_selected_station(self) -> None:
         # A slot without arguments: triggered(bool) must not become a station id.
         self.open_check_dialog()
+
+    def _on_check_ended(self, ended: CheckEnded) -> None:
+        if ended.completed:
+            self._on_check_finished(ended.result)
 
     def _on_check_finished(self, result: CheckResult) -> None:
         text = (
@@ -655,11 +662,6 @@ class MainWindow(QMainWindow):
             del self.check_dialogs[dialog.station_id]
         dialog.deleteLater()
 
-    async def stop_checks(self) -> None:
-        """Cancel every running check and wait for its clean-up (before the server stops)."""
-        for dialog in list(self.check_dialogs.values()):
-            await dialog.aclose()
-
     # --- selection and menus ----------------------------------------------------------------
 
     def _selected_tree_target(self) -> tuple[str | None, int | None]:
@@ -708,7 +710,7 @@ class MainWindow(QMainWindow):
                 icon("cancel-reservation"), f"Cancel reservation {reservation_id}"
             )
             cancel.triggered.connect(self.cancel_selected_reservation)
-        if self.check_factory is not None:
+        if self.checks is not None:
             menu.addSeparator()
             check = menu.addAction(
                 icon("check-reservations"), f"Check reservations of {station_id}…"

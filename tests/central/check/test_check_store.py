@@ -15,8 +15,8 @@ import pytest
 import pytest_asyncio
 
 from console.central import store as store_module
-from console.central.check_codec import check_to_json
-from console.central.check_model import (
+from console.central.check.codec import check_to_json
+from console.central.check.model import (
     CheckOutcome,
     CheckResult,
     CheckStep,
