@@ -3,7 +3,8 @@
 - :mod:`~console.central.check.model`: what a check is asked to do and what it found
   (plain immutable records); :mod:`~console.central.check.codec`: their JSON and CSV forms.
 - :mod:`~console.central.check.steps`: one function per step, named after its
-  :class:`~console.central.check.model.CheckStep`.
+  :class:`~console.central.check.model.CheckStep` (``grep -n "def expiry"``);
+  :mod:`~console.central.check.context`: what a step gets and returns.
 - :mod:`~console.central.check.evidence`: the observer that collects what the station does.
 - :mod:`~console.central.check.calls`: the check's calls to the station, bounded in time.
 - :mod:`~console.central.check.runner`: the order of the steps, time limits, clean-up.

@@ -90,9 +90,10 @@ class StationCalls:
         self._in_flight.add(future)
         future.add_done_callback(self._call_done)
         try:
-            return await asyncio.wait_for(
-                asyncio.shield(future), self._step_timeout if limit is None else limit
-            )
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancel that
+            # comes as the answer does, and the check would go on after it was cancelled.
+            async with asyncio.timeout(self._step_timeout if limit is None else limit):
+                return await asyncio.shield(future)
         except TimeoutError:
             self.timeouts += 1
             return None

@@ -228,8 +228,11 @@ class EvidenceObserver:
                 return None
             waiter: asyncio.Future[None] = loop.create_future()
             self._waiters.append(waiter)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancel that
+            # comes as the waiter is woken, and the technician's cancel would be lost.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(waiter, remaining)
+                async with asyncio.timeout(remaining):
+                    await waiter
 
     # --- what to look for -----------------------------------------------------------------
 

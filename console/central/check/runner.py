@@ -18,6 +18,10 @@ What it sees of the station comes from the evidence observer
 (:mod:`console.central.check.evidence`). Whatever happens (a failure, the technician's
 cancel, the task being cancelled, the station going away), every reservation the check made
 that the station may still hold is cancelled at the end.
+
+It is about 600 lines because it is one thing, the life of one run from its plan to its
+stored result; what a step does, what the station did and how a call is made are in the
+modules beside it.
 """
 
 from __future__ import annotations
@@ -32,6 +36,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from console.central.check import steps
 from console.central.check.calls import StationCalls
+from console.central.check.context import (
+    StepContext,
+    StepVerdict,
+    not_available_now,
+    seconds_text,
+)
 from console.central.check.evidence import EvidenceObserver, StationLostError
 from console.central.check.model import (
     CheckFactory,
@@ -47,7 +57,6 @@ from console.central.check.model import (
     Verdict,
     step_number,
 )
-from console.central.check.steps import StepContext, StepVerdict, seconds_text
 from console.central.events import Listeners
 from console.central.model import TraceEntry
 from console.ocpp.enums import ChargePointStatus
@@ -457,7 +466,7 @@ class ReservationCheck:
         """Steps 1-8, in the order of their numbers (1-5 and 7 on each connector)."""
         found = _ConnectorFindings()
         for connector_id in available:
-            busy = steps.not_available_now(self._system, self._station_id, connector_id)
+            busy = not_available_now(self._system, self._station_id, connector_id)
             if busy is not None:
                 # It was Available when the check began; the steps of another connector took
                 # long enough for that to change.
@@ -484,7 +493,7 @@ class ReservationCheck:
                     f"{connector_id}, so there is no reservation to let expire",
                 )
                 continue
-            busy = steps.not_available_now(self._system, self._station_id, connector_id)
+            busy = not_available_now(self._system, self._station_id, connector_id)
             if busy is not None:
                 self._skip(CheckStep.EXPIRY, connector_id, busy)
                 continue

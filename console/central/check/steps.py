@@ -1,9 +1,11 @@
 """The steps of the reservation check: one function per :class:`CheckStep`, named after it.
 
-Each step gets a :class:`StepContext` (the station, the request, the timings, the evidence
-observer, the calls, when it started) and what earlier steps found as plain arguments, and
-returns a :class:`StepVerdict` (a step whose findings a later step needs returns a subclass
-that carries them). Nothing is kept between steps but what the runner passes on.
+Each step gets a :class:`~console.central.check.context.StepContext` (the station, the
+request, the timings, the evidence observer, the calls, when it started) and what earlier
+steps found as plain arguments, and returns a
+:class:`~console.central.check.context.StepVerdict` (a step whose findings a later step
+needs returns a subclass that carries them). Nothing is kept between steps but what the
+runner passes on.
 
 ============================  ==========================================================
 :func:`reserve`               1. ReserveNow on a free connector -> Accepted, then Reserved.
@@ -21,46 +23,39 @@ that carries them). Nothing is kept between steps but what the runner passes on.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
-from console.central.check.calls import StationCalls
-from console.central.check.evidence import EvidenceObserver, call_field
-from console.central.check.model import CheckOptions, StatusPoint, Verdict
-from console.central.model import (
-    CancelOutcome,
-    ReservationRecord,
-    ReservationState,
-    TraceDirection,
-    TraceEntry,
+from console.central.check.context import (
+    CancelUnknownVerdict,
+    ReserveVerdict,
+    StepContext,
+    StepVerdict,
+    failed,
+    not_available_now,
+    passed,
+    seconds_text,
+    skipped,
 )
+from console.central.check.evidence import call_field
+from console.central.check.model import StatusPoint, Verdict
+from console.central.model import TraceDirection, TraceEntry
 from console.ocpp.base import same_id_tag
 from console.ocpp.enums import ChargePointStatus
 from console.ocpp.frames import MessageType
 from console.ocpp.reservation import CancelReservationStatus, ReservationStatus
 from console.ocpp.schema import station_frame_problems
 
-if TYPE_CHECKING:
-    from console.central.server import CentralSystem
-
 __all__ = [
     "RESERVE_CONNECTOR_ZERO_SUPPORTED",
-    "CancelUnknownVerdict",
-    "ReserveVerdict",
-    "StepContext",
-    "StepVerdict",
     "cancel_held",
     "cancel_unknown",
     "cards",
     "connector_zero",
     "expiry",
-    "not_available_now",
     "replace",
     "reserve",
     "schemas",
     "second_reservation",
-    "seconds_text",
 ]
 
 RESERVE_CONNECTOR_ZERO_SUPPORTED = "ReserveConnectorZeroSupported"
@@ -82,137 +77,6 @@ _SHOWN_PROBLEMS = 10
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def seconds_text(value: float) -> str:
-    """A duration as a reason line says it (``2.5 s``, ``12 s``)."""
-    return f"{value:g} s" if value < 10 else f"{round(value)} s"
-
-
-@dataclass(frozen=True, slots=True)
-class StepVerdict:
-    """What a step found: its verdict and why."""
-
-    verdict: Verdict
-    reason: str
-    evidence: tuple[TraceEntry, ...] | None = None
-    """The frames that prove it, when not simply those of the step's time."""
-
-
-@dataclass(frozen=True, slots=True)
-class ReserveVerdict(StepVerdict):
-    """Step 1's verdict, with what steps 2, 3, 5, 6 and 7 need of it."""
-
-    held: int | None = None
-    """The reservation the station Accepted (steps 2, 3 and 5 work on it)."""
-    rejected: bool = False
-    """The station Rejected it (what a station configured not to take reservations says)."""
-
-
-@dataclass(frozen=True, slots=True)
-class CancelUnknownVerdict(StepVerdict):
-    """Step 4's verdict, with what step 7 needs of it."""
-
-    accepts_unknown_cancel: bool = False
-    """The station answers Accepted to cancelling any id, even one it never got."""
-
-
-def _passed(reason: str) -> StepVerdict:
-    return StepVerdict(Verdict.PASSED, reason)
-
-
-def _failed(reason: str) -> StepVerdict:
-    return StepVerdict(Verdict.FAILED, reason)
-
-
-def _skipped(reason: str) -> StepVerdict:
-    return StepVerdict(Verdict.SKIPPED, reason)
-
-
-@dataclass(frozen=True, slots=True)
-class StepContext:
-    """What one step works with (the runner makes one for each step it runs)."""
-
-    system: CentralSystem
-    station_id: str
-    id_tag: str
-    """The request's idTag (the reserved card)."""
-    other_id_tag: str
-    """The idTag of steps 2 and 3."""
-    options: CheckOptions
-    observer: EvidenceObserver
-    calls: StationCalls
-    started_at: datetime
-    """When this step started: a call sent before it belongs to an earlier step."""
-    show_prompt: Callable[[str], None]
-    """Tell the technician what to do at the station (the guided step)."""
-    skip_requested: Callable[[], bool]
-    """The technician gave up waiting in this step."""
-
-    def expiry_in(self, ahead: timedelta) -> datetime:
-        """A moment ``ahead`` from now, in whole seconds (as it travels), rounded up so it is
-        never sooner than asked."""
-        moment = _now() + ahead
-        if moment.microsecond:
-            moment = moment.replace(microsecond=0) + timedelta(seconds=1)
-        return moment
-
-    def no_answer(self, action: str) -> str:
-        """Why a call of this step came back empty-handed within its time limit:
-        unanswered, or never sent because an earlier call still waits for its answer (one
-        call at a time per direction) -- then this step says nothing about its own rule."""
-        limit = seconds_text(self.options.step_timeout)
-        sent = any(
-            e.direction is TraceDirection.OUT
-            and e.message_type == MessageType.CALL
-            and e.action == action
-            and e.at >= self.started_at
-            for e in self.observer.entries
-        )
-        if sent:
-            return f"no answer to {action} within {limit}"
-        return (
-            f"{action} not even sent within {limit}: the station had not answered an "
-            "earlier call yet (one call at a time; a slow station needs a longer step "
-            "time limit in the settings)"
-        )
-
-    def answer(self, record: ReservationRecord | None) -> str:
-        """What the station answered to a ReserveNow, for a reason line."""
-        if record is None:
-            return self.no_answer("ReserveNow")
-        if record.confirmation is not None:
-            return f"station answered {record.confirmation.value}"
-        if record.state is ReservationState.ERROR:
-            error = record.error or "error"
-            if "invalid answer" in error:
-                return f"station gave an {error.split(': ', 1)[-1]}"
-            return f"station answered CALLERROR {error}"
-        if record.state is ReservationState.OFFLINE:
-            return f"nothing sent: {record.error}"
-        return f"no answer ({record.error or 'no answer'})"
-
-    def cancel_answer(self, outcome: CancelOutcome | None) -> str:
-        """What the station answered to a CancelReservation, for a reason line."""
-        if outcome is None:
-            return self.no_answer("CancelReservation")
-        if outcome.status is not None:
-            return f"station answered {outcome.status.value}"
-        if outcome.error_code is not None:
-            return f"station answered CALLERROR {outcome.error}"
-        return f"no answer ({outcome.error})"
-
-
-def not_available_now(system: CentralSystem, station_id: str, connector_id: int) -> str | None:
-    """Why ``connector_id`` cannot be reserved now (a card may have started charging on
-    it during the check), or None when it is Available or its status is unknown."""
-    status = next(
-        (c.status for c in system.connectors(station_id) if c.connector_id == connector_id),
-        None,
-    )
-    if status is None or status is ChargePointStatus.AVAILABLE:
-        return None
-    return f"connector {connector_id} is {status.value} now, not Available"
 
 
 # --- steps 1-5, on each connector ------------------------------------------------------------
@@ -254,32 +118,32 @@ async def reserve(ctx: StepContext, connector_id: int) -> ReserveVerdict:
 async def second_reservation(ctx: StepContext, connector_id: int, held: int | None) -> StepVerdict:
     """Step 2: another idTag and reservationId on the reserved connector -> Occupied."""
     if held is None:
-        return _skipped("no reservation held (step 1 was not Accepted)")
+        return skipped("no reservation held (step 1 was not Accepted)")
     reservation_id, record = await ctx.calls.reserve(
         connector_id, ctx.other_id_tag, ctx.expiry_in(_HELD_FOR)
     )
     if record is not None and record.confirmation is ReservationStatus.OCCUPIED:
-        return _passed(f"reservation {reservation_id} for {ctx.other_id_tag}: Occupied")
+        return passed(f"reservation {reservation_id} for {ctx.other_id_tag}: Occupied")
     if record is not None and record.confirmation is ReservationStatus.ACCEPTED:
         # Cancelled at once, so the later steps see one reservation as planned.
         cancelled = await ctx.calls.cancel(reservation_id)
-        return _failed(
+        return failed(
             f"expected Occupied, station answered Accepted (a second reservation on "
             f"a reserved connector); cancelling it: {ctx.cancel_answer(cancelled)}"
         )
-    return _failed(f"expected Occupied, {ctx.answer(record)}")
+    return failed(f"expected Occupied, {ctx.answer(record)}")
 
 
 async def replace(ctx: StepContext, connector_id: int, held: int | None) -> StepVerdict:
     """Step 3: the reservationId of step 1 with another idTag -> Accepted (it replaces)."""
     if held is None:
-        return _skipped("no reservation held (step 1 was not Accepted)")
+        return skipped("no reservation held (step 1 was not Accepted)")
     reservation_id, record = await ctx.calls.reserve(
         connector_id, ctx.other_id_tag, ctx.expiry_in(_HELD_FOR), held
     )
     if record is not None and record.confirmation is ReservationStatus.ACCEPTED:
-        return _passed(f"reservation {reservation_id} again for {ctx.other_id_tag}: Accepted")
-    return _failed(f"expected Accepted, {ctx.answer(record)}")
+        return passed(f"reservation {reservation_id} again for {ctx.other_id_tag}: Accepted")
+    return failed(f"expected Accepted, {ctx.answer(record)}")
 
 
 async def cancel_unknown(ctx: StepContext) -> CancelUnknownVerdict:
@@ -302,21 +166,21 @@ async def cancel_unknown(ctx: StepContext) -> CancelUnknownVerdict:
 async def cancel_held(ctx: StepContext, connector_id: int, held: int | None) -> StepVerdict:
     """Step 5: CancelReservation of the held id -> Accepted, then ``Available``."""
     if held is None:
-        return _skipped("no reservation held (step 1 was not Accepted)")
+        return skipped("no reservation held (step 1 was not Accepted)")
     timeout = ctx.options.step_timeout
     since = len(ctx.observer.statuses)
     outcome = await ctx.calls.cancel(held)
     if outcome is None or outcome.status is not CancelReservationStatus.ACCEPTED:
-        return _failed(f"expected Accepted, {ctx.cancel_answer(outcome)}")
+        return failed(f"expected Accepted, {ctx.cancel_answer(outcome)}")
     seen = await ctx.observer.wait_for(
         ctx.observer.status_since(since, connector_id, [ChargePointStatus.AVAILABLE]), timeout
     )
     if seen is None:
-        return _failed(
+        return failed(
             f"Accepted, but no StatusNotification Available for connector "
             f"{connector_id} within {seconds_text(timeout)}"
         )
-    return _passed(f"reservation {held} cancelled: Accepted, then Available")
+    return passed(f"reservation {held} cancelled: Accepted, then Available")
 
 
 # --- step 6, once ------------------------------------------------------------------------------
@@ -329,9 +193,9 @@ async def connector_zero(ctx: StepContext) -> StepVerdict:
         ctx.system.get_configuration(ctx.station_id, [RESERVE_CONNECTOR_ZERO_SUPPORTED])
     )
     if config is None:
-        return _failed(ctx.no_answer("GetConfiguration"))
+        return failed(ctx.no_answer("GetConfiguration"))
     if config.error is not None:
-        return _failed(f"GetConfiguration {RESERVE_CONNECTOR_ZERO_SUPPORTED}: {config.error}")
+        return failed(f"GetConfiguration {RESERVE_CONNECTOR_ZERO_SUPPORTED}: {config.error}")
     value = config.value(RESERVE_CONNECTOR_ZERO_SUPPORTED)
     supported = value is not None and value.strip().casefold() == "true"
     said = (
@@ -348,10 +212,10 @@ async def connector_zero(ctx: StepContext) -> StepVerdict:
         cancelled = await ctx.calls.cancel(reservation_id)
         cancel_note = f"; cancelled after: {ctx.cancel_answer(cancelled)}"
     if record is not None and record.confirmation is expected:
-        return _passed(
+        return passed(
             f"{said}; connector 0 reservation {reservation_id}: {expected.value}{cancel_note}"
         )
-    return _failed(f"expected {expected.value} ({said}), {ctx.answer(record)}{cancel_note}")
+    return failed(f"expected {expected.value} ({said}), {ctx.answer(record)}{cancel_note}")
 
 
 # --- step 7, on each connector -----------------------------------------------------------------
@@ -363,7 +227,7 @@ async def expiry(ctx: StepContext, connector_id: int, accepts_unknown_cancel: bo
     it then -> Rejected (unless step 4 showed the station accepts any cancel)."""
     still_held = ctx.calls.held_on(connector_id)
     if still_held:
-        return _skipped(
+        return skipped(
             f"connector {connector_id} may still hold reservation "
             f"{', '.join(map(str, still_held))} of an earlier step (no answer said it was "
             "refused or cancelled)"
@@ -375,7 +239,7 @@ async def expiry(ctx: StepContext, connector_id: int, accepts_unknown_cancel: bo
     sent_at = len(observer.entries)
     reservation_id, record = await ctx.calls.reserve(connector_id, ctx.id_tag, expires)
     if record is None or record.confirmation is not ReservationStatus.ACCEPTED:
-        return _failed(f"expected Accepted, {ctx.answer(record)}")
+        return failed(f"expected Accepted, {ctx.answer(record)}")
     accepted_at = len(observer.entries)
     notes = [f"reservation {reservation_id} (expiry {expires:%H:%M:%S}) Accepted"]
     to_expiry = (expires - _now()).total_seconds()
@@ -469,13 +333,13 @@ async def expiry(ctx: StepContext, connector_id: int, accepts_unknown_cancel: bo
         if failure is None:
             failure = f"expected Rejected when cancelling it afterwards, {note}"
     if failure is not None:
-        return _failed(f"{failure}; " + "; ".join(notes))
-    return _passed("; ".join(notes))
+        return failed(f"{failure}; " + "; ".join(notes))
+    return passed("; ".join(notes))
 
 
 def _used_before_expiry(ctx: StepContext, reservation_id: int, start: TraceEntry) -> StepVerdict:
     ctx.calls.ended(reservation_id, start.at, "used")
-    return _skipped(
+    return skipped(
         f"reservation {reservation_id} was used before its expiry: the station started a "
         f"transaction for {call_field(start, 'idTag')} on connector "
         f"{call_field(start, 'connectorId')} at {start.at:%H:%M:%S} carrying it (a card was "
@@ -500,11 +364,11 @@ async def cards(ctx: StepContext, connector_id: int) -> StepVerdict:
     card's StartTransaction carries the reservationId."""
     busy = not_available_now(ctx.system, ctx.station_id, connector_id)
     if busy is not None:
-        return _skipped(busy)
+        return skipped(busy)
     expires = ctx.expiry_in(timedelta(seconds=2 * ctx.options.guided_timeout) + _HELD_FOR)
     reservation_id, record = await ctx.calls.reserve(connector_id, ctx.id_tag, expires)
     if record is None or record.confirmation is not ReservationStatus.ACCEPTED:
-        return _failed(f"could not reserve connector {connector_id}: {ctx.answer(record)}")
+        return failed(f"could not reserve connector {connector_id}: {ctx.answer(record)}")
     outcome = await _present_cards(ctx, connector_id, reservation_id)
     if ctx.calls.holds(reservation_id):
         await ctx.calls.cancel(reservation_id)
@@ -544,9 +408,9 @@ async def _present_cards(ctx: StepContext, connector_id: int, reservation_id: in
         guided,
     )
     if seen is _SKIP:
-        return _skipped("skipped by the technician")
+        return skipped("skipped by the technician")
     if seen is None:
-        return _skipped(f"no card presented within {seconds_text(guided)}")
+        return skipped(f"no card presented within {seconds_text(guided)}")
     other_tag = str(call_field(seen, "idTag"))
     start = seen if seen.action == "StartTransaction" else None
     if start is None:
@@ -560,9 +424,9 @@ async def _present_cards(ctx: StepContext, connector_id: int, reservation_id: in
             ctx.options.step_timeout,
         )
     if start is _SKIP:
-        return _skipped("skipped by the technician")
+        return skipped("skipped by the technician")
     if start is not None and call_field(start, "connectorId") == connector_id:
-        return _failed(
+        return failed(
             f"the station started a transaction for {other_tag} on connector "
             f"{connector_id}, reserved for {id_tag}"
         )
@@ -578,18 +442,16 @@ async def _present_cards(ctx: StepContext, connector_id: int, reservation_id: in
         guided,
     )
     if start is _SKIP:
-        return _skipped(f"{refused}; the rest skipped by the technician")
+        return skipped(f"{refused}; the rest skipped by the technician")
     if start is None:
-        return _skipped(
-            f"{refused}; no StartTransaction for {id_tag} within {seconds_text(guided)}"
-        )
+        return skipped(f"{refused}; no StartTransaction for {id_tag} within {seconds_text(guided)}")
     carried = call_field(start, "reservationId")
     if carried == reservation_id:
         ctx.calls.ended(reservation_id, start.at, "used")
-        return _passed(
+        return passed(
             f"{refused}; {id_tag}'s StartTransaction carried reservationId {reservation_id}"
         )
-    return _failed(
+    return failed(
         f"{refused}; {id_tag}'s StartTransaction carried reservationId "
         f"{carried if carried is not None else 'none'}, expected {reservation_id}"
     )
@@ -618,8 +480,8 @@ async def schemas(ctx: StepContext) -> StepVerdict:
             problems.extend(f"{problem}: {entry.text}" for problem in found)
     if not problems:
         if checked == 1:
-            return _passed("1 frame from the station, valid")
-        return _passed(f"{checked} frames from the station, all valid")
+            return passed("1 frame from the station, valid")
+        return passed(f"{checked} frames from the station, all valid")
     shown = "; ".join(problems[:_SHOWN_PROBLEMS])
     more = len(problems) - _SHOWN_PROBLEMS
     extra = f"; and {more} more" if more > 0 else ""

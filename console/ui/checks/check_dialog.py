@@ -5,6 +5,9 @@ same asyncio loop as the window). It asks the
 :class:`~console.central.check.service.CheckService` to start the check and follows it; the
 service owns the task, so closing the dialog asks the service to cancel the check and the
 clean-up (cancelling every reservation the check made) finishes all the same.
+
+It is over 600 lines because it is one dialog with two pages that share one state machine
+(setup, running, cancelling, finished); its models and its timeline are modules of their own.
 """
 
 from __future__ import annotations
