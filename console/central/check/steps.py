@@ -83,7 +83,8 @@ def _now() -> datetime:
 
 
 async def reserve(ctx: StepContext, connector_id: int) -> ReserveVerdict:
-    """Step 1: ReserveNow on a free connector -> Accepted, then StatusNotification Reserved."""
+    """Step 1, ``CheckStep.RESERVE``: ReserveNow on a free connector -> Accepted, then
+    StatusNotification ``Reserved``."""
     timeout = ctx.options.step_timeout
     since = len(ctx.observer.statuses)
     reservation_id, record = await ctx.calls.reserve(
@@ -116,7 +117,8 @@ async def reserve(ctx: StepContext, connector_id: int) -> ReserveVerdict:
 
 
 async def second_reservation(ctx: StepContext, connector_id: int, held: int | None) -> StepVerdict:
-    """Step 2: another idTag and reservationId on the reserved connector -> Occupied."""
+    """Step 2, ``CheckStep.SECOND_RESERVATION``: another idTag and reservationId on the
+    reserved connector -> Occupied."""
     if held is None:
         return skipped("no reservation held (step 1 was not Accepted)")
     reservation_id, record = await ctx.calls.reserve(
@@ -135,7 +137,8 @@ async def second_reservation(ctx: StepContext, connector_id: int, held: int | No
 
 
 async def replace(ctx: StepContext, connector_id: int, held: int | None) -> StepVerdict:
-    """Step 3: the reservationId of step 1 with another idTag -> Accepted (it replaces)."""
+    """Step 3, ``CheckStep.REPLACE``: the reservationId of step 1 with another idTag ->
+    Accepted (it replaces)."""
     if held is None:
         return skipped("no reservation held (step 1 was not Accepted)")
     reservation_id, record = await ctx.calls.reserve(
@@ -147,7 +150,8 @@ async def replace(ctx: StepContext, connector_id: int, held: int | None) -> Step
 
 
 async def cancel_unknown(ctx: StepContext) -> CancelUnknownVerdict:
-    """Step 4: CancelReservation of an id the station never got -> Rejected."""
+    """Step 4, ``CheckStep.CANCEL_UNKNOWN``: CancelReservation of an id the station never
+    got -> Rejected."""
     unknown = await ctx.system.allocate_reservation_id()
     outcome = await ctx.calls.cancel(unknown)
     if outcome is not None and outcome.status is CancelReservationStatus.REJECTED:
@@ -164,7 +168,8 @@ async def cancel_unknown(ctx: StepContext) -> CancelUnknownVerdict:
 
 
 async def cancel_held(ctx: StepContext, connector_id: int, held: int | None) -> StepVerdict:
-    """Step 5: CancelReservation of the held id -> Accepted, then ``Available``."""
+    """Step 5, ``CheckStep.CANCEL_HELD``: CancelReservation of the held id -> Accepted, then
+    ``Available``."""
     if held is None:
         return skipped("no reservation held (step 1 was not Accepted)")
     timeout = ctx.options.step_timeout
@@ -187,8 +192,8 @@ async def cancel_held(ctx: StepContext, connector_id: int, held: int | None) -> 
 
 
 async def connector_zero(ctx: StepContext) -> StepVerdict:
-    """Step 6: connector 0 as ``ReserveConnectorZeroSupported`` says (Accepted if true,
-    else Rejected)."""
+    """Step 6, ``CheckStep.CONNECTOR_ZERO``: connector 0 as ``ReserveConnectorZeroSupported``
+    says (Accepted if true, else Rejected)."""
     config = await ctx.calls.bounded(
         ctx.system.get_configuration(ctx.station_id, [RESERVE_CONNECTOR_ZERO_SUPPORTED])
     )
@@ -222,9 +227,9 @@ async def connector_zero(ctx: StepContext) -> StepVerdict:
 
 
 async def expiry(ctx: StepContext, connector_id: int, accepts_unknown_cancel: bool) -> StepVerdict:
-    """Step 7: a reservation expiring a few seconds ahead -> Accepted, ``Reserved``,
-    ``Available`` after the expiry with nothing sent by the console meanwhile; cancelling
-    it then -> Rejected (unless step 4 showed the station accepts any cancel)."""
+    """Step 7, ``CheckStep.EXPIRY``: a reservation expiring a few seconds ahead -> Accepted,
+    ``Reserved``, ``Available`` after the expiry with nothing sent by the console meanwhile;
+    cancelling it then -> Rejected (unless step 4 showed the station accepts any cancel)."""
     still_held = ctx.calls.held_on(connector_id)
     if still_held:
         return skipped(
@@ -360,8 +365,8 @@ _SKIP = TraceEntry(
 
 
 async def cards(ctx: StepContext, connector_id: int) -> StepVerdict:
-    """Step 8 (guided): another card is refused on the reserved connector; the reserved
-    card's StartTransaction carries the reservationId."""
+    """Step 8, ``CheckStep.CARDS`` (guided): another card is refused on the reserved
+    connector; the reserved card's StartTransaction carries the reservationId."""
     busy = not_available_now(ctx.system, ctx.station_id, connector_id)
     if busy is not None:
         return skipped(busy)
@@ -461,7 +466,8 @@ async def _present_cards(ctx: StepContext, connector_id: int, reservation_id: in
 
 
 async def schemas(ctx: StepContext) -> StepVerdict:
-    """Step 9: every frame the station sent during the check against the official schemas."""
+    """Step 9, ``CheckStep.SCHEMAS``: every frame the station sent during the check against
+    the official schemas."""
     problems: list[str] = []
     at_fault: list[TraceEntry] = []
     checked = 0
