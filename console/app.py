@@ -26,10 +26,17 @@ from PySide6.QtCore import QMessageLogContext, Qt, QTimer, QtMsgType, qInstallMe
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from console.central.check_model import CheckArchive, CheckFactory, CheckRequest, CheckRunner
+from console.central.check.model import (
+    CheckArchive,
+    CheckFactory,
+    CheckOptions,
+    CheckRequest,
+    CheckRunner,
+)
+from console.central.check.runner import check_factory
+from console.central.check.service import CheckService
 from console.central.config import CentralSystemConfig
 from console.central.model import CentralSystemApi, ReservationState
-from console.central.reservation_check import CheckOptions, check_factory
 from console.central.server import CentralSystem
 from console.central.settings import (
     ConsoleSettings,
@@ -135,7 +142,7 @@ def build_window(
     *,
     flush_interval_ms: int = DEFAULT_FLUSH_INTERVAL_MS,
     clock: Callable[[], datetime] | None = None,
-    check_factory: CheckFactory | None = None,
+    checks: CheckService | None = None,
     check_archive: CheckArchive | None = None,
 ) -> MainWindow:
     """The window on ``central`` with the services it shows and drives, connected.
@@ -149,9 +156,7 @@ def build_window(
         exporter=ExportRunner(central),
         reporter=ReportRunner(central, check_archive),
     )
-    window = MainWindow(
-        central, services, clock=clock, check_factory=check_factory, check_archive=check_archive
-    )
+    window = MainWindow(central, services, clock=clock, checks=checks, check_archive=check_archive)
     for service in (services.feed, services.requests, services.exporter, services.reporter):
         service.setParent(window)  # Qt deletes them with the window
     services.exporter.set_dialog_parent(window)
@@ -197,11 +202,8 @@ async def _console_session(
             return settings_controller.settings
         return loaded.settings if loaded is not None else ConsoleSettings()
 
-    window = build_window(
-        central,
-        check_factory=_reservation_checks(central, current_settings),
-        check_archive=central,
-    )
+    checks = CheckService(_reservation_checks(central, current_settings))
+    window = build_window(central, checks=checks, check_archive=central)
     reporter.window = window
     settings_controller = _settings_controller(window, central, loaded, overrides)
     layout = layout_store()
@@ -238,7 +240,7 @@ async def _console_session(
     finally:
         wakeup.stop()
         # A running check cancels the reservations it made while the server still runs.
-        await window.stop_checks()
+        await checks.stop()
         await window.requests.aclose()
         if simulator is not None:
             try:

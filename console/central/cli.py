@@ -6,7 +6,7 @@ that cannot be used stops the command with the reason (headless, nobody would se
 defaults were taken); the file is left as it is. Ctrl+C or SIGTERM stops it cleanly.
 
 ``check`` waits for one station, runs the automatic steps of the reservation conformance
-check against it (:mod:`console.central.reservation_check`), prints one line per step and
+check against it (:mod:`console.central.check`), prints one line per step and
 exits 0 when no step failed, 1 when one did, 2 when the check could not run.
 """
 
@@ -25,10 +25,16 @@ from typing import TypeVar
 
 from pydantic import ValidationError
 
-from console.central.check_model import CheckOutcome, CheckRequest, CheckResult, Verdict
+from console.central.check.model import (
+    CheckOptions,
+    CheckOutcome,
+    CheckRequest,
+    CheckResult,
+    Verdict,
+)
+from console.central.check.runner import ReservationCheck
 from console.central.config import CentralSystemConfig
 from console.central.model import ChangeEvent, TraceAppended, TraceDirection
-from console.central.reservation_check import CheckOptions, ReservationCheck
 from console.central.server import CentralSystem
 from console.central.settings import (
     ConsoleSettings,

@@ -235,7 +235,7 @@ class CentralSystemApi(Protocol):
 
     Complete, so that no view probes for a method: DESIGN.md's read models, the stored
     trace and the two reservation calls. The stored reservation checks are the separate
-    :class:`console.central.check_model.CheckArchive` (the Central System is one).
+    :class:`console.central.check.model.CheckArchive` (the Central System is one).
     """
 
     def stations(self) -> list[StationSnapshot]: ...

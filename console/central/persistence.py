@@ -10,7 +10,7 @@ import asyncio
 from datetime import datetime
 from typing import Protocol
 
-from console.central.check_model import CheckResult
+from console.central.check.model import CheckResult
 from console.central.model import (
     ConnectorSnapshot,
     ReservationRecord,

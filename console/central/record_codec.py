@@ -7,7 +7,7 @@ read back through :func:`read_trace_entry` and :func:`read_reservation_record`, 
 is added (or renamed) here once. Each user chooses how a time is written (the store keeps
 microseconds at a fixed width, an export shows milliseconds) and how strictly values are
 checked on the way in: the store takes its own rows as they are (:class:`PlainValues`), a
-check result file is checked value by value (``console.central.check_codec``).
+check result file is checked value by value (``console.central.check.codec``).
 """
 
 from __future__ import annotations

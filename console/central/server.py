@@ -22,7 +22,7 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from console.central.book import ReservationBook
-from console.central.check_model import CheckResult
+from console.central.check.model import CheckResult
 from console.central.config import CentralSystemConfig
 from console.central.core import CoreResponder
 from console.central.events import ChangeFeed, TraceLog

@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 from datetime import datetime
 
-from console.central.check_model import CheckResult
+from console.central.check.model import CheckResult
 from console.central.model import (
     ConnectorSnapshot,
     ReservationRecord,

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from console.central.check_codec import check_from_json, check_to_dict, check_to_json
-from console.central.check_model import CheckOutcome, CheckResult, CheckStep, StepResult, Verdict
+from console.central.check.codec import check_from_json, check_to_dict, check_to_json
+from console.central.check.model import CheckOutcome, CheckResult, CheckStep, StepResult, Verdict
 from console.central.export import (
     reservation_csv_row,
     reservations_csv_lines,

@@ -30,11 +30,11 @@ from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
 
-from console.central.check_model import CheckOutcome, CheckRequest, CheckResult, CheckStep, Verdict
+from console.central.check.model import CheckOutcome, CheckRequest, CheckResult, CheckStep, Verdict
+from console.central.check.runner import CheckOptions, ReservationCheck
 from console.central.cli import wait_for_station
 from console.central.config import CentralSystemConfig
 from console.central.model import TraceDirection
-from console.central.reservation_check import CheckOptions, ReservationCheck
 from console.central.server import CentralSystem
 
 pytestmark = pytest.mark.asyncio

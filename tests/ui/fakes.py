@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from console.central.check_model import (
+from console.central.check.model import (
     CheckOutcome,
     CheckRequest,
     CheckResult,
@@ -246,7 +246,7 @@ def check_steps(connectors: tuple[int, ...], *, guided: bool = False) -> tuple[S
 
 
 class FakeCheckRunner:
-    """A :class:`~console.central.check_model.CheckRunner` a test drives step by step.
+    """A :class:`~console.central.check.model.CheckRunner` a test drives step by step.
 
     ``run()`` waits until the test calls :meth:`finish` (or :meth:`fail`); every change the
     test makes is published to the subscribers, as the real runner does.
@@ -348,7 +348,7 @@ class FakeCheckRunner:
 
 
 class FakeCheckFactory:
-    """A :data:`~console.central.check_model.CheckFactory` that hands out fake runners."""
+    """A :data:`~console.central.check.model.CheckFactory` that hands out fake runners."""
 
     def __init__(self) -> None:
         self.runners: list[FakeCheckRunner] = []

@@ -15,8 +15,8 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any, Final
 
-from console.central.check_codec import check_to_json
-from console.central.check_model import CheckResult
+from console.central.check.codec import check_to_json
+from console.central.check.model import CheckResult
 from console.central.model import (
     ConnectorSnapshot,
     ReservationRecord,

@@ -22,8 +22,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from console.central.check_codec import check_from_json
-from console.central.check_model import CheckResult
+from console.central.check.codec import check_from_json
+from console.central.check.model import CheckResult
 from console.central.model import (
     ConnectorSnapshot,
     ReservationRecord,

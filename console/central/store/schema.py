@@ -118,7 +118,7 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     ),
     (
         # One reservation check run: a few columns to find it by, the whole result (steps,
-        # evidence frames, timeline) as console.central.check_codec's JSON.
+        # evidence frames, timeline) as console.central.check.codec's JSON.
         """CREATE TABLE reservation_checks (
             id INTEGER PRIMARY KEY,
             station_id TEXT NOT NULL,

@@ -1,14 +1,17 @@
 """The "Check reservations…" dialog: pick connectors and an idTag, run the check, watch it.
 
 The dialog is opened with ``open()``/``show()`` (never ``exec()``: the check runs on the
-same asyncio loop as the window). It gets a :data:`~console.central.check_model.CheckFactory`
-and owns the one task that runs the check, so closing it can still cancel the check and let
-the clean-up (cancelling every reservation the check made) finish.
+same asyncio loop as the window). It asks the
+:class:`~console.central.check.service.CheckService` to start the check and follows it; the
+service owns the task, so closing the dialog asks the service to cancel the check and the
+clean-up (cancelling every reservation the check made) finishes all the same.
+
+It is over 600 lines because it is one dialog with two pages that share one state machine
+(setup, running, cancelling, finished); its models and its timeline are modules of their own.
 """
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import logging
 from collections.abc import Callable
@@ -36,15 +39,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.central.check_model import (
-    CheckFactory,
+from console.central.check.model import (
     CheckOutcome,
     CheckRequest,
     CheckResult,
-    CheckRunner,
     StepResult,
     Verdict,
 )
+from console.central.check.service import CheckEnded, CheckService, RunningCheck
 from console.central.model import StationSnapshot, TraceDirection, TraceEntry
 from console.ocpp.enums import ChargePointStatus
 from console.ui.checks.check_steps_model import (
@@ -103,10 +105,9 @@ class ReservationCheckDialog(QDialog):
 
     The setup page lists the station's connectors (only Available ones can be picked) and
     asks for the idTag; the run page shows every step as it runs, the prompt of the guided
-    step, the frames behind the selected step, and the verdicts at the end. The task that
-    runs the check belongs to the dialog: its errors are logged and shown, and closing the
-    dialog while it runs asks first, then cancels the check and closes once the clean-up
-    is done.
+    step, the frames behind the selected step, and the verdicts at the end. The check runs
+    in the check service: its errors are shown here, and closing the dialog while it runs
+    asks first, then has the service cancel the check and closes once the clean-up is done.
     """
 
     sig_finished = Signal(object)
@@ -118,7 +119,7 @@ class ReservationCheckDialog(QDialog):
         self,
         stations: StationTreeModel,
         station_id: str,
-        check_factory: CheckFactory,
+        checks: CheckService,
         parent: QWidget | None = None,
         *,
         connector_id: int | None = None,
@@ -130,13 +131,12 @@ class ReservationCheckDialog(QDialog):
         self.setWindowIcon(icon("check-reservations"))
         self._stations = stations
         self.station_id = station_id
-        self._factory = check_factory
+        self._checks = checks
         self._clock: Clock = clock or (lambda: datetime.now(UTC))
         self._preselect = connector_id
         self._state = CheckState.SETUP
-        self._runner: CheckRunner | None = None
-        self._unsubscribe: Callable[[], None] | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._check: RunningCheck | None = None
+        self._unsubscribe: list[Callable[[], None]] = []
         self._close_when_done = False
         self._splitter_moved = False
         """The technician dragged the run page's splitter: leave the sizes alone."""
@@ -432,29 +432,26 @@ class ReservationCheckDialog(QDialog):
         if request is None:
             return
         try:
-            loop = asyncio.get_running_loop()
-            runner = self._factory(request)
+            check = self._checks.start(request)
         except Exception as exc:
             _log.exception("%s: the reservation check could not start", self.station_id)
             self._show_error_text(f"The check could not start: {exc}")
             self.sig_failed.emit(f"{self.station_id}: the reservation check could not start: {exc}")
             return
-        _log.info(
-            "%s: reservation check started on connectors %s (guided: %s)",
-            self.station_id,
-            list(request.connectors),
-            request.guided,
-        )
-        self._runner = runner
+        self._check = check
         self._state = CheckState.RUNNING
         self.pages.setCurrentWidget(self.run_page)
         self._fit_run_page()
         self.cancel_button.setEnabled(True)
         self.run_close_button.setEnabled(False)
-        self._unsubscribe = runner.subscribe(self._on_result)
-        self._on_result(runner.result)
+        # The service's task has not run yet: nothing is missed by listening now.
+        self._unsubscribe = [
+            check.subscribe(self._on_result),
+            check.subscribe_cancel(self._on_cancelling),
+            check.subscribe_end(self._on_end),
+        ]
+        self._on_result(check.result)
         self._second_timer.start()
-        self._task = loop.create_task(self._run(runner))
         # After this page's layout pass: the splitter's sizes are shares of its real height.
         QTimer.singleShot(0, self, self._share_run_page)
 
@@ -510,63 +507,43 @@ class ReservationCheckDialog(QDialog):
         evidence = max(_EVIDENCE_MIN_HEIGHT, total - table - timeline)
         self.run_splitter.setSizes([table, timeline, evidence])
 
-    async def _run(self, runner: CheckRunner) -> None:
-        try:
-            result = await runner.run()
-        except asyncio.CancelledError:
-            # The window is closing (aclose): the runner cleaned up before it re-raised.
-            self._finish(runner.result, error=None)
-            raise
-        except Exception as exc:
-            _log.exception("%s: the reservation check failed", self.station_id)
-            self._finish(runner.result, error=f"{type(exc).__name__}: {exc}")
+    def _on_end(self, ended: CheckEnded) -> None:
+        if ended.error is not None:
+            exc = ended.error
+            self._finish(ended.result, error=f"{type(exc).__name__}: {exc}")
             self.sig_failed.emit(f"{self.station_id}: the reservation check failed: {exc}")
             return
-        self._finish(result, error=None)
-        self.sig_finished.emit(result)
+        self._finish(ended.result, error=None)
+        if not ended.interrupted:
+            self.sig_finished.emit(ended.result)
 
     def cancel_check(self) -> None:
-        """Ask the runner to stop; it cancels what it reserved, then run() returns."""
-        if self._state is not CheckState.RUNNING or self._runner is None:
+        """Ask the service to stop the check; it cancels what it reserved, then ends."""
+        if self._state is not CheckState.RUNNING or self._check is None:
             return
         _log.info("%s: cancelling the reservation check", self.station_id)
+        self._checks.cancel(self._check)
+
+    def _on_cancelling(self, _check: RunningCheck) -> None:
+        # Here, or from the service (the console closing): the clean-up has started.
+        if self._state is not CheckState.RUNNING:
+            return
         self._state = CheckState.CANCELLING
         self.cancel_button.setEnabled(False)
         self.skip_button.setEnabled(False)
-        self._runner.cancel()
         self._show_status(outcome_look(CheckOutcome.CANCELLED), CANCELLING_TEXT)
 
     def skip_step(self) -> None:
         """Give up the step that waits for the technician (the guided card step)."""
-        if self._state is not CheckState.RUNNING or self._runner is None:
+        if self._state is not CheckState.RUNNING or self._check is None:
             return
         self.skip_button.setEnabled(False)
         self.skip_button.setText("Skipping…")
-        self._runner.skip_current_step()
+        self._check.skip_current_step()
 
     def is_running(self) -> bool:
         """The check has started and run() has not returned yet."""
         return self._state in (CheckState.RUNNING, CheckState.CANCELLING)
-
-    async def aclose(self, within: float = 60.0) -> None:
-        """Stop a running check and wait for its clean-up (the console is closing)."""
-        task = self._task
-        if task is None or task.done():
-            return
-        self.cancel_check()
-        try:
-            await asyncio.wait_for(asyncio.shield(task), within)
-        except TimeoutError:
-            _log.error(
-                "%s: the check's clean-up took over %.0f s; stopped", self.station_id, within
-            )
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-        except asyncio.CancelledError:
-            task.cancel()
-            raise
-        except Exception:  # already logged and shown by _run
-            pass
 
     def _on_result(self, result: CheckResult) -> None:
         self.steps_model.set_result(result)
@@ -577,9 +554,9 @@ class ReservationCheckDialog(QDialog):
             self._show_status(outcome_look(CheckOutcome.RUNNING), _progress_text(result))
 
     def _finish(self, result: CheckResult, *, error: str | None) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe = []
         self._second_timer.stop()
         self._state = CheckState.FINISHED
         self.final_result = result

@@ -16,7 +16,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtWidgets import QHeaderView, QStyle, QTableView
 
-from console.central.check_model import CheckOutcome, CheckResult, StepResult, Verdict
+from console.central.check.model import CheckOutcome, CheckResult, StepResult, Verdict
 from console.central.model import ReservationState
 from console.ui.look.presentation import Look, connector_status_look, reservation_state_look
 from console.ui.look.table_model import AnyIndex, ReadOnlyTableModel

@@ -31,7 +31,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QToolTip, QWidget
 
-from console.central.check_model import (
+from console.central.check.model import (
     CheckResult,
     ReservationSpan,
     StatusPoint,

@@ -61,8 +61,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.central.check_codec import check_to_json, checks_csv_lines
-from console.central.check_model import CheckArchive, CheckOutcome, CheckResult, StepResult
+from console.central.check.codec import check_to_json, checks_csv_lines
+from console.central.check.model import CheckArchive, CheckOutcome, CheckResult, StepResult
 from console.central.export import TRACE_MESSAGE_TYPES
 from console.central.model import TraceDirection, TraceEntry
 from console.ui.checks.check_steps_model import (

@@ -23,7 +23,7 @@ from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPdfWriter, QTextDocum
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from console import __version__
-from console.central.check_model import CheckArchive, CheckOutcome, CheckResult
+from console.central.check.model import CheckArchive, CheckOutcome, CheckResult
 from console.central.export import TRACE_MESSAGE_TYPES
 from console.central.model import (
     ACTIVE_STATES,

@@ -51,7 +51,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.central.check_model import CheckArchive, CheckFactory, CheckResult
+from console.central.check.model import CheckArchive, CheckResult
+from console.central.check.service import CheckEnded, CheckService
 from console.central.model import (
     CancelOutcome,
     CentralSystemApi,
@@ -227,12 +228,12 @@ class MainWindow(QMainWindow):
         parent: QWidget | None = None,
         *,
         clock: Clock | None = None,
-        check_factory: CheckFactory | None = None,
+        checks: CheckService | None = None,
         check_archive: CheckArchive | None = None,
     ) -> None:
         super().__init__(parent)
         self.central = central
-        self.check_factory = check_factory
+        self.checks = checks
         """Runs reservation checks; without it the "Check reservations…" action is hidden."""
         self.check_dialogs: dict[str, ReservationCheckDialog] = {}
         """The open check dialog of each station (one per station at a time)."""
@@ -395,7 +396,7 @@ class MainWindow(QMainWindow):
             "Check that the selected station follows the reservation rules (Ctrl+Shift+K)"
         )
         self.check_action.setEnabled(False)
-        self.check_action.setVisible(self.check_factory is not None)
+        self.check_action.setVisible(self.checks is not None)
         self.filter_action.setShortcut(QKeySequence.StandardKey.Find)
         self.addAction(self.filter_action)
         toolbar = self.addToolBar("Main")
@@ -432,6 +433,10 @@ class MainWindow(QMainWindow):
         feed.sig_reservations.connect(self._on_reservations_changed)
         feed.sig_trace.connect(self._on_trace)
         feed.sig_flushed.connect(self._on_flushed)
+
+        if self.checks is not None:
+            # Every check that ends is listed in the checks panel, whoever started it.
+            self.destroyed.connect(self.checks.subscribe(self._on_check_ended))
 
         self.form.sig_send_requested.connect(self._on_send_requested)
         self.requests.sig_reserve_answered.connect(self._on_reserve_answered)
@@ -643,7 +648,7 @@ class MainWindow(QMainWindow):
     def _update_check_enabled(self) -> None:
         station_id, _connector_id = self._selected_tree_target()
         self.check_action.setEnabled(
-            self.check_factory is not None and self._station_connected(station_id)
+            self.checks is not None and self._station_connected(station_id)
         )
 
     def open_check_dialog(
@@ -653,7 +658,7 @@ class MainWindow(QMainWindow):
 
         One dialog per station: asking again shows the open one.
         """
-        if self.check_factory is None:
+        if self.checks is None:
             return None
         if station_id is None:
             station_id, connector_id = self._selected_tree_target()
@@ -669,12 +674,11 @@ class MainWindow(QMainWindow):
         dialog = ReservationCheckDialog(
             self.station_model,
             station_id,
-            self.check_factory,
+            self.checks,
             self,
             connector_id=connector_id,
             clock=self._clock,
         )
-        dialog.sig_finished.connect(self._on_check_finished)
         dialog.sig_failed.connect(self.report_error)
         dialog.finished.connect(lambda _code, d=dialog: self._forget_check_dialog(d))
         self.check_dialogs[station_id] = dialog
@@ -686,6 +690,10 @@ class MainWindow(QMainWindow):
     def _check_selected_station(self) -> None:
         # A slot without arguments: triggered(bool) must not become a station id.
         self.open_check_dialog()
+
+    def _on_check_ended(self, ended: CheckEnded) -> None:
+        if ended.completed:
+            self._on_check_finished(ended.result)
 
     def _on_check_finished(self, result: CheckResult) -> None:
         text = (
@@ -731,11 +739,6 @@ class MainWindow(QMainWindow):
         if self.check_dialogs.get(dialog.station_id) is dialog:
             del self.check_dialogs[dialog.station_id]
         dialog.deleteLater()
-
-    async def stop_checks(self) -> None:
-        """Cancel every running check and wait for its clean-up (before the server stops)."""
-        for dialog in list(self.check_dialogs.values()):
-            await dialog.aclose()
 
     # --- selection and menus ----------------------------------------------------------------
 
@@ -785,7 +788,7 @@ class MainWindow(QMainWindow):
                 icon("cancel-reservation"), f"Cancel reservation {reservation_id}"
             )
             cancel.triggered.connect(self.cancel_selected_reservation)
-        if self.check_factory is not None:
+        if self.checks is not None:
             menu.addSeparator()
             check = menu.addAction(
                 icon("check-reservations"), f"Check reservations of {station_id}…"

@@ -20,7 +20,7 @@ from pytestqt.qtbot import QtBot
 
 from console import app as console_app
 from console.app import build_window
-from console.central.check_model import (
+from console.central.check.model import (
     CheckOutcome,
     CheckRequest,
     CheckResult,
@@ -28,6 +28,8 @@ from console.central.check_model import (
     ReservationSpan,
     Verdict,
 )
+from console.central.check.runner import CheckOptions, ReservationCheck, check_factory
+from console.central.check.service import CheckService
 from console.central.config import CentralSystemConfig
 from console.central.model import (
     ConnectorSnapshot,
@@ -35,7 +37,6 @@ from console.central.model import (
     TraceDirection,
     TraceEntry,
 )
-from console.central.reservation_check import CheckOptions, ReservationCheck, check_factory
 from console.central.server import CentralSystem
 from console.central.settings import RESTART_FIELDS, ConsoleSettings, changed_fields
 from console.chargepoint.client import ClientOptions
@@ -223,7 +224,9 @@ def make_dialog(
     ) -> tuple[ReservationCheckDialog, FakeCheckFactory]:
         factory = FakeCheckFactory()
         model = model or site_model()
-        dialog = ReservationCheckDialog(model, "CP-01", factory, connector_id=connector_id)
+        dialog = ReservationCheckDialog(
+            model, "CP-01", CheckService(factory), connector_id=connector_id
+        )
         model.setParent(dialog)  # lives as long as the dialog
         qtbot.addWidget(dialog)
         dialog.show()
@@ -558,7 +561,7 @@ def test_a_factory_that_cannot_start_says_why(make_dialog, qtbot: QtBot) -> None
         raise RuntimeError("the station disconnected")
 
     model = site_model()
-    dialog = ReservationCheckDialog(model, "CP-01", broken, connector_id=1)
+    dialog = ReservationCheckDialog(model, "CP-01", CheckService(broken), connector_id=1)
     model.setParent(dialog)
     qtbot.addWidget(dialog)
     dialog.id_tag_edit.setText("CARD1")
@@ -600,7 +603,7 @@ def context_menu_texts(window: MainWindow, station_id: str, connector_id: int) -
     return texts
 
 
-def test_without_a_check_factory_the_window_offers_no_check(qtbot, fake_site) -> None:
+def test_without_a_check_service_the_window_offers_no_check(qtbot, fake_site) -> None:
     window = open_window(qtbot, fake_site)
     try:
         window.select_connector("CP-01", 1)
@@ -616,7 +619,7 @@ def test_the_check_action_follows_the_selection_and_opens_one_dialog_per_station
     qtbot, fake_site, loop_driver: LoopDriver
 ) -> None:
     factory = FakeCheckFactory()
-    window = open_window(qtbot, fake_site, check_factory=factory)
+    window = open_window(qtbot, fake_site, checks=CheckService(factory))
     try:
         assert window.check_action.isVisible()
         assert window.check_action.shortcut().toString() == "Ctrl+Shift+K"
@@ -652,12 +655,13 @@ def test_the_console_closing_cancels_a_running_check_and_waits_for_it(
     qtbot, fake_site, loop_driver: LoopDriver
 ) -> None:
     factory = FakeCheckFactory()
-    window = open_window(qtbot, fake_site, check_factory=factory)
+    window = open_window(qtbot, fake_site, checks=CheckService(factory))
     try:
         dialog = window.open_check_dialog("CP-01", 1)
         assert dialog is not None
         runner = start_check(qtbot, dialog, factory)
-        stopping = loop_driver.loop.create_task(window.stop_checks())
+        assert window.checks is not None
+        stopping = loop_driver.loop.create_task(window.checks.stop())
         qtbot.waitUntil(lambda: runner.cancel_calls == 1)
         assert not stopping.done()  # waits for the clean-up
         runner.finish(CheckOutcome.CANCELLED)
@@ -715,7 +719,7 @@ def real_site(qtbot, loop_driver: LoopDriver, data_dir: Path) -> Iterator[RealSi
         options=SimulationOptions(client=ClientOptions(backoff_initial=0.1, backoff_max=0.5)),
     )
     window = build_window(
-        central, flush_interval_ms=20, check_factory=check_factory(central, E2E_OPTIONS)
+        central, flush_interval_ms=20, checks=CheckService(check_factory(central, E2E_OPTIONS))
     )
     qtbot.addWidget(window)
     try:

@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor, QHelpEvent, QImage, QPalette
 from PySide6.QtWidgets import QApplication, QToolTip
 from pytestqt.qtbot import QtBot
 
-from console.central.check_model import (
+from console.central.check.model import (
     CheckOutcome,
     CheckResult,
     CheckStep,

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QApplication, QStyle, QTableView, QWidget
 from pytestqt.qtbot import QtBot
 
 from console.app import build_window
-from console.central.check_codec import CHECK_CSV_COLUMNS, check_from_dict
-from console.central.check_model import CheckOutcome, CheckResult, Verdict
+from console.central.check.codec import CHECK_CSV_COLUMNS, check_from_dict
+from console.central.check.model import CheckOutcome, CheckResult, Verdict
 from console.ui.checks.check_steps_model import StepColumn
 from console.ui.checks.checks_panel import (
     CheckColumn,

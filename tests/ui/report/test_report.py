@@ -15,7 +15,7 @@ from PySide6.QtCore import QUrl
 from PySide6.QtGui import QImage, QTextDocument
 
 from console import __version__
-from console.central.check_model import STEP_TITLES, CheckOutcome
+from console.central.check.model import STEP_TITLES, CheckOutcome
 from console.central.model import (
     ConnectorSnapshot,
     ReservationRecord,

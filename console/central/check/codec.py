@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final, TypeVar
 
-from console.central.check_model import (
+from console.central.check.model import (
     CheckOutcome,
     CheckResult,
     CheckStep,

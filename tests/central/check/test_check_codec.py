@@ -1,4 +1,4 @@
-"""The reservation check result's JSON and CSV forms (console.central.check_codec)."""
+"""The reservation check result's JSON and CSV forms (console.central.check.codec)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from console.central.check_codec import (
+from console.central.check.codec import (
     CHECK_CSV_COLUMNS,
     CHECK_FORMAT,
     CHECK_FORMAT_VERSION,
@@ -24,7 +24,7 @@ from console.central.check_codec import (
     checks_csv_lines,
     checks_to_csv_rows,
 )
-from console.central.check_model import (
+from console.central.check.model import (
     CheckOutcome,
     CheckResult,
     CheckStep,

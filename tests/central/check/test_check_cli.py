@@ -23,7 +23,7 @@ from console.chargepoint.defects import Defect
 from console.chargepoint.simulator import Behaviour, SimulationOptions, SiteSimulator
 from tests.central.conftest import StartCentral
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 STATION = "CP-CLI"
 URL_LINE = re.compile(r"Configure the station with ws://127\.0\.0\.1:(\d+)/" + STATION)
 

@@ -19,16 +19,16 @@ import pytest
 import pytest_asyncio
 import websockets
 
-from console.central.check_model import (
+from console.central.check.model import (
     CheckOutcome,
     CheckRequest,
     CheckResult,
     CheckStep,
     Verdict,
 )
+from console.central.check.runner import CheckOptions, ReservationCheck, derive_other_id_tag
 from console.central.cli import wait_for_station
 from console.central.model import ReservationState, TraceDirection
-from console.central.reservation_check import CheckOptions, ReservationCheck, derive_other_id_tag
 from console.central.server import CentralSystem
 from console.chargepoint.client import ClientOptions
 from console.chargepoint.defects import Defect

@@ -4,8 +4,9 @@ A :class:`CheckResult` is one run of the check against one station: the station'
 when it ran, the connectors and idTag used, one :class:`StepResult` per step (with the
 frames that prove its verdict), and a timeline (connector statuses and reservation spans)
 for the picture in the window and the report. The runner
-(:mod:`console.central.reservation_check`) publishes a new ``CheckResult`` after every
-change, so a view only ever replaces its copy.
+(:mod:`console.central.check.runner`) publishes a new ``CheckResult`` after every
+change, so a view only ever replaces its copy. :class:`CheckRequest` and
+:class:`CheckOptions` are what a run is asked to do and how it is timed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ __all__ = [
     "STEP_TITLES",
     "CheckArchive",
     "CheckFactory",
+    "CheckOptions",
     "CheckOutcome",
     "CheckRequest",
     "CheckResult",
@@ -186,6 +188,20 @@ class CheckRequest:
     id_tag: str
     guided: bool = False
     """Also run step 8, which waits for the technician to present cards at the station."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOptions:
+    """Timings of the check (the settings give the first two)."""
+
+    step_timeout: float = 10.0
+    """Seconds each step waits for an answer or a StatusNotification."""
+    expiry_seconds: float = 20.0
+    """How far ahead the expiry of step 7's reservation lies."""
+    guided_timeout: float = 180.0
+    """Seconds the guided step waits for the technician at the station."""
+    other_id_tag: str | None = None
+    """The idTag of steps 2 and 3 (default: derived from the request's idTag)."""
 
 
 class CheckRunner(Protocol):

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from console.central.check_codec import check_to_json
-from console.central.check_model import (
+from console.central.check.codec import check_to_json
+from console.central.check.model import (
     CheckOutcome,
     CheckResult,
     CheckStep,

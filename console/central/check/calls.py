@@ -1,0 +1,155 @@
+"""The check's calls to its station: bounded in time, never half-abandoned.
+
+Every ReserveNow and CancelReservation of the check goes through the Central System's public
+calls (so it shows in the reservations table and the book stays right) and through
+:class:`StationCalls`, which keeps the ledger of the reservations the station may hold: the
+clean-up cancels exactly those.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from console.central.check.evidence import EvidenceObserver
+from console.central.model import CancelOutcome, ReservationRecord, ReservationState
+from console.ocpp.reservation import CancelReservationStatus, ReservationStatus
+
+if TYPE_CHECKING:
+    from console.central.server import CentralSystem
+
+__all__ = ["StationCalls"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class StationCalls:
+    """The calls one check makes to one station, and what the station may still hold.
+
+    A call that takes longer than the step's time limit comes back as None (and counts in
+    :attr:`timeouts`), but goes on: the book settles its record when the answer comes, and
+    the clean-up waits for it (:attr:`in_flight`) before cancelling what may be held.
+    """
+
+    def __init__(
+        self,
+        system: CentralSystem,
+        station_id: str,
+        observer: EvidenceObserver,
+        step_timeout: float,
+    ) -> None:
+        self._system = system
+        self._station_id = station_id
+        self._observer = observer
+        self._step_timeout = step_timeout
+        self._may_hold: dict[int, int] = {}
+        """Reservations the check sent that the station may hold: id -> connector."""
+        self._in_flight: set[asyncio.Future[Any]] = set()
+        self.timeouts = 0
+        """How many calls got no answer within their time limit so far."""
+
+    # --- the ledger -----------------------------------------------------------------------
+
+    def may_hold(self) -> list[int]:
+        """The reservation ids the station may still hold, in ascending order."""
+        return sorted(self._may_hold)
+
+    def holds(self, reservation_id: int) -> bool:
+        """The station may still hold ``reservation_id``."""
+        return reservation_id in self._may_hold
+
+    def held_on(self, connector_id: int) -> list[int]:
+        """The reservation ids the station may still hold on ``connector_id``."""
+        return [rid for rid, c in self._may_hold.items() if c == connector_id]
+
+    def forget(self, reservation_id: int) -> None:
+        """The station no longer holds ``reservation_id`` (it answered a cancel for it)."""
+        self._may_hold.pop(reservation_id, None)
+
+    def ended(self, reservation_id: int, at: datetime, ended_by: str) -> None:
+        """The station ended ``reservation_id`` by itself (``expired``, ``used``) at ``at``."""
+        self._may_hold.pop(reservation_id, None)
+        self._observer.end_span(reservation_id, at, ended_by)
+
+    @property
+    def in_flight(self) -> set[asyncio.Future[Any]]:
+        """Calls still waiting for their answer (a copy)."""
+        return set(self._in_flight)
+
+    # --- the calls ------------------------------------------------------------------------
+
+    async def bounded(self, call: Awaitable[T], limit: float | None = None) -> T | None:
+        """The call's result, or None if it takes longer than ``limit`` seconds (default: the
+        step's time limit). The call itself goes on (shielded)."""
+        future = asyncio.ensure_future(call)
+        self._in_flight.add(future)
+        future.add_done_callback(self._call_done)
+        try:
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancel that
+            # comes as the answer does, and the check would go on after it was cancelled.
+            async with asyncio.timeout(self._step_timeout if limit is None else limit):
+                return await asyncio.shield(future)
+        except TimeoutError:
+            self.timeouts += 1
+            return None
+
+    def _call_done(self, future: asyncio.Future[Any]) -> None:
+        self._in_flight.discard(future)
+        if not future.cancelled() and future.exception() is not None:
+            logger.error(
+                "station %s: a call of the check failed",
+                self._station_id,
+                exc_info=future.exception(),
+            )
+
+    async def reserve(
+        self,
+        connector_id: int,
+        id_tag: str,
+        expiry: datetime,
+        reservation_id: int | None = None,
+        *,
+        probe: bool = False,
+    ) -> tuple[int, ReservationRecord | None]:
+        """ReserveNow through the book; the id is known (and may be held) before it is sent."""
+        if reservation_id is None:
+            reservation_id = await self._system.allocate_reservation_id()
+        fresh = reservation_id not in self._may_hold
+        self._observer.track(reservation_id)
+        self._may_hold[reservation_id] = connector_id
+        record = await self.bounded(
+            self._system.reserve_now(
+                self._station_id,
+                connector_id,
+                id_tag,
+                expiry,
+                reservation_id=reservation_id,
+                probe=probe,
+            )
+        )
+        if (
+            fresh
+            and record is not None
+            and record.state not in (ReservationState.NO_RESPONSE, ReservationState.SENDING)
+            and record.confirmation is not ReservationStatus.ACCEPTED
+        ):
+            # Refused (or never sent): the station does not hold this id.
+            del self._may_hold[reservation_id]
+        return reservation_id, record
+
+    async def cancel(self, reservation_id: int, limit: float | None = None) -> CancelOutcome | None:
+        """CancelReservation through the book (None: no answer within the limit)."""
+        outcome = await self.bounded(
+            self._system.cancel_reservation(self._station_id, reservation_id), limit
+        )
+        if outcome is not None and outcome.status is not None:
+            # Accepted: it is gone; Rejected: the station says it does not hold it.
+            self._may_hold.pop(reservation_id, None)
+            if outcome.status is CancelReservationStatus.ACCEPTED:
+                self._observer.end_span(reservation_id, datetime.now(UTC), "cancelled")
+        return outcome
