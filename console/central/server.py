@@ -2,6 +2,11 @@
 
 :class:`CentralSystem` is what the window (and ``ocpp-console serve``) uses: start and
 stop it, read the snapshots, subscribe to changes, reserve and cancel.
+
+One thing despite its length: it is the Central System's facade and its handshake gate; the
+protocol lives in :mod:`~console.central.core` and the book, storage in the store, the
+connection shell in :mod:`console.link`. What is left is composition and the read model the
+window and outside tools rely on (DESIGN.md "Public contracts").
 """
 
 from __future__ import annotations

@@ -28,6 +28,10 @@ Every SHALL of the profile is here:
 Connector statuses are derived (fault, then availability, then what the cable and the
 transaction say, then reservations), and every change is the difference between the
 statuses before and after, so no notification is ever forgotten or sent twice.
+
+One thing despite its length: the rules of the profile act on one shared state (a connector
+reserved, occupied, faulted) and each rule's case needs the others'; split, every part would
+reach into the same state.
 """
 
 from __future__ import annotations

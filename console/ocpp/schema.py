@@ -26,6 +26,10 @@ without the optional ``rfc3987`` package; it only appears in requests the Centra
 
 A keyword this module does not know makes loading the schema fail (:class:`SchemaDefinitionError`),
 so a new schema file can never be checked only in part.
+
+One thing despite its length: a schema compiler and the checks it compiles to belong
+together; each keyword's check is a few lines, and the frame-level checks use the same
+problem texts.
 """
 
 from __future__ import annotations

@@ -5,6 +5,10 @@ coloured status segments from the StatusNotifications, the reservations the chec
 labelled bars under them, faint numbered marks where each step began, and a time axis in
 seconds/minutes since the start with the wall clock at both ends.
 
+One thing despite its length: the geometry, the painting and the tooltips are three views of
+the same picture and share its private measures (margins, lane heights, label placement);
+apart, each would have to export them to the others.
+
 :func:`paint_timeline` draws it; the window's :class:`CheckTimeline` and the report's
 :func:`timeline_image` both call it, so the picture is the same on screen and on paper.
 :func:`timeline_layout` gives the geometry without painting (hover tooltips, tests).

@@ -5,22 +5,20 @@ bottom, and every check that ends while the window is open (:meth:`ChecksPanel.a
 Choosing one shows its identity and outcome, its connector timeline, its steps, and the
 frames of the chosen step. "Export check…" writes it as JSON or as CSV (one row per step),
 with the timeline as a PNG beside it if asked.
+
+The list's model is :mod:`~console.ui.checks.check_list_model`, the export
+:mod:`~console.ui.checks.check_export`; what stays is the panel's layout, which adapts its
+splitters to the screen (1366x768 first) and is one thing for that reason.
 """
 
 from __future__ import annotations
 
-import contextlib
 import html
 import logging
-import os
 from collections.abc import Callable
-from datetime import UTC, datetime
-from enum import IntEnum, StrEnum
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import (
-    QByteArray,
     QEvent,
     QModelIndex,
     QObject,
@@ -33,7 +31,6 @@ from PySide6.QtCore import (
 from PySide6.QtGui import (
     QAction,
     QFontDatabase,
-    QImageWriter,
     QKeySequence,
     QResizeEvent,
     QShowEvent,
@@ -41,17 +38,9 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QCheckBox,
-    QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QFileDialog,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPlainTextEdit,
-    QPushButton,
     QScrollArea,
     QSplitter,
     QStyle,
@@ -61,10 +50,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.central.check.codec import check_to_json, checks_csv_lines
-from console.central.check.model import CheckArchive, CheckOutcome, CheckResult, StepResult
+from console.central.check.model import CheckArchive, CheckResult, StepResult
 from console.central.export import TRACE_MESSAGE_TYPES
 from console.central.model import TraceDirection, TraceEntry
+from console.ui.checks.check_export import CheckExportDialog, CheckExportFormat, export_check
+from console.ui.checks.check_list_model import (
+    SORT_ROLE,
+    CheckColumn,
+    CheckListModel,
+    Clock,
+    connectors_text,
+    identity_text,
+    same_run,
+)
 from console.ui.checks.check_steps_model import (
     CheckStepsModel,
     fit_step_columns,
@@ -73,50 +71,14 @@ from console.ui.checks.check_steps_model import (
     verdict_look,
     verdict_summary,
 )
-from console.ui.checks.check_timeline import CheckTimeline, timeline_image
-from console.ui.look.presentation import format_latency, format_local_time
-from console.ui.look.table_model import AnyIndex, ReadOnlyTableModel
+from console.ui.checks.check_timeline import CheckTimeline
+from console.ui.look.presentation import format_latency
 
-__all__ = [
-    "CheckColumn",
-    "CheckExportDialog",
-    "CheckExportFormat",
-    "CheckListModel",
-    "ChecksPanel",
-    "evidence_text",
-    "export_check",
-]
+__all__ = ["ChecksPanel", "evidence_text"]
 
 _log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1
-"""A value that sorts a column in its natural order (times as timestamps, counts as ints)."""
-
-PICTURE_WIDTH = 1200
-"""Logical width of the exported timeline picture (drawn twice as dense)."""
-
-
-class CheckColumn(IntEnum):
-    STATION = 0
-    IDENTITY = 1
-    FIRMWARE = 2
-    STARTED = 3
-    CONNECTORS = 4
-    OUTCOME = 5
-    FAILED = 6
-
-
-_HEADERS = {
-    CheckColumn.STATION: "Station",
-    CheckColumn.IDENTITY: "Vendor / model",
-    CheckColumn.FIRMWARE: "Firmware",
-    CheckColumn.STARTED: "Started",
-    CheckColumn.CONNECTORS: "Conn.",
-    CheckColumn.OUTCOME: "Outcome",
-    CheckColumn.FAILED: "Failed",
-}
 # The texts each column of the list should show whole (longer ones are elided, the tooltip
 # or the summary above the steps has them); the Outcome cell also holds its icon.
 _LIST_CELL_SAMPLES = {
@@ -145,137 +107,6 @@ _STACKED_LIST_ROWS = 4
 _EVIDENCE_MIN_WIDTH = 240
 _REASON_WANTED_WIDTH = 420
 """On a wide panel, the steps table widens until its Reason column has this much."""
-
-
-def _same_run(a: CheckResult, b: CheckResult) -> bool:
-    """Two copies of one run (a running copy has no database id yet)."""
-    if a.check_id is not None and a.check_id == b.check_id:
-        return True
-    return a.station_id == b.station_id and a.started_at == b.started_at
-
-
-def connectors_text(result: CheckResult) -> str:
-    return ", ".join(str(c) for c in result.connectors) or "—"
-
-
-def identity_text(result: CheckResult) -> str:
-    return " ".join(part for part in (result.vendor, result.model) if part) or "—"
-
-
-class CheckListModel(ReadOnlyTableModel):
-    """The stored checks, one row each (a newer copy of a run replaces its row)."""
-
-    def __init__(self, parent: QObject | None = None, *, clock: Clock | None = None) -> None:
-        super().__init__(CheckColumn, _HEADERS, parent)
-        self._clock: Clock = clock or (lambda: datetime.now(UTC))
-        self._results: list[CheckResult] = []
-
-    def set_results(self, results: list[CheckResult]) -> None:
-        self.beginResetModel()
-        self._results = list(results)
-        self.endResetModel()
-
-    def add_result(self, result: CheckResult) -> int:
-        """Add a run, or replace the row of the same run; returns its row."""
-        for row, held in enumerate(self._results):
-            if _same_run(held, result):
-                self._results[row] = result
-                self.dataChanged.emit(self.index(row, 0), self.index(row, len(CheckColumn) - 1))
-                return row
-        row = len(self._results)
-        self.beginInsertRows(QModelIndex(), row, row)
-        self._results.append(result)
-        self.endInsertRows()
-        return row
-
-    def result(self, row: int) -> CheckResult | None:
-        return self._results[row] if 0 <= row < len(self._results) else None
-
-    def results(self) -> list[CheckResult]:
-        return list(self._results)
-
-    def row_total(self) -> int:
-        return len(self._results)
-
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._results):
-            return None
-        result = self._results[index.row()]
-        column = CheckColumn(index.column())
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(result, column)
-        if role == SORT_ROLE:
-            return self._sort_key(result, column)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(result, column)
-        if (
-            column == CheckColumn.OUTCOME
-            and (look_data := outcome_look(result.outcome).role_data(role)) is not None
-        ):
-            return look_data
-        if column == CheckColumn.FAILED:
-            if role == Qt.ItemDataRole.TextAlignmentRole:
-                return int(Qt.AlignmentFlag.AlignCenter)
-            if role == Qt.ItemDataRole.ForegroundRole and result.failed_steps:
-                return outcome_look(CheckOutcome.FAILED).foreground_color()
-        return None
-
-    def _display(self, result: CheckResult, column: CheckColumn) -> str:
-        match column:
-            case CheckColumn.STATION:
-                return result.station_id
-            case CheckColumn.IDENTITY:
-                return identity_text(result)
-            case CheckColumn.FIRMWARE:
-                return result.firmware_version or "—"
-            case CheckColumn.STARTED:
-                return format_local_time(result.started_at, self._clock())
-            case CheckColumn.CONNECTORS:
-                return connectors_text(result)
-            case CheckColumn.OUTCOME:
-                text = outcome_look(result.outcome).text
-                return text + (" ⚠" if result.left_behind else "")
-            case CheckColumn.FAILED:
-                return str(len(result.failed_steps))
-        return ""  # pragma: no cover - every column is matched above
-
-    def _sort_key(self, result: CheckResult, column: CheckColumn) -> Any:
-        if column == CheckColumn.STARTED:
-            return result.started_at.timestamp()
-        if column == CheckColumn.FAILED:
-            return len(result.failed_steps)
-        return self._display(result, column).casefold()
-
-    def _tooltip(self, result: CheckResult, column: CheckColumn) -> str | None:
-        if column == CheckColumn.OUTCOME:
-            text = f"{outcome_look(result.outcome).text}: {verdict_summary(result)}"
-            if result.reason:
-                text += f"\n{result.reason}"
-            if result.left_behind:
-                text += "\nLeft behind on the station: " + ", ".join(
-                    str(i) for i in result.left_behind
-                )
-            return text
-        if column == CheckColumn.STARTED:
-            return result.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
-        if column == CheckColumn.STATION:
-            return " · ".join(
-                part
-                for part in (
-                    result.station_id,
-                    identity_text(result),
-                    f"firmware {result.firmware_version or '—'}",
-                    f"serial {result.serial_number}" if result.serial_number else "",
-                )
-                if part
-            )
-        if column == CheckColumn.IDENTITY and result.serial_number:
-            return f"Serial number {result.serial_number}"
-        return None
-
-
-# --- evidence -------------------------------------------------------------------------------
-
 _ARROWS = {TraceDirection.IN: "← in", TraceDirection.OUT: "→ out", TraceDirection.EVENT: "• event"}
 
 
@@ -315,138 +146,6 @@ def _frame_block(entry: TraceEntry) -> str:
     if entry.note:
         head.append(f"— {entry.note}")
     return "  ".join(head) + "\n" + entry.text
-
-
-# --- export ---------------------------------------------------------------------------------
-
-
-class CheckExportFormat(StrEnum):
-    JSON = "json"
-    CSV = "csv"
-
-
-def export_check(
-    result: CheckResult, path: Path, kind: CheckExportFormat, *, picture: bool = False
-) -> list[Path]:
-    """Write ``result`` to ``path`` (and its timeline to ``path`` with .png); the files written.
-
-    Each file is written whole to ``<name>.part`` first: a failure leaves no half file.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if kind is CheckExportFormat.JSON:
-        text = check_to_json(result, indent=2) + "\n"
-    else:
-        text = "".join(checks_csv_lines([result]))
-    written = [_write_whole(path, text.encode("utf-8"))]
-    if picture:
-        png = path.with_suffix(".png")
-        if png == path:
-            png = path.with_name(path.name + ".png")
-        image = timeline_image(result, PICTURE_WIDTH, scale=2)
-        part = png.with_name(png.name + ".part")
-        try:
-            writer = QImageWriter(str(part), QByteArray(b"png"))
-            if not writer.write(image):
-                raise OSError(f"could not write {png}: {writer.errorString()}")
-            os.replace(part, png)
-        finally:
-            with contextlib.suppress(OSError):
-                part.unlink(missing_ok=True)
-        written.append(png)
-    return written
-
-
-def _write_whole(path: Path, data: bytes) -> Path:
-    part = path.with_name(path.name + ".part")
-    try:
-        part.write_bytes(data)
-        os.replace(part, path)
-    finally:
-        with contextlib.suppress(OSError):
-            part.unlink(missing_ok=True)
-    return path
-
-
-class CheckExportDialog(QDialog):
-    """Asks where to export one check, as JSON or CSV, and whether to add the timeline PNG."""
-
-    def __init__(
-        self,
-        result: CheckResult,
-        parent: QWidget | None = None,
-        *,
-        default_folder: Path | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.check = result
-        """The check to export."""
-        self.setWindowTitle(f"Export the check of {result.station_id}")
-        stamp = result.started_at.astimezone().strftime("%Y%m%d-%H%M%S")
-        folder = default_folder or Path.home()
-        safe_station = "".join(c if c.isalnum() or c in "-_." else "_" for c in result.station_id)
-        self.format_combo = QComboBox()
-        self.format_combo.addItem("JSON (the whole result, with the frames)", "json")
-        self.format_combo.addItem("CSV (one row per step)", "csv")
-        self.path_edit = QLineEdit(str(folder / f"reservation-check-{safe_station}-{stamp}.json"))
-        self.path_edit.setObjectName("check_export_path")
-        self.picture_check = QCheckBox("Also save the timeline picture (PNG) next to it")
-        self.picture_check.setChecked(True)
-        self.browse_button = QPushButton("Browse…")
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        ok.setText("Export")
-        self.file_dialog: QFileDialog | None = None
-
-        path_row = QHBoxLayout()
-        path_row.addWidget(self.path_edit, 1)
-        path_row.addWidget(self.browse_button)
-        form = QFormLayout()
-        form.addRow("Format", self.format_combo)
-        form.addRow("File", path_row)
-        form.addRow("", self.picture_check)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.buttons)
-        self.setMinimumWidth(600)
-
-        self.format_combo.currentIndexChanged.connect(self._follow_format)
-        self.path_edit.textChanged.connect(lambda text: ok.setEnabled(bool(text.strip())))
-        self.browse_button.clicked.connect(self.browse)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-
-    def kind(self) -> CheckExportFormat:
-        return CheckExportFormat(self.format_combo.currentData())
-
-    def set_kind(self, kind: CheckExportFormat) -> None:
-        self.format_combo.setCurrentIndex(max(0, self.format_combo.findData(kind.value)))
-
-    def _follow_format(self, _index: int) -> None:
-        # The file's extension follows the chosen format (unless the technician typed another).
-        path = self.path()
-        if path.suffix.lower() in (".json", ".csv", ""):
-            self.path_edit.setText(str(path.with_suffix("." + self.kind().value)))
-
-    def browse(self) -> QFileDialog:
-        """Open a (non-native, so testable) file dialog; the chosen file fills the path."""
-        suffix = self.kind().value
-        dialog = QFileDialog(self, "Export the check to", self.path_edit.text())
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
-        dialog.setNameFilter("JSON (*.json)" if suffix == "json" else "CSV (*.csv)")
-        dialog.setDefaultSuffix(suffix)
-        dialog.fileSelected.connect(self.path_edit.setText)
-        self.file_dialog = dialog
-        dialog.open()
-        return dialog
-
-    def path(self) -> Path:
-        return Path(self.path_edit.text().strip()).expanduser()
-
-    def picture(self) -> bool:
-        return self.picture_check.isChecked()
 
 
 # --- the panel ------------------------------------------------------------------------------
@@ -787,10 +486,10 @@ class ChecksPanel(QWidget):
         run refreshes the view only when that run is the one shown.
         """
         shown = self.selected_result()
-        known = any(_same_run(held, result) for held in self.model.results())
+        known = any(same_run(held, result) for held in self.model.results())
         row = self.model.add_result(result)
         index = self.proxy.mapFromSource(self.model.index(row, 0))
-        if shown is not None and _same_run(shown, result):
+        if shown is not None and same_run(shown, result):
             self._show(result)  # the same run, newer: keep the chosen step
         elif not known:
             self.table.setCurrentIndex(index)
@@ -825,7 +524,7 @@ class ChecksPanel(QWidget):
         same = (
             result is not None
             and (held := self.steps_model.result()) is not None
-            and _same_run(held, result)
+            and same_run(held, result)
         )
         self.steps_model.set_result(result)
         self.timeline.set_result(result)

@@ -6,6 +6,10 @@ once, hashed at once, and from then on shown only as "set".
 
 :class:`SettingsController` opens it (``open()`` + ``finished``, never ``exec()``), saves the
 result, and restarts the Central System after a confirmation when the change needs it.
+
+One thing despite its length: the dialog and its controller are the two halves of one
+exchange (what the technician may type, and what pressing OK does with it), and the
+controller's confirmation texts name the dialog's fields.
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""The live tree of stations and their connectors, as a Qt item model."""
+"""The live tree of stations and their connectors, as a Qt item model.
+
+One thing despite its length: a tree model's index bookkeeping, row updates and per-column
+cell texts belong to one class (Qt's item model contract); the looks come from
+:mod:`console.ui.look.presentation`.
+"""
 
 from __future__ import annotations
 

@@ -20,16 +20,10 @@ from pytestqt.qtbot import QtBot
 from console.app import build_window
 from console.central.check.codec import CHECK_CSV_COLUMNS, check_from_dict
 from console.central.check.model import CheckOutcome, CheckResult, Verdict
+from console.ui.checks.check_export import CheckExportDialog, CheckExportFormat, export_check
+from console.ui.checks.check_list_model import CheckColumn, CheckListModel
 from console.ui.checks.check_steps_model import StepColumn
-from console.ui.checks.checks_panel import (
-    CheckColumn,
-    CheckExportDialog,
-    CheckExportFormat,
-    CheckListModel,
-    ChecksPanel,
-    evidence_text,
-    export_check,
-)
+from console.ui.checks.checks_panel import ChecksPanel, evidence_text
 from console.ui.look.color_scheme import dark_palette, scheme_style_sheet
 from tests.ui.fakes import CHECK_T0, FakeCentralSystem, sample_check_result
 
