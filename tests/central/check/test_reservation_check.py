@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import json
 import re
@@ -655,3 +656,81 @@ async def test_cancelled_before_it_runs_sends_nothing(central: CentralSystem) ->
     assert result.outcome is CheckOutcome.CANCELLED
     assert {s.verdict for s in result.steps} == {Verdict.SKIPPED}
     assert not [r for r in central.reservations() if r.station_id == STATION]
+
+
+# --- audit: paths no test executed before ---------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_the_clean_up_takes_a_late_cancel_answer_as_cancelled(
+    start_central: StartCentral,
+) -> None:
+    """The station turns slow mid-check: the clean-up's CancelReservation outlives the
+    Central System's call timeout, and the late answer (not a second cancel, nor a
+    reservation called left behind) settles it."""
+    central = await start_central(call_timeout=1.0)
+
+    async with simulated(central) as station:
+
+        def slow_then_cancel(check: ReservationCheck, result: CheckResult) -> None:
+            step = next(s for s in result.steps if s.step is CheckStep.REPLACE)
+            if step.verdict is Verdict.RUNNING and not station.client.options.answer_delay:
+                station.client.options = dataclasses.replace(
+                    station.client.options, answer_delay=1.5
+                )
+                check.cancel()
+
+        options = CheckOptions(step_timeout=4.0, expiry_seconds=2.0)
+        _, result = await run_check(central, on_result=slow_then_cancel, options=options)
+        assert held_on(station) == []
+    assert result.outcome is CheckOutcome.CANCELLED
+    assert result.left_behind == ()
+    late_cancels = [
+        e
+        for e in central.recent_trace()
+        if e.late and e.action == "CancelReservation" and e.direction is TraceDirection.IN
+    ]
+    assert late_cancels
+    cancels_sent = [
+        e
+        for e in central.recent_trace()
+        if e.action == "CancelReservation" and e.direction is TraceDirection.OUT
+    ]
+    # One cancel per reservation held: the late answer was not taken for silence.
+    sent_ids = [json.loads(e.text)[3]["reservationId"] for e in cancels_sent]
+    assert len(sent_ids) == len(set(sent_ids))
+
+
+@pytest.mark.asyncio
+async def test_the_reserved_card_in_another_letter_case_is_the_reserved_card(
+    central: CentralSystem,
+) -> None:
+    """idTags compare case-insensitively: the reserved card read as lower case is not
+    'another card', and its StartTransaction passes the guided step."""
+    presented: list[asyncio.Task[object]] = []
+    prompts: list[str] = []
+
+    async with simulated(central) as station:
+
+        def technician(check: ReservationCheck, result: CheckResult) -> None:
+            step = next(s for s in result.steps if s.step is CheckStep.CARDS)
+            if step.prompt is None or (prompts and prompts[-1] == step.prompt):
+                return
+            prompts.append(step.prompt)
+            card = "SOMEONE-ELSE" if "other than" in step.prompt else ID_TAG.lower()
+            presented.append(asyncio.ensure_future(station.present_id_tag(card, 1)))
+
+        options = CheckOptions(step_timeout=2.0, expiry_seconds=3.0, guided_timeout=20.0)
+        _, result = await run_check(central, guided=True, on_result=technician, options=options)
+        outcomes = await asyncio.gather(*presented)
+        await station.stop_transaction(1)
+    assert ID_TAG.lower() != ID_TAG
+    cards = next(s for s in result.steps if s.step is CheckStep.CARDS)
+    assert cards.verdict is Verdict.PASSED, cards.reason
+    assert [getattr(o, "started", None) for o in outcomes] == [False, True]
+    starts = [
+        e
+        for e in central.recent_trace()
+        if e.action == "StartTransaction" and e.direction is TraceDirection.IN
+    ]
+    assert json.loads(starts[-1].text)[3]["idTag"] == ID_TAG.lower()
