@@ -78,7 +78,10 @@ class Reason:
     kind: ReasonKind
     text: str
     since: datetime | None = None
-    """When it started (a connector's status), for the report to print in local time."""
+    """When it started (a connector's status, the first problem), for the report to print
+    in local time."""
+    at: datetime | None = None
+    """When it happened (a check's run), for the report to print in local time."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,18 +408,18 @@ def _check_reasons(checks: Sequence[CheckResult]) -> list[Reason]:
         text = "The latest reservation check failed"
         if count:
             text += f" ({count} step{'s' if count != 1 else ''}: {steps})"
-        reasons.append(Reason(ReasonKind.CHECK, text, latest.started_at))
+        reasons.append(Reason(ReasonKind.CHECK, text, at=latest.started_at))
     elif latest.outcome in (CheckOutcome.ABORTED, CheckOutcome.CANCELLED):
         text = f"The latest reservation check did not finish ({latest.outcome.value}"
         text += f": {latest.reason})" if latest.reason else ")"
-        reasons.append(Reason(ReasonKind.CHECK, text, latest.started_at))
+        reasons.append(Reason(ReasonKind.CHECK, text, at=latest.started_at))
     if latest.left_behind:
         ids = ", ".join(map(str, latest.left_behind))
         reasons.append(
             Reason(
                 ReasonKind.CHECK,
                 f"The latest reservation check left reservation(s) {ids} on the station",
-                latest.started_at,
+                at=latest.started_at,
             )
         )
     return reasons

@@ -244,7 +244,8 @@ def test_no_check_or_a_failed_one_needs_attention() -> None:
     assert reason.text == (
         "The latest reservation check failed (1 step: 7 A reservation expires by itself)"
     )
-    assert reason.since == failed.started_at
+    assert reason.at == failed.started_at
+    assert reason.since is None
 
     aborted = replace(passed_check(), outcome=CheckOutcome.ABORTED, reason="station lost")
     [reason] = ready_station(checks=[aborted]).reasons

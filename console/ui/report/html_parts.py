@@ -154,8 +154,13 @@ def verdict_cell(verdict: StationVerdict) -> str:
 
 
 def reason_text(reason: Reason) -> str:
-    """A reason, with since when in local time."""
-    return reason.text + (f" since {local_time(reason.since)}" if reason.since is not None else "")
+    """A reason, with since when (or when) in local time."""
+    text = reason.text
+    if reason.since is not None:
+        text += f" since {local_time(reason.since)}"
+    if reason.at is not None:
+        text += f" (run {local_time(reason.at)})"
+    return text
 
 
 def reason_lines(reasons: Sequence[Reason]) -> str:

@@ -187,7 +187,7 @@ def _summary(
             "Problems",
         ],
         rows,
-        widths=[8, 12, 17, 9, 8, 5, 20, 12, 9],
+        widths=[8, 13, 16, 9, 8, 5, 17, 15, 9],
     )
 
 
