@@ -142,14 +142,29 @@ def test_a_station_with_nothing_against_it_is_ready(site_report: tuple[Site, str
     assert "No reservation conformance check was run" in flat(station_sections(text)["CP-01"])
 
 
+def summary_cells(html: str, station_id: str) -> list[str]:
+    """The texts of the summary table's cells in the row of ``station_id``."""
+    summary = html[html.index("<h2>Summary</h2>") :]
+    row = next(r for r in re.findall(r"<tr[^>]*>(.*?)</tr>", summary, re.S) if station_id in r)
+    return [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+
+
 def test_reservation_tests_say_how_each_attempt_ended(site_report: tuple[Site, str]) -> None:
-    _site, text = site_report
-    rows = summary_rows(text)
-    assert "1: 1 rejected" in rows["CP-03"]
-    assert "1: 1 accepted → used" in rows["CP-07"]
-    assert "1: 1 accepted, still held" in rows["CP-01"]
-    assert "answered" not in " ".join(rows.values())
+    site, text = site_report
+    html = site.window.trace_tools.reporter.last_html
+    assert html is not None
+    tests = {sid: summary_cells(html, sid)[6] for sid in ("CP-01", "CP-03", "CP-04", "CP-07")}
+    assert tests == {
+        "CP-01": "1: 1 accepted, still held",
+        "CP-03": "1: 1 rejected",
+        "CP-04": "1: 1 unavailable",
+        "CP-07": "1: 1 accepted → used",
+    }
+    assert "answered" not in " ".join(summary_rows(text).values())
+    # On paper too (the summary's cell may wrap; the station's line does not).
+    assert "1: 1 rejected" in summary_rows(text)["CP-03"]
     assert "1 reservation test: 1 accepted → used." in flat(station_sections(text)["CP-07"])
+    assert "1 reservation test: 1 rejected." in flat(station_sections(text)["CP-03"])
 
 
 def test_a_late_call_counts_once(demo_site: Site, tmp_path: Path) -> None:
