@@ -2,7 +2,8 @@
 
 ``ocpp-console [--demo [N]]`` opens the console window; ``ocpp-console serve`` runs the
 Central System headless; ``ocpp-console simulate`` runs simulated stations against any
-OCPP 1.6-J Central System. Each sub-command imports only the layer it needs.
+OCPP 1.6-J Central System; ``ocpp-console report`` writes the commissioning report from the
+stored data. Each sub-command imports only the layer it needs.
 """
 
 from __future__ import annotations
@@ -21,17 +22,21 @@ DEFAULT_PORT = 9000
 DEFAULT_DEMO_STATIONS = 7
 
 
-def _add_server_options(parser: argparse.ArgumentParser, *, defaults_from_settings: bool) -> None:
-    parser.add_argument("--host", default=None, help="address to listen on (default 0.0.0.0)")
-    parser.add_argument(
-        "--port", type=int, default=None, help=f"port to listen on (default {DEFAULT_PORT})"
-    )
+def _add_data_dir_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data-dir",
         type=Path,
         default=None,
         help="folder for the database (default: the per-user data folder)",
     )
+
+
+def _add_server_options(parser: argparse.ArgumentParser, *, defaults_from_settings: bool) -> None:
+    parser.add_argument("--host", default=None, help="address to listen on (default 0.0.0.0)")
+    parser.add_argument(
+        "--port", type=int, default=None, help=f"port to listen on (default {DEFAULT_PORT})"
+    )
+    _add_data_dir_option(parser)
     if not defaults_from_settings:
         parser.add_argument(
             "--heartbeat-interval", type=int, default=None, help="seconds, sent in BootNotification"
@@ -91,6 +96,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds to wait for the station to connect and boot (default 300)",
     )
 
+    report = sub.add_parser(
+        "report",
+        help="write the commissioning report (PDF) from the stored data, without the window",
+    )
+    _add_data_dir_option(report)
+    report.add_argument("--site", default=None, help="the site or customer, printed on it")
+    report.add_argument(
+        "--station",
+        nargs="+",
+        action="extend",
+        default=None,
+        metavar="ID",
+        help="only these stations (repeatable; default: every station)",
+    )
+    report.add_argument("--out", type=Path, required=True, help="the PDF file to write")
+
     simulate = sub.add_parser("simulate", help="run simulated stations against a Central System")
     simulate.add_argument("--url", required=True, help="e.g. ws://127.0.0.1:9000")
     simulate.add_argument("--stations", type=int, default=DEFAULT_DEMO_STATIONS)
@@ -134,6 +155,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from console.central.cli import check
 
         return check(args)
+    if args.command == "report":
+        # The PDF is drawn by Qt: the UI layer, reached through the composition root.
+        from console.app import report
+
+        return report(args)
     if args.command == "simulate":
         from console.chargepoint.cli import simulate
 

@@ -58,7 +58,7 @@ from console.ui.trace.export import ExportRunner
 from console.ui.window.main_window import MainWindow, WindowServices
 from console.ui.window.window_state import layout_store, restore_layout, save_layout
 
-__all__ = ["AfterStart", "build_window", "run"]
+__all__ = ["AfterStart", "build_window", "report", "run"]
 
 _log = logging.getLogger(__name__)
 _qt_log = logging.getLogger("qt")
@@ -496,3 +496,11 @@ def _qt_message(kind: QtMsgType, context: QMessageLogContext, message: str) -> N
 def _install_error_hooks(reporter: _ErrorReporter) -> None:
     sys.excepthook = reporter.excepthook
     qInstallMessageHandler(_qt_message)
+
+
+def report(args: argparse.Namespace) -> int:
+    """``ocpp-console report``: the commissioning PDF from the stored data (no window, no
+    Central System started); the exit code."""
+    from console.ui.report.report_command import run_report_command
+
+    return run_report_command(args)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +21,6 @@ from console.central.model import (
     ReservationState,
     StationSnapshot,
 )
-from console.chargepoint.simulator import Behaviour
 from console.ocpp.reservation import ReservationStatus
 from console.ui.report.report import (
     ReportData,
@@ -32,69 +30,20 @@ from console.ui.report.report import (
     report_images,
     write_pdf,
 )
-from console.ui.trace.trace_tools import ReportDialog
 from tests.ui.export_site import (  # noqa: F401 (the fixture)
     Site,
     make_site_fixture,
     secrets,
 )
 from tests.ui.fakes import CHECK_T0, sample_check_result
+from tests.ui.report.report_site import (  # noqa: F401 (the fixture)
+    DEMO,
+    demo_site_fixture,
+    pdf_text,
+    write_report,
+)
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
-
-DEMO = [
-    ("CP-01", Behaviour.NORMAL),
-    ("CP-02", Behaviour.FAULTED),
-    ("CP-03", Behaviour.NO_RESERVATIONS),
-    ("CP-06", Behaviour.SLOW),
-]
-
-
-@pytest.fixture
-def demo_site(make_site: Callable[[list[tuple[str, Behaviour]]], Site]) -> Site:
-    site = make_site(DEMO)
-    site.refuse_a_station("CP-09")
-    assert site.reserve("CP-01", 1, "TECH-0001").state is ReservationState.ACCEPTED
-    assert site.reserve("CP-02", 1, "TECH-0002").state is ReservationState.FAULTED
-    assert site.reserve("CP-03", 2, "TECH-0003").state is ReservationState.REJECTED
-    slow = site.reserve("CP-06", 1, "TECH-0006")
-    assert slow.state is ReservationState.NO_RESPONSE
-    # The slow station's late answer reconciles the record (and is traced as late).
-    site.qtbot.waitUntil(
-        lambda: any(e.late for e in site.central.recent_trace() if e.station_id == "CP-06"),
-        timeout=20_000,
-    )
-    return site
-
-
-def write_report(
-    site: Site, path: Path, station_id: str | None, site_name: str | None = None
-) -> str:
-    tools = site.window.trace_tools
-    tools.report_action.trigger()
-    dialog = tools.dialog
-    assert isinstance(dialog, ReportDialog)
-    dialog.set_station(station_id)
-    if site_name is not None:
-        dialog.site_edit.setText(site_name)
-    dialog.path_edit.setText(str(path))
-    with site.qtbot.waitSignal(tools.reporter.sig_finished, timeout=30_000):
-        dialog.buttons.accepted.emit()
-    html = tools.reporter.last_html
-    assert html is not None
-    document = QTextDocument()
-    document.setHtml(html)
-    return document.toPlainText()
-
-
-def pdf_text(path: Path) -> str | None:
-    tool = shutil.which("pdftotext")
-    if tool is None:
-        return None
-    done = subprocess.run(
-        [tool, "-layout", str(path), "-"], capture_output=True, text=True, check=True, timeout=30
-    )
-    return done.stdout
 
 
 def test_site_report_lists_every_station_test_and_problem(demo_site: Site, tmp_path: Path) -> None:
