@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.central.admission import AdmissionKind, predict_admission
 from console.central.config import CentralSystemConfig, IdTagEntry
 from console.central.security import hash_authorization_key
 from console.central.settings import (
@@ -55,7 +56,14 @@ from console.central.settings import (
     changed_fields,
     save_settings,
 )
+from console.central.site_urls import site_url
 from console.ocpp.enums import AuthorizationStatus
+from console.ui.settings.consequences import (
+    ADMISSION_FIELDS,
+    admission_text,
+    refused_text,
+    restart_text,
+)
 
 __all__ = ["SettingsController", "SettingsDialog"]
 
@@ -90,8 +98,18 @@ _FIELD_LABELS = {
 }
 
 
+ConfigOf = Callable[[ConsoleSettings], CentralSystemConfig]
+"""The Central System configuration some settings give (this run's command line included)."""
+
+
 class SettingsDialog(QDialog):
-    """Edits the console's settings; :meth:`settings` gives the result once OK is enabled."""
+    """Edits the console's settings; :meth:`settings` gives the result once OK is enabled.
+
+    ``connected_stations``: the stations connected when it opened; a change of the security
+    profile, the keys or "accept unknown stations" says, before OK, what the handshake will
+    then do with each of them (``config_of`` turns the edited settings into the
+    configuration the Central System will run with).
+    """
 
     sig_validated = Signal(bool)
     """The fields were checked: True when everything is valid (OK enabled)."""
@@ -102,9 +120,20 @@ class SettingsDialog(QDialog):
         parent: QWidget | None = None,
         *,
         run_overrides: Mapping[str, Any] | None = None,
+        connected_stations: Sequence[str] = (),
+        config_of: ConfigOf | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("settings_dialog")
+        self._connected_stations = list(connected_stations)
+        self._config_of: ConfigOf = config_of or (lambda settings: settings.to_config())
+        self.admission_label = QLabel()
+        """What the handshake will do with each connected station (shown after a change
+        of the security profile, the keys or "accept unknown stations")."""
+        self.admission_label.setObjectName("admission_preview")
+        self.admission_label.setWordWrap(True)
+        self.admission_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.admission_label.setVisible(False)
         self.override_hint = QLabel(_override_text(run_overrides or {}))
         """Which values this run takes from the command line instead of these settings."""
         self.override_hint.setObjectName("override_hint")
@@ -274,6 +303,7 @@ class SettingsDialog(QDialog):
             edit.setProperty("settings_field", name)  # the edit shows red, not its row
         form.addRow("", self.accept_unknown_check)
         layout.addLayout(form)
+        layout.addWidget(self.admission_label)
 
         keys = QGroupBox("Station keys (profiles 1 and 2: HTTP Basic password)")
         keys_layout = QVBoxLayout(keys)
@@ -543,8 +573,35 @@ class SettingsDialog(QDialog):
         ):
             self.tabs.setTabText(index, f"⚠ {title}" if names & problems.keys() else title)
         self._refresh_key_state()
+        self._refresh_admission(problems)
         self.sig_validated.emit(not problems)
         return not problems
+
+    def _refresh_admission(self, problems: Mapping[str, str]) -> None:
+        """Say what the handshake will do with each connected station, before OK."""
+        shown = ""
+        refused = False
+        changed = ADMISSION_FIELDS & {n for n, v in self.values().items() if self._differs(n, v)}
+        if changed and not ADMISSION_FIELDS & problems.keys():
+            try:
+                config = self._config_of(ConsoleSettings.model_validate(self.values()))
+            except ValueError:  # another field is invalid: said at that field
+                config = None
+            if config is not None:
+                admissions = [predict_admission(config, s) for s in self._connected_stations]
+                shown = admission_text(admissions)
+                refused = any(a.kind is AdmissionKind.REFUSED for a in admissions)
+        label = self.admission_label
+        role = "field-error" if refused else "field-hint"
+        if label.property("role") != role:
+            label.setProperty("role", role)
+            label.style().unpolish(label)
+            label.style().polish(label)
+        label.setText(shown)
+        label.setVisible(bool(shown))
+
+    def _differs(self, name: str, value: object) -> bool:
+        return bool(getattr(self._original, name, value) != value)
 
     def settings(self) -> ConsoleSettings:
         """The edited settings (raises ``ValueError`` if a field is invalid)."""
@@ -580,6 +637,10 @@ class SettingsController(QObject):
 
     ``overrides`` are the command-line options of this run: they keep winning over the
     settings until the technician changes that same setting in the dialog.
+    ``connected_stations`` gives the ids of the stations connected now;
+    ``following_stations`` those that follow the console to a new URL by themselves (the
+    demo's simulated stations), so that the restart question says which stations must be
+    re-pointed by hand.
     """
 
     sig_message = Signal(str)
@@ -597,7 +658,8 @@ class SettingsController(QObject):
         parent_widget: QWidget,
         *,
         overrides: Mapping[str, Any] | None = None,
-        connected_stations: Callable[[], int] = lambda: 0,
+        connected_stations: Callable[[], Sequence[str]] = lambda: (),
+        following_stations: Callable[[], Collection[str]] = lambda: (),
         keep_existing_file: bool = False,
         running_port: Callable[[], int | None] = lambda: None,
     ) -> None:
@@ -608,6 +670,7 @@ class SettingsController(QObject):
         self._restart = restart
         self._parent_widget = parent_widget
         self._connected_stations = connected_stations
+        self._following_stations = following_stations
         self._running_port = running_port
         # The file found at start could not be used nor moved aside: never save over it.
         self._keep_existing_file = keep_existing_file
@@ -618,6 +681,18 @@ class SettingsController(QObject):
     def config(self) -> CentralSystemConfig:
         """The Central System configuration: the settings with this run's overrides."""
         return self.settings.to_config(**self.overrides)
+
+    def config_for(self, new: ConsoleSettings) -> CentralSystemConfig:
+        """The configuration ``new`` would run with: the command line keeps winning for the
+        fields ``new`` leaves as they are (as after :meth:`apply`)."""
+        changed = changed_fields(self.settings, new)
+        return new.to_config(
+            **{name: value for name, value in self.overrides.items() if name not in changed}
+        )
+
+    def station_url(self) -> str:
+        """The URL the site's stations use now (``…/`` + their id)."""
+        return site_url(self.config(), self._running_port())
 
     def run_overrides(self) -> dict[str, Any]:
         """The command-line values this run uses (the port it really listens on for port 0)."""
@@ -632,7 +707,11 @@ class SettingsController(QObject):
             self.dialog.raise_()
             return self.dialog
         dialog = SettingsDialog(
-            self.settings, self._parent_widget, run_overrides=self.run_overrides()
+            self.settings,
+            self._parent_widget,
+            run_overrides=self.run_overrides(),
+            connected_stations=list(self._connected_stations()),
+            config_of=self.config_for,
         )
         dialog.finished.connect(lambda _code, d=dialog: self._on_dialog_finished(d))
         self.dialog = dialog
@@ -655,21 +734,12 @@ class SettingsController(QObject):
             self._save(new, changed)
             return
         names = ", ".join(sorted(_FIELD_LABELS.get(name, name) for name in changed))
-        online = self._connected_stations()
         box = QMessageBox(self._parent_widget)
         box.setObjectName("restart_confirmation")
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle("Restart the Central System?")
         box.setText(f"Changed: {names}.")
-        box.setInformativeText(
-            "The Central System restarts to use them"
-            + (
-                f": the {online} connected station(s) are disconnected and reconnect by "
-                "themselves (real stations after their retry interval)."
-                if online
-                else "."
-            )
-        )
+        box.setInformativeText(self.restart_question(new))
         restart_button = box.addButton("Restart now", QMessageBox.ButtonRole.AcceptRole)
         later_button = box.addButton("Save, restart later", QMessageBox.ButtonRole.ActionRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
@@ -688,6 +758,23 @@ class SettingsController(QObject):
         box.finished.connect(on_finished)
         self.confirmation = box
         box.open()
+
+    def restart_question(self, new: ConsoleSettings) -> str:
+        """What restarting with ``new`` does to the stations, for the confirmation."""
+        online = list(self._connected_stations())
+        config = self.config_for(new)
+        new_url = site_url(config) if config.port else None
+        text = restart_text(
+            connected=online,
+            following=set(self._following_stations()),
+            old_url=self.station_url(),
+            new_url=new_url,
+        )
+        if ADMISSION_FIELDS & changed_fields(self.settings, new):
+            refused = refused_text([predict_admission(config, s) for s in online])
+            if refused:
+                text += "\n" + refused
+        return text
 
     def restart_with(self, new: ConsoleSettings) -> asyncio.Task[None]:
         """Save ``new`` and restart the Central System with it (no question asked)."""
@@ -712,7 +799,10 @@ class SettingsController(QObject):
             _log.exception("restarting the Central System failed")
             self.sig_failed.emit(f"The Central System could not restart: {exc}")
             return
-        self.sig_message.emit("The Central System restarted with the new settings")
+        self.sig_message.emit(
+            "The Central System restarted with the new settings; stations connect to "
+            f"{self.station_url()}<station id>"
+        )
         self.sig_applied.emit(self.settings)
 
     def _save(self, new: ConsoleSettings, changed: set[str]) -> bool:
