@@ -83,7 +83,7 @@ def restart_text(
     lines = [
         "The Central System restarts to use them, and stations must then connect to "
         + (
-            f"a new URL:\n    {template}"
+            f"a new URL:\n{template}"
             if template
             else "a port chosen at the restart (the status bar shows it)."
         )
@@ -109,7 +109,7 @@ def restart_text(
         )
     else:
         lines.append(f"Any real station must be re-pointed to {target} in its own configuration.")
-    return "\n".join(lines)
+    return "\n\n".join(lines)
 
 
 def _outcome(admission: Admission) -> str:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -39,6 +40,8 @@ from PySide6.QtWidgets import (
     QListWidget,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
+    QSpacerItem,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -303,7 +306,6 @@ class SettingsDialog(QDialog):
             edit.setProperty("settings_field", name)  # the edit shows red, not its row
         form.addRow("", self.accept_unknown_check)
         layout.addLayout(form)
-        layout.addWidget(self.admission_label)
 
         keys = QGroupBox("Station keys (profiles 1 and 2: HTTP Basic password)")
         keys_layout = QVBoxLayout(keys)
@@ -322,6 +324,8 @@ class SettingsDialog(QDialog):
         keys_layout.addLayout(buttons)
         keys_layout.addWidget(self._error_label("authorization_keys"))
         layout.addWidget(keys)
+        # Below everything it depends on, so that its lines never move a field.
+        layout.addWidget(self.admission_label)
         return page
 
     def _id_tags_tab(self) -> QWidget:
@@ -740,6 +744,7 @@ class SettingsController(QObject):
         box.setWindowTitle("Restart the Central System?")
         box.setText(f"Changed: {names}.")
         box.setInformativeText(self.restart_question(new))
+        _widen(box, 480)  # a URL and the stations to re-point: not a column of three words
         restart_button = box.addButton("Restart now", QMessageBox.ButtonRole.AcceptRole)
         later_button = box.addButton("Save, restart later", QMessageBox.ButtonRole.ActionRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
@@ -773,7 +778,7 @@ class SettingsController(QObject):
         if ADMISSION_FIELDS & changed_fields(self.settings, new):
             refused = refused_text([predict_admission(config, s) for s in online])
             if refused:
-                text += "\n" + refused
+                text += "\n\n" + refused
         return text
 
     def restart_with(self, new: ConsoleSettings) -> asyncio.Task[None]:
@@ -820,6 +825,15 @@ class SettingsController(QObject):
         if not changed & RESTART_FIELDS:
             self.sig_applied.emit(new)
         return True
+
+
+def _widen(box: QMessageBox, width: int) -> None:
+    # QMessageBox sizes itself from its text and ignores setMinimumWidth; a spacer across
+    # its grid is the documented way round.
+    layout = box.layout()
+    if isinstance(layout, QGridLayout):
+        spacer = QSpacerItem(width, 0, QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Expanding)
+        layout.addItem(spacer, layout.rowCount(), 0, 1, layout.columnCount())
 
 
 def _override_text(overrides: Mapping[str, Any]) -> str:
