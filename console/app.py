@@ -54,7 +54,7 @@ from console.ui.look.color_scheme import follow_color_scheme
 from console.ui.look.resources import icon
 from console.ui.report.report import ReportRunner
 from console.ui.reservations.reservation_requests import ReservationRequests
-from console.ui.settings.settings_dialog import SettingsController
+from console.ui.settings.settings_controller import SettingsController
 from console.ui.trace.export import ExportRunner
 from console.ui.window.main_window import MainWindow, WindowServices
 from console.ui.window.window_state import layout_store, restore_layout, save_layout

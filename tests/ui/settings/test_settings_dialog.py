@@ -12,7 +12,8 @@ from console.central.config import IdTagEntry
 from console.central.security import verify_authorization_key
 from console.central.settings import ConsoleSettings
 from console.ocpp.enums import AuthorizationStatus
-from console.ui.settings.settings_dialog import SettingsController, SettingsDialog
+from console.ui.settings.settings_controller import SettingsController
+from console.ui.settings.settings_dialog import SettingsDialog
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
 

@@ -21,7 +21,7 @@ from console.central.server import CentralSystem
 from console.central.settings import ConsoleSettings, SettingsLoad, load_settings
 from console.chargepoint.client import ClientOptions
 from console.chargepoint.simulator import Behaviour, SimulationOptions, SiteSimulator
-from console.ui.settings.settings_dialog import SettingsController
+from console.ui.settings.settings_controller import SettingsController
 from console.ui.window.main_window import MainWindow
 from tests.ui.conftest import LoopDriver
 
@@ -218,11 +218,17 @@ def test_a_port_change_takes_the_demo_stations_along(
         assert f"ws://127.0.0.1:{new_port}/<station id>" in question
         assert "The 7 stations of the demo follow the console there by themselves" in question
         assert "reconnect by themselves" not in question
+        messages: list[str] = []
+        controller.sig_message.connect(messages.append)
         restart_button = next(b for b in box.buttons() if b.text() == "Restart now")
         with qtbot.waitSignal(controller.sig_applied, timeout=WAIT_MS):
             restart_button.click()
         assert central.port == new_port
         assert listening(new_port)
+        assert messages[-1] == (
+            "Restarted with the new settings: stations connect to "
+            f"ws://127.0.0.1:{new_port}/<station id>"
+        )
 
         # every demo station came back, on the new port, as the window shows it
         def all_back() -> bool:
