@@ -45,6 +45,7 @@ from console.central.settings import (
     load_settings,
     settings_path,
 )
+from console.central.site_urls import WILDCARD_HOSTS
 from console.chargepoint.simulator import SiteSimulator
 from console.ui.change_feed import DEFAULT_FLUSH_INTERVAL_MS, ChangeFeed
 from console.ui.event_loop import ConsoleEventLoop
@@ -53,7 +54,7 @@ from console.ui.look.color_scheme import follow_color_scheme
 from console.ui.look.resources import icon
 from console.ui.report.report import ReportRunner
 from console.ui.reservations.reservation_requests import ReservationRequests
-from console.ui.settings.settings_dialog import SettingsController
+from console.ui.settings.settings_controller import SettingsController
 from console.ui.trace.export import ExportRunner
 from console.ui.window.main_window import MainWindow, WindowServices
 from console.ui.window.window_state import layout_store, restore_layout, save_layout
@@ -205,11 +206,13 @@ async def _console_session(
     checks = CheckService(_reservation_checks(central, current_settings))
     window = build_window(central, checks=checks, check_archive=central)
     reporter.window = window
-    settings_controller = _settings_controller(window, central, loaded, overrides)
+    simulator: SiteSimulator | None = None
+    settings_controller = _settings_controller(
+        window, central, loaded, overrides, demo_site=lambda: simulator
+    )
     layout = layout_store()
     closing = asyncio.Event()
     window.sig_close_requested.connect(closing.set)
-    simulator: SiteSimulator | None = None
     # Lets Python run its signal handlers (Ctrl+C) while Qt sits idle in C++.
     wakeup = QTimer()
     wakeup.timeout.connect(lambda: None)
@@ -232,7 +235,7 @@ async def _console_session(
             # The data folder could not be used: the console runs in memory (issue 8).
             window.report_error(f"Nothing is being saved: {central.store_error}")
         if demo_stations:
-            simulator = await _start_demo_site(central.port, demo_stations)
+            simulator = await _start_demo_site(_demo_url(central), demo_stations)
         if after_start is not None:
             await after_start(window, central, simulator)
         await closing.wait()
@@ -277,10 +280,26 @@ def _settings_controller(
     central: CentralSystem,
     loaded: SettingsLoad | None,
     overrides: dict[str, Any] | None,
+    *,
+    demo_site: Callable[[], SiteSimulator | None] = lambda: None,
 ) -> SettingsController:
+    """The settings controller of the window; ``demo_site``: the simulated site of
+    ``--demo`` (if any), which follows the Central System to a new port or address."""
+
     async def restart(config: CentralSystemConfig) -> None:
-        await restart_central(central, config)
-        window.refresh_status_bar()
+        try:
+            await restart_central(central, config)
+        finally:
+            # Also when the new settings failed and the old ones came back: with port 0
+            # that is another port too.
+            site = demo_site()
+            if site is not None and central.running:
+                site.retarget(_demo_url(central))
+            window.refresh_status_bar()
+
+    def following() -> list[str]:
+        site = demo_site()
+        return [] if site is None else [station.station_id for station in site.stations]
 
     controller = SettingsController(
         loaded.settings if loaded is not None else ConsoleSettings(),
@@ -288,7 +307,8 @@ def _settings_controller(
         restart,
         window,
         overrides=overrides,
-        connected_stations=lambda: sum(1 for s in central.stations() if s.connected),
+        connected_stations=lambda: [s.station_id for s in central.stations() if s.connected],
+        following_stations=following,
         keep_existing_file=loaded is not None and loaded.message is not None,
         running_port=lambda: _port_of(central),
     )
@@ -348,8 +368,18 @@ def _fit_to_screen(window: MainWindow, app: QApplication) -> None:
     )
 
 
-async def _start_demo_site(port: int, stations: int) -> SiteSimulator:
-    url = f"ws://127.0.0.1:{port}"
+def _demo_url(central: CentralSystem) -> str:
+    """Where the demo's simulated stations, on this machine, reach the Central System."""
+    host = central.config.host
+    if host in WILDCARD_HOSTS or host == "localhost":
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    scheme = "wss" if central.config.security_profile >= 2 else "ws"
+    return f"{scheme}://{host}:{central.port}"
+
+
+async def _start_demo_site(url: str, stations: int) -> SiteSimulator:
     simulator = SiteSimulator.demo(url, stations, connectors=DEMO_CONNECTORS)
     await simulator.start()
     _log.info("demo: %d simulated stations connect to %s", stations, url)

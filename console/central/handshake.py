@@ -5,6 +5,7 @@ Kept free of I/O: the server hands in what the request said, this decides.
 
 from __future__ import annotations
 
+import enum
 import http
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -18,9 +19,12 @@ __all__ = [
     "MAX_STATION_ID_LENGTH",
     "OCPP_SUBPROTOCOL",
     "HandshakeRefusal",
+    "KeyRule",
     "LoginThrottle",
     "check_credentials",
     "check_handshake",
+    "key_rule",
+    "no_key_reason",
     "station_id_from_path",
 ]
 
@@ -125,15 +129,35 @@ def check_client_certificate(station_id: str, peercert: object) -> HandshakeRefu
     )
 
 
+class KeyRule(enum.Enum):
+    """What HTTP Basic (security profiles 1 and 2) asks of one station."""
+
+    NOT_ASKED = "not asked"
+    """No password is asked: another profile, or a station without a key let in."""
+    MUST_SEND = "must send"
+    """The station has a key and must send it."""
+    NONE_SET = "none set"
+    """A password is asked but no key is set: refused whatever it sends."""
+
+
+def key_rule(config: CentralSystemConfig, station_id: str) -> KeyRule:
+    """Whether this station must send its AuthorizationKey (cheap: no hashing)."""
+    if config.security_profile not in (1, 2):
+        return KeyRule.NOT_ASKED
+    has_key = station_id in config.authorization_keys
+    if config.accept_unknown_stations and not has_key:
+        # "Accept stations that are not in the key list": a station without a key is let
+        # in as without the profile; only the stations that have a key must prove it.
+        return KeyRule.NOT_ASKED
+    return KeyRule.MUST_SEND if has_key else KeyRule.NONE_SET
+
+
 def check_credentials(
     config: CentralSystemConfig, station_id: str, authorization: str | None
 ) -> HandshakeRefusal | None:
     """HTTP Basic of security profiles 1 and 2 (slow: scrypt; run it off the loop)."""
-    if config.security_profile not in (1, 2):
-        return None
-    if config.accept_unknown_stations and station_id not in config.authorization_keys:
-        # "Accept stations that are not in the key list": a station without a key is let
-        # in as without the profile; only the stations that have a key must prove it.
+    rule = key_rule(config, station_id)
+    if rule is KeyRule.NOT_ASKED:
         return None
     credentials = parse_basic_authorization(authorization)
     if credentials is None:
@@ -153,10 +177,10 @@ def check_credentials(
             ask_for_credentials=True,
         )
     hashed = config.authorization_keys.get(station_id)
-    if hashed is None:
+    if rule is KeyRule.NONE_SET or hashed is None:
         return HandshakeRefusal(
             http.HTTPStatus.UNAUTHORIZED,
-            f"no AuthorizationKey is configured for station {station_id}",
+            no_key_reason(station_id),
             station_id,
             ask_for_credentials=True,
         )
@@ -168,6 +192,11 @@ def check_credentials(
             ask_for_credentials=True,
         )
     return None
+
+
+def no_key_reason(station_id: str) -> str:
+    """Why a station that must send a key, but has none set, is refused."""
+    return f"no AuthorizationKey is configured for station {station_id}"
 
 
 @dataclass(slots=True)

@@ -367,6 +367,21 @@ class StationClient:
         self._online.set()
         self._reconnect_now.set()
 
+    def retarget(self, url: str) -> None:
+        """Dial ``url`` from now on: the Central System moved (a new port or address).
+
+        A connection to the old URL is closed; a station waiting to reconnect dials the new
+        URL at once instead of after its backoff. A station kept offline stays offline.
+        """
+        if url == self.url:
+            return
+        logger.info("station %s: the Central System is now at %s", self.station_id, url)
+        self.url = url
+        self._reconnect_now.set()
+        link = self._link
+        if link is not None:
+            self._spawn(link.close("the Central System moved"), "leave the old URL")
+
     def _spawn(self, coroutine: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any]:
         task = asyncio.create_task(coroutine, name=f"station {self.station_id} {what}")
         self._tasks.add(task)
@@ -393,10 +408,10 @@ class StationClient:
 
     async def _run(self) -> None:
         failures = 0
-        url = station_url(self.url, self.station_id)
         while not self._stopping:
             await self._online.wait()
             self._reconnect_now.clear()
+            url = station_url(self.url, self.station_id)  # read each time: see retarget()
             try:
                 websocket = await connect(
                     url,

@@ -388,3 +388,12 @@ class SiteSimulator:
     async def wait_booted(self) -> None:
         """Until every station is registered (wrap in ``asyncio.timeout``)."""
         await asyncio.gather(*(s.wait_booted() for s in self._stations.values()))
+
+    def retarget(self, url: str) -> None:
+        """Every station dials ``url`` from now on (the Central System moved), at once."""
+        if url == self.url:
+            return
+        self.url = url
+        for station in self._stations.values():
+            station.client.retarget(url)
+        logger.info("the %d simulated stations now connect to %s", len(self._stations), url)

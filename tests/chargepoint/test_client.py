@@ -258,6 +258,50 @@ async def test_call_timeout_then_retry_and_reconnect_after_close() -> None:
 
 
 @pytest.mark.asyncio
+async def test_retarget_leaves_the_old_url_and_dials_the_new_one_at_once() -> None:
+    # A backoff far longer than the test may wait: only retarget() can make it dial now.
+    slow = ClientOptions(call_timeout=5.0, backoff_initial=60.0, backoff_max=60.0)
+    async with (
+        raw_server() as old,
+        raw_server() as new,
+        running(client_for(old.url, "CP-MOVE", options=slow)) as client,
+    ):
+        websocket = await old.accept()
+        await boot(websocket)
+        await statuses(websocket, 3)
+        client.retarget(new.url)
+        async with asyncio.timeout(WAIT):
+            await websocket.wait_closed()  # the old connection is left
+        moved = await new.accept()
+        assert moved.request is not None
+        assert moved.request.path == "/CP-MOVE"
+        await boot(moved)
+        await statuses(moved, 3)
+        assert client.url == new.url
+        assert client.booted
+
+
+@pytest.mark.asyncio
+async def test_retarget_wakes_a_station_waiting_out_its_backoff() -> None:
+    # The Central System stopped (a restart on another port): the station waits 60 s.
+    slow = ClientOptions(call_timeout=5.0, backoff_initial=60.0, backoff_max=60.0)
+    async with contextlib.AsyncExitStack() as stack:
+        new = await stack.enter_async_context(raw_server())
+        old_server = contextlib.AsyncExitStack()
+        old = await old_server.enter_async_context(raw_server())
+        client = await stack.enter_async_context(
+            running(client_for(old.url, "CP-WAIT", options=slow))
+        )
+        websocket = await old.accept()
+        await boot(websocket)
+        await old_server.aclose()  # the old port is gone
+        client.retarget(new.url)
+        moved = await new.accept()
+        assert moved.request is not None
+        assert moved.request.path == "/CP-WAIT"
+
+
+@pytest.mark.asyncio
 async def test_wss_with_client_certificate(certificates: Path) -> None:
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_context.load_cert_chain(certificates / "server.pem", certificates / "server.key")

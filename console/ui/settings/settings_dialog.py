@@ -1,27 +1,24 @@
-"""The settings dialog (Edit > Settings…) and what happens when the technician presses OK.
+"""The settings dialog (Edit > Settings…): what the technician may type.
 
 :class:`SettingsDialog` edits a :class:`ConsoleSettings` with every rule checked as one
 types, shown at the field, and OK disabled while anything is wrong. Station keys are typed
-once, hashed at once, and from then on shown only as "set".
+once, hashed at once, and from then on shown only as "set". A change of the security
+profile, the keys or "accept unknown stations" says, before OK, what the handshake will then
+do with each connected station. What OK does is
+:class:`~console.ui.settings.settings_controller.SettingsController`'s.
 
-:class:`SettingsController` opens it (``open()`` + ``finished``, never ``exec()``), saves the
-result, and restarts the Central System after a confirmation when the change needs it.
-
-One thing despite its length: the dialog and its controller are the two halves of one
-exchange (what the technician may type, and what pressing OK does with it), and the
-controller's confirmation texts name the dialog's fields.
+One thing despite its length: one form of four tabs whose fields are checked together
+(the rules between fields are the settings model's, shown at each field).
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -37,7 +34,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
-    QMessageBox,
     QPushButton,
     QSpinBox,
     QTableWidget,
@@ -47,19 +43,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.central.admission import AdmissionKind, predict_admission
 from console.central.config import CentralSystemConfig, IdTagEntry
 from console.central.security import hash_authorization_key
 from console.central.settings import (
-    RESTART_FIELDS,
     ConsoleSettings,
-    changed_fields,
-    save_settings,
 )
 from console.ocpp.enums import AuthorizationStatus
+from console.ui.settings.consequences import (
+    ADMISSION_FIELDS,
+    admission_text,
+)
 
-__all__ = ["SettingsController", "SettingsDialog"]
-
-_log = logging.getLogger(__name__)
+__all__ = ["FIELD_LABELS", "ConfigOf", "SettingsDialog"]
 
 MIN_KEY_LENGTH = 8
 MAX_KEY_LENGTH = 40
@@ -71,7 +67,7 @@ _PROFILES = (
     "2 — TLS + HTTP Basic password (wss://)",
     "3 — TLS with station certificates (wss://)",
 )
-_FIELD_LABELS = {
+FIELD_LABELS = {
     "host": "bind address",
     "port": "port",
     "security_profile": "security profile",
@@ -90,8 +86,18 @@ _FIELD_LABELS = {
 }
 
 
+ConfigOf = Callable[[ConsoleSettings], CentralSystemConfig]
+"""The Central System configuration some settings give (this run's command line included)."""
+
+
 class SettingsDialog(QDialog):
-    """Edits the console's settings; :meth:`settings` gives the result once OK is enabled."""
+    """Edits the console's settings; :meth:`settings` gives the result once OK is enabled.
+
+    ``connected_stations``: the stations connected when it opened; a change of the security
+    profile, the keys or "accept unknown stations" says, before OK, what the handshake will
+    then do with each of them (``config_of`` turns the edited settings into the
+    configuration the Central System will run with).
+    """
 
     sig_validated = Signal(bool)
     """The fields were checked: True when everything is valid (OK enabled)."""
@@ -102,9 +108,20 @@ class SettingsDialog(QDialog):
         parent: QWidget | None = None,
         *,
         run_overrides: Mapping[str, Any] | None = None,
+        connected_stations: Sequence[str] = (),
+        config_of: ConfigOf | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("settings_dialog")
+        self._connected_stations = list(connected_stations)
+        self._config_of: ConfigOf = config_of or (lambda settings: settings.to_config())
+        self.admission_label = QLabel()
+        """What the handshake will do with each connected station (shown after a change
+        of the security profile, the keys or "accept unknown stations")."""
+        self.admission_label.setObjectName("admission_preview")
+        self.admission_label.setWordWrap(True)
+        self.admission_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.admission_label.setVisible(False)
         self.override_hint = QLabel(_override_text(run_overrides or {}))
         """Which values this run takes from the command line instead of these settings."""
         self.override_hint.setObjectName("override_hint")
@@ -292,6 +309,8 @@ class SettingsDialog(QDialog):
         keys_layout.addLayout(buttons)
         keys_layout.addWidget(self._error_label("authorization_keys"))
         layout.addWidget(keys)
+        # Below everything it depends on, so that its lines never move a field.
+        layout.addWidget(self.admission_label)
         return page
 
     def _id_tags_tab(self) -> QWidget:
@@ -534,7 +553,7 @@ class SettingsDialog(QDialog):
                     widget.style().polish(widget)
         self.ok_button.setEnabled(not problems)
         self.summary_label.setText(
-            "Fix first: " + ", ".join(_FIELD_LABELS.get(n, n) for n in problems) if problems else ""
+            "Fix first: " + ", ".join(FIELD_LABELS.get(n, n) for n in problems) if problems else ""
         )
         self.summary_label.setVisible(bool(problems))
         # A problem on a tab not shown must still be found: its title says so.
@@ -543,8 +562,35 @@ class SettingsDialog(QDialog):
         ):
             self.tabs.setTabText(index, f"⚠ {title}" if names & problems.keys() else title)
         self._refresh_key_state()
+        self._refresh_admission(problems)
         self.sig_validated.emit(not problems)
         return not problems
+
+    def _refresh_admission(self, problems: Mapping[str, str]) -> None:
+        """Say what the handshake will do with each connected station, before OK."""
+        shown = ""
+        refused = False
+        changed = ADMISSION_FIELDS & {n for n, v in self.values().items() if self._differs(n, v)}
+        if changed and not ADMISSION_FIELDS & problems.keys():
+            try:
+                config = self._config_of(ConsoleSettings.model_validate(self.values()))
+            except ValueError:  # another field is invalid: said at that field
+                config = None
+            if config is not None:
+                admissions = [predict_admission(config, s) for s in self._connected_stations]
+                shown = admission_text(admissions)
+                refused = any(a.kind is AdmissionKind.REFUSED for a in admissions)
+        label = self.admission_label
+        role = "field-error" if refused else "field-hint"
+        if label.property("role") != role:
+            label.setProperty("role", role)
+            label.style().unpolish(label)
+            label.style().polish(label)
+        label.setText(shown)
+        label.setVisible(bool(shown))
+
+    def _differs(self, name: str, value: object) -> bool:
+        return bool(getattr(self._original, name, value) != value)
 
     def settings(self) -> ConsoleSettings:
         """The edited settings (raises ``ValueError`` if a field is invalid)."""
@@ -571,173 +617,12 @@ class SettingsDialog(QDialog):
         dialog.open()
 
 
-Restart = Callable[[CentralSystemConfig], Awaitable[None]]
-"""Stops the Central System and starts it again with this configuration."""
-
-
-class SettingsController(QObject):
-    """Opens the dialog, saves what it returns, restarts the Central System when needed.
-
-    ``overrides`` are the command-line options of this run: they keep winning over the
-    settings until the technician changes that same setting in the dialog.
-    """
-
-    sig_message = Signal(str)
-    """Something to tell the technician (status bar)."""
-    sig_applied = Signal(object)
-    """ConsoleSettings: saved and, if needed, the Central System runs with them."""
-    sig_failed = Signal(str)
-    """Saving or restarting failed; the text says why."""
-
-    def __init__(
-        self,
-        settings: ConsoleSettings,
-        path: Path,
-        restart: Restart,
-        parent_widget: QWidget,
-        *,
-        overrides: Mapping[str, Any] | None = None,
-        connected_stations: Callable[[], int] = lambda: 0,
-        keep_existing_file: bool = False,
-        running_port: Callable[[], int | None] = lambda: None,
-    ) -> None:
-        super().__init__(parent_widget)
-        self.settings = settings
-        self.path = path
-        self.overrides: dict[str, Any] = dict(overrides or {})
-        self._restart = restart
-        self._parent_widget = parent_widget
-        self._connected_stations = connected_stations
-        self._running_port = running_port
-        # The file found at start could not be used nor moved aside: never save over it.
-        self._keep_existing_file = keep_existing_file
-        self._tasks: set[asyncio.Task[None]] = set()
-        self.dialog: SettingsDialog | None = None
-        self.confirmation: QMessageBox | None = None
-
-    def config(self) -> CentralSystemConfig:
-        """The Central System configuration: the settings with this run's overrides."""
-        return self.settings.to_config(**self.overrides)
-
-    def run_overrides(self) -> dict[str, Any]:
-        """The command-line values this run uses (the port it really listens on for port 0)."""
-        shown = dict(self.overrides)
-        port = self._running_port()
-        if "port" in shown and port:
-            shown["port"] = port
-        return shown
-
-    def open_dialog(self) -> SettingsDialog:
-        if self.dialog is not None:
-            self.dialog.raise_()
-            return self.dialog
-        dialog = SettingsDialog(
-            self.settings, self._parent_widget, run_overrides=self.run_overrides()
-        )
-        dialog.finished.connect(lambda _code, d=dialog: self._on_dialog_finished(d))
-        self.dialog = dialog
-        dialog.open()
-        return dialog
-
-    def _on_dialog_finished(self, dialog: SettingsDialog) -> None:
-        self.dialog = None
-        new = dialog.result_settings()
-        dialog.deleteLater()
-        if new is not None:
-            self.apply(new)
-
-    def apply(self, new: ConsoleSettings) -> None:
-        """Save ``new``; ask first when the Central System must restart for it."""
-        changed = changed_fields(self.settings, new)
-        if not changed:
-            return
-        if not changed & RESTART_FIELDS:
-            self._save(new, changed)
-            return
-        names = ", ".join(sorted(_FIELD_LABELS.get(name, name) for name in changed))
-        online = self._connected_stations()
-        box = QMessageBox(self._parent_widget)
-        box.setObjectName("restart_confirmation")
-        box.setIcon(QMessageBox.Icon.Question)
-        box.setWindowTitle("Restart the Central System?")
-        box.setText(f"Changed: {names}.")
-        box.setInformativeText(
-            "The Central System restarts to use them"
-            + (
-                f": the {online} connected station(s) are disconnected and reconnect by "
-                "themselves (real stations after their retry interval)."
-                if online
-                else "."
-            )
-        )
-        restart_button = box.addButton("Restart now", QMessageBox.ButtonRole.AcceptRole)
-        later_button = box.addButton("Save, restart later", QMessageBox.ButtonRole.ActionRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(restart_button)
-
-        def on_finished(_result: int) -> None:
-            self.confirmation = None
-            clicked = box.clickedButton()
-            if clicked is restart_button:
-                self.restart_with(new)
-            elif clicked is later_button:
-                self._save(new, changed)
-                self.sig_message.emit("Settings saved; they apply at the next start")
-            box.deleteLater()
-
-        box.finished.connect(on_finished)
-        self.confirmation = box
-        box.open()
-
-    def restart_with(self, new: ConsoleSettings) -> asyncio.Task[None]:
-        """Save ``new`` and restart the Central System with it (no question asked)."""
-        changed = changed_fields(self.settings, new)
-        if not self._save(new, changed):
-            raise RuntimeError("the settings could not be saved")
-        task = asyncio.get_running_loop().create_task(self._restart_now())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
-    async def wait_idle(self) -> None:
-        """Wait for a restart under way (the console closes only after it)."""
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    async def _restart_now(self) -> None:
-        self.sig_message.emit("Restarting the Central System…")
-        try:
-            await self._restart(self.config())
-        except Exception as exc:
-            _log.exception("restarting the Central System failed")
-            self.sig_failed.emit(f"The Central System could not restart: {exc}")
-            return
-        self.sig_message.emit("The Central System restarted with the new settings")
-        self.sig_applied.emit(self.settings)
-
-    def _save(self, new: ConsoleSettings, changed: set[str]) -> bool:
-        try:
-            save_settings(new, self.path, keep_existing=self._keep_existing_file)
-        except OSError as exc:
-            _log.error("cannot save the settings to %s: %s", self.path, exc)
-            self.sig_failed.emit(f"The settings could not be saved to {self.path}: {exc}")
-            return False
-        self.settings = new
-        self._keep_existing_file = False
-        # The technician chose these values now: the command line no longer pins them.
-        for name in changed:
-            self.overrides.pop(name, None)
-        if not changed & RESTART_FIELDS:
-            self.sig_applied.emit(new)
-        return True
-
-
 def _override_text(overrides: Mapping[str, Any]) -> str:
     """ "This run uses port 39143 from the command line; …" (empty without overrides)."""
     if not overrides:
         return ""
     parts = [
-        f"{_FIELD_LABELS.get(name, name.replace('_', ' '))} {value}"
+        f"{FIELD_LABELS.get(name, name.replace('_', ' '))} {value}"
         for name, value in sorted(overrides.items())
     ]
     return (

@@ -12,7 +12,8 @@ from console.central.config import IdTagEntry
 from console.central.security import verify_authorization_key
 from console.central.settings import ConsoleSettings
 from console.ocpp.enums import AuthorizationStatus
-from console.ui.settings.settings_dialog import SettingsController, SettingsDialog
+from console.ui.settings.settings_controller import SettingsController
+from console.ui.settings.settings_dialog import SettingsDialog
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
 
@@ -190,3 +191,98 @@ def test_the_controller_shows_the_port_this_run_really_uses(qtbot, tmp_path: Pat
     dialog = controller.open_dialog()
     assert "port 39143 from the command line" in dialog.override_hint.text()
     dialog.reject()
+
+
+# --- what a security change does to the connected stations, said before OK ------------------
+
+
+def preview(dialog: SettingsDialog) -> str:
+    label = dialog.admission_label
+    return "" if label.isHidden() else label.text()
+
+
+def test_a_security_change_says_what_happens_to_each_connected_station(qtbot) -> None:
+    settings = ConsoleSettings().with_authorization_key("CP-01", "key-of-cp-01-xyz")
+    dialog = SettingsDialog(settings, connected_stations=["CP-01", "CP-02"])
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.tabs.setCurrentIndex(1)
+    assert preview(dialog) == ""  # nothing changed yet: nothing to say
+
+    dialog.profile_combo.setCurrentIndex(1)
+    assert preview(dialog).splitlines() == [
+        "After OK, the 2 stations connected now:",
+        "CP-01 — has a key: must send it",
+        "CP-02 — no key: let in (unknown stations are accepted)",
+    ]
+    assert dialog.admission_label.property("role") == "field-hint"
+    assert dialog.admission_label.isVisible()  # on the Security tab, where the change is made
+
+    dialog.accept_unknown_check.setChecked(False)
+    lines = preview(dialog).splitlines()
+    assert lines[1] == "CP-01 — has a key: must send it"
+    assert lines[2] == (
+        "CP-02 — will be refused: unknown station CP-02 (unknown stations are not accepted)"
+    )
+    assert dialog.admission_label.property("role") == "field-error"
+
+    dialog.accept_unknown_check.setChecked(True)
+    dialog.profile_combo.setCurrentIndex(0)
+    assert preview(dialog) == ""  # back as it was
+
+
+def test_the_preview_follows_the_key_list_and_the_command_line(qtbot, tmp_path: Path) -> None:
+    parent = QWidget()
+    qtbot.addWidget(parent)
+
+    async def restart(_config: object) -> None:
+        raise AssertionError("not restarted")
+
+    # This run has --security-profile 1; the saved profile is 0.
+    controller = SettingsController(
+        ConsoleSettings(),
+        tmp_path / "settings.json",
+        restart,
+        parent,
+        overrides={"security_profile": 1},
+        connected_stations=lambda: ["CP-01", "CP-02"],
+    )
+    dialog = controller.open_dialog()
+    dialog.key_station_edit.setText("CP-02")
+    dialog.key_edit.setText("key-of-cp-02-xyz")
+    dialog.set_key()
+    # a key is set: with profile 1 (from the command line) CP-02 must now send it
+    assert preview(dialog).splitlines()[1:] == [
+        "CP-01 — no key: let in (unknown stations are accepted)",
+        "CP-02 — has a key: must send it",
+    ]
+    dialog.reject()
+
+
+def test_the_restart_question_names_the_stations_that_will_be_refused(
+    qtbot, tmp_path: Path
+) -> None:
+    parent = QWidget()
+    qtbot.addWidget(parent)
+
+    async def restart(_config: object) -> None:
+        raise AssertionError("not restarted")
+
+    settings = ConsoleSettings(host="127.0.0.1", port=9000).with_authorization_key(
+        "CP-01", "key-of-cp-01-xyz"
+    )
+    controller = SettingsController(
+        settings,
+        tmp_path / "settings.json",
+        restart,
+        parent,
+        connected_stations=lambda: ["CP-01", "CP-02"],
+    )
+    new = settings.model_copy(update={"security_profile": 1, "accept_unknown_stations": False})
+    question = controller.restart_question(new)
+    assert "reconnect by themselves" in question  # same URL: profile 1 is still ws://
+    assert question.endswith("1 station connected now will be refused after the restart: CP-02.")
+    controller.apply(new)
+    assert controller.confirmation is not None
+    assert controller.confirmation.informativeText() == question
+    controller.confirmation.reject()

@@ -21,7 +21,7 @@ from console.central.server import CentralSystem
 from console.central.settings import ConsoleSettings, SettingsLoad, load_settings
 from console.chargepoint.client import ClientOptions
 from console.chargepoint.simulator import Behaviour, SimulationOptions, SiteSimulator
-from console.ui.settings.settings_dialog import SettingsController
+from console.ui.settings.settings_controller import SettingsController
 from console.ui.window.main_window import MainWindow
 from tests.ui.conftest import LoopDriver
 
@@ -49,6 +49,8 @@ class Console:
     window: MainWindow
     controller: SettingsController
     settings_file: Path
+    demo: dict[str, SiteSimulator]
+    """``demo["site"]``: the simulated site the console follows with, as ``--demo`` does."""
 
 
 @pytest.fixture
@@ -62,10 +64,15 @@ def console(qtbot, loop_driver: LoopDriver, tmp_path: Path, data_dir: Path) -> I
     qtbot.addWidget(window)
     window.start()
     window.show()
+    demo: dict[str, SiteSimulator] = {}
     controller = console_app._settings_controller(
-        window, central, SettingsLoad(settings, settings_file), overrides
+        window,
+        central,
+        SettingsLoad(settings, settings_file),
+        overrides,
+        demo_site=lambda: demo.get("site"),
     )
-    yield Console(central, window, controller, settings_file)
+    yield Console(central, window, controller, settings_file, demo)
     window.allow_close()
     window.close()
     loop_driver.run(controller.wait_idle())
@@ -187,3 +194,75 @@ def test_ctrl_comma_opens_the_dialog_and_cancel_at_the_question_changes_nothing(
     assert central.port == port
     assert controller.settings.port == port
     assert not console.settings_file.exists()
+
+
+def test_a_port_change_takes_the_demo_stations_along(
+    qtbot, loop_driver: LoopDriver, console: Console
+) -> None:
+    central, window, controller = console.central, console.window, console.controller
+    site = SiteSimulator.demo(
+        f"ws://127.0.0.1:{central.port}",
+        7,
+        options=SimulationOptions(client=ClientOptions(backoff_initial=0.1, backoff_max=0.5)),
+    )
+    ids = [s.station_id for s in site.stations]
+    console.demo["site"] = site
+    loop_driver.run(site.start())
+    try:
+        qtbot.waitUntil(lambda: window.station_model.online_count() == 7, timeout=WAIT_MS)
+        new_port = free_port()
+        controller.apply(controller.settings.model_copy(update={"port": new_port}))
+        box = controller.confirmation
+        assert isinstance(box, QMessageBox)
+        question = box.informativeText()
+        assert f"ws://127.0.0.1:{new_port}/<station id>" in question
+        assert "The 7 stations of the demo follow the console there by themselves" in question
+        assert "reconnect by themselves" not in question
+        messages: list[str] = []
+        controller.sig_message.connect(messages.append)
+        restart_button = next(b for b in box.buttons() if b.text() == "Restart now")
+        with qtbot.waitSignal(controller.sig_applied, timeout=WAIT_MS):
+            restart_button.click()
+        assert central.port == new_port
+        assert listening(new_port)
+        assert messages[-1] == (
+            "Restarted with the new settings: stations connect to "
+            f"ws://127.0.0.1:{new_port}/<station id>"
+        )
+
+        # every demo station came back, on the new port, as the window shows it
+        def all_back() -> bool:
+            return all(
+                central.is_connected(s.station_id) and s.client.connection_count >= 2
+                for s in site.stations
+            )
+
+        qtbot.waitUntil(all_back, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: window.station_model.online_count() == 7, timeout=WAIT_MS)
+        assert {s.client.url for s in site.stations} == {f"ws://127.0.0.1:{new_port}"}
+        assert sorted(ids) == sorted(s.station_id for s in central.stations() if s.connected)
+    finally:
+        loop_driver.run(site.stop())
+
+
+def test_a_port_change_says_each_real_station_must_be_re_pointed_to_the_new_url(
+    qtbot, loop_driver: LoopDriver, console: Console
+) -> None:
+    central, controller = console.central, console.controller
+    simulator = station(central.port)  # a station of the site: not the demo's
+    loop_driver.run(simulator.start())
+    try:
+        qtbot.waitUntil(lambda: central.is_connected(STATION), timeout=WAIT_MS)
+        new_port = free_port()
+        controller.apply(controller.settings.model_copy(update={"port": new_port}))
+        box = controller.confirmation
+        assert isinstance(box, QMessageBox)
+        question = box.informativeText()
+        assert f"ws://127.0.0.1:{new_port}/<station id>" in question
+        assert "Each real station must be re-pointed to it in its own configuration" in question
+        assert f"Connected now: {STATION}." in question
+        assert "reconnect by themselves" not in question
+        box.button(QMessageBox.StandardButton.Cancel).click()
+        qtbot.waitUntil(lambda: controller.confirmation is None, timeout=WAIT_MS)
+    finally:
+        loop_driver.run(simulator.stop())
