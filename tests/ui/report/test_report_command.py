@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from console.central.check.runner import CheckOptions, ReservationCheck
 
 from console.central.check.model import CheckOutcome, CheckRequest
+from console.central.check.runner import CheckOptions, ReservationCheck
 from console.central.cli import wait_for_station
 from console.central.config import CentralSystemConfig
 from console.central.model import ChangeEvent, ReservationState
