@@ -365,9 +365,17 @@ class CentralSystem:
         """:meth:`reserve_now` with its parameters in one object (what the window sends)."""
         return await self._need_book().reserve_now(request, probe=probe)
 
-    async def cancel_reservation(self, station_id: str, reservation_id: int) -> CancelOutcome:
-        """Cancel a reservation at the station; Accepted marks its attempts cancelled."""
-        return await self._need_book().cancel_reservation(station_id, reservation_id)
+    async def cancel_reservation(
+        self, station_id: str, reservation_id: int, *, by_check: bool = False
+    ) -> CancelOutcome:
+        """Cancel a reservation at the station; Accepted marks its attempts cancelled.
+
+        The attempt is kept on the reservation's record (``cancel``); ``by_check``: sent by
+        the reservation check, which the record then says.
+        """
+        return await self._need_book().cancel_reservation(
+            station_id, reservation_id, by_check=by_check
+        )
 
     async def allocate_reservation_id(self) -> int:
         """A fresh id from the persisted counter (e.g. one no station holds, never sent)."""
