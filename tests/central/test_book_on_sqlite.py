@@ -342,7 +342,7 @@ async def test_a_cancel_accepted_after_the_expiry_stays_on_the_expired_record(
         )
         assert expired.cancel is None
         # The check's cancel afterwards: the station accepts it, so it still held it.
-        outcome = await central.cancel_reservation("CP-HX", record.reservation_id, by_check=True)
+        outcome = await central.cancel_reservation_by_check("CP-HX", record.reservation_id)
         assert outcome.status is CancelReservationStatus.ACCEPTED
         proved = central.reservation("CP-HX", record.reservation_id)
     assert proved is not None

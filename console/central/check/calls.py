@@ -146,8 +146,7 @@ class StationCalls:
         """CancelReservation through the book (None: no answer within the limit); the
         reservation's record keeps it as the check's cancel."""
         outcome = await self.bounded(
-            self._system.cancel_reservation(self._station_id, reservation_id, by_check=True),
-            limit,
+            self._system.cancel_reservation_by_check(self._station_id, reservation_id), limit
         )
         if outcome is not None and outcome.status is not None:
             # Accepted: it is gone; Rejected: the station says it does not hold it.
