@@ -10,6 +10,7 @@ in :mod:`console.central.model`.
 
 from console.central.config import CentralSystemConfig
 from console.central.model import (
+    CancelAttempt,
     CancelOutcome,
     CentralSystemApi,
     ChangeEvent,
@@ -28,6 +29,7 @@ from console.central.model import (
 from console.central.server import CentralSystem
 
 __all__ = [
+    "CancelAttempt",
     "CancelOutcome",
     "CentralSystem",
     "CentralSystemApi",

@@ -27,6 +27,7 @@ before the call returns, so a crash right after loses nothing acknowledged.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -67,8 +68,10 @@ from console.central.lifecycle import (
     Transition,
     allows,
     apply,
+    note_cancel,
 )
 from console.central.model import (
+    CancelAttempt,
     CancelOutcome,
     ReservationChanged,
     ReservationRecord,
@@ -294,32 +297,41 @@ class ReservationBook:
 
     # --- CancelReservation --------------------------------------------------------------
 
-    async def cancel_reservation(self, station_id: str, reservation_id: int) -> CancelOutcome:
+    async def cancel_reservation(
+        self, station_id: str, reservation_id: int, *, by_check: bool = False
+    ) -> CancelOutcome:
         """Send CancelReservation; on Accepted the attempts the station held are cancelled.
 
         A Rejected answer leaves the records as they are (the outcome shows the answer).
+        Whatever comes of it is kept on the reservation's latest attempt as its
+        :class:`CancelAttempt` (and on the attempts it cancelled), committed before this
+        returns; a late answer completes it. ``by_check``: the reservation check sends it.
         """
         if not isinstance(station_id, str) or not station_id:
             raise ValueError("station_id must be a non-empty string")
         if not _is_int(reservation_id):
             raise ValueError("reservation_id must be an integer")
+        sent_at = _now()
         connection = self._connection_for(station_id)
         if connection is None or connection.closed:
-            return CancelOutcome(
-                reservation_id, station_id, None, error=f"station {station_id} is not connected"
-            )
+            error = f"station {station_id} is not connected"
+            attempt = CancelAttempt(sent_at, error=error, by_check=by_check)
+            await self._settle_cancel(station_id, reservation_id, attempt)
+            return CancelOutcome(reservation_id, station_id, None, error=error)
         logger.info("station %s: CancelReservation %d", station_id, reservation_id)
         outcome = await connection.call(
             CancelReservationRequest(reservation_id=reservation_id),
-            on_late=lambda late: self._reconcile_cancel(station_id, reservation_id, late),
+            on_late=lambda late: self._reconcile_cancel(
+                station_id, reservation_id, sent_at, by_check, late
+            ),
         )
         if isinstance(outcome.confirmation, CancelReservationConfirmation):
             status = outcome.confirmation.status
             logger.info(
                 "station %s: cancel of reservation %d %s", station_id, reservation_id, status.value
             )
-            if status is CancelReservationStatus.ACCEPTED:
-                await self._cancelled(station_id, reservation_id)
+            answered = CancelAttempt(sent_at, status, _now(), by_check=by_check)
+            await self._settle_cancel(station_id, reservation_id, answered)
             return CancelOutcome(reservation_id, station_id, status)
         if outcome.error_code is not None:
             error = (
@@ -334,6 +346,15 @@ class ReservationBook:
         logger.warning(
             "station %s: cancel of reservation %d failed: %s", station_id, reservation_id, error
         )
+        failed = CancelAttempt(
+            sent_at,
+            answered_at=_now() if outcome.error_code is not None else None,
+            timed_out=outcome.timed_out,
+            error=error,
+            error_code=outcome.error_code,
+            by_check=by_check,
+        )
+        await self._settle_cancel(station_id, reservation_id, failed)
         return CancelOutcome(
             reservation_id,
             station_id,
@@ -343,23 +364,80 @@ class ReservationBook:
             timed_out=outcome.timed_out,
         )
 
-    async def _cancelled(self, station_id: str, reservation_id: int) -> None:
-        now = _now()
-        saves = [
-            saved
-            for record in self._attempts(station_id, reservation_id, Cancelled)
-            if (saved := self._carry_out(apply(record, Cancelled(), now))) is not None
-        ]
+    async def _settle_cancel(
+        self, station_id: str, reservation_id: int, attempt: CancelAttempt
+    ) -> None:
+        """:meth:`_note_cancel`, waiting until what it changed is committed."""
+        saves = self._note_cancel(station_id, reservation_id, attempt)
         if saves:
             await asyncio.gather(*saves)
 
-    def _reconcile_cancel(self, station_id: str, reservation_id: int, late: LateAnswer) -> None:
+    def _note_cancel(
+        self, station_id: str, reservation_id: int, attempt: CancelAttempt
+    ) -> list[asyncio.Future[None]]:
+        """Keep ``attempt`` on the records it concerns; Accepted cancels the held ones.
+
+        The cancelled attempts carry it, and so does the latest attempt with this id (in
+        whatever state: an ``expired`` one then says the station still held it), unless it
+        already carries a newer cancel. Returns the saves (each failure is logged).
+        """
+        now = _now()
+        transitions: list[Transition] = []
+        if attempt.status is CancelReservationStatus.ACCEPTED:
+            transitions = [
+                apply(record, Cancelled(attempt), now)
+                for record in self._attempts(station_id, reservation_id, Cancelled)
+            ]
+        moved = {_key(t.record) for t in transitions}
+        latest = self.get(station_id, reservation_id)
         if (
-            isinstance(late.confirmation, CancelReservationConfirmation)
-            and late.confirmation.status is CancelReservationStatus.ACCEPTED
+            latest is not None
+            and _key(latest) not in moved
+            and (latest.cancel is None or latest.cancel.sent_at <= attempt.sent_at)
         ):
-            for record in self._attempts(station_id, reservation_id, Cancelled):
-                self._apply(record, Cancelled())
+            transitions.append(note_cancel(latest, attempt))
+        return [saved for t in transitions if (saved := self._carry_out(t)) is not None]
+
+    def _reconcile_cancel(
+        self,
+        station_id: str,
+        reservation_id: int,
+        sent_at: datetime,
+        by_check: bool,
+        late: LateAnswer,
+    ) -> None:
+        noted = next(
+            (
+                r.cancel
+                for r in self._records.values()
+                if r.station_id == station_id
+                and r.reservation_id == reservation_id
+                and r.cancel is not None
+                and r.cancel.sent_at == sent_at
+            ),
+            # The answer came before the timeout was noted: the timeout was all there was.
+            CancelAttempt(sent_at, timed_out=True, by_check=by_check),
+        )
+        now = _now()
+        if isinstance(late.confirmation, CancelReservationConfirmation):
+            status = late.confirmation.status
+            logger.info(
+                "station %s: late answer to the cancel of reservation %d: %s",
+                station_id,
+                reservation_id,
+                status.value,
+            )
+            answered = dataclasses.replace(noted, status=status, answered_at=now, late=True)
+        else:
+            code = late.error_code or "error"
+            answered = dataclasses.replace(
+                noted,
+                answered_at=now,
+                late=True,
+                error=f"{code}: {late.description}" if late.description else code,
+                error_code=code,
+            )
+        self._note_cancel(station_id, reservation_id, answered)
 
     # --- what stations report -----------------------------------------------------------
 

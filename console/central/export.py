@@ -50,8 +50,17 @@ _CSV_FIELDS = {
     "error": "error",
     "answered": "answered_at",
     "latency_s": "latency",
+    "cancel_sent": "cancel_sent_at",
+    "cancel_answer": "cancel_status",
+    "cancel_answered": "cancel_answered_at",
+    "cancel_late": "cancel_late",
+    "cancel_timed_out": "cancel_timed_out",
+    "cancel_error_code": "cancel_error_code",
+    "cancel_error": "cancel_error",
+    "cancel_by_check": "cancel_by_check",
 }
-"""Each CSV column and the attempt's field it shows."""
+"""Each CSV column and the attempt's field it shows (the cancel attempt's last: all empty when
+no cancel was sent; its yes/no columns are ``true`` or ``false``)."""
 
 RESERVATION_CSV_COLUMNS = tuple(_CSV_FIELDS)
 
@@ -139,7 +148,15 @@ def reservation_csv_row(record: ReservationRecord) -> list[str]:
     if record.latency is not None:
         values["latency"] = f"{record.latency:.3f}"
     cells = (values[field] for field in _CSV_FIELDS.values())
-    return ["" if cell is None else str(cell) for cell in cells]
+    return [_csv_cell(cell) for cell in cells]
+
+
+def _csv_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def reservations_csv_lines(records: Iterable[ReservationRecord]) -> Iterator[str]:

@@ -29,6 +29,11 @@ In short::
                  -- CancelReservation Accepted ----> cancelled
 
 Every other state is final: no happening moves it on.
+
+A cancel attempt (:class:`~console.central.model.CancelAttempt`) is kept on the record
+whatever its state: :func:`note_cancel` notes one without moving the record, so that a
+reservation the console had settled (say ``expired``) shows that the station still held it
+when a cancel was accepted; ``Cancelled(attempt)`` moves a held one and notes it at once.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from console.central.model import ReservationRecord, ReservationState
+from console.central.model import CancelAttempt, ReservationRecord, ReservationState
 from console.ocpp.enums import ChargePointStatus
 from console.ocpp.reservation import ReservationStatus
 
@@ -83,6 +88,7 @@ __all__ = [
     "accepted_at",
     "allows",
     "apply",
+    "note_cancel",
 ]
 
 CONNECTOR_ZERO_UNSUPPORTED = (
@@ -192,7 +198,10 @@ class TransactionStarted:
 
 @dataclass(frozen=True, slots=True)
 class Cancelled:
-    """The station accepted a CancelReservation of this id."""
+    """The station accepted a CancelReservation of this id (``attempt``: that cancel, kept
+    on the record; None leaves the record's cancel attempt as it is)."""
+
+    attempt: CancelAttempt | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -465,8 +474,10 @@ def _decide(record: ReservationRecord, happening: Happening, now: datetime) -> T
             return _move(record, _S.EXPIRED, now)
         case TransactionStarted(transaction_id=transaction_id):
             return _move(record, _S.USED, now, transaction_id=transaction_id)
-        case Cancelled():
-            return _move(record, _S.CANCELLED, now)
+        case Cancelled(attempt=attempt):
+            if attempt is None:
+                return _move(record, _S.CANCELLED, now)
+            return _move(record, _S.CANCELLED, now, cancel=attempt)
         case Replaced():
             return _move(record, _S.ENDED, now, error=REPLACED)
         case ConnectorStatus(connector_id=connector_id, status=status):
@@ -558,6 +569,19 @@ def _move(
         effects += [ReleaseConnector(), DisarmExpiry(), DisarmGraceCheck()]
     effects.append(Notify())
     return Transition(updated, tuple(effects))
+
+
+def note_cancel(record: ReservationRecord, attempt: CancelAttempt) -> Transition:
+    """``record`` with ``attempt`` as its cancel attempt, in the state it was in.
+
+    Not a happening of :data:`TRANSITIONS`: what the cancel says about the state is
+    :class:`Cancelled`, for the states that take it. This only keeps what was asked and
+    answered, so a final record (``expired``, ``ended``, ...) can say that the station still
+    held it, and a held one that the cancel got no answer for says so.
+    """
+    if record.cancel == attempt:
+        return Transition(record)
+    return Transition(dataclasses.replace(record, cancel=attempt), (SaveRecord(), Notify()))
 
 
 def accepted_at(record: ReservationRecord) -> datetime:

@@ -20,6 +20,7 @@ from console.ocpp.reservation import CancelReservationStatus, ReservationStatus
 __all__ = [
     "ACTIVE_STATES",
     "FINAL_STATES",
+    "CancelAttempt",
     "CancelOutcome",
     "CentralSystemApi",
     "ChangeEvent",
@@ -121,6 +122,34 @@ class ConnectorSnapshot:
 
 
 @dataclass(frozen=True, slots=True)
+class CancelAttempt:
+    """The last CancelReservation the console sent for a reservation, and what came of it.
+
+    A cancel moves no state by itself: the station's Accepted cancels a held attempt, and
+    for a record that the console had already settled (e.g. ``expired``) it shows that the
+    station still held the reservation. Kept on the record so that its row, its export and a
+    restart say what happened to the cancel, however late the answer came.
+    """
+
+    sent_at: datetime
+    status: CancelReservationStatus | None = None
+    """The station's answer, in time or late; None while none came."""
+    answered_at: datetime | None = None
+    """When the answer (or the CALLERROR) came."""
+    late: bool = False
+    """The answer came after the console had stopped waiting for it."""
+    timed_out: bool = False
+    """No answer within the call timeout."""
+    error: str | None = None
+    """Why no answer came in time (the timeout, a lost connection, the station offline), or
+    a CALLERROR's code and text."""
+    error_code: str | None = None
+    """The CALLERROR's code."""
+    by_check: bool = False
+    """Sent by the reservation check (one of its steps, or its clean-up)."""
+
+
+@dataclass(frozen=True, slots=True)
 class ReservationRecord:
     """One reservation attempt and where it stands."""
 
@@ -141,6 +170,9 @@ class ReservationRecord:
     answered_at: datetime | None = None
     latency: float | None = None
     history: tuple[tuple[ReservationState, datetime], ...] = field(default=())
+    cancel: CancelAttempt | None = None
+    """The last CancelReservation sent for this reservation while this was its latest
+    attempt (or the one that cancelled it), and what came of it."""
 
     @property
     def active(self) -> bool:

@@ -15,12 +15,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, Final, Protocol, TypeVar, cast
 
-from console.central.model import ReservationRecord, ReservationState, TraceDirection, TraceEntry
-from console.ocpp.reservation import ReservationStatus
+from console.central.model import (
+    CancelAttempt,
+    ReservationRecord,
+    ReservationState,
+    TraceDirection,
+    TraceEntry,
+)
+from console.ocpp.reservation import CancelReservationStatus, ReservationStatus
 
 __all__ = [
+    "CANCEL_ATTEMPT_FIELDS",
     "DateText",
     "FieldSource",
     "PlainValues",
@@ -63,7 +70,8 @@ def trace_entry_to_dict(entry: TraceEntry, date_text: DateText) -> dict[str, Any
 
 def reservation_record_to_dict(record: ReservationRecord, date_text: DateText) -> dict[str, Any]:
     """Every kept field of ``record`` but its history under its own name, in field order:
-    enums as their values, times as ``date_text`` writes them (None stays None)."""
+    enums as their values, times as ``date_text`` writes them (None stays None). The cancel
+    attempt comes last, field by field as ``cancel_<field>`` (all None when there is none)."""
     return {
         "reservation_id": record.reservation_id,
         "station_id": record.station_id,
@@ -80,7 +88,38 @@ def reservation_record_to_dict(record: ReservationRecord, date_text: DateText) -
         "updated_at": None if record.updated_at is None else date_text(record.updated_at),
         "answered_at": None if record.answered_at is None else date_text(record.answered_at),
         "latency": record.latency,
+        **_cancel_attempt_to_dict(record.cancel, date_text),
     }
+
+
+def _cancel_attempt_to_dict(attempt: CancelAttempt | None, date_text: DateText) -> dict[str, Any]:
+    if attempt is None:
+        return dict.fromkeys(CANCEL_ATTEMPT_FIELDS)
+    return {
+        "cancel_sent_at": date_text(attempt.sent_at),
+        "cancel_status": None if attempt.status is None else attempt.status.value,
+        "cancel_answered_at": (
+            None if attempt.answered_at is None else date_text(attempt.answered_at)
+        ),
+        "cancel_late": attempt.late,
+        "cancel_timed_out": attempt.timed_out,
+        "cancel_error": attempt.error,
+        "cancel_error_code": attempt.error_code,
+        "cancel_by_check": attempt.by_check,
+    }
+
+
+CANCEL_ATTEMPT_FIELDS: Final = (
+    "cancel_sent_at",
+    "cancel_status",
+    "cancel_answered_at",
+    "cancel_late",
+    "cancel_timed_out",
+    "cancel_error",
+    "cancel_error_code",
+    "cancel_by_check",
+)
+"""The names a record's cancel attempt is written under, in order, after its other fields."""
 
 
 # --- back from plain values ---------------------------------------------------------------
@@ -152,6 +191,24 @@ def read_reservation_record(
         answered_at=fields.optional_date("answered_at"),
         latency=fields.optional_number("latency"),
         history=tuple(history),
+        cancel=_read_cancel_attempt(fields),
+    )
+
+
+def _read_cancel_attempt(fields: FieldSource) -> CancelAttempt | None:
+    sent_at = fields.optional_date("cancel_sent_at")
+    if sent_at is None:
+        return None
+    status = fields.optional_text("cancel_status")
+    return CancelAttempt(
+        sent_at=sent_at,
+        status=None if status is None else CancelReservationStatus(status),
+        answered_at=fields.optional_date("cancel_answered_at"),
+        late=fields.boolean("cancel_late"),
+        timed_out=fields.boolean("cancel_timed_out"),
+        error=fields.optional_text("cancel_error"),
+        error_code=fields.optional_text("cancel_error_code"),
+        by_check=fields.boolean("cancel_by_check"),
     )
 
 

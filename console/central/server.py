@@ -366,8 +366,18 @@ class CentralSystem:
         return await self._need_book().reserve_now(request, probe=probe)
 
     async def cancel_reservation(self, station_id: str, reservation_id: int) -> CancelOutcome:
-        """Cancel a reservation at the station; Accepted marks its attempts cancelled."""
+        """Cancel a reservation at the station; Accepted marks its attempts cancelled.
+
+        The attempt is kept on the reservation's record (``cancel``).
+        """
         return await self._need_book().cancel_reservation(station_id, reservation_id)
+
+    async def cancel_reservation_by_check(
+        self, station_id: str, reservation_id: int
+    ) -> CancelOutcome:
+        """:meth:`cancel_reservation` sent by the reservation check: the record's cancel
+        attempt says so (e.g. that the check proved an expired one still held)."""
+        return await self._need_book().cancel_reservation(station_id, reservation_id, by_check=True)
 
     async def allocate_reservation_id(self) -> int:
         """A fresh id from the persisted counter (e.g. one no station holds, never sent)."""

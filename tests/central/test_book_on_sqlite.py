@@ -4,6 +4,7 @@ ends a reservation, and what a restart after a crash settles."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -279,6 +280,13 @@ async def test_a_late_cancel_answer_settles_the_reservation(
         held = central.reservation("CP-LC", record.reservation_id)
         assert held is not None
         assert held.state is ReservationState.ACCEPTED
+        # The record says what came of the cancel so far: no answer in time.
+        waiting = held.cancel
+        assert waiting is not None
+        assert (waiting.status, waiting.timed_out, waiting.late) == (None, True, False)
+        assert waiting.error == "no answer within 1 s"
+        assert waiting.answered_at is None
+        assert not waiting.by_check
         station.cancel_status = answer
         station.release_cancel.set()
         await wait_until(
@@ -286,9 +294,75 @@ async def test_a_late_cancel_answer_settles_the_reservation(
             lambda: any(e.late and e.action == "CancelReservation" for e in central.recent_trace()),
         )
         settled = await wait_until(
-            central, record_in_state(central, "CP-LC", record.reservation_id, final)
+            central,
+            lambda: (
+                found
+                if (found := central.reservation("CP-LC", record.reservation_id)) is not None
+                and found.state is final
+                and found.cancel is not None
+                and found.cancel.late
+                else None
+            ),
         )
     assert settled.state is final
+    # The late answer completes the same attempt: when it was sent, that it got no answer
+    # in time, and what the station answered at last.
+    answered = settled.cancel
+    assert answered is not None
+    assert answered.answered_at is not None
+    assert answered.answered_at > waiting.sent_at
+    assert answered == dataclasses.replace(
+        waiting,
+        status=CancelReservationStatus(answer),
+        answered_at=answered.answered_at,
+        late=True,
+    )
+    await central.stop()
+
+    # A restart keeps it.
+    again = await start_central()
+    reloaded = again.reservation("CP-LC", record.reservation_id)
+    assert reloaded is not None
+    assert reloaded.state is final
+    assert reloaded.cancel == answered
+
+
+async def test_a_cancel_accepted_after_the_expiry_stays_on_the_expired_record(
+    start_central: StartCentral,
+) -> None:
+    central = await start_central()
+    async with connected_station(central, "CP-HX"):
+        expiry = datetime.now(UTC) + timedelta(seconds=1)
+        record = await central.reserve_now("CP-HX", 1, "TAG", expiry)
+        assert record.state is ReservationState.ACCEPTED
+        # The station says nothing at the expiry: the console's own timer expires it.
+        expired = await wait_until(
+            central,
+            record_in_state(central, "CP-HX", record.reservation_id, ReservationState.EXPIRED),
+        )
+        assert expired.cancel is None
+        # The check's cancel afterwards: the station accepts it, so it still held it.
+        outcome = await central.cancel_reservation_by_check("CP-HX", record.reservation_id)
+        assert outcome.status is CancelReservationStatus.ACCEPTED
+        proved = central.reservation("CP-HX", record.reservation_id)
+    assert proved is not None
+    assert proved.state is ReservationState.EXPIRED  # for the console, it had expired
+    assert proved.history == expired.history
+    cancel = proved.cancel
+    assert cancel is not None
+    assert cancel.status is CancelReservationStatus.ACCEPTED
+    assert cancel.by_check
+    assert not cancel.late
+    assert not cancel.timed_out
+    assert cancel.answered_at is not None
+    assert cancel.sent_at > expiry
+    await central.stop()
+
+    again = await start_central()
+    reloaded = again.reservation("CP-HX", record.reservation_id)
+    assert reloaded is not None
+    assert reloaded.state is ReservationState.EXPIRED
+    assert reloaded.cancel == cancel
 
 
 async def test_after_a_restart_available_clears_the_old_transaction_and_faulted_keeps_its_since(

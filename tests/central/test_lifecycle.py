@@ -50,15 +50,17 @@ from console.central.lifecycle import (
     TransitionError,
     allows,
     apply,
+    note_cancel,
 )
 from console.central.model import (
     ACTIVE_STATES,
     FINAL_STATES,
+    CancelAttempt,
     ReservationRecord,
     ReservationState,
 )
 from console.ocpp.enums import ChargePointStatus
-from console.ocpp.reservation import ReservationStatus
+from console.ocpp.reservation import CancelReservationStatus, ReservationStatus
 
 S = ReservationState
 CREATED = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -321,6 +323,38 @@ def test_cancelled_and_replaced_free_the_connector() -> None:
     replaced = apply(record_in(S.ACCEPTED), Replaced(), LATER)
     assert replaced.record.error == REPLACED
     assert replaced.effects == _LEAVING_ACCEPTED
+
+
+_CANCEL = CancelAttempt(
+    LATER - timedelta(seconds=31),
+    CancelReservationStatus.ACCEPTED,
+    LATER,
+    late=True,
+    timed_out=True,
+    error="no answer within 30 s",
+)
+
+
+def test_a_cancel_keeps_its_attempt_on_the_record_it_cancels() -> None:
+    cancelled = apply(record_in(S.ACCEPTED), Cancelled(_CANCEL), LATER)
+    assert cancelled.record.state is S.CANCELLED
+    assert cancelled.record.cancel == _CANCEL
+    assert cancelled.effects == _LEAVING_ACCEPTED
+    # Without one, whatever the record carried stays.
+    noted = dataclasses.replace(record_in(S.ACCEPTED), cancel=_CANCEL)
+    assert apply(noted, Cancelled(), LATER).record.cancel == _CANCEL
+
+
+@pytest.mark.parametrize("state", sorted(ReservationState))
+def test_a_cancel_attempt_is_noted_in_any_state_without_moving_it(
+    state: ReservationState,
+) -> None:
+    record = record_in(state)
+    noted = note_cancel(record, _CANCEL)
+    assert noted.record == dataclasses.replace(record, cancel=_CANCEL)
+    assert noted.effects == (SaveRecord(), Notify())
+    # The same attempt again changes nothing.
+    assert note_cancel(noted.record, _CANCEL) == Transition(noted.record)
 
 
 @pytest.mark.parametrize("status", [ChargePointStatus.FAULTED, ChargePointStatus.UNAVAILABLE])

@@ -26,6 +26,7 @@ from console.central.export import (
     trace_jsonl_line,
 )
 from console.central.model import (
+    CancelAttempt,
     ConnectorSnapshot,
     ReservationRecord,
     ReservationState,
@@ -35,7 +36,7 @@ from console.central.model import (
 )
 from console.central.store import Store
 from console.ocpp.enums import ChargePointErrorCode, ChargePointStatus
-from console.ocpp.reservation import ReservationStatus
+from console.ocpp.reservation import CancelReservationStatus, ReservationStatus
 
 T0 = datetime(2026, 11, 25, 12, 0, 0, 123456, tzinfo=UTC)
 
@@ -103,6 +104,47 @@ FAILED = ReservationRecord(
     error="NotSupported: no reservations here",
     error_code="NotSupported",
     transaction_id=77,
+)
+
+LATE_CANCELLED = dataclasses.replace(
+    RECORD,
+    reservation_id=11,
+    state=ReservationState.CANCELLED,
+    history=(
+        *RECORD.history,
+        (ReservationState.CANCELLED, T0 + timedelta(seconds=45)),
+    ),
+    cancel=CancelAttempt(
+        sent_at=T0 + timedelta(seconds=10),
+        status=CancelReservationStatus.ACCEPTED,
+        answered_at=T0 + timedelta(seconds=45),
+        late=True,
+        timed_out=True,
+        error="no answer within 30 s",
+    ),
+)
+HELD_AFTER_EXPIRY = dataclasses.replace(
+    RECORD,
+    reservation_id=12,
+    state=ReservationState.EXPIRED,
+    history=(*RECORD.history, (ReservationState.EXPIRED, T0 + timedelta(hours=1))),
+    cancel=CancelAttempt(
+        sent_at=T0 + timedelta(hours=1, seconds=5),
+        status=CancelReservationStatus.ACCEPTED,
+        answered_at=T0 + timedelta(hours=1, seconds=5, microseconds=80000),
+        by_check=True,
+    ),
+)
+CANCEL_REFUSED = dataclasses.replace(
+    FAILED,
+    reservation_id=13,
+    state=ReservationState.ACCEPTED,
+    cancel=CancelAttempt(
+        sent_at=T0 + timedelta(seconds=20),
+        answered_at=T0 + timedelta(seconds=20, microseconds=5000),
+        error="NotImplemented: CancelReservation is not supported",
+        error_code="NotImplemented",
+    ),
 )
 
 
@@ -250,6 +292,66 @@ async def test_a_reservation_attempt_is_stored_column_by_column(store: Store) ->
 
 
 @pytest.mark.asyncio
+async def test_a_cancel_attempt_is_stored_column_by_column(store: Store) -> None:
+    for record in (RECORD, LATE_CANCELLED, HELD_AFTER_EXPIRY, CANCEL_REFUSED):
+        await store.save_reservation(record)
+    cancels = _raw(
+        store,
+        "SELECT reservation_id, cancel_sent_at, cancel_status, cancel_answered_at, cancel_late,"
+        " cancel_timed_out, cancel_error, cancel_error_code, cancel_by_check,"
+        " typeof(cancel_late), typeof(cancel_by_check) FROM reservation_attempts"
+        " ORDER BY attempt_id",
+    )
+    assert cancels == [
+        (9, None, None, None, None, None, None, None, None, "null", "null"),
+        (
+            11,
+            "2026-11-25T12:00:10.123456Z",
+            "Accepted",
+            "2026-11-25T12:00:45.123456Z",
+            1,
+            1,
+            "no answer within 30 s",
+            None,
+            0,
+            "integer",
+            "integer",
+        ),
+        (
+            12,
+            "2026-11-25T13:00:05.123456Z",
+            "Accepted",
+            "2026-11-25T13:00:05.203456Z",
+            0,
+            0,
+            None,
+            None,
+            1,
+            "integer",
+            "integer",
+        ),
+        (
+            13,
+            "2026-11-25T12:00:20.123456Z",
+            None,
+            "2026-11-25T12:00:20.128456Z",
+            0,
+            0,
+            "NotImplemented: CancelReservation is not supported",
+            "NotImplemented",
+            0,
+            "integer",
+            "integer",
+        ),
+    ]
+    loaded = {r.reservation_id: r for r in store.load_reservations()}
+    assert loaded[9] == RECORD
+    assert loaded[11] == LATE_CANCELLED
+    assert loaded[12] == HELD_AFTER_EXPIRY
+    assert loaded[13].cancel == CANCEL_REFUSED.cancel
+
+
+@pytest.mark.asyncio
 async def test_a_station_and_a_connector_are_stored_column_by_column(store: Store) -> None:
     store.save_station(
         StationSnapshot(
@@ -368,12 +470,54 @@ def test_a_reservation_attempt_exports_as_one_csv_row() -> None:
         "",
         "2026-11-25T12:00:01.123Z",
         "0.500",
+        # No cancel was sent: its columns are empty.
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
     ]
     assert "".join(reservations_csv_lines([FAILED])) == (
         "reservation_id,station_id,connector_id,id_tag,parent_id_tag,created,expiry,answer,"
-        "state,transaction_id,error_code,error,answered,latency_s\r\n"
+        "state,transaction_id,error_code,error,answered,latency_s,"
+        "cancel_sent,cancel_answer,cancel_answered,cancel_late,cancel_timed_out,"
+        "cancel_error_code,cancel_error,cancel_by_check\r\n"
         "10,CP-2,0,TAG-2,,2026-11-25T12:00:03.123Z,2026-11-25T12:15:00.123Z,,error,77,"
-        "NotSupported,NotSupported: no reservations here,,\r\n"
+        "NotSupported,NotSupported: no reservations here,,,,,,,,,,\r\n"
+    )
+
+
+def test_a_cancel_attempt_exports_as_the_last_csv_columns() -> None:
+    assert reservation_csv_row(LATE_CANCELLED)[-9:] == [
+        "0.500",
+        "2026-11-25T12:00:10.123Z",
+        "Accepted",
+        "2026-11-25T12:00:45.123Z",
+        "true",
+        "true",
+        "",
+        "no answer within 30 s",
+        "false",
+    ]
+    assert reservation_csv_row(HELD_AFTER_EXPIRY)[-9:] == [
+        "0.500",
+        "2026-11-25T13:00:05.123Z",
+        "Accepted",
+        "2026-11-25T13:00:05.203Z",
+        "false",
+        "false",
+        "",
+        "",
+        "true",
+    ]
+    assert "".join(reservations_csv_lines([CANCEL_REFUSED])).splitlines()[1] == (
+        "13,CP-2,0,TAG-2,,2026-11-25T12:00:03.123Z,2026-11-25T12:15:00.123Z,,accepted,77,"
+        "NotSupported,NotSupported: no reservations here,,,"
+        "2026-11-25T12:00:20.123Z,,2026-11-25T12:00:20.128Z,false,false,NotImplemented,"
+        "NotImplemented: CancelReservation is not supported,false"
     )
 
 

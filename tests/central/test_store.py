@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from console.central.model import (
+    CancelAttempt,
     ConnectorSnapshot,
     ReservationRecord,
     ReservationState,
@@ -24,8 +25,9 @@ from console.central.model import (
     TraceEntry,
 )
 from console.central.store import SCHEMA_VERSION, Store, StoreError
+from console.central.store.schema import MIGRATIONS
 from console.ocpp.enums import ChargePointErrorCode, ChargePointStatus
-from console.ocpp.reservation import ReservationStatus
+from console.ocpp.reservation import CancelReservationStatus, ReservationStatus
 
 T0 = datetime(2026, 11, 25, 12, 0, 0, 123456, tzinfo=UTC)
 WAIT = 30.0
@@ -453,6 +455,71 @@ def test_migrates_an_empty_file(db_path: Path) -> None:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     finally:
         db.close()
+
+
+def _a_version_2_file(db_path: Path) -> None:
+    """A file as the console before cancel attempts left it: schema version 2, one attempt."""
+    db_path.parent.mkdir(parents=True)
+    db = sqlite3.connect(db_path)
+    try:
+        db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        for statement in (*MIGRATIONS[0], *MIGRATIONS[1]):
+            db.execute(statement)
+        db.execute("INSERT INTO schema_version VALUES (2)")
+        db.execute(
+            "INSERT INTO reservation_attempts (attempt_id, reservation_id, station_id,"
+            " created_at, connector_id, id_tag, parent_id_tag, expiry_date, state,"
+            " confirmation, error, error_code, transaction_id, updated_at, answered_at, latency)"
+            " VALUES (1, 5, 'CP-1', '2026-11-25T12:00:00.123456Z', 1, 'TAG-1', NULL,"
+            " '2026-11-25T13:00:00.123456Z', 'cancelled', 'Accepted', NULL, NULL, NULL,"
+            " '2026-11-25T12:00:09.123456Z', '2026-11-25T12:00:01.123456Z', 0.25)"
+        )
+        db.execute(
+            "INSERT INTO reservation_history VALUES"
+            " (1, 0, 'sending', '2026-11-25T12:00:00.123456Z'),"
+            " (1, 1, 'accepted', '2026-11-25T12:00:01.123456Z'),"
+            " (1, 2, 'cancelled', '2026-11-25T12:00:09.123456Z')"
+        )
+        db.commit()
+    finally:
+        db.close()
+
+
+@pytest.mark.asyncio
+async def test_a_version_2_file_migrates_and_keeps_its_attempts(db_path: Path) -> None:
+    _a_version_2_file(db_path)
+    store = Store.open(db_path)
+    try:
+        (old,) = store.load_reservations()
+        assert old.state is ReservationState.CANCELLED
+        assert old.latency == 0.25
+        assert [state for state, _ in old.history] == [
+            ReservationState.SENDING,
+            ReservationState.ACCEPTED,
+            ReservationState.CANCELLED,
+        ]
+        assert old.cancel is None  # nothing was kept of its cancel then
+        attempt = CancelAttempt(
+            T0 + timedelta(seconds=8),
+            CancelReservationStatus.ACCEPTED,
+            T0 + timedelta(seconds=9),
+            by_check=True,
+        )
+        await store.save_reservation(dataclasses.replace(old, cancel=attempt))
+        assert store.peek_reservation_id() == 6
+    finally:
+        store.close()
+    db = sqlite3.connect(db_path)
+    try:
+        assert db.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
+    finally:
+        db.close()
+    again = Store.open(db_path)
+    try:
+        (kept,) = again.load_reservations()
+        assert kept == dataclasses.replace(old, cancel=attempt)
+    finally:
+        again.close()
 
 
 def test_a_newer_schema_is_refused_and_left_alone(db_path: Path) -> None:

@@ -25,6 +25,7 @@ from console.central.check.model import (
 )
 from console.central.export import select_trace
 from console.central.model import (
+    CancelAttempt,
     CancelOutcome,
     ChangeEvent,
     ConnectorChanged,
@@ -218,8 +219,12 @@ class FakeCentralSystem:
         await asyncio.sleep(0)
         record = self._reservations.get(reservation_id)
         if record is None or not record.active:
+            if record is not None:
+                rejected = CancelAttempt(now(), CancelReservationStatus.REJECTED, now())
+                self.set_reservation(replace(record, cancel=rejected))
             return CancelOutcome(reservation_id, station_id, CancelReservationStatus.REJECTED)
-        self.set_reservation(replace(record, state=ReservationState.CANCELLED))
+        accepted = CancelAttempt(now(), CancelReservationStatus.ACCEPTED, now())
+        self.set_reservation(replace(record, state=ReservationState.CANCELLED, cancel=accepted))
         if record.connector_id > 0:
             self.set_connector(
                 station_id,

@@ -7,6 +7,7 @@ in the application: the window, the Central System and the stations share the Qt
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -198,6 +199,40 @@ def test_a_station_that_does_not_answer_shows_the_timeout(qtbot, make_site) -> N
     assert record.state is ReservationState.NO_RESPONSE
     assert "No answer (timeout)" in window.form.answer_text()
     qtbot.waitUntil(lambda: _table_state(window, record) == "No answer (timeout)", timeout=WAIT_MS)
+
+
+def _table_detail(window: MainWindow, record: ReservationRecord) -> str:
+    row = window.reservation_model.latest_row(record.station_id, record.reservation_id)
+    if row is None:
+        return ""
+    return str(window.reservation_model.index(row, ReservationColumn.DETAIL).data())
+
+
+def test_a_cancel_accepted_late_says_so_on_its_cancelled_row(
+    qtbot, make_site, loop_driver: LoopDriver
+) -> None:
+    site = make_site([("CP-06", Behaviour.SLOW)])
+    window = site.window
+    record = reserve_through_the_form(qtbot, window, "CP-06", 1, "SLOW-CARD")
+    assert record.state is ReservationState.NO_RESPONSE
+    # The late Accepted makes it held; then a cancel gets its answer as late.
+    qtbot.waitUntil(lambda: _table_state(window, record) == "Accepted", timeout=WAIT_MS)
+    outcome = loop_driver.run(site.central.cancel_reservation("CP-06", record.reservation_id))
+    assert outcome.timed_out
+    qtbot.waitUntil(
+        lambda: _table_detail(window, record).startswith(
+            "ReserveNow: late answer — cancel: no answer within 2 s (sent "
+        ),
+        timeout=WAIT_MS,
+    )
+    assert _table_state(window, record) == "Accepted"
+    qtbot.waitUntil(lambda: _table_state(window, record) == "Cancelled", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "(late) at" in _table_detail(window, record), timeout=WAIT_MS)
+    assert re.fullmatch(
+        r"ReserveNow: late answer — cancel: no answer within 2 s, then Accepted \(late\) "
+        r"at \d\d:\d\d:\d\d",
+        _table_detail(window, record),
+    ), _table_detail(window, record)
 
 
 def test_the_reserved_card_arriving_turns_the_record_to_used(qtbot, make_site) -> None:

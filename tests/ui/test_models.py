@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
 
 from console.central.model import (
-    CancelOutcome,
+    CancelAttempt,
     ConnectorSnapshot,
     ReservationRecord,
     ReservationState,
@@ -241,10 +241,106 @@ def test_reservations_table_keeps_every_attempt(qtmodeltester) -> None:
     state_index = model.index(1, ReservationColumn.STATE)
     assert not state_index.data(Qt.ItemDataRole.DecorationRole).isNull()
     assert state_index.data(Qt.ItemDataRole.BackgroundRole) is not None
-    model.apply_cancel_outcome(CancelOutcome(1, "CP-01", CancelReservationStatus.ACCEPTED))
-    model.apply_reservations([record(1, ReservationState.CANCELLED)])
+    # The cancel is the record's own: its row says what came of it.
+    cancel = CancelAttempt(
+        T0 + timedelta(seconds=5),
+        CancelReservationStatus.ACCEPTED,
+        T0 + timedelta(seconds=6),
+    )
+    model.apply_reservations([record(1, ReservationState.CANCELLED, cancel=cancel)])
     assert text(0, ReservationColumn.STATE) == "Cancelled"
-    assert text(0, ReservationColumn.DETAIL).endswith("Cancel reservation 1 on CP-01: Accepted")
+    assert text(0, ReservationColumn.DETAIL) == f"cancel: Accepted at {hms(T0, seconds=6)}"
+
+
+def hms(moment: datetime, seconds: float = 0) -> str:
+    """``moment`` plus ``seconds`` as the table shows a time of today."""
+    return (moment + timedelta(seconds=seconds)).astimezone().strftime("%H:%M:%S")
+
+
+def test_the_detail_says_what_came_of_the_cancel_and_never_contradicts_the_state(
+    qtmodeltester,
+) -> None:
+    model = ReservationTableModel(clock=Clock())
+    qtmodeltester.check(model, force_py=True)
+    timed_out = CancelAttempt(
+        T0 + timedelta(seconds=10), timed_out=True, error="no answer within 30 s"
+    )
+    model.apply_reservations(
+        [
+            record(1, ReservationState.ACCEPTED, confirmation=ReservationStatus.ACCEPTED),
+            record(2, ReservationState.ACCEPTED, confirmation=ReservationStatus.ACCEPTED),
+            record(3, ReservationState.NO_RESPONSE, error="no answer within 30 s"),
+            record(4, ReservationState.ACCEPTED, confirmation=ReservationStatus.ACCEPTED),
+        ]
+    )
+
+    def detail(row: int) -> str:
+        return model.index(row, ReservationColumn.DETAIL).data()
+
+    # A cancel without an answer yet: the reservation is still held, as far as anyone knows.
+    model.apply_reservations([record(1, ReservationState.ACCEPTED, cancel=timed_out)])
+    assert detail(0) == f"cancel: no answer within 30 s (sent {hms(T0, 10)})"
+    # ... then the station accepts it late: Cancelled, and the detail tells the whole story.
+    late = CancelAttempt(
+        T0 + timedelta(seconds=10),
+        CancelReservationStatus.ACCEPTED,
+        T0 + timedelta(seconds=52),
+        late=True,
+        timed_out=True,
+        error="no answer within 30 s",
+    )
+    model.apply_reservations([record(1, ReservationState.CANCELLED, cancel=late)])
+    assert model.index(0, ReservationColumn.STATE).data() == "Cancelled"
+    assert detail(0) == f"cancel: no answer within 30 s, then Accepted (late) at {hms(T0, 52)}"
+
+    # The check proved the station still held a reservation the console had expired.
+    proved = CancelAttempt(
+        T0 + timedelta(minutes=31),
+        CancelReservationStatus.ACCEPTED,
+        T0 + timedelta(minutes=31, seconds=1),
+        by_check=True,
+    )
+    model.apply_reservations([record(2, ReservationState.EXPIRED, cancel=proved)])
+    assert model.index(1, ReservationColumn.STATE).data() == "Expired"
+    assert detail(1) == (
+        "expired for the console, but the station still held it after the expiry "
+        f"(reservation check, {hms(T0, 31 * 60 + 1)}): cancelled"
+    )
+
+    # A ReserveNow that got no answer, then a cancel: each error says which call it was.
+    model.apply_reservations(
+        [
+            record(
+                3,
+                ReservationState.CANCELLED,
+                error="no answer within 30 s",
+                cancel=CancelAttempt(
+                    T0 + timedelta(seconds=40),
+                    CancelReservationStatus.ACCEPTED,
+                    T0 + timedelta(seconds=41),
+                ),
+            )
+        ]
+    )
+    assert detail(2) == f"ReserveNow: no answer within 30 s — cancel: Accepted at {hms(T0, 41)}"
+
+    # Refused, and answered with a CALLERROR.
+    rejected = CancelAttempt(
+        T0 + timedelta(seconds=3), CancelReservationStatus.REJECTED, T0 + timedelta(seconds=4)
+    )
+    model.apply_reservations([record(4, ReservationState.ACCEPTED, cancel=rejected)])
+    assert detail(3) == f"cancel: Rejected at {hms(T0, 4)}"
+    refused = CancelAttempt(
+        T0 + timedelta(seconds=5),
+        answered_at=T0 + timedelta(seconds=6),
+        error="NotImplemented: no such action",
+        error_code="NotImplemented",
+        by_check=True,
+    )
+    model.apply_reservations([record(4, ReservationState.ACCEPTED, cancel=refused)])
+    assert detail(3) == (
+        f"cancel by the reservation check: NotImplemented: no such action at {hms(T0, 6)}"
+    )
 
 
 @pytest.mark.parametrize("burst", [1, 500])

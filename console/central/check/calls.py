@@ -143,9 +143,10 @@ class StationCalls:
         return reservation_id, record
 
     async def cancel(self, reservation_id: int, limit: float | None = None) -> CancelOutcome | None:
-        """CancelReservation through the book (None: no answer within the limit)."""
+        """CancelReservation through the book (None: no answer within the limit); the
+        reservation's record keeps it as the check's cancel."""
         outcome = await self.bounded(
-            self._system.cancel_reservation(self._station_id, reservation_id), limit
+            self._system.cancel_reservation_by_check(self._station_id, reservation_id), limit
         )
         if outcome is not None and outcome.status is not None:
             # Accepted: it is gone; Rejected: the station says it does not hold it.

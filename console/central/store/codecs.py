@@ -25,6 +25,7 @@ from console.central.model import (
     TraceEntry,
 )
 from console.central.record_codec import (
+    CANCEL_ATTEMPT_FIELDS,
     PlainValues,
     read_reservation_record,
     reservation_record_to_dict,
@@ -263,8 +264,10 @@ ATTEMPT_COLUMNS: Final = (
     "updated_at",
     "answered_at",
     "latency",
+    *CANCEL_ATTEMPT_FIELDS,
 )
-"""The columns an attempt is written with (``attempt_id`` is SQLite's)."""
+"""The columns an attempt is written with (``attempt_id`` is SQLite's); the cancel attempt's
+came with schema version 3."""
 _attempt_values = itemgetter(*ATTEMPT_COLUMNS)
 
 

@@ -129,6 +129,18 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         )""",
         "CREATE INDEX reservation_checks_by_station ON reservation_checks (station_id, id)",
     ),
+    (
+        # The last CancelReservation of an attempt and what came of it (all NULL: none was
+        # sent, as for every attempt stored before this version).
+        "ALTER TABLE reservation_attempts ADD COLUMN cancel_sent_at TEXT",
+        "ALTER TABLE reservation_attempts ADD COLUMN cancel_status TEXT",
+        "ALTER TABLE reservation_attempts ADD COLUMN cancel_answered_at TEXT",
+        "ALTER TABLE reservation_attempts ADD COLUMN cancel_late INTEGER",
+        "ALTER TABLE reservation_attempts ADD COLUMN cancel_timed_out INTEGER",
+        "ALTER TABLE reservation_attempts ADD COLUMN cancel_error TEXT",
+        "ALTER TABLE reservation_attempts ADD COLUMN cancel_error_code TEXT",
+        "ALTER TABLE reservation_attempts ADD COLUMN cancel_by_check INTEGER",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -8,12 +8,19 @@ from datetime import datetime, timedelta
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon
 
-from console.central.model import CancelOutcome, ReservationRecord, ReservationState
+from console.central.model import (
+    CancelAttempt,
+    CancelOutcome,
+    ReservationRecord,
+    ReservationState,
+)
 from console.ocpp.enums import ChargePointStatus
+from console.ocpp.reservation import CancelReservationStatus
 from console.ui.look.resources import icon
 
 __all__ = [
     "Look",
+    "cancel_attempt_text",
     "cancel_outcome_text",
     "connector_status_look",
     "format_age",
@@ -21,6 +28,7 @@ __all__ = [
     "format_local_time",
     "is_dark_scheme",
     "reservation_answer_text",
+    "reservation_detail_text",
     "reservation_state_look",
     "station_connection_look",
 ]
@@ -179,6 +187,68 @@ def cancel_outcome_text(outcome: CancelOutcome) -> str:
     if outcome.error_code and outcome.error_code not in detail:
         detail = f"{outcome.error_code} — {detail}"
     return head + detail
+
+
+def cancel_attempt_text(attempt: CancelAttempt, now: datetime | None = None) -> str:
+    """What came of a reservation's cancel, e.g. "cancel: Accepted at 14:05:12" or
+    "cancel: no answer within 30 s, then Accepted (late) at 14:05:12"."""
+    head = "cancel by the reservation check: " if attempt.by_check else "cancel: "
+    answered = format_local_time(attempt.answered_at, now)
+    if attempt.status is not None and not attempt.late:
+        return head + f"{attempt.status.value} at {answered}"
+    if attempt.status is not None:
+        waited = attempt.error or "no answer in time"
+        return head + f"{waited}, then {attempt.status.value} (late) at {answered}"
+    if attempt.late:  # a CALLERROR after the timeout: the error is now that
+        return head + f"no answer in time, then {_error_text(attempt)} (late) at {answered}"
+    if attempt.answered_at is not None:  # a CALLERROR in time
+        return head + f"{_error_text(attempt)} at {answered}"
+    return head + f"{_error_text(attempt)} (sent {format_local_time(attempt.sent_at, now)})"
+
+
+def _error_text(attempt: CancelAttempt) -> str:
+    error = attempt.error or "no answer"
+    if attempt.error_code and attempt.error_code not in error:
+        return f"{attempt.error_code} — {error}"
+    return error
+
+
+_HELD_ONCE = {
+    ReservationState.EXPIRED: "expired for the console, but the station still held it after "
+    "the expiry",
+    ReservationState.ENDED: "ended for the console, but the station still held it",
+    ReservationState.USED: "used for the console, but the station still held it",
+}
+"""States the console reached from ``accepted`` on its own (or on the station's word), which
+a cancel the station accepted afterwards contradicts."""
+
+
+def reservation_detail_text(record: ReservationRecord, now: datetime | None = None) -> str:
+    """The reservations table's "Detail": why the attempt is where it stands, and what came
+    of its cancel, never contradicting its state.
+
+    A cancel the station accepted for an attempt the console had already settled as
+    expired (or ended, or used) says what it proved: "expired for the console, but the
+    station still held it after the expiry (reservation check, 14:10:05): cancelled".
+    """
+    parts: list[str] = []
+    error = record.error or ""
+    if record.error_code and record.error_code not in error:
+        error = f"{record.error_code} — {error}" if error else record.error_code
+    attempt = record.cancel
+    if error:
+        # With a cancel beside it, say which call the error was about.
+        parts.append(f"ReserveNow: {error}" if attempt is not None else error)
+    if attempt is not None:
+        if attempt.status is CancelReservationStatus.ACCEPTED and record.state in _HELD_ONCE:
+            source = "reservation check" if attempt.by_check else "cancel"
+            when = format_local_time(attempt.answered_at, now)
+            if attempt.late:
+                when += ", answer late"
+            parts.append(f"{_HELD_ONCE[record.state]} ({source}, {when}): cancelled")
+        else:
+            parts.append(cancel_attempt_text(attempt, now))
+    return " — ".join(parts)
 
 
 def format_latency(seconds: float | None) -> str:

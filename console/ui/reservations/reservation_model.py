@@ -13,12 +13,12 @@ from PySide6.QtCore import (
     Qt,
 )
 
-from console.central.model import CancelOutcome, ReservationRecord
+from console.central.model import ReservationRecord
 from console.ui.look.presentation import (
-    cancel_outcome_text,
     format_countdown,
     format_latency,
     format_local_time,
+    reservation_detail_text,
     reservation_state_look,
 )
 from console.ui.look.table_model import AnyIndex, ReadOnlyTableModel
@@ -69,8 +69,8 @@ class ReservationTableModel(ReadOnlyTableModel):
     """One row per reservation attempt (rejected ones too), in the order they were made.
 
     Rows update in place as the record moves through its lifecycle (sending -> answer ->
-    used / expired / cancelled / ended); the outcome of a cancel attempt shows in the
-    "Detail" column of the reservation it was about.
+    used / expired / cancelled / ended); the record's cancel attempt shows in its "Detail"
+    column (:func:`reservation_detail_text`), so a late answer or a restart keeps it right.
     """
 
     def __init__(self, parent: QObject | None = None, *, clock: Clock | None = None) -> None:
@@ -78,7 +78,6 @@ class ReservationTableModel(ReadOnlyTableModel):
         self._clock: Clock = clock or (lambda: datetime.now(UTC))
         self._records: list[ReservationRecord] = []
         self._row_of: dict[_RowKey, int] = {}
-        self._cancel_outcomes: dict[tuple[str, int], CancelOutcome] = {}
         self._now = self._clock()
 
     def apply_reservations(self, records: Iterable[ReservationRecord]) -> None:
@@ -98,13 +97,6 @@ class ReservationTableModel(ReadOnlyTableModel):
                 self._records.append(record)
                 self._row_of[_key(record)] = first + offset
             self.endInsertRows()
-
-    def apply_cancel_outcome(self, outcome: CancelOutcome) -> None:
-        """Show how cancelling a reservation went, on that reservation's latest row."""
-        self._cancel_outcomes[(outcome.station_id, outcome.reservation_id)] = outcome
-        row = self.latest_row(outcome.station_id, outcome.reservation_id)
-        if row is not None:
-            self._row_changed(row)
 
     def tick(self) -> None:
         """Refresh the countdowns of active reservations; call once a second."""
@@ -190,7 +182,7 @@ class ReservationTableModel(ReadOnlyTableModel):
             case ReservationColumn.ANSWER:
                 return record.confirmation.value if record.confirmation is not None else "—"
             case ReservationColumn.DETAIL:
-                return self._detail(record)
+                return reservation_detail_text(record, self._now)
             case ReservationColumn.EXPIRY:
                 expiry = format_local_time(record.expiry_date, self._now)
                 if record.active:
@@ -203,19 +195,6 @@ class ReservationTableModel(ReadOnlyTableModel):
             case ReservationColumn.LATENCY:
                 return format_latency(record.latency)
         return ""
-
-    def _detail(self, record: ReservationRecord) -> str:
-        parts: list[str] = []
-        if record.error_code and record.error_code not in (record.error or ""):
-            parts.append(record.error_code)
-        if record.error:
-            parts.append(record.error)
-        outcome = self._cancel_outcomes.get((record.station_id, record.reservation_id))
-        if outcome is not None and self.latest_row(record.station_id, record.reservation_id) == (
-            self._row_of.get(_key(record))
-        ):
-            parts.append(cancel_outcome_text(outcome))
-        return " — ".join(parts)
 
     def _sort_value(self, record: ReservationRecord, column: ReservationColumn) -> Any:
         match column:

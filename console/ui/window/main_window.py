@@ -580,7 +580,6 @@ class MainWindow(QMainWindow):
         self.requests.cancel(station_id, reservation_id)
 
     def _on_cancel_answered(self, outcome: CancelOutcome) -> None:
-        self.reservation_model.apply_cancel_outcome(outcome)
         text = cancel_outcome_text(outcome)
         if outcome.status is not None:
             self._cancel_target = None  # answered: no later change can correct the banner

@@ -39,6 +39,7 @@ from console.chargepoint.simulator import (
     SimulationOptions,
     SiteSimulator,
 )
+from console.ocpp.reservation import CancelReservationStatus
 from tests.central.conftest import StartCentral
 
 STATION = "CP-01"
@@ -212,6 +213,15 @@ async def test_each_defect_fails_exactly_its_step(
         assert "no Reserved (see step 1)" in expiry.reason
     if defect is Defect.FORGETS_EXPIRY:
         assert "still held it" in result.failed_steps[0].reason
+        # The reservations table says what the check proved, not only "expired".
+        match = re.search(r"reservation (\d+) \(expiry", result.failed_steps[0].reason)
+        assert match is not None
+        record = central.reservation(STATION, int(match.group(1)))
+        assert record is not None
+        assert record.state is ReservationState.EXPIRED
+        assert record.cancel is not None
+        assert record.cancel.status is CancelReservationStatus.ACCEPTED
+        assert record.cancel.by_check
 
 
 # --- stopping -----------------------------------------------------------------------------
