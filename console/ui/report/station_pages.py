@@ -24,7 +24,11 @@ from console.ui.checks.check_steps_model import (
     verdict_summary,
 )
 from console.ui.checks.check_timeline import timeline_image
-from console.ui.look.presentation import connector_status_look, reservation_state_look
+from console.ui.look.presentation import (
+    connector_status_look,
+    reservation_detail_text,
+    reservation_state_look,
+)
 from console.ui.report.html_parts import (
     ALL_CLEAR,
     ERROR,
@@ -240,13 +244,11 @@ def _reservation_section(report: StationReport) -> list[str]:
 
 
 def _reservation_detail(record: ReservationRecord, by_check: bool) -> str:
-    error = record.error or ""
-    # The error text often starts with its code already ("NotSupported: …").
-    code = record.error_code if record.error_code and record.error_code not in error else None
+    # The same words as the reservations table's Detail (its error, and what came of its
+    # cancel), so the report and the window never tell two stories.
     parts = [
         f"transaction #{record.transaction_id}" if record.transaction_id is not None else None,
-        code,
-        error or None,
+        reservation_detail_text(record) or None,
         "(check)" if by_check else None,
     ]
     return " — ".join(part for part in parts if part) or "—"
