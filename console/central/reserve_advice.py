@@ -44,11 +44,12 @@ def expected_refusal(
     for snapshot, whole_station in ((station, True), (connector, False)):
         if snapshot is None or snapshot.status is None:
             continue
-        subject = "The station is " if whole_station else ""
+        # Short enough for three lines at the form's narrowest.
+        subject, it = ("Station ", "it") if whole_station else ("", "the station")
         if snapshot.status is ChargePointStatus.FAULTED:
-            return f"{subject}{_faulted(snapshot)}: the station will answer Faulted"
+            return f"{subject}{_faulted(snapshot)}: {it} will answer Faulted"
         if snapshot.status is ChargePointStatus.UNAVAILABLE:
-            return f"{subject}Unavailable: the station will answer Unavailable"
+            return f"{subject}Unavailable: {it} will answer Unavailable"
     if connector is None or connector.status is None or connector.connector_id == 0:
         return None
     if connector.status in _OCCUPIED:

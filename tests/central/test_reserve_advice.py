@@ -89,13 +89,13 @@ GROUND = ChargePointErrorCode.GROUND_FAILURE
             connector(1, AVAILABLE),
             connector(0, FAULTED, ChargePointErrorCode.HIGH_TEMPERATURE),
             4,
-            "The station is Faulted (HighTemperature): the station will answer Faulted",
+            "Station Faulted (HighTemperature): it will answer Faulted",
         ),
         (
             connector(1, AVAILABLE),
             connector(0, ChargePointStatus.UNAVAILABLE),
             4,
-            "The station is Unavailable: the station will answer Unavailable",
+            "Station Unavailable: it will answer Unavailable",
         ),
         (
             connector(1, ChargePointStatus.CHARGING),

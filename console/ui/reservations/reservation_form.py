@@ -155,8 +155,8 @@ class ReservationForm(QWidget):
     def _build_layout(self) -> None:
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        # Each field's messages have their room from the start (two lines where they can be
-        # long at the dock's width): a message appearing while one types moves nothing.
+        # Each field's messages have their room from the start (as many lines as its longest
+        # message takes at the dock's width): a message appearing moves nothing below it.
         errors = self.error_labels
         form.addRow(
             "Station",
@@ -166,7 +166,7 @@ class ReservationForm(QWidget):
             "Connector",
             field_stack(
                 self.connector_combo,
-                message_room(self.connector_hint, errors["connector"], lines=2),
+                message_room(self.connector_hint, errors["connector"], lines=3),
             ),
         )
         form.addRow(
@@ -424,7 +424,7 @@ class ReservationForm(QWidget):
         errors: dict[str, str] = {}
         station = self._selected_station()
         if station is None:
-            errors["station"] = "Choose a station (only connected stations are listed)"
+            errors["station"] = "No connected station to choose"
         elif not station.connected:
             errors["station"] = f"{station.station_id} is offline"
         connector_id = self.selected_connector_id()
@@ -680,10 +680,7 @@ def _connector_zero_reason(station: StationSnapshot | None) -> str | None:
     if station.reserve_connector_zero_supported is True:
         return None
     if station.reserve_connector_zero_supported is False:
-        return (
-            f"{station.station_id} does not allow reserving connector 0 "
-            "(ReserveConnectorZeroSupported = false)"
-        )
+        return f"{station.station_id} refuses connector 0: ReserveConnectorZeroSupported = false"
     return f"{station.station_id} has not said whether it allows reserving connector 0"
 
 

@@ -506,6 +506,11 @@ def test_messages_appearing_while_typing_move_nothing_below(qtbot, form: Reserva
     assert form.error_labels["reservation_id"].isVisible()
     qtbot.wait(50)
     assert form.send_button.mapTo(form, form.send_button.rect().topLeft()).y() == send_y
+    # choosing a station with a long note at the connector moves nothing either
+    form.set_target("CP-02", 1)
+    assert form.connector_hint.text().startswith("CP-02 refuses connector 0")
+    qtbot.wait(50)
+    assert places() == start
 
 
 def test_no_idtag_problem_is_shown_before_the_idtag_was_typed(qtbot, form: ReservationForm) -> None:
