@@ -389,8 +389,9 @@ class ReservationForm(QWidget):
         if not self._reservation_id_edited:
             # The counter only moves once the request is under way: never offer an id this
             # form has just sent.
-            next_id = max(self._peek_reservation_id(), self._lowest_next_id)
-            self.reservation_id_edit.setText(str(next_id))
+            next_id = str(max(self._peek_reservation_id(), self._lowest_next_id))
+            if self.reservation_id_edit.text() != next_id:  # (called often: keep the cursor)
+                self.reservation_id_edit.setText(next_id)
         self.validate()
 
     def _on_reservation_id_edited(self, text: str) -> None:
