@@ -155,6 +155,7 @@ class ReservationForm(QWidget):
     def _build_layout(self) -> None:
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setVerticalSpacing(4)  # the message rooms already set the rows apart
         # Each field's messages have their room from the start (as many lines as its longest
         # message takes at the dock's width): a message appearing moves nothing below it.
         errors = self.error_labels
@@ -206,6 +207,10 @@ class ReservationForm(QWidget):
         answer_row.addWidget(self.answer_icon, 0, Qt.AlignmentFlag.AlignTop)
         answer_row.addWidget(self.answer_label, 1)
         outer = QVBoxLayout(self)
+        # The dock's title is right above: little room above and below, so that on a
+        # 1366x768 screen the form and an answer fit without a scroll bar.
+        margins = outer.contentsMargins()
+        outer.setContentsMargins(margins.left(), 2, margins.right(), 2)
         outer.addLayout(form)
         outer.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignRight)
         outer.addLayout(answer_row)
