@@ -294,3 +294,73 @@ def test_a_reservation_ends_when_its_connector_faults_and_expires_on_time(
     assert expiring.state is ReservationState.ACCEPTED
     qtbot.waitUntil(lambda: _table_state(window, expiring) == "Expired", timeout=WAIT_MS)
     qtbot.waitUntil(lambda: _status(window, "CP-01", 2) == "Available", timeout=WAIT_MS)
+
+
+def test_a_slow_station_holds_up_only_its_own_reservation(qtbot, make_site) -> None:
+    site = make_site([("CP-06", Behaviour.SLOW), ("CP-01", Behaviour.NORMAL)])
+    window, form = site.window, site.window.form
+    qtbot.waitUntil(lambda: _status(window, "CP-01", 1) == "Available", timeout=WAIT_MS)
+    window.select_connector("CP-06", 1)
+    window.open_reservation_form()
+    qtbot.keyClicks(form.id_tag_edit, "SLOW-CARD")
+    qtbot.mouseClick(form.send_button, Qt.MouseButton.LeftButton)
+    assert not form.send_button.isEnabled()
+
+    # while CP-06 takes its time, CP-01 is reserved through the same form
+    answered: list[ReservationRecord] = []
+    window.requests.sig_reserve_answered.connect(answered.append)
+    record = reserve_through_the_form(qtbot, window, "CP-01", 1, "QUICK-CARD")
+    assert record.state is ReservationState.ACCEPTED
+    assert [r.station_id for r in answered] == ["CP-01"]
+    assert form.in_flight("CP-06")
+    assert "connector 1: Accepted" in form.answer_text()
+
+    window.select_connector("CP-06", 1)
+    window.open_reservation_form()
+    assert "sending to CP-06" in form.answer_text()  # the waiting station says so
+    qtbot.waitUntil(lambda: "No answer (timeout)" in form.answer_text(), timeout=WAIT_MS)
+    assert form.send_button.isEnabled()
+
+
+def test_the_form_never_offers_an_id_the_central_system_used_meanwhile(
+    qtbot, make_site, loop_driver: LoopDriver
+) -> None:
+    site = make_site([("CP-01", Behaviour.NORMAL)])
+    window, form = site.window, site.window.form
+    qtbot.waitUntil(lambda: _status(window, "CP-01", 2) == "Available", timeout=WAIT_MS)
+    window.select_connector("CP-01", 1)
+    window.open_reservation_form()
+    offered = int(form.reservation_id_edit.text())
+    # reservations made while the form stays open (as the reservation check makes them)
+    expiry = datetime.now(UTC) + timedelta(minutes=30)
+    for _ in range(3):
+        loop_driver.run(site.central.reserve_now("CP-01", 2, "CHECK-CARD", expiry))
+    qtbot.waitUntil(lambda: form.reservation_id_edit.text() == str(offered + 3), timeout=WAIT_MS)
+    form.id_tag_edit.clear()
+    qtbot.keyClicks(form.id_tag_edit, "FORM-CARD")
+    with qtbot.waitSignal(window.requests.sig_reserve_answered, timeout=WAIT_MS) as blocker:
+        qtbot.mouseClick(form.send_button, Qt.MouseButton.LeftButton)
+    assert blocker.args[0].reservation_id == offered + 3
+    ids = [r.reservation_id for r in site.central.reservations() if r.station_id == "CP-01"]
+    assert sorted(ids) == list(range(offered, offered + 4))  # one reservation per id
+
+
+def test_a_refusal_is_explained_before_and_after_sending(qtbot, make_site) -> None:
+    site = make_site([("CP-02", Behaviour.FAULTED), ("CP-04", Behaviour.NO_RESERVATIONS)])
+    window, form = site.window, site.window.form
+    qtbot.waitUntil(lambda: _status(window, "CP-02", 1) == "Faulted", timeout=WAIT_MS)
+    window.select_connector("CP-02", 1)
+    window.open_reservation_form()
+    # before sending: the connector's fault, and what the station will answer
+    qtbot.waitUntil(form.connector_hint.isVisible, timeout=WAIT_MS)
+    assert form.connector_hint.text() == (
+        "Faulted (GroundFailure): the station will answer Faulted"
+    )
+    faulted = reserve_through_the_form(qtbot, window, "CP-02", 1, "FAULT-CARD")
+    assert faulted.state is ReservationState.FAULTED
+    assert "Connector 1 is Faulted (GroundFailure)" in form.answer_text()
+
+    rejected = reserve_through_the_form(qtbot, window, "CP-04", 1, "REJECT-CARD")
+    assert rejected.state is ReservationState.REJECTED
+    assert "connector 1: Rejected" in form.answer_text()
+    assert "The station is configured not to accept reservations." in form.answer_text()

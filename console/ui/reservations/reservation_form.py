@@ -1,12 +1,19 @@
-"""The reservation form: pick a connector, an idTag and an expiry; send ReserveNow."""
+"""The reservation form: pick a connector, an idTag and an expiry; send ReserveNow.
+
+One thing despite its length: the form's fields, the rules checked at each of them as one
+types (with the notes that warn without blocking), and the answer of the attempt it sent
+to the chosen station. What an attempt became is followed in :mod:`.sent_attempts`; what a
+status or a refusal means is worded in :mod:`console.central.reserve_advice`.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import QDateTime, Qt, QTimeZone, Signal
-from PySide6.QtGui import QStandardItemModel
+from PySide6.QtGui import QShowEvent, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QDateTimeEdit,
@@ -27,8 +34,18 @@ from console.central.model import (
     ReserveRequest,
     StationSnapshot,
 )
-from console.ui.look.field_messages import error_label, field_stack, hint_label, show_message
+from console.central.reserve_advice import expected_refusal, id_collision, refusal_meaning
+from console.ui.look.field_messages import (
+    HINT_ROLE,
+    WARNING_ROLE,
+    error_label,
+    field_stack,
+    hint_label,
+    message_room,
+    show_message,
+)
 from console.ui.look.presentation import Look, reservation_answer_text, reservation_state_look
+from console.ui.reservations.sent_attempts import SentAttempt, SentAttempts
 from console.ui.stations.station_model import StationTreeModel
 
 __all__ = ["ReservationDraft", "ReservationForm", "id_tag_problem"]
@@ -53,8 +70,9 @@ class ReservationForm(QWidget):
 
     The form knows nothing of OCPP sessions: it emits :attr:`sig_send_requested` with a
     :class:`ReservationDraft`, then follows the records it is shown (:meth:`show_record`, from
-    the change feed): the attempt it sent, from "sending" to the answer and any later change
-    (a late answer, expiry, a cancel).
+    the change feed): the attempts it sent, from "sending" to the answer and any later change
+    (a late answer, expiry, a cancel). Stations are independent: while one station has not
+    answered, only that station waits, and the answer shown is the chosen station's.
     """
 
     sig_send_requested = Signal(object)
@@ -75,12 +93,9 @@ class ReservationForm(QWidget):
         self._reservation_id_edited = False
         self._zero_chosen = False
         self._lowest_next_id = 0
-        self._pending: ReservationDraft | None = None
-        self._attempt: tuple[str, int, datetime] | None = None
-        """(station, reservation id, created_at) of the attempt this form sent last, once known."""
-        self._older_than: datetime | None = None
-        """created_at of the attempt with the same id known when the form sent (not ours)."""
-        self._in_flight = False
+        self._attempts = SentAttempts()
+        self._id_tag_quiet = True
+        """No "idTag is required" before the idTag was edited or a send was tried."""
         self._errors: dict[str, str] = {}
 
         self.station_combo = QComboBox()
@@ -114,6 +129,9 @@ class ReservationForm(QWidget):
         self.answer_label.setWordWrap(True)
         self.answer_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.answer_label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.answer_label.setVisible(False)
+        self.waiting_label = hint_label()
+        """Other stations still waiting for an answer (the form is free for this one)."""
         self.error_labels: dict[str, QLabel] = {
             name: error_label()
             for name in (
@@ -137,16 +155,30 @@ class ReservationForm(QWidget):
     def _build_layout(self) -> None:
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow("Station", field_stack(self.station_combo, self.error_labels["station"]))
+        form.setVerticalSpacing(4)  # the message rooms already set the rows apart
+        # Each field's messages have their room from the start (as many lines as its longest
+        # message takes at the dock's width): a message appearing moves nothing below it.
+        errors = self.error_labels
+        form.addRow(
+            "Station",
+            field_stack(self.station_combo, message_room(errors["station"], lines=1)),
+        )
         form.addRow(
             "Connector",
-            field_stack(self.connector_combo, self.connector_hint, self.error_labels["connector"]),
+            field_stack(
+                self.connector_combo,
+                message_room(self.connector_hint, errors["connector"], lines=3),
+            ),
         )
         form.addRow(
-            "idTag", field_stack(self.id_tag_edit, self.id_tag_hint, self.error_labels["id_tag"])
+            "idTag",
+            field_stack(
+                self.id_tag_edit, message_room(self.id_tag_hint, errors["id_tag"], lines=2)
+            ),
         )
         form.addRow(
-            "Parent idTag", field_stack(self.parent_edit, self.error_labels["parent_id_tag"])
+            "Parent idTag",
+            field_stack(self.parent_edit, message_room(errors["parent_id_tag"], lines=2)),
         )
         quick = QHBoxLayout()
         quick.setContentsMargins(0, 0, 0, 0)
@@ -162,23 +194,26 @@ class ReservationForm(QWidget):
         quick_row.setLayout(quick)
         form.addRow(
             "Expiry (local)",
-            field_stack(self.expiry_edit, quick_row, self.error_labels["expiry"]),
+            field_stack(self.expiry_edit, quick_row, message_room(errors["expiry"], lines=1)),
         )
         form.addRow(
             "Reservation id",
             field_stack(
                 self.reservation_id_edit,
-                self.reservation_id_hint,
-                self.error_labels["reservation_id"],
+                message_room(self.reservation_id_hint, errors["reservation_id"], lines=2),
             ),
         )
         answer_row = QHBoxLayout()
         answer_row.addWidget(self.answer_icon, 0, Qt.AlignmentFlag.AlignTop)
         answer_row.addWidget(self.answer_label, 1)
         outer = QVBoxLayout(self)
+        # The dock's title is right above: little room above and below, so that on a
+        # 1366x768 screen the form and an answer fit without a scroll bar.
+        outer.setContentsMargins(9, 2, 9, 2)  # 9: the usual side margin inside a dock
         outer.addLayout(form)
         outer.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignRight)
         outer.addLayout(answer_row)
+        outer.addWidget(self.waiting_label)
         outer.addStretch(1)
 
     def _connect_signals(self) -> None:
@@ -186,6 +221,7 @@ class ReservationForm(QWidget):
         self.connector_combo.currentIndexChanged.connect(self.validate)
         self.connector_combo.activated.connect(self._on_connector_activated)
         self.id_tag_edit.textChanged.connect(self.validate)
+        self.id_tag_edit.textEdited.connect(self._on_id_tag_edited)
         self.parent_edit.textChanged.connect(self.validate)
         self.expiry_edit.dateTimeChanged.connect(self._on_expiry_changed)
         self.reservation_id_edit.textEdited.connect(self._on_reservation_id_edited)
@@ -232,7 +268,14 @@ class ReservationForm(QWidget):
 
     def _on_station_chosen(self) -> None:
         self._fill_connectors()
+        refuses_zero = _connector_zero_reason(self._selected_station()) is not None
+        if self.selected_connector_id() == 0 and refuses_zero and self.connector_combo.count() > 1:
+            # "Any connector" carried over to a station that refuses it: connector 1, not a
+            # choice that cannot be sent (connector 0 stays listed, disabled).
+            self.connector_combo.setCurrentIndex(1)
         self.validate()
+        # The answer shown is the chosen station's: another station's is never left standing.
+        self._show_attempt()
 
     def _fill_connectors(self) -> None:
         station = self._selected_station()
@@ -248,8 +291,6 @@ class ReservationForm(QWidget):
             for i in range(self.connector_combo.count())
         ]
         zero_reason = _connector_zero_reason(station)
-        self.connector_hint.setText(zero_reason or "")
-        self.connector_hint.setVisible(bool(zero_reason))
         if entries != listed:
             self.connector_combo.blockSignals(True)
             self.connector_combo.clear()
@@ -294,19 +335,22 @@ class ReservationForm(QWidget):
         self._zero_chosen = self.connector_combo.itemData(position) == 0
 
     def set_expiry_in(self, minutes: int) -> None:
-        """Set the expiry to now + ``minutes``."""
+        """Set the expiry to at least now + ``minutes``, on a whole minute."""
         moment = self._clock() + timedelta(minutes=minutes)
         self.set_expiry(moment)
 
     def set_expiry(self, moment: datetime, *, to_the_minute: bool = True) -> None:
         """Show ``moment``; what is shown is what is sent.
 
-        The field shows minutes, so seconds are dropped. ``to_the_minute=False`` (tests of
-        short expiries) keeps them and shows them, never hidden.
+        The field shows minutes, so seconds are rounded up to the next whole minute (the
+        reservation never holds for less than asked: "+15 min" is at least 15 minutes).
+        ``to_the_minute=False`` (tests of short expiries) keeps the seconds and shows them,
+        never hidden.
         """
-        seconds = int(moment.timestamp())
         if to_the_minute:
-            seconds = seconds // 60 * 60
+            seconds = math.ceil(moment.timestamp() / 60) * 60
+        else:
+            seconds = int(moment.timestamp())
         self.expiry_edit.setDisplayFormat(
             _EXPIRY_FORMAT if seconds % 60 == 0 else _EXPIRY_FORMAT_SECONDS
         )
@@ -330,20 +374,37 @@ class ReservationForm(QWidget):
         """The form is (re)opened: an expiry already in the past starts again at now + 15 min."""
         if self.expiry() <= self._clock():
             self.set_expiry_in(QUICK_EXPIRIES[0][1])
+        if not self.id_tag_edit.text().strip():
+            self._id_tag_quiet = True  # a fresh start: no red before the technician types
         self.refresh_reservation_id()  # the counter may have moved since (validates too)
 
+    def showEvent(self, event: QShowEvent) -> None:
+        # Shown again (the dock reopened, its tab chosen): the ids may have moved meanwhile.
+        super().showEvent(event)
+        if not event.spontaneous():
+            self.prepare()
+
     def refresh_reservation_id(self) -> None:
-        """Show the next id from the counter, unless the technician typed one."""
+        """Show the next id from the counter, unless the technician typed one.
+
+        Called whenever the form is shown, after every batch of reservation changes (a check
+        or another window may have used ids) and before sending the automatic id.
+        """
         if not self._reservation_id_edited:
             # The counter only moves once the request is under way: never offer an id this
             # form has just sent.
-            next_id = max(self._peek_reservation_id(), self._lowest_next_id)
-            self.reservation_id_edit.setText(str(next_id))
+            next_id = str(max(self._peek_reservation_id(), self._lowest_next_id))
+            if self.reservation_id_edit.text() != next_id:  # (called often: keep the cursor)
+                self.reservation_id_edit.setText(next_id)
         self.validate()
 
     def _on_reservation_id_edited(self, text: str) -> None:
         # An emptied field goes back to the automatic id on the next refresh.
         self._reservation_id_edited = bool(text.strip())
+        self.validate()
+
+    def _on_id_tag_edited(self) -> None:
+        self._id_tag_quiet = False
         self.validate()
 
     # --- reading and checking ---------------------------------------------------------------
@@ -368,7 +429,7 @@ class ReservationForm(QWidget):
         errors: dict[str, str] = {}
         station = self._selected_station()
         if station is None:
-            errors["station"] = "Choose a station (only connected stations are listed)"
+            errors["station"] = "No connected station to choose"
         elif not station.connected:
             errors["station"] = f"{station.station_id} is offline"
         connector_id = self.selected_connector_id()
@@ -411,7 +472,7 @@ class ReservationForm(QWidget):
             "reservation_id": self.reservation_id_edit,
         }
         for name, label in self.error_labels.items():
-            message = self._errors.get(name, "")
+            message = self._shown_error(name)
             show_message(label, message)
             widget = widgets[name]
             invalid = bool(message)
@@ -420,33 +481,74 @@ class ReservationForm(QWidget):
                 widget.style().unpolish(widget)
                 widget.style().polish(widget)
             widget.setToolTip(message)
-        self._show_hints()
+        self._show_notes()
         valid = not self._errors
-        self.send_button.setEnabled(valid and not self._in_flight)
-        self.send_button.setText("Sending…" if self._in_flight else "Send ReserveNow")
+        waiting = self._attempts.waiting(self.selected_station_id())
+        self.send_button.setEnabled(valid and not waiting)
+        self.send_button.setText("Sending…" if waiting else "Send ReserveNow")
+        # A disabled button says why (the empty idTag's own line stays quiet until typed in).
+        self.send_button.setToolTip("\n".join(self._errors.values()))
         return valid
 
-    def _show_hints(self) -> None:
-        """Notes that do not block sending: trimmed spaces, a reservation id being replaced."""
+    def _shown_error(self, name: str) -> str:
+        """The problem shown at field ``name``: an empty idTag is not one until it was edited."""
+        message = self._errors.get(name, "")
+        if name == "id_tag" and self._id_tag_quiet and not self.id_tag_edit.text().strip():
+            return ""
+        return message
+
+    def _show_notes(self) -> None:
+        """Notes that do not block sending, at their field (none where an error is shown)."""
         texts = (self.id_tag_edit.text(), self.parent_edit.text())
         trimmed = any(text.strip() and text != text.strip() for text in texts)
-        show_message(self.id_tag_hint, "Spaces at the ends are removed" if trimmed else "")
-        show_message(self.reservation_id_hint, self.replacement_note() or "")
+        note = "Spaces at the ends are removed" if trimmed else ""
+        show_message(self.id_tag_hint, "" if self._shown_error("id_tag") else note)
+
+        connector_note, role = self.connector_note()
+        if self._shown_error("connector"):
+            connector_note = ""
+        show_message(self.connector_hint, connector_note or "", role=role)
+
+        id_note = "" if self._shown_error("reservation_id") else self.replacement_note()
+        show_message(self.reservation_id_hint, id_note or "", role=WARNING_ROLE)
+
+    def connector_note(self) -> tuple[str | None, str]:
+        """A note at the connector, and its role: the answer its status makes certain (a
+        warning), else why connector 0 cannot be chosen on this station (a hint)."""
+        station = self._selected_station()
+        connector_id = self.selected_connector_id()
+        if station is not None and connector_id is not None:
+            station_id = station.station_id
+            refusal = expected_refusal(
+                self._stations.connector(station_id, connector_id),
+                self._stations.connector(station_id, 0),
+                self._typed_reservation_id(),
+            )
+            if refusal:
+                return refusal, WARNING_ROLE
+        return _connector_zero_reason(station), HINT_ROLE
 
     def replacement_note(self) -> str | None:
-        """A warning when the chosen reservation id is active on the chosen station."""
-        station_id = self.selected_station_id()
+        """A warning when the chosen reservation id is active, on this station or another.
+
+        On this station sending replaces it (said plainly); on another the same id would be
+        held twice. Neither blocks sending.
+        """
+        reservation_id = self._typed_reservation_id()
+        if reservation_id is None:
+            return None
+        held = (
+            self._stations.reservation(snapshot.station_id, reservation_id)
+            for snapshot in self._stations.station_snapshots()
+        )
+        active = [record for record in held if record is not None and record.active]
+        return id_collision(reservation_id, self.selected_station_id(), active)
+
+    def _typed_reservation_id(self) -> int | None:
         try:
-            reservation_id = int(self.reservation_id_edit.text().strip())
+            return int(self.reservation_id_edit.text().strip())
         except ValueError:
             return None
-        if station_id is None:
-            return None
-        record = self._stations.reservation(station_id, reservation_id)
-        if record is None or not record.active:
-            return None
-        where = f"connector {record.connector_id}" if record.connector_id else "the whole station"
-        return f"id {reservation_id} is active on {station_id} {where}: sending replaces it"
 
     def draft(self) -> ReservationDraft | None:
         """The reservation the form describes, or None while it is invalid."""
@@ -469,76 +571,95 @@ class ReservationForm(QWidget):
 
     def send(self) -> None:
         """Ask for the reservation (the window sends it without blocking)."""
-        if self._in_flight:
-            return  # one ReserveNow at a time from this form (a double click sends once)
+        self._id_tag_quiet = False  # a send was tried: every problem is shown now
+        if self._attempts.waiting(self.selected_station_id()):
+            # One ReserveNow at a time per station (a double click sends once); the other
+            # stations do not wait for this one.
+            self.validate()
+            return
+        if not self._reservation_id_edited:
+            self.refresh_reservation_id()  # the counter may have moved since it was shown
         draft = self.draft()
         if draft is None:
             return
-        self._pending = draft
-        self._attempt = None
         known = (
             None
             if draft.reservation_id is None
             else self._stations.reservation(draft.station_id, draft.reservation_id)
         )
-        self._older_than = known.created_at if known is not None else None
-        self._in_flight = True
-        self._show(
-            reservation_state_look(ReservationState.SENDING),
-            f"Reservation {draft.reservation_id}: sending to {draft.station_id}…",
-        )
+        self._attempts.start(draft, known.created_at if known is not None else None)
         self.sig_send_requested.emit(draft)
         if draft.reservation_id is not None:
             self._lowest_next_id = max(self._lowest_next_id, draft.reservation_id + 1)
         self._reservation_id_edited = False
         self.refresh_reservation_id()
+        self._show_attempt()
 
     def show_record(self, record: ReservationRecord) -> None:
-        """Show a record's state if it is the attempt this form sent last.
+        """Follow a record if it is an attempt this form sent (the last one per station).
 
-        Send works again once the station answered (or did not). A reservation id may be
-        reused: only the exact attempt (station, id, created_at) counts, never an older
+        That station's Send works again once it answered (or did not). A reservation id may
+        be reused: only the exact attempt (station, id, created_at) counts, never an older
         reservation with the same id that the new one replaces.
         """
-        pending = self._pending
-        if pending is None:
+        if self._attempts.follow(record) is None:
             return
-        if self._attempt is None:
-            # Not known yet: the first record of this very request names it. The feed may
-            # bring it already answered ("sending" and the answer in one batch); an older
-            # attempt with the same id is never it.
-            if not _same_request(pending, record) or (
-                self._older_than is not None and record.created_at <= self._older_than
-            ):
-                return
-            self._attempt = _attempt_key(record)
-        elif _attempt_key(record) != self._attempt:
-            return
-        self._show(reservation_state_look(record.state), reservation_answer_text(record))
-        if record.state is not ReservationState.SENDING:
-            if self._in_flight:
-                self._in_flight = False
-                self.validate()
+        self._show_attempt()
+        if record.state is ReservationState.SENDING:
+            self.validate()
+        else:
             # The counter moved on: offer the next id (unless the technician typed one).
-            self._reservation_id_edited = False
             self.refresh_reservation_id()
 
-    def show_failure(self, text: str) -> None:
-        """Show that sending failed inside the console (not an answer from the station)."""
-        self._in_flight = False
-        self._show(reservation_state_look(ReservationState.ERROR), text)
+    def show_failure(self, draft: ReservationDraft, text: str) -> None:
+        """Sending ``draft`` failed inside the console (not an answer from the station)."""
+        if self._attempts.fail(draft, text) is None:
+            return
+        self._show_attempt()
         self.validate()
 
-    def in_flight(self) -> bool:
-        """A ReserveNow from this form has not been answered yet."""
-        return self._in_flight
+    def in_flight(self, station_id: str | None = None) -> bool:
+        """A ReserveNow from this form to ``station_id`` (None: to any station) is unanswered."""
+        if station_id is None:
+            return bool(self._attempts.waiting_stations())
+        return self._attempts.waiting(station_id)
 
     def answer_text(self) -> str:
         return self.answer_label.text()
 
+    def _show_attempt(self) -> None:
+        """Show the chosen station's last attempt (nothing if the form sent none there)."""
+        attempt = self._attempts.of(self.selected_station_id())
+        if attempt is None:
+            self.answer_icon.clear()
+            self.answer_label.clear()
+            self.answer_label.setVisible(False)
+        else:
+            self._show(*self._attempt_text(attempt))
+        others = [s for s in self._attempts.waiting_stations() if s != self.selected_station_id()]
+        show_message(
+            self.waiting_label,
+            f"Still waiting for an answer from {', '.join(others)}" if others else "",
+        )
+
+    def _attempt_text(self, attempt: SentAttempt) -> tuple[Look, str]:
+        draft, record = attempt.draft, attempt.record
+        if attempt.failure is not None:
+            return reservation_state_look(ReservationState.ERROR), attempt.failure
+        if record is None:
+            return (
+                reservation_state_look(ReservationState.SENDING),
+                f"Reservation {draft.reservation_id}: sending to {draft.station_id}…",
+            )
+        text = reservation_answer_text(record)
+        connector = self._stations.connector(record.station_id, record.connector_id)
+        meaning = refusal_meaning(record, connector)
+        return reservation_state_look(record.state), f"{text}\n{meaning}" if meaning else text
+
     def _show(self, look: Look, text: str) -> None:
         self.answer_icon.setPixmap(look.icon().pixmap(18, 18))
         self.answer_label.setText(text)
+        self.answer_label.setVisible(True)
         self.answer_label.setStyleSheet(
             f"color: {look.screen_foreground}; background: {look.screen_background};"
         )
@@ -564,25 +685,8 @@ def _connector_zero_reason(station: StationSnapshot | None) -> str | None:
     if station.reserve_connector_zero_supported is True:
         return None
     if station.reserve_connector_zero_supported is False:
-        return (
-            f"{station.station_id} does not allow reserving connector 0 "
-            "(ReserveConnectorZeroSupported = false)"
-        )
+        return f"{station.station_id} refuses connector 0: ReserveConnectorZeroSupported = false"
     return f"{station.station_id} has not said whether it allows reserving connector 0"
-
-
-def _attempt_key(record: ReservationRecord) -> tuple[str, int, datetime]:
-    return (record.station_id, record.reservation_id, record.created_at)
-
-
-def _same_request(draft: ReservationDraft, record: ReservationRecord) -> bool:
-    """Whether ``record`` is what ``draft`` asked for (its created_at is not known yet)."""
-    return (
-        record.station_id == draft.station_id
-        and (draft.reservation_id is None or record.reservation_id == draft.reservation_id)
-        and record.connector_id == draft.connector_id
-        and record.id_tag == draft.id_tag
-    )
 
 
 def _station_label(station: StationSnapshot) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -21,8 +21,9 @@ class ReservationRequests(QObject):
     """Owns the asyncio tasks of the reservation calls the technician starts.
 
     Each call is a task on the single qasync loop, so the window keeps repainting while a
-    station takes its time. Failures inside the console (a bug, a closed Central System) are
-    logged and reported through :attr:`sig_request_failed`, never lost.
+    station takes its time, and calls to different stations run side by side (a slow station
+    holds up only its own calls). Failures inside the console (a bug, a closed Central
+    System) are logged and reported through :attr:`sig_request_failed`, never lost.
     """
 
     sig_reserve_answered = Signal(object)
@@ -31,6 +32,9 @@ class ReservationRequests(QObject):
     """CancelOutcome: CancelReservation finished."""
     sig_request_failed = Signal(str)
     """A request could not be made at all; the text says why."""
+    sig_reserve_failed = Signal(object, str)
+    """ReservationDraft, text: that ReserveNow could not be made at all (also reported on
+    :attr:`sig_request_failed`), so the form can free its station."""
 
     def __init__(self, central: CentralSystemApi, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -45,7 +49,11 @@ class ReservationRequests(QObject):
             draft.connector_id,
             draft.reservation_id,
         )
-        return self._start(self._reserve(draft), f"Reserving on {draft.station_id}")
+        return self._start(
+            self._reserve(draft),
+            f"Reserving on {draft.station_id}",
+            on_failure=lambda text: self.sig_reserve_failed.emit(draft, text),
+        )
 
     def cancel(self, station_id: str, reservation_id: int) -> asyncio.Task[Any]:
         """Start CancelReservation; the outcome arrives on :attr:`sig_cancel_answered`."""
@@ -71,7 +79,12 @@ class ReservationRequests(QObject):
         outcome: CancelOutcome = await self._central.cancel_reservation(station_id, reservation_id)
         self.sig_cancel_answered.emit(outcome)
 
-    def _start(self, work: Coroutine[Any, Any, None], what: str) -> asyncio.Task[Any]:
+    def _start(
+        self,
+        work: Coroutine[Any, Any, None],
+        what: str,
+        on_failure: Callable[[str], None] | None = None,
+    ) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
 
@@ -82,7 +95,10 @@ class ReservationRequests(QObject):
             error = done.exception()
             if error is not None:
                 _log.error("%s failed", what, exc_info=error)
-                self.sig_request_failed.emit(f"{what} failed: {error or type(error).__name__}")
+                text = f"{what} failed: {error or type(error).__name__}"
+                self.sig_request_failed.emit(text)
+                if on_failure is not None:
+                    on_failure(text)
 
         task.add_done_callback(finished)
         return task

@@ -36,6 +36,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -43,6 +44,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTabBar,
     QTableView,
@@ -262,7 +264,7 @@ class MainWindow(QMainWindow):
         )
         self.form_dock = QDockWidget("Reserve a connector", self)
         self.form_dock.setObjectName("reservation_form_dock")
-        self.form_dock.setWidget(self.form)
+        self.form_dock.setWidget(_scrolling(self.form))
         self.form_dock.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetClosable
             | QDockWidget.DockWidgetFeature.DockWidgetMovable
@@ -441,7 +443,8 @@ class MainWindow(QMainWindow):
         self.form.sig_send_requested.connect(self._on_send_requested)
         self.requests.sig_reserve_answered.connect(self._on_reserve_answered)
         self.requests.sig_cancel_answered.connect(self._on_cancel_answered)
-        self.requests.sig_request_failed.connect(self._on_request_failed)
+        self.requests.sig_request_failed.connect(self.report_error)
+        self.requests.sig_reserve_failed.connect(self.form.show_failure)
 
         self.reserve_action.triggered.connect(self.open_reservation_form)
         self.cancel_action.triggered.connect(self.cancel_selected_reservation)
@@ -541,7 +544,9 @@ class MainWindow(QMainWindow):
         for record in records:
             self.form.show_record(record)
             self._follow_cancelled_record(record)
-        self.form.validate()  # the "id N is active" note follows the reservations
+        # The ids offered stay fresh (a check may have used some) and the "id N is active"
+        # note follows the reservations.
+        self.form.refresh_reservation_id()
         self._update_cancel_enabled()
 
     # --- cancelling -------------------------------------------------------------------------
@@ -865,11 +870,6 @@ class MainWindow(QMainWindow):
         """Show an error from anywhere in the console (also logged by whoever reports it)."""
         self.statusBar().showMessage("⚠ " + text, 30000)
 
-    def _on_request_failed(self, text: str) -> None:
-        self.report_error(text)
-        if text.startswith("Reserving"):
-            self.form.show_failure(text)
-
     # --- layout -----------------------------------------------------------------------------
 
     def restoreGeometry(self, geometry: QByteArray | bytes | bytearray | memoryview) -> bool:
@@ -937,6 +937,21 @@ class MainWindow(QMainWindow):
         event.ignore()
         self.statusBar().showMessage("Stopping the Central System…")
         self.sig_close_requested.emit()
+
+
+def _scrolling(form: QWidget) -> QScrollArea:
+    """The form in a scroll area: its messages keep their room from the start, and on a
+    short screen the dock scrolls instead of making the whole window taller."""
+    area = QScrollArea()
+    area.setObjectName("reservation_form_scroll")
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidgetResizable(True)
+    area.setWidget(form)
+    # Never narrower than the form: a scroll bar down, never one across.
+    area.setMinimumWidth(
+        form.minimumSizeHint().width() + area.verticalScrollBar().sizeHint().width()
+    )
+    return area
 
 
 def _banner(label: QLabel, close_button: QToolButton) -> QWidget:

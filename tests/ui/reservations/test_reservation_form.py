@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from console.central.model import ReservationRecord, ReservationState, StationSnapshot
-from console.ocpp.enums import ChargePointStatus
+from console.ocpp.enums import ChargePointErrorCode, ChargePointStatus
 from console.ocpp.reservation import ReservationStatus
 from console.ui.change_feed import ChangeFeed
 from console.ui.reservations.reservation_form import ReservationDraft, ReservationForm
@@ -95,13 +95,16 @@ def test_expiry_must_be_in_the_future_and_quick_choices_set_it(
     form.set_expiry(datetime.now(UTC) - timedelta(minutes=1))
     assert form.validation_errors() == {"expiry": "Expiry must be in the future"}
     assert not form.send_button.isEnabled()
+    # rounded up to a whole minute: at least the chosen time from the click on
+    clicked = datetime.now(UTC)
     qtbot.mouseClick(form.quick_buttons["+1 h"], Qt.MouseButton.LeftButton)
     assert form.validation_errors() == {}
-    left = form.expiry() - datetime.now(UTC)
-    assert timedelta(minutes=58) < left <= timedelta(hours=1)
+    left = form.expiry() - clicked
+    assert timedelta(hours=1) <= left < timedelta(minutes=61)
+    clicked = datetime.now(UTC)
     qtbot.mouseClick(form.quick_buttons["+15 min"], Qt.MouseButton.LeftButton)
-    left = form.expiry() - datetime.now(UTC)
-    assert timedelta(minutes=13) < left <= timedelta(minutes=15)
+    left = form.expiry() - clicked
+    assert timedelta(minutes=15) <= left < timedelta(minutes=16)
 
 
 def test_reservation_id_must_be_a_whole_number(qtbot, form: ReservationForm) -> None:
@@ -243,7 +246,7 @@ def test_a_reused_id_shows_only_this_attempt_and_warns_first(
     # a visible note, not an error: sending stays possible
     assert form.reservation_id_hint.isVisible()
     assert form.reservation_id_hint.text() == (
-        "id 1 is active on CP-01 connector 2: sending replaces it"
+        "Replaces reservation 1 on this station (connector 2)"
     )
     assert form.send_button.isEnabled()
     with qtbot.waitSignal(form.sig_send_requested, timeout=1000) as blocker:
@@ -281,7 +284,7 @@ def test_send_is_disabled_while_the_request_is_in_flight(qtbot, form: Reservatio
     assert form.send_button.text() == "Send ReserveNow"
     form.send()
     assert len(drafts) == 2
-    form.show_failure("Reserving on CP-01 failed: boom")
+    form.show_failure(drafts[1], "Reserving on CP-01 failed: boom")
     assert form.send_button.isEnabled()
 
 
@@ -306,10 +309,11 @@ def test_expiry_is_sent_exactly_as_shown_to_the_minute(qtbot, form: ReservationF
 def test_reopening_with_a_past_expiry_starts_at_now_plus_15_minutes(form: ReservationForm) -> None:
     form.set_expiry(datetime.now(UTC) - timedelta(minutes=3))
     assert "expiry" in form.validation_errors()
+    reopened = datetime.now(UTC)
     form.prepare()
     assert "expiry" not in form.validation_errors()
-    ahead = form.expiry() - datetime.now(UTC)
-    assert timedelta(minutes=13) < ahead <= timedelta(minutes=15)
+    ahead = form.expiry() - reopened
+    assert timedelta(minutes=15) <= ahead < timedelta(minutes=16)  # rounded up, never short
 
 
 def test_enter_in_the_expiry_field_sends(qtbot, form: ReservationForm) -> None:
@@ -357,3 +361,226 @@ def test_reopening_offers_the_current_next_id(
     fake._next_id = 5  # reservations made meanwhile (another window, the history)
     form.prepare()
     assert form.reservation_id_edit.text() == "5"
+
+
+def send_to(qtbot, form: ReservationForm, station_id: str, connector_id: int) -> ReservationDraft:
+    form.set_target(station_id, connector_id)
+    with qtbot.waitSignal(form.sig_send_requested, timeout=1000) as blocker:
+        form.send()
+    draft: ReservationDraft = blocker.args[0]
+    return draft
+
+
+def test_a_waiting_station_holds_up_only_itself(qtbot, form: ReservationForm) -> None:
+    fill_valid(qtbot, form)
+    slow = send_to(qtbot, form, "CP-01", 1)
+    sending = record_for(slow, ReservationState.SENDING)
+    form.show_record(sending)
+    assert not form.send_button.isEnabled()
+    assert form.send_button.text() == "Sending…"
+
+    # another station is usable at once, and says which one is still waiting
+    form.set_target("CP-02", 1)
+    assert form.send_button.isEnabled()
+    assert form.send_button.text() == "Send ReserveNow"
+    assert form.waiting_label.text() == "Still waiting for an answer from CP-01"
+    quick = send_to(qtbot, form, "CP-02", 1)
+    assert quick.reservation_id == slow.reservation_id + 1
+    form.show_record(
+        record_for(quick, ReservationState.ACCEPTED, confirmation=ReservationStatus.ACCEPTED)
+    )
+    assert "CP-02 connector 1: Accepted" in form.answer_text()
+    assert form.send_button.isEnabled()
+    assert form.in_flight("CP-01")
+
+    # the waiting one still waits, and shows it
+    form.set_target("CP-01", 1)
+    assert not form.send_button.isEnabled()
+    assert form.answer_text() == f"Reservation {slow.reservation_id}: sending to CP-01…"
+    assert not form.waiting_label.isVisible()
+    form.show_record(replace(sending, state=ReservationState.NO_RESPONSE, error="no answer"))
+    assert form.send_button.isEnabled()
+    assert not form.in_flight()
+
+
+def test_a_station_switch_never_leaves_another_stations_answer(
+    qtbot, form: ReservationForm
+) -> None:
+    fill_valid(qtbot, form)
+    draft = send_to(qtbot, form, "CP-01", 1)
+    form.show_record(
+        record_for(draft, ReservationState.OCCUPIED, confirmation=ReservationStatus.OCCUPIED)
+    )
+    assert "CP-01 connector 1: Occupied" in form.answer_text()
+    form.set_target("CP-02", 1)
+    assert form.answer_text() == ""
+    assert not form.answer_label.isVisible()
+    form.set_target("CP-01", 2)
+    assert "CP-01 connector 1: Occupied" in form.answer_text()  # that station's own answer
+
+
+def test_the_automatic_id_is_read_again_when_shown_and_before_sending(
+    qtbot, form: ReservationForm, fake: FakeCentralSystem
+) -> None:
+    fill_valid(qtbot, form)
+    assert form.reservation_id_edit.text() == "1"
+    form.hide()
+    fake._next_id = 4  # a check used ids 1-3 meanwhile
+    form.show()  # the dock shown again
+    assert form.reservation_id_edit.text() == "4"
+    fake._next_id = 6  # used while the form was open, no event seen yet
+    draft = send_to(qtbot, form, "CP-01", 1)
+    assert draft.reservation_id == 6
+    # a typed id is the technician's: sent as typed
+    form.reservation_id_edit.clear()
+    qtbot.keyClicks(form.reservation_id_edit, "42")
+    fake._next_id = 9
+    form.show_record(
+        record_for(draft, ReservationState.ACCEPTED, confirmation=ReservationStatus.ACCEPTED)
+    )
+    assert form.reservation_id_edit.text() == "42"
+    assert send_to(qtbot, form, "CP-02", 1).reservation_id == 42
+    assert form.reservation_id_edit.text() == "43"  # never below an id just sent
+
+
+def test_an_id_active_on_another_station_is_warned_about(qtbot, form: ReservationForm) -> None:
+    model = form._stations
+    model.apply_reservations(
+        [
+            ReservationRecord(
+                reservation_id=4,
+                station_id="CP-02",
+                connector_id=1,
+                id_tag="OTHER",
+                parent_id_tag=None,
+                expiry_date=datetime.now(UTC) + timedelta(hours=1),
+                created_at=datetime.now(UTC),
+                state=ReservationState.ACCEPTED,
+                confirmation=ReservationStatus.ACCEPTED,
+            )
+        ]
+    )
+    fill_valid(qtbot, form)
+    form.reservation_id_edit.clear()
+    qtbot.keyClicks(form.reservation_id_edit, "4")
+    assert form.reservation_id_hint.isVisible()
+    assert form.reservation_id_hint.text() == "Id 4 is active on CP-02 (connector 1)"
+    assert form.reservation_id_hint.property("role") == "field-warning"
+    assert form.send_button.isEnabled()  # a warning, not a block
+    form.set_target("CP-02", 2)
+    assert form.reservation_id_hint.text() == (
+        "Replaces reservation 4 on this station (connector 1)"
+    )
+    assert form.send_button.isEnabled()
+
+
+def test_messages_appearing_while_typing_move_nothing_below(qtbot, form: ReservationForm) -> None:
+    form.resize(330, 520)
+    form.set_target("CP-01", 1)
+
+    def places() -> dict[str, int]:
+        widgets = {
+            "parent": form.parent_edit,
+            "expiry": form.expiry_edit,
+            "reservation id": form.reservation_id_edit,
+            "send": form.send_button,
+        }
+        return {name: w.mapTo(form, w.rect().topLeft()).y() for name, w in widgets.items()}
+
+    qtbot.waitUntil(lambda: form.send_button.y() > 0)
+    start = places()
+    qtbot.keyClicks(form.id_tag_edit, "X" * 21)  # "idTag has 21 characters; at most 20"
+    assert form.error_labels["id_tag"].isVisible()
+    qtbot.wait(50)
+    assert places() == start
+    form.id_tag_edit.clear()
+    qtbot.keyClicks(form.id_tag_edit, " TAG ")  # "Spaces at the ends are removed"
+    qtbot.keyClicks(form.parent_edit, "P" * 21)
+    assert form.id_tag_hint.isVisible()
+    assert form.error_labels["parent_id_tag"].isVisible()
+    qtbot.wait(50)
+    assert places() == start
+    send_y = start["send"]
+    form.reservation_id_edit.clear()  # "Reservation id is required"
+    qtbot.keyClicks(form.reservation_id_edit, "x")  # "... must be a whole number"
+    assert form.error_labels["reservation_id"].isVisible()
+    qtbot.wait(50)
+    assert form.send_button.mapTo(form, form.send_button.rect().topLeft()).y() == send_y
+    # choosing a station with a long note at the connector moves nothing either
+    form.set_target("CP-02", 1)
+    assert form.connector_hint.text().startswith("CP-02 refuses connector 0")
+    qtbot.wait(50)
+    assert places() == start
+
+
+def test_no_idtag_problem_is_shown_before_the_idtag_was_typed(qtbot, form: ReservationForm) -> None:
+    # not sendable, but nothing red on a fresh form: the Send button's tooltip says why
+    assert form.validation_errors() == {"id_tag": "idTag is required"}
+    assert not form.send_button.isEnabled()
+    assert not form.error_labels["id_tag"].isVisible()
+    assert form.id_tag_edit.property("invalid") is not True
+    assert form.send_button.toolTip() == "idTag is required"
+    # typed in, then emptied: now it is a problem worth showing
+    qtbot.keyClicks(form.id_tag_edit, "A")
+    qtbot.keyClick(form.id_tag_edit, Qt.Key.Key_Backspace)
+    assert form.error_labels["id_tag"].isVisible()
+    assert form.error_labels["id_tag"].text() == "idTag is required"
+    # reopened empty: quiet again; Enter (a send attempt) shows it
+    form.prepare()
+    assert not form.error_labels["id_tag"].isVisible()
+    with qtbot.assertNotEmitted(form.sig_send_requested):
+        qtbot.keyClick(form.reservation_id_edit, Qt.Key.Key_Return)
+    assert form.error_labels["id_tag"].isVisible()
+    assert form.id_tag_edit.property("invalid") is True
+
+
+@pytest.mark.parametrize(
+    ("now", "minutes", "expected"),
+    [
+        (datetime(2025, 3, 1, 13, 48, 37, tzinfo=UTC), 15, datetime(2025, 3, 1, 14, 4, tzinfo=UTC)),
+        (datetime(2025, 3, 1, 13, 48, 0, tzinfo=UTC), 15, datetime(2025, 3, 1, 14, 3, tzinfo=UTC)),
+        (
+            datetime(2025, 3, 1, 13, 48, 0, 1, tzinfo=UTC),
+            60,
+            datetime(2025, 3, 1, 14, 49, tzinfo=UTC),
+        ),
+    ],
+)
+def test_quick_expiries_round_up_to_a_whole_minute(
+    qtbot, fake: FakeCentralSystem, now: datetime, minutes: int, expected: datetime
+) -> None:
+    widget = ReservationForm(StationTreeModel(), fake.peek_reservation_id, clock=lambda: now)
+    qtbot.addWidget(widget)
+    widget.set_expiry_in(minutes)
+    assert widget.expiry() == expected  # never less than asked for
+    assert widget.expiry() - now >= timedelta(minutes=minutes)
+
+
+def test_a_faulted_connector_is_announced_before_sending(
+    qtbot, form: ReservationForm, fake: FakeCentralSystem
+) -> None:
+    fake.set_connector(
+        "CP-01", 1, status=ChargePointStatus.FAULTED, error_code=ChargePointErrorCode.GROUND_FAILURE
+    )
+    feed = form._test_refs[1]  # type: ignore[attr-defined]
+    with qtbot.waitSignal(feed.sig_flushed, timeout=2000):
+        pass
+    fill_valid(qtbot, form)
+    assert form.connector_hint.isVisible()
+    assert form.connector_hint.text() == (
+        "Faulted (GroundFailure): the station will answer Faulted"
+    )
+    assert form.connector_hint.property("role") == "field-warning"
+    assert form.send_button.isEnabled()  # the technician may mean to see the answer
+    form.set_target("CP-01", 2)
+    assert not form.connector_hint.isVisible()
+
+
+def test_a_refused_answer_says_what_it_means(qtbot, form: ReservationForm) -> None:
+    fill_valid(qtbot, form)
+    draft = send_to(qtbot, form, "CP-01", 1)
+    form.show_record(
+        record_for(draft, ReservationState.REJECTED, confirmation=ReservationStatus.REJECTED)
+    )
+    assert "connector 1: Rejected" in form.answer_text()
+    assert "The station is configured not to accept reservations." in form.answer_text()

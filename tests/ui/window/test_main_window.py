@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -346,3 +347,60 @@ def test_an_empty_tree_says_how_to_connect_stations(qtbot) -> None:
     assert window.form.connector_combo.isEnabled()
     window.allow_close()
     window.close()
+
+
+def test_a_slow_station_holds_up_only_its_own_reservations(
+    qtbot, loop_driver: LoopDriver, window: MainWindow, fake
+) -> None:
+    release = asyncio.Event()
+    answer_at_once = fake.reserve
+
+    async def slow_on_cp02(request: ReserveRequest):
+        if request.station_id == "CP-02":
+            await release.wait()  # as a station that takes the whole call timeout
+        return await answer_at_once(request)
+
+    fake.reserve = slow_on_cp02  # type: ignore[method-assign]
+    form = window.form
+    window.select_connector("CP-02", 1)
+    window.open_reservation_form()
+    qtbot.keyClicks(form.id_tag_edit, "SLOW-1")
+    form.send()
+    assert not form.send_button.isEnabled()  # CP-02 waits
+
+    window.select_connector("CP-01", 2)
+    window.open_reservation_form()
+    assert form.send_button.isEnabled()  # CP-01 does not
+    assert form.answer_text() == ""  # nor does it show CP-02's attempt
+    with qtbot.waitSignal(window.requests.sig_reserve_answered, timeout=5000) as blocker:
+        qtbot.mouseClick(form.send_button, Qt.MouseButton.LeftButton)
+    assert blocker.args[0].station_id == "CP-01"
+    assert "Reservation 2 on CP-01 connector 2: Accepted" in form.answer_text()
+    assert form.in_flight("CP-02")
+    assert form.waiting_label.text() == "Still waiting for an answer from CP-02"
+
+    with qtbot.waitSignal(window.requests.sig_reserve_answered, timeout=5000) as blocker:
+        release.set()
+    assert (blocker.args[0].station_id, blocker.args[0].reservation_id) == ("CP-02", 1)
+    flushed(qtbot, window)
+    assert not form.in_flight()
+    window.select_connector("CP-02", 1)
+    window.open_reservation_form()
+    assert "Reservation 1 on CP-02 connector 1: Accepted" in form.answer_text()
+
+
+def test_the_form_offers_a_fresh_id_after_reservations_made_elsewhere(
+    qtbot, loop_driver: LoopDriver, window: MainWindow, fake
+) -> None:
+    window.select_connector("CP-01", 1)
+    window.open_reservation_form()
+    assert window.form.reservation_id_edit.text() == "1"
+    expiry = datetime.now(UTC) + timedelta(hours=1)
+    for connector_id in (1, 2, 1, 2, 1):  # a check on CP-01 uses ids 1-5
+        loop_driver.run(fake.reserve(ReserveRequest("CP-01", connector_id, "CHECK", expiry)))
+    flushed(qtbot, window)
+    assert window.form.reservation_id_edit.text() == "6"  # without reopening the form
+    qtbot.keyClicks(window.form.id_tag_edit, "CARD-6")
+    with qtbot.waitSignal(window.form.sig_send_requested, timeout=1000) as blocker:
+        window.form.send()
+    assert blocker.args[0].reservation_id == 6
