@@ -266,11 +266,14 @@ def free_evses(
     specific: dict[int | None, Reservation],
 ) -> list[int]:
     """EVSEs in service, nobody authorized, not reserved by evseId, no cable but one that
-    waits on a Reserved connector: read from what the engine shows, not from its insides."""
+    waits in a Reserved EVSE: read from what the engine shows, not from its insides."""
     free = []
     for evse_id in engine.evse_ids:
         cable = engine.cable(evse_id)
-        waiting = cable is not None and statuses[evse_id, cable] is ConnectorStatus.RESERVED
+        # A cable in a Reserved EVSE changes nothing (G01.FR.09), even in a faulted connector.
+        waiting = cable is not None and any(
+            statuses[evse_id, c] is ConnectorStatus.RESERVED for c in engine.connector_ids(evse_id)
+        )
         if (
             suits(engine, statuses, evse_id, None)
             and engine.authorized_token(evse_id) is None

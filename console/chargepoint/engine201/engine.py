@@ -592,9 +592,7 @@ class ReservationEngine201:
         """The authorization on that EVSE ends (token presented again, remote stop, or no
         cable in time); a cable still in keeps its connector Occupied."""
         step = self._begin(now)
-        evse = self._evse(evse_id)
-        evse.authorized = None
-        evse.cable_waiting = False
+        self._evse(evse_id).authorized = None
         return self._finish(step)
 
     def plug_in(self, evse_id: int, connector_id: int, now: datetime) -> Changes:
