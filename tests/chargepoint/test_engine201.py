@@ -527,6 +527,26 @@ def test_change_availability_while_in_use_is_scheduled() -> None:
     assert unknown.status is ChangeAvailabilityStatus.REJECTED
 
 
+def test_an_unknown_evse_or_connector_raises_before_anything_changes() -> None:
+    engine = station([TYPE2])
+    engine.reserve_now(request(1), NOW)
+    calls = [
+        lambda: engine.plug_in(1, 2, LATER),
+        lambda: engine.authorize(2, IdToken("CARD-1"), LATER),
+        lambda: engine.end_authorization(3, LATER),
+        lambda: engine.unplug(3, LATER),
+        lambda: engine.set_fault(LATER, evse_id=2),
+        lambda: engine.clear_fault(LATER, evse_id=1, connector_id=2),
+    ]
+    for call in calls:
+        with pytest.raises(ValueError, match=r"no (EVSE|connector)"):
+            call()
+    assert engine.reservation(1) is not None  # its expiry is still to be told
+    assert engine.tick(LATER).status_updates == (
+        ReservationStatusUpdate(1, ReservationUpdateStatus.EXPIRED),
+    )
+
+
 # --- the values are the wire's ----------------------------------------------------------------
 
 

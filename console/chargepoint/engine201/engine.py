@@ -40,11 +40,10 @@ The rules:
 
 Connector statuses are derived from the state (a fault, then availability, then who is
 authorized, reservations, and the cable), and every change is the difference between
-the statuses before and after, so no status is forgotten or told twice.
-
-One thing despite its length: like the 1.6 engine, every rule acts on one shared state
-(an EVSE reserved, kept, plugged, authorized, faulted), and each rule's case needs the
-others'.
+the statuses before and after, so no status is forgotten or told twice. The EVSEs' own
+state (connector types, faults, availability, cable, token) is a
+:class:`~console.chargepoint.engine201.station.StationState`; this module holds the
+reservations and the rules binding the two.
 """
 
 from __future__ import annotations
@@ -54,6 +53,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from console.chargepoint.engine201.matching import feasible, keep_oldest, needed
+from console.chargepoint.engine201.station import StationState
 from console.chargepoint.engine201.values import (
     AuthorizationDecision,
     AuthorizeResult,
@@ -83,39 +83,6 @@ _Statuses = dict[tuple[int, int], ConnectorStatus]
 
 
 @dataclass(slots=True)
-class _Connector:
-    type: ConnectorType
-    faulted: bool = False
-    operative: bool = True
-    # ChangeAvailability(Inoperative) while the EVSE is in use takes effect when it is not.
-    inoperative_scheduled: bool = False
-
-
-@dataclass(slots=True)
-class _Evse:
-    connectors: dict[int, _Connector]
-    faulted: bool = False
-    operative: bool = True
-    inoperative_scheduled: bool = False
-    cable: int | None = None  # the connector with a cable in
-    # Plugged in while Reserved, without the right token: that changes nothing (G01.FR.09)
-    # for as long as the EVSE stays reserved.
-    cable_waiting: bool = False
-    authorized: IdToken | None = None  # the token of the authorization (transaction) here
-
-    @property
-    def in_use(self) -> bool:
-        return self.authorized is not None or self.cable is not None
-
-
-@dataclass(slots=True)
-class _Station:
-    faulted: bool = False
-    operative: bool = True
-    inoperative_scheduled: bool = False
-
-
-@dataclass(slots=True)
 class _Step:
     """One operation in progress: the statuses before it and the reservations it ended."""
 
@@ -139,17 +106,9 @@ class ReservationEngine201:
         settings: ReservationSettings | None = None,
         groups: Mapping[str, str | None] | None = None,
     ) -> None:
-        if not evses:
-            raise ValueError("a station has at least one EVSE")
-        self._evses: dict[int, _Evse] = {}
-        for evse_id in sorted(evses):
-            types = evses[evse_id]
-            if evse_id < 1 or not types:
-                raise ValueError(f"EVSE {evse_id}: ids start at 1 and an EVSE has connectors")
-            connectors = {c: _Connector(ConnectorType(t)) for c, t in enumerate(types, start=1)}
-            self._evses[evse_id] = _Evse(connectors)
+        self._state = StationState(evses)
+        self._evses = self._state.evses
         self.settings = settings or ReservationSettings()
-        self._station = _Station()
         self._reservations: dict[int, Reservation] = {}  # oldest first
         self._groups: dict[str, str | None] = {}
         for id_token, group in (groups or {}).items():
@@ -162,10 +121,10 @@ class ReservationEngine201:
         return tuple(self._evses)
 
     def connector_ids(self, evse_id: int) -> tuple[int, ...]:
-        return tuple(self._evse(evse_id).connectors)
+        return tuple(self._state.evse(evse_id).connectors)
 
     def connector_type(self, evse_id: int, connector_id: int) -> ConnectorType:
-        return self._connector(evse_id, connector_id).type
+        return self._state.connector(evse_id, connector_id).type
 
     @property
     def reservations(self) -> tuple[Reservation, ...]:
@@ -189,19 +148,19 @@ class ReservationEngine201:
 
     def authorized_token(self, evse_id: int) -> IdToken | None:
         """The token authorized on that EVSE (its transaction's), if any."""
-        return self._evse(evse_id).authorized
+        return self._state.evse(evse_id).authorized
 
     def cable(self, evse_id: int) -> int | None:
         """The connector of that EVSE with a cable in, if any."""
-        return self._evse(evse_id).cable
+        return self._state.evse(evse_id).cable
 
     def charging(self, evse_id: int) -> bool:
         """Whether a token is authorized on that EVSE and the cable is in."""
-        evse = self._evse(evse_id)
+        evse = self._state.evse(evse_id)
         return evse.authorized is not None and evse.cable is not None
 
     def status(self, evse_id: int, connector_id: int) -> ConnectorStatus:
-        self._connector(evse_id, connector_id)
+        self._state.connector(evse_id, connector_id)
         return self._statuses()[evse_id, connector_id]
 
     def all_statuses(self) -> tuple[ConnectorStatusChange, ...]:
@@ -216,55 +175,6 @@ class ReservationEngine201:
         self._groups[id_token.casefold()] = group_id_token
 
     # --- derived state ------------------------------------------------------------------
-
-    def _evse(self, evse_id: int) -> _Evse:
-        try:
-            return self._evses[evse_id]
-        except KeyError:
-            raise ValueError(f"no EVSE {evse_id}") from None
-
-    def _connector(self, evse_id: int, connector_id: int) -> _Connector:
-        try:
-            return self._evse(evse_id).connectors[connector_id]
-        except KeyError:
-            raise ValueError(f"no connector {connector_id} on EVSE {evse_id}") from None
-
-    def _connector_block(self, evse_id: int, connector_id: int) -> ConnectorStatus | None:
-        """Faulted / Unavailable from the station, the EVSE or the connector, if so."""
-        evse = self._evse(evse_id)
-        connector = evse.connectors[connector_id]
-        if self._station.faulted or evse.faulted or connector.faulted:
-            return ConnectorStatus.FAULTED
-        if not (self._station.operative and evse.operative and connector.operative):
-            return ConnectorStatus.UNAVAILABLE
-        return None
-
-    def _evse_block(
-        self, evse_id: int, connector_type: ConnectorType | None = None
-    ) -> ConnectorStatus | None:
-        """Faulted / Unavailable when no connector of that EVSE (of that type) can serve."""
-        connectors = [
-            c
-            for c, connector in self._evse(evse_id).connectors.items()
-            if connector_type is None or connector.type is connector_type
-        ]
-        blocks = [self._connector_block(evse_id, c) for c in connectors]
-        if any(b is None for b in blocks):
-            return None
-        if all(b is ConnectorStatus.FAULTED for b in blocks):
-            return ConnectorStatus.FAULTED
-        return ConnectorStatus.UNAVAILABLE
-
-    def _has_type(self, evse_id: int, connector_type: ConnectorType | None) -> bool:
-        return connector_type is None or any(
-            c.type is connector_type for c in self._evses[evse_id].connectors.values()
-        )
-
-    def _suits(self, evse_id: int, connector_type: ConnectorType | None) -> bool:
-        """Whether the EVSE can serve a reservation for that connector type now."""
-        return self._has_type(evse_id, connector_type) and (
-            self._evse_block(evse_id, connector_type) is None
-        )
 
     def _specific(self) -> dict[int, Reservation]:
         return {r.evse_id: r for r in self._reservations.values() if r.evse_id is not None}
@@ -281,14 +191,14 @@ class ReservationEngine201:
         return [
             e
             for e, evse in self._evses.items()
-            if self._evse_block(e) is None
+            if self._state.evse_block(e) is None
             and evse.authorized is None
             and e not in specific
             and (evse.cable is None or evse.cable_waiting)
         ]
 
     def _demand(self, connector_type: ConnectorType | None, free: Sequence[int]) -> frozenset[int]:
-        return frozenset(e for e in free if self._suits(e, connector_type))
+        return frozenset(e for e in free if self._state.suits(e, connector_type))
 
     def _demands(
         self, reservations: Sequence[Reservation], free: Sequence[int]
@@ -309,7 +219,7 @@ class ReservationEngine201:
         statuses: _Statuses = {}
         for e, evse in self._evses.items():
             for c in evse.connectors:
-                block = self._connector_block(e, c)
+                block = self._state.connector_block(e, c)
                 if block is not None:
                     statuses[e, c] = block
                 elif evse.authorized is not None:
@@ -339,7 +249,7 @@ class ReservationEngine201:
         step.ended.append(EndedReservation(reservation, reason))
 
     def _finish(self, step: _Step) -> Changes:
-        self._apply_scheduled_availability()
+        self._state.apply_scheduled_availability()
         self._settle(step)
         after = self._statuses()
         changes = tuple(
@@ -352,7 +262,7 @@ class ReservationEngine201:
     def _settle(self, step: _Step) -> None:
         """Remove what can no longer be kept, and let go of cables no longer waiting."""
         for evse_id, reservation in self._specific().items():
-            if not self._suits(evse_id, reservation.connector_type):
+            if not self._state.suits(evse_id, reservation.connector_type):
                 self._end(step, reservation, EndReason.REMOVED)
         unnamed = self._unnamed()
         verdicts = keep_oldest(self._demands(unnamed, self._free()))
@@ -372,23 +282,6 @@ class ReservationEngine201:
                 return
             stale[0].cable_waiting = False
 
-    def _apply_scheduled_availability(self) -> None:
-        if self._station.inoperative_scheduled and not any(
-            evse.in_use for evse in self._evses.values()
-        ):
-            self._station.operative = False
-            self._station.inoperative_scheduled = False
-        for evse in self._evses.values():
-            if evse.in_use:
-                continue
-            if evse.inoperative_scheduled:
-                evse.operative = False
-                evse.inoperative_scheduled = False
-            for connector in evse.connectors.values():
-                if connector.inoperative_scheduled:
-                    connector.operative = False
-                    connector.inoperative_scheduled = False
-
     # --- H01: ReserveNow ----------------------------------------------------------------
 
     def reserve_now(self, request: ReservationRequest, now: datetime) -> ReserveNowResult:
@@ -398,9 +291,9 @@ class ReservationEngine201:
         refusal = self._refusal(request, evse_id, now)
         if refusal is not None:
             return self._answer(step, ReserveNowStatus.REJECTED, refusal)
-        if self._station.faulted:
+        if self._state.station.faulted:
             return self._answer(step, ReserveNowStatus.FAULTED)
-        if not self._station.operative:
+        if not self._state.station.operative:
             return self._answer(step, ReserveNowStatus.UNAVAILABLE)
         # Same id: judge the new one as if the old one were gone, and replace it only when
         # the new one is accepted (a refused update leaves the old one, in its place).
@@ -455,7 +348,7 @@ class ReservationEngine201:
         if evse_id is not None and evse_id not in self._evses:
             return StatusInfo("UnknownEvse", f"this station has no EVSE {evse_id}")
         evses = list(self._evses) if evse_id is None else [evse_id]
-        if not any(self._has_type(e, request.connector_type) for e in evses):
+        if not any(self._state.has_type(e, request.connector_type) for e in evses):
             where = "this station" if evse_id is None else f"EVSE {evse_id}"
             return StatusInfo(
                 "UnknownConnectorType", f"{where} has no connector of type {request.connector_type}"
@@ -465,7 +358,7 @@ class ReservationEngine201:
         return None
 
     def _judge_evse(self, evse_id: int, connector_type: ConnectorType | None) -> ReserveNowStatus:
-        block = self._evse_block(evse_id, connector_type)
+        block = self._state.evse_block(evse_id, connector_type)
         if block is ConnectorStatus.FAULTED:
             return ReserveNowStatus.FAULTED
         if block is ConnectorStatus.UNAVAILABLE:
@@ -482,9 +375,9 @@ class ReservationEngine201:
         if feasible(demands):
             return ReserveNowStatus.ACCEPTED
         blocks = [
-            self._evse_block(e, connector_type)
+            self._state.evse_block(e, connector_type)
             for e in self._evses
-            if self._has_type(e, connector_type)
+            if self._state.has_type(e, connector_type)
         ]
         if any(b is None for b in blocks):
             return ReserveNowStatus.OCCUPIED
@@ -527,10 +420,10 @@ class ReservationEngine201:
 
         ``group_id_token`` None means: what the local list or an Authorize answer told.
         """
-        evse = self._evse(evse_id)
+        evse = self._state.evse(evse_id)
         token = id_token.id_token
         group = group_id_token if group_id_token is not None else self.group_of(token)
-        if self._evse_block(evse_id) is not None:
+        if self._state.evse_block(evse_id) is not None:
             return AuthorizationDecision(False, reason=f"EVSE {evse_id} is out of service")
         if evse.authorized is not None:
             return AuthorizationDecision(False, reason=f"EVSE {evse_id} is in use")
@@ -546,7 +439,7 @@ class ReservationEngine201:
         for reservation in unnamed:
             if not (
                 reservation.matches(token, group)
-                and self._suits(evse_id, reservation.connector_type)
+                and self._state.suits(evse_id, reservation.connector_type)
             ):
                 continue
             rest = [r for r in unnamed if r is not reservation]
@@ -571,6 +464,7 @@ class ReservationEngine201:
         (ended Used); the TransactionEvent that follows carries ``reservation_id``.
         Refused: nothing changes (a Reserved connector stays Reserved).
         """
+        self._state.evse(evse_id)  # an unknown EVSE raises before anything changes
         step = self._begin(now)
         decision = self.may_authorize(evse_id, id_token, group_id_token)
         if decision.allowed:
@@ -591,8 +485,9 @@ class ReservationEngine201:
     def end_authorization(self, evse_id: int, now: datetime) -> Changes:
         """The authorization on that EVSE ends (token presented again, remote stop, or no
         cable in time); a cable still in keeps its connector Occupied."""
+        evse = self._state.evse(evse_id)
         step = self._begin(now)
-        self._evse(evse_id).authorized = None
+        evse.authorized = None
         return self._finish(step)
 
     def plug_in(self, evse_id: int, connector_id: int, now: datetime) -> Changes:
@@ -601,9 +496,9 @@ class ReservationEngine201:
         Into a Reserved EVSE without the right token authorized, this changes nothing: the
         connectors stay Reserved and the EVSE stays kept (G01.FR.09).
         """
-        step = self._begin(now)
-        self._connector(evse_id, connector_id)
+        self._state.connector(evse_id, connector_id)
         evse = self._evses[evse_id]
+        step = self._begin(now)
         if evse.cable is None:
             waiting = evse.authorized is None and evse_id in self._reserved()
             evse.cable = connector_id
@@ -612,8 +507,8 @@ class ReservationEngine201:
 
     def unplug(self, evse_id: int, now: datetime) -> Changes:
         """The cable is taken out; the authorization (the transaction) ends with it."""
+        evse = self._state.evse(evse_id)
         step = self._begin(now)
-        evse = self._evse(evse_id)
         evse.cable = None
         evse.cable_waiting = False
         evse.authorized = None
@@ -636,13 +531,9 @@ class ReservationEngine201:
     def _put_fault(
         self, now: datetime, evse_id: int | None, connector_id: int | None, *, faulted: bool
     ) -> Changes:
+        target = self._state.target(evse_id, connector_id)
         step = self._begin(now)
-        if evse_id is None:
-            self._station.faulted = faulted
-        elif connector_id is None:
-            self._evse(evse_id).faulted = faulted
-        else:
-            self._connector(evse_id, connector_id).faulted = faulted
+        target.faulted = faulted
         return self._finish(step)
 
     def change_availability(
@@ -656,11 +547,7 @@ class ReservationEngine201:
         """ChangeAvailability for the station, an EVSE or a connector: Accepted, Scheduled
         while an EVSE concerned is in use, Rejected for one the station does not have."""
         step = self._begin(now)
-        known = evse_id is None or (
-            evse_id in self._evses
-            and (connector_id is None or connector_id in self._evses[evse_id].connectors)
-        )
-        if not known:
+        if not self._state.knows(evse_id, connector_id):
             changes = self._finish(step)
             return AvailabilityResult(
                 status=ChangeAvailabilityStatus.REJECTED,
@@ -669,14 +556,8 @@ class ReservationEngine201:
                 ended=changes.ended,
             )
         operative = operational is OperationalStatus.OPERATIVE
-        target: _Station | _Evse | _Connector
-        if evse_id is None:
-            target, concerned = self._station, list(self._evses.values())
-        elif connector_id is None:
-            target, concerned = self._evses[evse_id], [self._evses[evse_id]]
-        else:
-            target = self._evses[evse_id].connectors[connector_id]
-            concerned = [self._evses[evse_id]]
+        target = self._state.target(evse_id, connector_id)
+        concerned = self._evses.values() if evse_id is None else [self._evses[evse_id]]
         status = ChangeAvailabilityStatus.ACCEPTED
         if not operative and any(evse.in_use for evse in concerned):
             target.inoperative_scheduled = True
