@@ -30,9 +30,16 @@ from PySide6.QtWidgets import (
 
 from console.central.check.codec import check_to_json, checks_csv_lines
 from console.central.check.model import CheckResult
+from console.central.export import iso_utc
 from console.ui.checks.check_timeline import timeline_image
 
-__all__ = ["PICTURE_WIDTH", "CheckExportDialog", "CheckExportFormat", "export_check"]
+__all__ = [
+    "PICTURE_WIDTH",
+    "CheckExportDialog",
+    "CheckExportFormat",
+    "export_check",
+    "picture_fields",
+]
 
 PICTURE_WIDTH = 1200
 """Logical width of the exported timeline picture (drawn twice as dense)."""
@@ -62,7 +69,11 @@ def export_check(
         png = path.with_suffix(".png")
         if png == path:
             png = path.with_name(path.name + ".png")
-        image = timeline_image(result, PICTURE_WIDTH, scale=2)
+        # A picture on its own (mailed, pasted in a ticket): it says whose check it is and
+        # how it ended, in its heading and in its PNG text fields.
+        image = timeline_image(result, PICTURE_WIDTH, scale=2, heading=True)
+        for key, value in picture_fields(result).items():
+            image.setText(key, value)
         part = png.with_name(png.name + ".part")
         try:
             writer = QImageWriter(str(part), QByteArray(b"png"))
@@ -74,6 +85,25 @@ def export_check(
                 part.unlink(missing_ok=True)
         written.append(png)
     return written
+
+
+def picture_fields(result: CheckResult) -> dict[str, str]:
+    """The PNG text fields of the exported timeline (what a file browser or script reads)."""
+    fields = {
+        "Title": f"Reservation check of {result.station_id}: {result.outcome.value}",
+        "Station": result.station_id,
+        "Outcome": result.outcome.value,
+        "Started": iso_utc(result.started_at),
+    }
+    if result.finished_at is not None:
+        fields["Finished"] = iso_utc(result.finished_at)
+    identity = " ".join(part for part in (result.vendor, result.model) if part)
+    if identity:
+        fields["Station model"] = identity
+    if result.firmware_version:
+        fields["Firmware"] = result.firmware_version
+    fields["Software"] = "OCPP Console"
+    return fields
 
 
 def _write_whole(path: Path, data: bytes) -> Path:
