@@ -56,7 +56,7 @@ from console.ui.checks.check_steps_model import (
     verdict_look,
     verdict_summary,
 )
-from console.ui.checks.check_timeline import CheckTimeline
+from console.ui.checks.timeline_view import CheckTimeline
 from console.ui.look.field_messages import error_label, field_stack, show_message
 from console.ui.look.presentation import Look, connector_status_look
 from console.ui.look.resources import icon

@@ -71,7 +71,7 @@ from console.ui.checks.check_steps_model import (
     verdict_look,
     verdict_summary,
 )
-from console.ui.checks.check_timeline import CheckTimeline
+from console.ui.checks.timeline_view import CheckTimeline
 from console.ui.look.presentation import format_latency
 
 __all__ = ["ChecksPanel", "evidence_text"]

@@ -26,13 +26,13 @@ from console.central.check.model import (
 from console.ui.checks.check_timeline import (
     NO_STATUS_TEXT,
     STATUS_COLOURS,
-    CheckTimeline,
     TimelineLook,
     image_font,
     offset_text,
     timeline_image,
     timeline_layout,
 )
+from console.ui.checks.timeline_view import CheckTimeline
 from tests.ui.fakes import sample_check_result
 
 # The offscreen platform cannot raise a tooltip window; it says so.
