@@ -32,6 +32,8 @@ from console.central.check.codec import check_to_json, checks_csv_lines
 from console.central.check.model import CheckResult
 from console.central.export import iso_utc
 from console.ui.checks.check_timeline import timeline_image
+from console.ui.export_folder import default_folder as documents_or_home
+from console.ui.export_folder import export_file_name
 
 __all__ = [
     "PICTURE_WIDTH",
@@ -131,13 +133,14 @@ class CheckExportDialog(QDialog):
         self.check = result
         """The check to export."""
         self.setWindowTitle(f"Export the check of {result.station_id}")
-        stamp = result.started_at.astimezone().strftime("%Y%m%d-%H%M%S")
-        folder = default_folder or Path.home()
-        safe_station = "".join(c if c.isalnum() or c in "-_." else "_" for c in result.station_id)
+        folder = default_folder or documents_or_home()
+        name = export_file_name(
+            "reservation-check", result.station_id, result.started_at, "json", seconds=True
+        )
         self.format_combo = QComboBox()
         self.format_combo.addItem("JSON (the whole result, with the frames)", "json")
         self.format_combo.addItem("CSV (one row per step)", "csv")
-        self.path_edit = QLineEdit(str(folder / f"reservation-check-{safe_station}-{stamp}.json"))
+        self.path_edit = QLineEdit(str(folder / name))
         self.path_edit.setObjectName("check_export_path")
         self.picture_check = QCheckBox("Also save the timeline picture (PNG) next to it")
         self.picture_check.setChecked(True)

@@ -20,6 +20,7 @@ from pytestqt.qtbot import QtBot
 from console.app import build_window
 from console.central.check.codec import CHECK_CSV_COLUMNS, check_from_dict
 from console.central.check.model import CheckOutcome, CheckResult, Verdict
+from console.ui import export_folder
 from console.ui.checks.check_export import (
     PICTURE_WIDTH,
     CheckExportDialog,
@@ -31,6 +32,7 @@ from console.ui.checks.check_steps_model import StepColumn
 from console.ui.checks.check_timeline import TimelineLook, image_font, timeline_layout
 from console.ui.checks.checks_panel import ChecksPanel, evidence_text
 from console.ui.look.color_scheme import dark_palette, scheme_style_sheet
+from console.ui.trace.export import ExportDialog
 from tests.ui.fakes import CHECK_T0, FakeCentralSystem, sample_check_result
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
@@ -366,6 +368,35 @@ def test_the_window_lists_stored_checks_and_adds_each_finished_one(qtbot: QtBot)
     qtbot.waitUntil(lambda: not dock.visibleRegion().isEmpty())
     qtbot.waitUntil(lambda: dock.height() >= window.height() * 0.4)
     _keep_shot(window, "checks_window.png")
+    window.allow_close()
+    window.close()
+
+
+def test_the_window_proposes_the_folder_a_check_was_exported_to(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    documents = tmp_path / "Documents"
+    documents.mkdir()
+    monkeypatch.setattr(
+        export_folder.QStandardPaths, "writableLocation", lambda _location: str(documents)
+    )
+    window = build_window(FakeCentralSystem(), check_archive=Archive(three_checks()))
+    qtbot.addWidget(window)
+    panel = window.checks_panel
+    dialog = open_dialog(panel)
+    assert dialog.path().parent == documents
+    started = dialog.check.started_at.astimezone().strftime("%Y-%m-%d-%H%M%S")
+    assert dialog.path().name == f"reservation-check-CP-03-{started}.json"
+    target = tmp_path / "site-b" / "check.json"
+    dialog.path_edit.setText(str(target))
+    with qtbot.waitSignal(panel.sig_exported, timeout=10_000):
+        dialog.buttons.accepted.emit()
+    # The next export of anything starts in that folder.
+    assert open_dialog(panel).path().parent == target.parent
+    window.trace_tools.export_trace_action.trigger()
+    trace_dialog = window.trace_tools.dialog
+    assert isinstance(trace_dialog, ExportDialog)
+    assert trace_dialog.options().path.parent == target.parent
     window.allow_close()
     window.close()
 
