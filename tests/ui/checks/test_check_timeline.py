@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QHelpEvent, QImage, QPalette, QWheelEvent
+from PySide6.QtGui import QColor, QHelpEvent, QImage, QPainter, QPalette, QWheelEvent
 from PySide6.QtWidgets import QApplication, QToolTip
 from pytestqt.qtbot import QtBot
 
@@ -29,8 +29,10 @@ from console.ui.checks.check_timeline import (
     TimelineLook,
     image_font,
     offset_text,
+    paint_timeline,
     timeline_image,
     timeline_layout,
+    view_text,
 )
 from console.ui.checks.timeline_view import CheckTimeline
 from tests.ui.fakes import sample_check_result
@@ -332,6 +334,53 @@ def test_any_result_paints_and_answers_tooltips(
     assert layout.height > 0
     for x, y in probes:
         layout.tooltip_at(QPointF(x, y))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    result=results,
+    zoom=st.floats(0, 2000, allow_nan=False),
+    pan=st.floats(-1e6, 1e7, allow_nan=False),
+    heading=st.booleans(),
+    probes=st.lists(st.tuples(st.floats(-50, 700), st.floats(-50, 600)), max_size=5),
+)
+def test_any_result_paints_zoomed_anywhere(
+    qapp: QApplication,
+    result: CheckResult,
+    zoom: float,
+    pan: float,
+    heading: bool,
+    probes: list[tuple[float, float]],
+) -> None:
+    image = QImage(WIDTH, 400, QImage.Format.Format_ARGB32_Premultiplied)
+    painter = QPainter(image)
+    try:
+        painter.setFont(image_font())
+        layout = paint_timeline(
+            painter,
+            QRectF(0, 0, WIDTH, 400),
+            result,
+            TimelineLook.paper(),
+            zoom=zoom,
+            pan=pan,
+            heading=heading,
+        )
+    finally:
+        painter.end()
+    assert layout is not None
+    assert layout.plot_left <= layout.plot_right
+    for lane in layout.lanes:
+        for segment in lane.segments:
+            assert layout.plot_left - 0.01 <= segment.rect.left()
+            assert segment.rect.right() <= layout.plot_right + 0.01
+        for bar in lane.spans:
+            assert layout.plot_left - 0.01 <= bar.rect.left()
+            assert bar.rect.right() <= layout.plot_right + 0.01
+    for mark in layout.steps:
+        assert layout.plot_left - 0.01 <= mark.x <= layout.plot_right + 0.01
+    for x, y in probes:
+        layout.tooltip_at(QPointF(x, y))
+    view_text(layout)
 
 
 def quick_steps() -> tuple[StepResult, ...]:
