@@ -10,7 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,11 +22,13 @@ from console.central.record_codec import reservation_record_to_dict, trace_entry
 __all__ = [
     "RESERVATION_CSV_COLUMNS",
     "TRACE_MESSAGE_TYPES",
+    "SessionStart",
     "iso_utc",
     "reservation_csv_row",
     "reservations_csv_lines",
     "select_reservations",
     "select_trace",
+    "session_start",
     "trace_entry_json",
     "trace_jsonl_line",
     "write_reservations_csv",
@@ -195,3 +198,55 @@ def write_reservations_csv(path: Path, records: Iterable[ReservationRecord]) -> 
             stream.write(text)
             count += 1
     return count
+
+
+# --- where "today's session" starts (the export dialog's "From") -----------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SessionStart:
+    """Where an export of today's session starts: for every station, the first frame of
+    this run of the console; for one station, its first frame today (or of this run, if
+    the run began before midnight)."""
+
+    run: datetime
+    """The first frame of this run (the run's start before any frame came)."""
+    since: datetime
+    """Midnight today (local time), or the run's start if earlier."""
+    stations: Mapping[str, datetime] = field(default_factory=dict)
+    """Each station's first frame since :attr:`since`, among the frames looked at."""
+    complete: bool = True
+    """The frames looked at go back to :attr:`since` (else earlier ones may be missing)."""
+
+    def of(self, station_id: str | None) -> datetime:
+        """The "From" for one station (None: every station)."""
+        if station_id is None:
+            return self.run
+        if not self.complete:
+            # The session's first frames were not all at hand: from its start, none left out.
+            return self.since
+        return self.stations.get(station_id, self.run)
+
+
+def session_start(
+    entries: Iterable[TraceEntry], *, run_started: datetime, now: datetime, limit: int | None
+) -> SessionStart:
+    """Today's session in ``entries`` (the frames the console holds in memory, which it
+    loaded from the database at start and added to since; at most ``limit`` of them)."""
+    midnight = now.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+    since = min(midnight, run_started)
+    first_of_run: datetime | None = None
+    oldest: datetime | None = None
+    count = 0
+    stations: dict[str, datetime] = {}
+    for entry in entries:
+        count += 1
+        at = entry.at
+        oldest = at if oldest is None else min(oldest, at)
+        if at >= run_started and (first_of_run is None or at < first_of_run):
+            first_of_run = at
+        if at >= since and (entry.station_id not in stations or at < stations[entry.station_id]):
+            stations[entry.station_id] = at
+    reaches_back = oldest is not None and oldest < since
+    complete = reaches_back or limit is None or count < limit
+    return SessionStart(first_of_run or run_started, since, stations, complete)

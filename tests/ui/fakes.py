@@ -458,6 +458,7 @@ def sample_check_result(
             at(34.5),
             at(83) if finished else None,
             "cancelled" if finished else None,
+            expiry=at(60),  # step 7's short expiry, which the station forgot
         ),
     )
     return CheckResult(

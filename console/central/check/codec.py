@@ -137,6 +137,7 @@ def check_to_dict(result: CheckResult) -> dict[str, Any]:
                 "start": _date_text(s.start),
                 "end": _date_text(s.end),
                 "ended_by": s.ended_by,
+                "expiry": _date_text(s.expiry),
             }
             for s in result.spans
         ],
@@ -359,6 +360,7 @@ def _read_span(r: _Reader) -> ReservationSpan:
         start=r.date("start"),
         end=r.optional_date("end"),
         ended_by=r.optional_text("ended_by"),
+        expiry=r.optional_date("expiry"),  # absent in results stored before it was kept
     )
 
 

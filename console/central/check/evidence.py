@@ -179,6 +179,7 @@ class EvidenceObserver:
                     record.id_tag,
                     record.answered_at or record.updated_at or _now(),
                     None,
+                    expiry=record.expiry_date,
                 )
             )
         elif index is not None and self._spans[index].end is None and not record.active:

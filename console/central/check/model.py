@@ -147,6 +147,8 @@ class ReservationSpan:
     """None while it is held."""
     ended_by: str | None = None
     """``cancelled``, ``expired``, ``replaced``, ``used``, ... (None while held)."""
+    expiry: datetime | None = None
+    """The expiryDate the check sent (None in results stored before it was kept)."""
 
 
 @dataclass(frozen=True, slots=True)

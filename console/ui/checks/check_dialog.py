@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from PySide6.QtCore import QEvent, QItemSelection, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QFontDatabase, QTextCursor
+from PySide6.QtGui import QCloseEvent, QFontDatabase, QTextCursor, QTextOption
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -56,7 +56,7 @@ from console.ui.checks.check_steps_model import (
     verdict_look,
     verdict_summary,
 )
-from console.ui.checks.check_timeline import CheckTimeline
+from console.ui.checks.timeline_view import CheckTimeline
 from console.ui.look.field_messages import error_label, field_stack, show_message
 from console.ui.look.presentation import Look, connector_status_look
 from console.ui.look.resources import icon
@@ -196,7 +196,10 @@ class ReservationCheckDialog(QDialog):
         self.evidence_view = QPlainTextEdit()
         self.evidence_view.setObjectName("check_evidence")
         self.evidence_view.setReadOnly(True)
-        self.evidence_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        # Wrapped, anywhere (a frame's JSON has no spaces): a long frame stays readable
+        # instead of running off to the right, as in the checks panel.
+        self.evidence_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.evidence_view.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         self.evidence_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.evidence_view.setPlaceholderText("No frames for this step (yet).")
         self.summary_label = QLabel()

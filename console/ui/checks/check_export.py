@@ -30,9 +30,18 @@ from PySide6.QtWidgets import (
 
 from console.central.check.codec import check_to_json, checks_csv_lines
 from console.central.check.model import CheckResult
+from console.central.export import iso_utc
 from console.ui.checks.check_timeline import timeline_image
+from console.ui.export_folder import default_folder as documents_or_home
+from console.ui.export_folder import export_file_name
 
-__all__ = ["PICTURE_WIDTH", "CheckExportDialog", "CheckExportFormat", "export_check"]
+__all__ = [
+    "PICTURE_WIDTH",
+    "CheckExportDialog",
+    "CheckExportFormat",
+    "export_check",
+    "picture_fields",
+]
 
 PICTURE_WIDTH = 1200
 """Logical width of the exported timeline picture (drawn twice as dense)."""
@@ -62,7 +71,11 @@ def export_check(
         png = path.with_suffix(".png")
         if png == path:
             png = path.with_name(path.name + ".png")
-        image = timeline_image(result, PICTURE_WIDTH, scale=2)
+        # A picture on its own (mailed, pasted in a ticket): it says whose check it is and
+        # how it ended, in its heading and in its PNG text fields.
+        image = timeline_image(result, PICTURE_WIDTH, scale=2, heading=True)
+        for key, value in picture_fields(result).items():
+            image.setText(key, value)
         part = png.with_name(png.name + ".part")
         try:
             writer = QImageWriter(str(part), QByteArray(b"png"))
@@ -74,6 +87,25 @@ def export_check(
                 part.unlink(missing_ok=True)
         written.append(png)
     return written
+
+
+def picture_fields(result: CheckResult) -> dict[str, str]:
+    """The PNG text fields of the exported timeline (what a file browser or script reads)."""
+    fields = {
+        "Title": f"Reservation check of {result.station_id}: {result.outcome.value}",
+        "Station": result.station_id,
+        "Outcome": result.outcome.value,
+        "Started": iso_utc(result.started_at),
+    }
+    if result.finished_at is not None:
+        fields["Finished"] = iso_utc(result.finished_at)
+    identity = " ".join(part for part in (result.vendor, result.model) if part)
+    if identity:
+        fields["Station model"] = identity
+    if result.firmware_version:
+        fields["Firmware"] = result.firmware_version
+    fields["Software"] = "OCPP Console"
+    return fields
 
 
 def _write_whole(path: Path, data: bytes) -> Path:
@@ -101,13 +133,14 @@ class CheckExportDialog(QDialog):
         self.check = result
         """The check to export."""
         self.setWindowTitle(f"Export the check of {result.station_id}")
-        stamp = result.started_at.astimezone().strftime("%Y%m%d-%H%M%S")
-        folder = default_folder or Path.home()
-        safe_station = "".join(c if c.isalnum() or c in "-_." else "_" for c in result.station_id)
+        folder = default_folder or documents_or_home()
+        name = export_file_name(
+            "reservation-check", result.station_id, result.started_at, "json", seconds=True
+        )
         self.format_combo = QComboBox()
         self.format_combo.addItem("JSON (the whole result, with the frames)", "json")
         self.format_combo.addItem("CSV (one row per step)", "csv")
-        self.path_edit = QLineEdit(str(folder / f"reservation-check-{safe_station}-{stamp}.json"))
+        self.path_edit = QLineEdit(str(folder / name))
         self.path_edit.setObjectName("check_export_path")
         self.picture_check = QCheckBox("Also save the timeline picture (PNG) next to it")
         self.picture_check.setChecked(True)

@@ -2,38 +2,41 @@
 
 One lane per connector of the check (connector 0 too when the station reported on it):
 coloured status segments from the StatusNotifications, the reservations the check made as
-labelled bars under them, faint numbered marks where each step began, and a time axis in
-seconds/minutes since the start with the wall clock at both ends.
+labelled bars under them with a marker at each one's expiryDate, faint numbered marks where
+each step began, and a time axis in seconds/minutes since the start with the wall clock at
+both ends. Where steps follow each other within milliseconds the axis is broken
+(:mod:`console.ui.checks.timeline_axis`): those stretches are widened, marked on the axis,
+and the long quiet ones (the expiry wait) take what is left. The window's view also zooms.
 
 One thing despite its length: the geometry, the painting and the tooltips are three views of
-the same picture and share its private measures (margins, lane heights, label placement);
-apart, each would have to export them to the others.
+the same picture and share its private measures (margins, lane heights, label placement,
+where the axis is broken); apart, each would have to export them to the others.
 
-:func:`paint_timeline` draws it; the window's :class:`CheckTimeline` and the report's
-:func:`timeline_image` both call it, so the picture is the same on screen and on paper.
+:func:`paint_timeline` draws it; the window's view
+(:class:`console.ui.checks.timeline_view.CheckTimeline`, which also zooms) and the report's
+(and the export's) :func:`timeline_image` both call it, so the picture is the same on screen and
+on paper; the exported picture adds a heading (station, outcome) above it.
 :func:`timeline_layout` gives the geometry without painting (hover tooltips, tests).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
     QColor,
     QFont,
     QFontMetricsF,
-    QHelpEvent,
     QImage,
     QPainter,
-    QPaintEvent,
     QPalette,
     QPen,
 )
-from PySide6.QtWidgets import QToolTip, QWidget
 
 from console.central.check.model import (
     CheckResult,
@@ -42,19 +45,25 @@ from console.central.check.model import (
     StepResult,
     Verdict,
 )
+from console.ui.checks.check_list_model import connectors_text, identity_text
+from console.ui.checks.check_steps_model import outcome_look, verdict_summary
+from console.ui.checks.timeline_axis import Spread, TimeAxis, ZoomedStretch, broken_axis
 from console.ui.look.presentation import format_latency
 
 __all__ = [
+    "MAX_ZOOM",
     "NO_STATUS_TEXT",
     "STATUS_COLOURS",
-    "CheckTimeline",
     "TimelineLayout",
     "TimelineLook",
     "image_font",
+    "offset_text",
     "paint_timeline",
+    "precise_offset_text",
     "status_colour",
     "timeline_image",
     "timeline_layout",
+    "view_text",
 ]
 
 NO_STATUS_TEXT = "no status reported yet"
@@ -103,6 +112,10 @@ class TimelineLook:
     span_border: str
     span_text: str
     left_behind: str
+    expiry: str = "#d9480f"
+    """The marker at a reservation's expiryDate."""
+    zoomed: str = "#e8a33d"
+    """The band under a widened stretch of the axis (where the axis is broken)."""
 
     @classmethod
     def paper(cls) -> TimelineLook:
@@ -133,6 +146,8 @@ class TimelineLook:
             span_border="#b48ae8",
             span_text="#e3d4f7",
             left_behind="#ff6b6b",
+            expiry="#ff922b",
+            zoomed="#b7791f",
         )
 
     @classmethod
@@ -156,8 +171,18 @@ _SPAN_GAP = 2.0
 _SWATCH = 11.0
 _LEGEND_SPACING = 14.0
 _MIN_TICK_GAP = 18.0
-_NICE_STEPS: tuple[int, ...] = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
+_NICE_STEPS: tuple[float, ...] = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
+_NICE_STEPS += (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
 _NICE_STEPS += (7200, 10800, 21600, 43200, 86400)
+_STEP_LABEL_PAD = 6.0
+"""A step number's label is its text plus this much."""
+_STEP_GAP = 6.0
+"""Pixels between the labels of two steps that the broken axis draws apart."""
+_SHORT_THING = 4.0
+"""The least width a status or a reservation gets from the broken axis (to be seen at all)."""
+_EXPIRY_FLAG = 4.0
+MAX_ZOOM = 1000.0
+"""The window's view zooms in at most this far (a 20 s check: 50 px per ms on a laptop)."""
 
 
 @dataclass(slots=True)
@@ -181,6 +206,20 @@ class SpanBar:
     label_rect: QRectF = field(default_factory=QRectF)
     """Inside the bar, or just after it when the bar is too short."""
     label_inside: bool = True
+    expiry_x: float | None = None
+    """Where its expiryDate is marked (None: unknown, or outside the picture)."""
+
+    @property
+    def expiry_rect(self) -> QRectF | None:
+        """The marker's area (hover, tests)."""
+        if self.expiry_x is None:
+            return None
+        return QRectF(
+            self.expiry_x - _EXPIRY_FLAG,
+            self.rect.top() - _EXPIRY_FLAG,
+            2 * _EXPIRY_FLAG,
+            self.rect.height() + 2 * _EXPIRY_FLAG,
+        )
 
 
 @dataclass(slots=True)
@@ -224,6 +263,33 @@ class LegendItem:
 class Tick:
     x: float
     text: str
+    label_rect: QRectF | None = None
+    """Where its text is written (None: no room beside the others)."""
+
+
+@dataclass(slots=True)
+class Break:
+    """A widened stretch of a broken axis, where it is drawn (clipped to the view)."""
+
+    stretch: ZoomedStretch
+    left: float
+    right: float
+
+
+@dataclass(slots=True)
+class Heading:
+    """The exported picture's first lines: the station, the outcome, what was checked."""
+
+    title: str
+    title_rect: QRectF
+    outcome: str
+    outcome_rect: QRectF
+    outcome_colours: tuple[str, str]
+    """(text, fill) of the outcome's chip."""
+    summary: str
+    summary_rect: QRectF
+    details: str
+    details_rect: QRectF
 
 
 @dataclass(slots=True)
@@ -237,6 +303,12 @@ class TimelineLayout:
     plot_right: float
     height: float
     """The height the picture needs (from rect.top())."""
+    axis: TimeAxis | None = None
+    """Where each moment goes along the whole (zoomed) plot; None until laid out."""
+    zoom: float = 1.0
+    """The whole plot is this many times wider than the view (the window zooms)."""
+    pan: float = 0.0
+    """Pixels of the zoomed plot scrolled out on the left."""
     legend: list[LegendItem] = field(default_factory=list)
     lanes: list[Lane] = field(default_factory=list)
     steps: list[StepMark] = field(default_factory=list)
@@ -245,15 +317,34 @@ class TimelineLayout:
     tick_label_y: float = 0.0
     clock_y: float = 0.0
     step_row: QRectF = field(default_factory=QRectF)
+    breaks: list[Break] = field(default_factory=list)
+    heading: Heading | None = None
     empty: bool = False
     running: bool = False
 
     def x_of(self, moment: datetime) -> float:
         """The x of a moment (clamped to the plot)."""
-        total = (self.end - self.start).total_seconds()
-        share = (_aware(moment) - self.start).total_seconds() / total if total > 0 else 0.0
-        share = min(1.0, max(0.0, share))
-        return self.plot_left + share * (self.plot_right - self.plot_left)
+        return min(self.plot_right, max(self.plot_left, self.unclamped_x(moment)))
+
+    def unclamped_x(self, moment: datetime) -> float:
+        """The x of a moment on the zoomed plot (left or right of the view when outside)."""
+        seconds = (_aware(moment) - self.start).total_seconds()
+        if self.axis is None:
+            total = (self.end - self.start).total_seconds()
+            share = min(1.0, max(0.0, seconds / total)) if total > 0 else 0.0
+            return self.plot_left + share * (self.plot_right - self.plot_left)
+        return self.plot_left - self.pan + self.axis.position(seconds)
+
+    def moment_at(self, x: float) -> datetime:
+        """The moment drawn at ``x`` (clamped to the picture's time range)."""
+        if self.axis is None:
+            return self.start
+        seconds = self.axis.seconds_at(x - self.plot_left + self.pan)
+        return self.start + timedelta(seconds=seconds)
+
+    @property
+    def view_width(self) -> float:
+        return self.plot_right - self.plot_left
 
     def lane(self, connector_id: int) -> Lane | None:
         return next((lane for lane in self.lanes if lane.connector_id == connector_id), None)
@@ -262,7 +353,10 @@ class TimelineLayout:
         """What is under ``position``: a reservation, a step, a status; None if nothing."""
         for lane in self.lanes:
             for bar in lane.spans:
-                if bar.rect.adjusted(-2, -2, 2, 2).contains(position):
+                marker = bar.expiry_rect
+                if bar.rect.adjusted(-2, -2, 2, 2).contains(position) or (
+                    marker is not None and marker.contains(position)
+                ):
                     return _span_tooltip(bar, self.running)
         for mark in self.steps:
             if mark.label_rect is not None and mark.label_rect.adjusted(-3, -2, 3, 2).contains(
@@ -276,6 +370,10 @@ class TimelineLayout:
         for item in self.legend:
             if item.swatch.united(item.text_rect).contains(position):
                 return _legend_tooltip(item)
+        if self.axis_y - 6 <= position.y() <= self.clock_y:
+            for piece in self.breaks:
+                if piece.left - 3 <= position.x() <= piece.right + 3:
+                    return _break_tooltip(piece.stretch, self.axis)
         return None
 
 
@@ -389,17 +487,198 @@ def _clock_text(moment: datetime, with_date: bool) -> str:
     return local.strftime("%Y-%m-%d %H:%M:%S" if with_date else "%H:%M:%S")
 
 
-def _legend_kinds(result: CheckResult) -> list[str]:
+def precise_offset_text(seconds: float) -> str:
+    """A time since the start to the millisecond: "0.2 ms", "31 ms", "20.245 s", "1:20.5 min"."""
+    if seconds <= 0:
+        return "0 s"
+    if seconds < 0.01:
+        return f"{seconds * 1000:.1f} ms"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.3f}".rstrip("0").rstrip(".") + " s"
+    minutes, rest = divmod(seconds, 60)
+    return f"{int(minutes)}:" + f"{rest:06.3f}".rstrip("0").rstrip(".") + " min"
+
+
+def _tick_text(seconds: float, step: float) -> str:
+    if step >= 1 or seconds == 0:
+        return offset_text(seconds)
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    decimals = 1 if step >= 0.1 else 2 if step >= 0.01 else 3
+    if seconds < 60:
+        return f"{seconds:.{decimals}f} s"
+    minutes, rest = divmod(seconds, 60)
+    return f"{int(minutes)}:{rest:0{3 + decimals}.{decimals}f} min"
+
+
+def _expiry_in(span: ReservationSpan, start: datetime, end: datetime) -> datetime | None:
+    """The span's expiryDate, if it falls within the picture (else nothing to mark)."""
+    if span.expiry is None:
+        return None
+    expiry = _aware(span.expiry)
+    return expiry if start <= expiry <= end else None
+
+
+def _legend_kinds(result: CheckResult, start: datetime, end: datetime) -> list[str]:
     present = {point.status for point in result.statuses}
     kinds = [status for status in STATUS_COLOURS if status in present]
     kinds.extend(sorted(present - set(STATUS_COLOURS)))
     if result.spans:
         kinds.append("span")
+    if any(_expiry_in(span, start, end) is not None for span in result.spans):
+        kinds.append("expiry")
     return kinds
 
 
-def timeline_layout(rect: QRectF, result: CheckResult, font: QFont) -> TimelineLayout:
-    """The geometry of the picture of ``result`` in ``rect`` (top-down; height as needed)."""
+_LEGEND_TEXTS = {"span": "reservation (id, how it ended)", "expiry": "its expiryDate"}
+
+
+def _axis_for(
+    result: CheckResult, start: datetime, end: datetime, width: float, metrics: QFontMetricsF
+) -> TimeAxis:
+    """The axis: linear, or broken so that each step's number and each short status or
+    reservation can be told apart (:mod:`console.ui.checks.timeline_axis`)."""
+
+    def since(moment: datetime) -> float:
+        return (_aware(moment) - start).total_seconds()
+
+    moments: list[float] = []
+    spreads: list[Spread] = []
+    begun = sorted(
+        (since(step.started_at), step.number) for step in result.steps if step.started_at
+    )
+    for (before, first), (after, second) in itertools.pairwise(begun):
+        labels = metrics.horizontalAdvance(str(first)) + metrics.horizontalAdvance(str(second))
+        spreads.append(Spread(before, after, labels / 2 + _STEP_LABEL_PAD + _STEP_GAP))
+    total = (end - start).total_seconds()
+    for step in result.steps:
+        moments.extend(since(m) for m in (step.started_at, step.finished_at) if m is not None)
+    by_connector: dict[int, list[float]] = {}
+    for point in result.statuses:
+        by_connector.setdefault(point.connector_id, []).append(since(point.at))
+    for times in by_connector.values():
+        times.sort()
+        moments.extend(times)
+        for begin, stop in zip(times, [*times[1:], total], strict=True):
+            spreads.append(Spread(begin, stop, _SHORT_THING))
+    for span in result.spans:
+        begin = since(span.start)
+        stop = since(span.end) if span.end is not None else total
+        moments.extend((begin, stop))
+        spreads.append(Spread(begin, stop, _SHORT_THING))
+        expiry = _expiry_in(span, start, end)
+        if expiry is not None:
+            moments.append(since(expiry))
+    return broken_axis(total, width, moments, spreads)
+
+
+def _place_ticks(
+    layout: TimelineLayout, axis: TimeAxis, metrics: QFontMetricsF, line: float
+) -> None:
+    """Ticks at round times since the start, and at both ends of each widened stretch
+    (written to the millisecond: the round ones would not say what the stretch holds)."""
+    widest = metrics.horizontalAdvance("00:00 min") + _MIN_TICK_GAP
+    total = axis.total
+    step = _nice_step(total, int(total * axis.scale // widest)) if total > 0 else 1.0
+    candidates: list[tuple[float, str]] = []
+    for piece in layout.breaks:
+        stretch = piece.stretch
+        for seconds in (stretch.start, stretch.end):
+            if seconds > 0:
+                candidates.append((seconds, precise_offset_text(seconds)))
+    count = int(total // step + 1e-9) if total > 0 else 0
+    candidates.extend(
+        (number * step, _tick_text(number * step, step)) for number in range(count + 1)
+    )
+    taken: list[QRectF] = []
+    low = layout.rect.left() + _MARGIN
+    for seconds, text in candidates:
+        x = layout.unclamped_x(layout.start + timedelta(seconds=seconds))
+        if x < layout.plot_left - 0.5 or x > layout.plot_right + 0.5:
+            continue
+        if any(abs(tick.x - x) < 0.5 for tick in layout.ticks):
+            continue  # a round time at a stretch's end: written once
+        width = metrics.horizontalAdvance(text) + 1
+        left = max(low, min(x - width / 2, layout.plot_right - width))
+        label = QRectF(left, layout.tick_label_y, width, line)
+        free = not any(label.adjusted(-4, 0, 4, 0).intersects(other) for other in taken)
+        if free:
+            taken.append(label)
+        layout.ticks.append(Tick(x, text, label if free else None))
+    layout.ticks.sort(key=lambda tick: tick.x)
+
+
+def _heading(
+    result: CheckResult, rect: QRectF, y: float, font: QFont, look_dark: bool
+) -> tuple[Heading, float]:
+    """The exported picture's heading at ``y``: the lines and where the next part starts."""
+    metrics = QFontMetricsF(font)
+    bold = QFont(font)
+    bold.setBold(True)
+    bold_metrics = QFontMetricsF(bold)
+    line = max(metrics.height(), bold_metrics.height())
+    left = rect.left() + _MARGIN
+    right = rect.right() - _MARGIN
+    title = f"Reservation check of {result.station_id}"
+    title_width = min(bold_metrics.horizontalAdvance(title) + 1, max(10.0, right - left))
+    title_rect = QRectF(left, y, title_width, line)
+    outcome = outcome_look(result.outcome)
+    chip_text = outcome.text.upper()
+    chip_left = title_rect.right() + 10
+    chip_rect = QRectF(chip_left, y, bold_metrics.horizontalAdvance(chip_text) + 12, line)
+    colours = (
+        (outcome.dark_foreground, outcome.dark_background)
+        if look_dark
+        else (outcome.foreground, outcome.background)
+    )
+    summary_rect = QRectF(chip_rect.right() + 10, y, max(0.0, right - chip_rect.right() - 10), line)
+    identity = identity_text(result)
+    started = _aware(result.started_at).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    details = " · ".join(
+        part
+        for part in (
+            identity if identity != "—" else None,
+            f"firmware {result.firmware_version}" if result.firmware_version else None,
+            f"started {started}",
+            f"idTag {result.id_tag}",
+            f"connector{'s' if len(result.connectors) != 1 else ''} {connectors_text(result)}",
+            result.reason or None,
+        )
+        if part
+    )
+    details_rect = QRectF(left, y + line + 2, max(10.0, right - left), metrics.height())
+    heading = Heading(
+        title,
+        title_rect,
+        chip_text,
+        chip_rect,
+        colours,
+        verdict_summary(result),
+        summary_rect,
+        details,
+        details_rect,
+    )
+    return heading, details_rect.bottom() + 8
+
+
+def timeline_layout(
+    rect: QRectF,
+    result: CheckResult,
+    font: QFont,
+    *,
+    zoom: float = 1.0,
+    pan: float = 0.0,
+    heading: bool = False,
+    dark: bool = False,
+) -> TimelineLayout:
+    """The geometry of the picture of ``result`` in ``rect`` (top-down; height as needed).
+
+    ``zoom``: the plot is drawn that many times wider than ``rect`` allows, ``pan`` pixels
+    of it scrolled out on the left (the window's zoomed view). ``heading``: the station,
+    outcome and what was checked first (the exported picture; ``dark``: its colours).
+    """
     metrics = QFontMetricsF(font)
     line = metrics.height()
     start, end = _time_range(result)
@@ -411,6 +690,9 @@ def timeline_layout(rect: QRectF, result: CheckResult, font: QFont) -> TimelineL
     plot_left = rect.left() + _MARGIN + gutter + _GUTTER_PAD
     right_pad = metrics.horizontalAdvance("00:00:00") / 2 + _MARGIN
     plot_right = max(plot_left + 10.0, rect.right() - right_pad)
+    zoom = min(MAX_ZOOM, max(1.0, zoom if math.isfinite(zoom) else 1.0))
+    whole_width = (plot_right - plot_left) * zoom
+    pan = min(whole_width - (plot_right - plot_left), max(0.0, pan if math.isfinite(pan) else 0))
     layout = TimelineLayout(
         rect=QRectF(rect),
         start=start,
@@ -418,21 +700,25 @@ def timeline_layout(rect: QRectF, result: CheckResult, font: QFont) -> TimelineL
         plot_left=plot_left,
         plot_right=plot_right,
         height=0.0,
+        zoom=zoom,
+        pan=pan,
         running=result.finished_at is None,
     )
     y = rect.top() + _MARGIN
+    if heading:
+        layout.heading, y = _heading(result, rect, y, font, dark)
     if not lane_ids and not result.statuses:
         layout.empty = True
-        layout.height = _MARGIN * 2 + line * 3
+        layout.height = y - rect.top() + _MARGIN + line * 3
         return layout
+    axis = _axis_for(result, start, end, whole_width, metrics)
+    layout.axis = axis
 
     # Legend: the statuses this picture holds, then the reservation bar; wraps if need be.
     x = rect.left() + _MARGIN
-    for kind in _legend_kinds(result):
-        text = (
-            "reservation (id, how it ended)"
-            if kind == "span"
-            else (STATUS_COLOURS[kind].label if kind in STATUS_COLOURS else kind)
+    for kind in _legend_kinds(result, start, end):
+        text = _LEGEND_TEXTS.get(kind) or (
+            STATUS_COLOURS[kind].label if kind in STATUS_COLOURS else kind
         )
         width = _SWATCH + 4 + metrics.horizontalAdvance(text)
         if x > rect.left() + _MARGIN and x + width > rect.right() - _MARGIN:
@@ -467,6 +753,8 @@ def timeline_layout(rect: QRectF, result: CheckResult, font: QFont) -> TimelineL
             stop = _aware(following.at) if following is not None else end
             left = layout.x_of(point.at)
             right = layout.x_of(stop)
+            if zoom > 1 and right <= left and not plot_left < left < plot_right:
+                continue  # out of the zoomed view
             lane.segments.append(
                 Segment(
                     QRectF(left, band.top(), max(0.0, right - left), band.height()),
@@ -480,10 +768,9 @@ def timeline_layout(rect: QRectF, result: CheckResult, font: QFont) -> TimelineL
         for row in rows:
             bars = []
             for span in row:
-                left = layout.x_of(span.start)
-                right = layout.x_of(span.end if span.end is not None else end)
-                bar = QRectF(left, row_top, max(3.0, right - left), span_height)
-                bars.append(SpanBar(bar, span, span.reservation_id in left_behind))
+                bar = _span_bar(layout, span, end, row_top, span_height, left_behind)
+                if bar is not None:
+                    bars.append(bar)
             _place_span_labels(bars, plot_left, rect.right() - _MARGIN, metrics)
             lane.spans.extend(bars)
             row_top += span_height + _SPAN_GAP
@@ -492,7 +779,8 @@ def timeline_layout(rect: QRectF, result: CheckResult, font: QFont) -> TimelineL
     lanes_bottom = y
 
     # Step boundaries: a line at each step's start. Steps that began too close together to
-    # be numbered one by one (a quick station answers in milliseconds) share one label.
+    # be numbered one by one (on a narrow picture even the broken axis cannot part them)
+    # share one label.
     open_mark: StepMark | None = None
     limit = rect.right() - _MARGIN
     for step in sorted(
@@ -500,6 +788,9 @@ def timeline_layout(rect: QRectF, result: CheckResult, font: QFont) -> TimelineL
         key=lambda s: (_aware(s.started_at), s.number),  # type: ignore[arg-type]
     ):
         assert step.started_at is not None
+        mark_x = layout.unclamped_x(step.started_at)
+        if mark_x < plot_left - 0.5 or mark_x > plot_right + 0.5:
+            continue  # out of the zoomed view
         mark = StepMark(layout.x_of(step.started_at), None, step)
         layout.steps.append(mark)
         if open_mark is not None and open_mark.label_rect is not None:
@@ -512,31 +803,63 @@ def timeline_layout(rect: QRectF, result: CheckResult, font: QFont) -> TimelineL
         _label_mark(mark, metrics, line, layout.step_row.top(), limit)
         open_mark = mark
 
-    # The axis: ticks at a round number of seconds/minutes since the start.
+    # The axis: ticks at a round number of seconds/minutes since the start, and the
+    # widened stretches where it is broken.
     layout.axis_y = lanes_bottom + 2
-    total = (end - start).total_seconds()
-    widest = metrics.horizontalAdvance("00:00 min") + _MIN_TICK_GAP
-    step_seconds = _nice_step(total, int((plot_right - plot_left) // widest))
-    count = int(total // step_seconds)
-    for number in range(count + 1):
-        seconds = number * step_seconds
-        tick_x = layout.x_of(start + timedelta(seconds=seconds))
-        layout.ticks.append(Tick(tick_x, offset_text(seconds)))
     layout.tick_label_y = layout.axis_y + 4
+    for stretch in axis.stretches:
+        left = plot_left - pan + stretch.left
+        right = plot_left - pan + stretch.right
+        if right >= plot_left and left <= plot_right:
+            layout.breaks.append(Break(stretch, max(plot_left, left), min(plot_right, right)))
+    _place_ticks(layout, axis, metrics, line)
     layout.clock_y = layout.tick_label_y + line
     layout.height = layout.clock_y + line + _MARGIN - rect.top()
     return layout
+
+
+def _span_bar(
+    layout: TimelineLayout,
+    span: ReservationSpan,
+    end: datetime,
+    top: float,
+    height: float,
+    left_behind: set[int],
+) -> SpanBar | None:
+    """The bar of one reservation in the view (None: zoomed out of it)."""
+    left = layout.unclamped_x(span.start)
+    right = layout.unclamped_x(span.end if span.end is not None else end)
+    right = max(right, left + 3.0)  # a reservation of a millisecond is still seen
+    if right < layout.plot_left or left > layout.plot_right:
+        return None
+    left = min(layout.plot_right - 3.0, max(layout.plot_left, left))
+    right = min(layout.plot_right, max(left + 3.0, right))
+    bar = SpanBar(QRectF(left, top, right - left, height), span, span.reservation_id in left_behind)
+    expiry = _expiry_in(span, layout.start, end)
+    if expiry is not None:
+        x = layout.unclamped_x(expiry)
+        if layout.plot_left - 0.5 <= x <= layout.plot_right + 0.5:
+            bar.expiry_x = x
+    return bar
 
 
 # --- painting -------------------------------------------------------------------------------
 
 
 def paint_timeline(
-    painter: QPainter, rect: QRectF, result: CheckResult | None, look: TimelineLook
+    painter: QPainter,
+    rect: QRectF,
+    result: CheckResult | None,
+    look: TimelineLook,
+    *,
+    zoom: float = 1.0,
+    pan: float = 0.0,
+    heading: bool = False,
 ) -> TimelineLayout | None:
     """Paint the timeline of ``result`` into ``rect`` with ``painter``'s font.
 
-    Returns the layout painted (None when there is no result at all).
+    ``zoom``, ``pan`` and ``heading`` as :func:`timeline_layout` takes them. Returns the
+    layout painted (None when there is no result at all).
     """
     painter.save()
     try:
@@ -546,9 +869,19 @@ def paint_timeline(
         if result is None:
             _centered_text(painter, rect, "No check selected", look.muted)
             return None
-        layout = timeline_layout(rect, result, font)
+        layout = timeline_layout(
+            rect, result, font, zoom=zoom, pan=pan, heading=heading, dark=_is_dark(look)
+        )
+        if layout.heading is not None:
+            _paint_heading(painter, layout.heading, look, font)
         if layout.empty:
-            _centered_text(painter, rect, NO_STATUS_TEXT, look.muted)
+            below = layout.heading.details_rect.bottom() if layout.heading else rect.top()
+            _centered_text(
+                painter,
+                QRectF(rect.left(), below, rect.width(), rect.bottom() - below),
+                NO_STATUS_TEXT,
+                look.muted,
+            )
             return layout
         metrics = QFontMetricsF(font)
         _paint_legend(painter, layout, look)
@@ -568,12 +901,57 @@ def _centered_text(painter: QPainter, rect: QRectF, text: str, colour: str) -> N
     painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), text)
 
 
+def _is_dark(look: TimelineLook) -> bool:
+    return QColor(look.background).lightness() < 128
+
+
+def _paint_heading(painter: QPainter, heading: Heading, look: TimelineLook, font: QFont) -> None:
+    left_middle = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    bold = QFont(font)
+    bold.setBold(True)
+    painter.setFont(bold)
+    bold_metrics = QFontMetricsF(bold)
+    painter.setPen(QColor(look.text))
+    title = bold_metrics.elidedText(
+        heading.title, Qt.TextElideMode.ElideRight, heading.title_rect.width()
+    )
+    painter.drawText(heading.title_rect, left_middle, title)
+    text_colour, fill = heading.outcome_colours
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(fill))
+    painter.drawRoundedRect(heading.outcome_rect, 3, 3)
+    painter.setPen(QColor(text_colour))
+    painter.drawText(heading.outcome_rect, int(Qt.AlignmentFlag.AlignCenter), heading.outcome)
+    painter.setFont(font)
+    metrics = QFontMetricsF(font)
+    painter.setPen(QColor(look.text))
+    painter.drawText(
+        heading.summary_rect,
+        left_middle,
+        metrics.elidedText(
+            heading.summary, Qt.TextElideMode.ElideRight, heading.summary_rect.width()
+        ),
+    )
+    painter.setPen(QColor(look.muted))
+    painter.drawText(
+        heading.details_rect,
+        left_middle,
+        metrics.elidedText(
+            heading.details, Qt.TextElideMode.ElideRight, heading.details_rect.width()
+        ),
+    )
+
+
 def _paint_legend(painter: QPainter, layout: TimelineLayout, look: TimelineLook) -> None:
     for item in layout.legend:
         if item.kind == "span":
             painter.setPen(QPen(QColor(look.span_border), 1))
             painter.setBrush(QColor(look.span_fill))
             painter.drawRoundedRect(item.swatch.adjusted(0, 2, 0, -2), 2, 2)
+        elif item.kind == "expiry":
+            _paint_expiry_marker(
+                painter, item.swatch.center().x(), item.swatch.adjusted(0, 2, 0, -2), look
+            )
         else:
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(status_colour(item.kind))
@@ -647,6 +1025,25 @@ def _paint_spans(painter: QPainter, lane: Lane, look: TimelineLook, metrics: QFo
                 int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
                 bar.label,
             )
+        if bar.expiry_x is not None:
+            _paint_expiry_marker(painter, bar.expiry_x, bar.rect, look)
+
+
+def _paint_expiry_marker(painter: QPainter, x: float, around: QRectF, look: TimelineLook) -> None:
+    """A line across the bar at its expiryDate, a flag on top (a timer running out)."""
+    colour = QColor(look.expiry)
+    top = around.top() - _EXPIRY_FLAG + 1
+    painter.setPen(QPen(colour, 2))
+    painter.drawLine(QPointF(x, top), QPointF(x, around.bottom() + 2))
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(colour)
+    painter.drawPolygon(
+        [
+            QPointF(x - _EXPIRY_FLAG, top - 1),
+            QPointF(x + _EXPIRY_FLAG, top - 1),
+            QPointF(x, top + _EXPIRY_FLAG),
+        ]
+    )
 
 
 def _span_labels(span: ReservationSpan, left_behind: bool) -> list[str]:
@@ -711,27 +1108,35 @@ def _paint_steps(painter: QPainter, layout: TimelineLayout, look: TimelineLook) 
 def _paint_axis(
     painter: QPainter, layout: TimelineLayout, look: TimelineLook, metrics: QFontMetricsF
 ) -> None:
-    painter.setPen(QPen(QColor(look.grid), 1))
     axis = layout.axis_y
+    # Where the axis is broken: a band under the widened stretch, a break at each end.
+    for piece in layout.breaks:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(look.zoomed))
+        painter.drawRect(QRectF(piece.left, axis - 2.5, max(1.0, piece.right - piece.left), 5))
+    painter.setPen(QPen(QColor(look.grid), 1))
     painter.drawLine(QPointF(layout.plot_left, axis), QPointF(layout.plot_right, axis))
+    for piece in layout.breaks:
+        # Not at the axis' own ends: nothing is left out there.
+        total = layout.axis.total if layout.axis is not None else 0.0
+        for x, shown in (
+            (piece.left, piece.stretch.start > 0),
+            (piece.right, piece.stretch.end < total),
+        ):
+            if shown and layout.plot_left - 0.5 <= x <= layout.plot_right + 0.5:
+                _paint_break(painter, x, axis, look)
     line = metrics.height()
-    last_right = -math.inf
-    painter.setPen(QColor(look.muted))
     for tick in layout.ticks:
         painter.setPen(QPen(QColor(look.grid), 1))
         painter.drawLine(QPointF(tick.x, axis), QPointF(tick.x, axis + 3))
-        width = metrics.horizontalAdvance(tick.text)
-        left = min(tick.x - width / 2, layout.plot_right - width)
-        left = max(left, layout.rect.left() + _MARGIN)
-        if left < last_right + 4:
+        if tick.label_rect is None:
             continue
         painter.setPen(QColor(look.muted))
         painter.drawText(
-            QRectF(left, layout.tick_label_y, width + 1, line),
+            tick.label_rect,
             int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop),
             tick.text,
         )
-        last_right = left + width
     # The wall clock at both ends (the date when the check crossed midnight).
     start_text = "started " + _clock_text(layout.start, with_date=True)
     end_day_differs = layout.start.astimezone().date() != layout.end.astimezone().date()
@@ -750,6 +1155,31 @@ def _paint_axis(
         painter.drawText(
             row, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop), end_text
         )
+    view = view_text(layout)
+    if view and metrics.horizontalAdvance(start_text + end_text + view) + 60 < row.width():
+        painter.setPen(QColor(look.muted))
+        painter.drawText(row, int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop), view)
+
+
+def view_text(layout: TimelineLayout) -> str:
+    """What a zoomed view shows, e.g. "zoom x16: 1.2 s to 2.5 s" (empty when not zoomed)."""
+    if layout.zoom <= 1:
+        return ""
+    first = (layout.moment_at(layout.plot_left) - layout.start).total_seconds()
+    last = (layout.moment_at(layout.plot_right) - layout.start).total_seconds()
+    return (
+        f"zoom \u00d7{layout.zoom:.3g}: {precise_offset_text(first)} to "
+        f"{precise_offset_text(last)} (0 resets)"
+    )
+
+
+def _paint_break(painter: QPainter, x: float, axis: float, look: TimelineLook) -> None:
+    """The usual sign of a broken axis: two slanted strokes across it."""
+    painter.setPen(QPen(QColor(look.background), 4))
+    painter.drawLine(QPointF(x - 2, axis + 5), QPointF(x + 2, axis - 5))
+    painter.setPen(QPen(QColor(look.muted), 1.2))
+    for offset in (-2.0, 2.0):
+        painter.drawLine(QPointF(x + offset - 3, axis + 5), QPointF(x + offset + 1, axis - 5))
 
 
 # --- tooltips -------------------------------------------------------------------------------
@@ -778,6 +1208,29 @@ def _segment_tooltip(connector_id: int, segment: Segment, running: bool) -> str:
     )
 
 
+def _expiry_text(span: ReservationSpan) -> str:
+    """ "expiryDate 14:01:00", and how the end compares: "(expired 400 ms after it)"."""
+    assert span.expiry is not None
+    expiry = _aware(span.expiry)
+    text = f"expiryDate {_clock_text(expiry, with_date=False)}"
+    if span.end is not None:
+        delta = (_aware(span.end) - expiry).total_seconds()
+        how = span.ended_by or "ended"
+        text += f" ({how} {_duration(abs(delta))} {'after' if delta >= 0 else 'before'} it)"
+    return text
+
+
+def _break_tooltip(stretch: ZoomedStretch, axis: TimeAxis | None) -> str:
+    shown = f"{precise_offset_text(stretch.start)} to {precise_offset_text(stretch.end)}"
+    rest = ""
+    if axis is not None and axis.scale > 0:
+        rest = f"; elsewhere 1 s is {axis.scale:.3g} px"
+    return (
+        f"Axis widened \u00d7{stretch.factor:.3g} from {shown}, so that the steps in it can "
+        f"be told apart{rest}"
+    )
+
+
 def _span_tooltip(bar: SpanBar, running: bool) -> str:
     span = bar.span
     head = f"Reservation {span.reservation_id} for {span.id_tag} on connector {span.connector_id}"
@@ -789,6 +1242,8 @@ def _span_tooltip(bar: SpanBar, running: bool) -> str:
         body = f"accepted {start}, ended {_clock_text(_aware(span.end), with_date=False)}" + (
             f" ({span.ended_by})" if span.ended_by else ""
         )
+    if span.expiry is not None:
+        body += "\n" + _expiry_text(span)
     if bar.left_behind:
         body += "\nLEFT BEHIND: the clean-up could not cancel it; cancel it at the station"
     return f"{head}\n{body}"
@@ -803,76 +1258,12 @@ def _step_tooltip(step: StepResult) -> str:
 def _legend_tooltip(item: LegendItem) -> str:
     if item.kind == "span":
         return "A reservation the check made: from its Accepted answer to its end"
+    if item.kind == "expiry":
+        return "The expiryDate the check sent in the reservation's ReserveNow"
     return f"StatusNotification {item.kind}"
 
 
-# --- the widget and the image ---------------------------------------------------------------
-
-
-class CheckTimeline(QWidget):
-    """The timeline of one check result, with a tooltip for whatever is under the mouse."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("check_timeline")
-        self._result: CheckResult | None = None
-        self.setMouseTracking(True)
-        self.setMinimumHeight(60)
-
-    def set_result(self, result: CheckResult | None) -> None:
-        """Show this result (a running check's newer copy replaces the old one)."""
-        self._result = result
-        self.updateGeometry()
-        self.update()
-
-    def result(self) -> CheckResult | None:
-        return self._result
-
-    def look(self) -> TimelineLook:
-        return TimelineLook.for_palette(self.palette())
-
-    def layout_now(self) -> TimelineLayout | None:
-        """The geometry of what is painted now (tests and tooltips use it)."""
-        if self._result is None:
-            return None
-        return timeline_layout(QRectF(self.rect()), self._result, self.font())
-
-    def tooltip_at(self, position: QPointF) -> str | None:
-        layout = self.layout_now()
-        return None if layout is None or layout.empty else layout.tooltip_at(position)
-
-    def preferred_height(self, width: int) -> int:
-        if self._result is None:
-            return 80
-        layout = timeline_layout(QRectF(0, 0, width, 10_000), self._result, self.font())
-        return math.ceil(layout.height)
-
-    def sizeHint(self) -> QSize:
-        width = max(600, self.width())
-        return QSize(width, self.preferred_height(width))
-
-    def minimumSizeHint(self) -> QSize:
-        return QSize(300, min(self.preferred_height(max(300, self.width())), 120))
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        try:
-            paint_timeline(painter, QRectF(self.rect()), self._result, self.look())
-        finally:
-            painter.end()
-
-    def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
-            text = self.tooltip_at(QPointF(event.pos()))
-            if text:
-                QToolTip.showText(event.globalPos(), text, self)
-            else:
-                QToolTip.hideText()
-                event.ignore()
-            return True
-        if event.type() == QEvent.Type.PaletteChange:
-            self.update()
-        return super().event(event)
+# --- the image ------------------------------------------------------------------------------
 
 
 IMAGE_FONT_PIXELS = 12
@@ -893,13 +1284,21 @@ def timeline_image(
     *,
     look: TimelineLook | None = None,
     scale: float = 1.0,
+    heading: bool = False,
 ) -> QImage:
     """The timeline as an image (the report and the PNG export): ``width`` x ``height``
-    logical pixels (height: as the picture needs), drawn ``scale`` times denser."""
+    logical pixels (height: as the picture needs), drawn ``scale`` times denser.
+
+    ``heading``: the station, the outcome and what was checked above it (a picture on its
+    own, the export; the report says them in its text).
+    """
     font = image_font()
     width = max(100, int(width))
+    chosen = look or TimelineLook.paper()
     if height is None:
-        layout = timeline_layout(QRectF(0, 0, width, 10_000), result, font)
+        layout = timeline_layout(
+            QRectF(0, 0, width, 10_000), result, font, heading=heading, dark=_is_dark(chosen)
+        )
         height = math.ceil(layout.height)
     height = max(40, int(height))
     scale = max(0.25, float(scale))
@@ -907,12 +1306,11 @@ def timeline_image(
         int(width * scale), int(height * scale), QImage.Format.Format_ARGB32_Premultiplied
     )
     image.setDevicePixelRatio(scale)
-    chosen = look or TimelineLook.paper()
     image.fill(QColor(chosen.background))
     painter = QPainter(image)
     try:
         painter.setFont(font)
-        paint_timeline(painter, QRectF(0, 0, width, height), result, chosen)
+        paint_timeline(painter, QRectF(0, 0, width, height), result, chosen, heading=heading)
     finally:
         painter.end()
     return image

@@ -71,7 +71,8 @@ from console.ui.checks.check_steps_model import (
     verdict_look,
     verdict_summary,
 )
-from console.ui.checks.check_timeline import CheckTimeline
+from console.ui.checks.timeline_view import CheckTimeline
+from console.ui.export_folder import default_folder as documents_or_home
 from console.ui.look.presentation import format_latency
 
 __all__ = ["ChecksPanel", "evidence_text"]
@@ -171,7 +172,7 @@ class ChecksPanel(QWidget):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("checks_panel")
-        self._default_folder = default_folder or Path.home
+        self._default_folder = default_folder or documents_or_home
         self.model = CheckListModel(self, clock=clock)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)

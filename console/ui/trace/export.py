@@ -35,11 +35,14 @@ from PySide6.QtWidgets import (
 )
 
 from console.central.export import (
+    SessionStart,
     reservations_csv_lines,
     select_reservations,
     trace_jsonl_line,
 )
 from console.central.model import CentralSystemApi, TraceEntry
+from console.ui.export_folder import default_folder as documents_or_home
+from console.ui.export_folder import export_file_name
 
 __all__ = [
     "ExportDialog",
@@ -233,7 +236,13 @@ class ExportRunner(QObject):
 
 
 class ExportDialog(QDialog):
-    """Asks what to export: one station or all, a time range, and the file."""
+    """Asks what to export: one station or all, a time range, and the file.
+
+    It proposes a file named after what it holds (kind, station, date) in ``default_folder``
+    (the last folder used, else Documents), and, given the ``session``, a "From" at the
+    start of today's session: checked for the trace, ready to check for the reservations.
+    Both follow the chosen station until the technician changes them.
+    """
 
     def __init__(
         self,
@@ -243,10 +252,12 @@ class ExportDialog(QDialog):
         *,
         now: datetime | None = None,
         default_folder: Path | None = None,
+        session: SessionStart | None = None,
     ) -> None:
         super().__init__(parent)
         self.kind = kind
-        now = now or datetime.now(UTC)
+        self._now = now or datetime.now(UTC)
+        self._session = session
         is_trace = kind is ExportKind.TRACE
         self.setWindowTitle("Export the trace" if is_trace else "Export the reservations")
         self.station_combo = QComboBox()
@@ -254,17 +265,25 @@ class ExportDialog(QDialog):
         for station_id in station_ids:
             self.station_combo.addItem(station_id, station_id)
         self.since_check = QCheckBox("From")
-        self.since_edit = _date_time_edit(now - timedelta(hours=8))
+        since = session.of(None) if session is not None else self._now - timedelta(hours=8)
+        self.since_edit = _date_time_edit(since)
         self.until_check = QCheckBox("To")
-        self.until_edit = _date_time_edit(now)
+        self.until_edit = _date_time_edit(self._now)
         self.since_edit.setEnabled(False)
         self.until_edit.setEnabled(False)
+        if session is not None:
+            self.since_check.setToolTip(
+                "Proposed: the start of today's session (all stations: the first frame of "
+                "this run; one station: its first frame today)"
+            )
+        self._since_chosen = False
+        """The technician set "From" (then a station change leaves it alone)."""
+        self._folder = default_folder or documents_or_home()
+        self._suffix = "jsonl" if is_trace else "csv"
         self.path_edit = QLineEdit()
         self.path_edit.setObjectName("export_path")
-        suffix = "jsonl" if is_trace else "csv"
-        stamp = now.astimezone().strftime("%Y%m%d-%H%M")
-        folder = default_folder or Path.home()
-        self.path_edit.setText(str(folder / f"ocpp-{kind.value}-{stamp}.{suffix}"))
+        self._proposed_path = ""
+        self._propose_path()
         self.browse_button = QPushButton("Browse…")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -292,10 +311,40 @@ class ExportDialog(QDialog):
 
         self.since_check.toggled.connect(self.since_edit.setEnabled)
         self.until_check.toggled.connect(self.until_edit.setEnabled)
+        # A trace export is about a session: from its start unless told otherwise.
+        self.since_check.setChecked(is_trace and session is not None)
+        self.since_check.toggled.connect(self._choose_since)
+        self.since_edit.dateTimeChanged.connect(self._choose_since)
+        self.station_combo.currentIndexChanged.connect(self._follow_station)
         self.path_edit.textChanged.connect(lambda text: ok.setEnabled(bool(text.strip())))
         self.browse_button.clicked.connect(self.browse)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
+
+    def _propose_path(self) -> None:
+        name = export_file_name(
+            f"ocpp-{self.kind.value}", self.station_combo.currentData(), self._now, self._suffix
+        )
+        self._proposed_path = str(self._folder / name)
+        self.path_edit.setText(self._proposed_path)
+
+    def _choose_since(self) -> None:
+        self._since_chosen = True
+
+    def _follow_station(self, _index: int) -> None:
+        # What the dialog proposed follows the station; what the technician typed stays.
+        if self.path_edit.text() == self._proposed_path:
+            self._propose_path()
+        if self._session is not None and not self._since_chosen:
+            self.since_edit.blockSignals(True)
+            try:
+                self.since_edit.setDateTime(_qt_time(self._session.of(self.station_id())))
+            finally:
+                self.since_edit.blockSignals(False)
+
+    def station_id(self) -> str | None:
+        value = self.station_combo.currentData()
+        return value if isinstance(value, str) else None
 
     def browse(self) -> QFileDialog:
         """Open a (non-native, so testable) file dialog; the chosen file fills the path."""
@@ -323,6 +372,7 @@ class ExportDialog(QDialog):
         self.station_combo.setCurrentIndex(max(0, self.station_combo.findData(station_id)))
 
     def set_range(self, since: datetime | None, until: datetime | None) -> None:
+        self._since_chosen = True
         self.since_check.setChecked(since is not None)
         self.until_check.setChecked(until is not None)
         if since is not None:

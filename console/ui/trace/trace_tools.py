@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QStandardPaths, Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -31,7 +31,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.central.export import SessionStart, session_start
 from console.central.model import CentralSystemApi
+from console.ui.export_folder import ExportFolder, default_folder
 from console.ui.report.report import ReportRunner
 from console.ui.trace.export import ExportDialog, ExportKind, ExportOptions, ExportRunner
 from console.ui.trace.trace_model import TraceTableModel
@@ -43,13 +45,16 @@ _log = logging.getLogger(__name__)
 
 INITIAL_TRACE = 10_000
 """Frames the panel shows at start (the Central System's in-memory trace)."""
+SESSION_LOOKBACK = 10_000
+"""Frames looked at for where today's session starts (as many as the console holds)."""
 
 
 class TraceTools(QObject):
     """The trace panel (a dock), the export and report actions, and their running jobs.
 
     ``parent`` is the widget the dock, the dialogs and the actions' shortcuts belong to (the
-    window); it is given, never searched for.
+    window); it is given, never searched for. ``export_folder``: the folder the dialogs
+    propose (default: the remembered one, in the config folder).
     """
 
     def __init__(
@@ -58,10 +63,17 @@ class TraceTools(QObject):
         exporter: ExportRunner,
         reporter: ReportRunner,
         parent: QWidget,
+        *,
+        export_folder: ExportFolder | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__(parent)
         self._central = central
         self._parent_widget = parent
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self.run_started = self._clock()
+        """When this run of the console began (the window is built as the server starts)."""
+        self.export_folder = export_folder or ExportFolder()
         self.model = TraceTableModel(self)
         self.panel = TracePanel(self.model)
         self.dock = QDockWidget("Message trace", parent)
@@ -104,6 +116,9 @@ class TraceTools(QObject):
             lambda: self.open_export_dialog(ExportKind.RESERVATIONS)
         )
         self.report_action.triggered.connect(self.open_report_dialog)
+        # The next dialog proposes the folder the last file went to.
+        exporter.sig_finished.connect(lambda path, _rows: self.export_folder.remember(Path(path)))
+        reporter.sig_finished.connect(lambda path: self.export_folder.remember(Path(path)))
 
         # What the Central System already holds; the feed subscribes in window.start(),
         # later and on the same thread, so nothing comes twice.
@@ -114,10 +129,24 @@ class TraceTools(QObject):
 
     # --- dialogs ----------------------------------------------------------------------------
 
+    def session(self) -> SessionStart:
+        """Where today's session starts, from the frames the console holds."""
+        return session_start(
+            self._central.recent_trace(SESSION_LOOKBACK),
+            run_started=self.run_started,
+            now=self._clock(),
+            limit=SESSION_LOOKBACK,
+        )
+
     def open_export_dialog(self, kind: ExportKind) -> ExportDialog:
         """Ask what to export (never exec(): the dialog is opened, its answer handled later)."""
         dialog = ExportDialog(
-            kind, self._station_ids(), self._parent_widget, default_folder=default_folder()
+            kind,
+            self._station_ids(),
+            self._parent_widget,
+            now=self._clock(),
+            default_folder=self.export_folder.folder(),
+            session=self.session(),
         )
         station_id = self.panel.current_filter().station_id
         if station_id is not None:
@@ -130,7 +159,7 @@ class TraceTools(QObject):
 
     def open_report_dialog(self) -> ReportDialog:
         dialog = ReportDialog(
-            self._station_ids(), self._parent_widget, default_folder=default_folder()
+            self._station_ids(), self._parent_widget, default_folder=self.export_folder.folder()
         )
         dialog.site_edit.setText(self.site_name)
         dialog.accepted.connect(lambda: self._write_report(dialog))
@@ -254,15 +283,3 @@ class ReportDialog(QDialog):
 
     def path(self) -> Path:
         return Path(self.path_edit.text().strip()).expanduser()
-
-
-def default_folder() -> Path:
-    """Where exports and reports are proposed: Documents if it exists, else the home folder.
-
-    Qt names a Documents folder even where none was ever created (a fresh account, a
-    server); proposing it made the first export fail.
-    """
-    folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
-    if folder and Path(folder).is_dir():
-        return Path(folder)
-    return Path.home()

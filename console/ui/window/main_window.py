@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from PySide6.QtCore import (
     QByteArray,
@@ -82,7 +83,7 @@ from console.ui.reservations.reservation_requests import ReservationRequests
 from console.ui.reservations.reservations_panel import ReservationFilterProxy, ReservationsPanel
 from console.ui.stations.station_model import ItemRole, StationTreeModel, TreeColumn
 from console.ui.trace.export import ExportRunner
-from console.ui.trace.trace_tools import TraceTools, default_folder
+from console.ui.trace.trace_tools import TraceTools
 from console.ui.window.menus import MenuActions, build_menus, show_about
 
 __all__ = ["MainWindow", "StationTreeView", "WindowServices"]
@@ -328,7 +329,9 @@ class MainWindow(QMainWindow):
             ),
             self,
         )
-        self.checks_panel = ChecksPanel(check_archive, self, default_folder=default_folder)
+        self.checks_panel = ChecksPanel(
+            check_archive, self, default_folder=self.trace_tools.export_folder.folder
+        )
         self.checks_dock = self._build_checks_dock(self.checks_panel)
         self._connect_signals()
 
@@ -501,6 +504,7 @@ class MainWindow(QMainWindow):
         checks.sig_message.connect(lambda text: self.statusBar().showMessage(text, 15000))
         checks.sig_failed.connect(self.report_error)
         checks.sig_failed.connect(lambda text: tools.show_failure("Export failed", text))
+        checks.sig_exported.connect(lambda paths: tools.export_folder.remember(Path(paths[0])))
 
     def start(self) -> None:
         """Load what the Central System knows and follow its changes."""

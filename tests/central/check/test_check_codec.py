@@ -6,6 +6,7 @@ import copy
 import csv
 import io
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -234,6 +235,7 @@ def _results(draw: st.DrawFn) -> CheckResult:
                         start=_dates,
                         end=st.none() | _dates,
                         ended_by=st.none() | _texts,
+                        expiry=st.none() | _dates,
                     ),
                     max_size=4,
                 )
@@ -252,6 +254,19 @@ def test_every_result_round_trips_exactly(result: CheckResult) -> None:
     assert back == result
     # And the dict form is canonical: encoding what was read gives the same dict.
     assert check_to_dict(back) == data
+
+
+def test_a_span_keeps_its_expiry_and_one_stored_without_it_reads_as_unknown() -> None:
+    expiry = T0 + timedelta(seconds=20)
+    result = replace(
+        sample_result(),
+        spans=(ReservationSpan(41, 1, "TAG-1", T0, None, None, expiry=expiry),),
+    )
+    data = check_to_dict(result)
+    assert data["spans"][0]["expiry"] == "2026-11-25T15:00:20Z"
+    assert check_from_dict(data).spans[0].expiry == expiry
+    del data["spans"][0]["expiry"]  # as results were stored before the expiry was kept
+    assert check_from_dict(data).spans[0].expiry is None
 
 
 # --- strict reading ------------------------------------------------------------------------

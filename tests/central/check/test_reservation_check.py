@@ -173,6 +173,18 @@ async def test_a_correct_station_passes_every_automatic_step(
     assert "replaced" in ended_by
     assert "expired" in ended_by
     assert all(s.end is not None for s in result.spans)
+    # Each span keeps the expiryDate the check sent (the timeline marks it): the expired
+    # one ended at (or just after) its expiry, by the station's clock.
+    sent: dict[tuple[int, int], set[datetime]] = {}
+    for record in central.reservations():
+        if record.station_id == STATION:
+            key = (record.reservation_id, record.connector_id)
+            sent.setdefault(key, set()).add(record.expiry_date)
+    assert all(s.expiry in sent[(s.reservation_id, s.connector_id)] for s in result.spans)
+    expired = next(s for s in result.spans if s.ended_by == "expired")
+    assert expired.expiry is not None
+    assert expired.end is not None
+    assert expired.expiry - timedelta(seconds=1) <= expired.end
     # Stored, with its id; the reservations show in the table like any other.
     assert result.check_id is not None
     assert [c.check_id for c in central.checks()] == [result.check_id]

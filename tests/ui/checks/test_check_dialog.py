@@ -507,6 +507,34 @@ def test_a_failed_step_is_named_and_its_frames_shown_at_the_end(make_dialog, qtb
     assert '"status":"Accepted"' in dialog.evidence_view.toPlainText()
 
 
+LONG_FRAME = (
+    '[2,"c-0001","DataTransfer",{"vendorId":"com.example","messageId":"diagnostics","data":"'
+    + "0123456789abcdef" * 40
+    + '"}]'
+)
+
+
+def test_long_frames_wrap_in_the_evidence(make_dialog, qtbot) -> None:
+    dialog, factory = make_dialog(connector_id=1)
+    runner = start_check(qtbot, dialog, factory)
+    runner.update_step(
+        CheckStep.RESERVE,
+        verdict=Verdict.FAILED,
+        reason="a long frame",
+        evidence=(frame(1, TraceDirection.IN, LONG_FRAME),),
+    )
+    with qtbot.waitSignal(dialog.sig_finished, timeout=5000):
+        runner.finish()
+    view = dialog.evidence_view
+    assert LONG_FRAME in view.toPlainText().replace("\n", "")  # all of it, none elided
+    dialog.resize(900, dialog.height())
+    qtbot.waitUntil(lambda: view.isVisible() and view.viewport().width() > 100)
+    # Wrapped: the frame takes several lines of the view's width, nothing runs off right.
+    assert view.horizontalScrollBar().maximum() == 0
+    block = view.document().findBlockByNumber(0)
+    assert block.layout().lineCount() > 3
+
+
 def test_closing_while_running_asks_then_cancels_and_closes_after_the_clean_up(
     make_dialog, qtbot: QtBot
 ) -> None:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF
-from PySide6.QtGui import QColor, QHelpEvent, QImage, QPalette
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QHelpEvent, QImage, QPainter, QPalette, QWheelEvent
 from PySide6.QtWidgets import QApplication, QToolTip
 from pytestqt.qtbot import QtBot
 
@@ -25,13 +26,15 @@ from console.central.check.model import (
 from console.ui.checks.check_timeline import (
     NO_STATUS_TEXT,
     STATUS_COLOURS,
-    CheckTimeline,
     TimelineLook,
     image_font,
     offset_text,
+    paint_timeline,
     timeline_image,
     timeline_layout,
+    view_text,
 )
+from console.ui.checks.timeline_view import CheckTimeline
 from tests.ui.fakes import sample_check_result
 
 # The offscreen platform cannot raise a tooltip window; it says so.
@@ -333,33 +336,198 @@ def test_any_result_paints_and_answers_tooltips(
         layout.tooltip_at(QPointF(x, y))
 
 
-def test_steps_begun_together_share_one_label_and_a_failed_one_is_red(
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    result=results,
+    zoom=st.floats(0, 2000, allow_nan=False),
+    pan=st.floats(-1e6, 1e7, allow_nan=False),
+    heading=st.booleans(),
+    probes=st.lists(st.tuples(st.floats(-50, 700), st.floats(-50, 600)), max_size=5),
+)
+def test_any_result_paints_zoomed_anywhere(
     qapp: QApplication,
+    result: CheckResult,
+    zoom: float,
+    pan: float,
+    heading: bool,
+    probes: list[tuple[float, float]],
 ) -> None:
+    image = QImage(WIDTH, 400, QImage.Format.Format_ARGB32_Premultiplied)
+    painter = QPainter(image)
+    try:
+        painter.setFont(image_font())
+        layout = paint_timeline(
+            painter,
+            QRectF(0, 0, WIDTH, 400),
+            result,
+            TimelineLook.paper(),
+            zoom=zoom,
+            pan=pan,
+            heading=heading,
+        )
+    finally:
+        painter.end()
+    assert layout is not None
+    assert layout.plot_left <= layout.plot_right
+    for lane in layout.lanes:
+        for segment in lane.segments:
+            assert layout.plot_left - 0.01 <= segment.rect.left()
+            assert segment.rect.right() <= layout.plot_right + 0.01
+        for bar in lane.spans:
+            assert layout.plot_left - 0.01 <= bar.rect.left()
+            assert bar.rect.right() <= layout.plot_right + 0.01
+    for mark in layout.steps:
+        assert layout.plot_left - 0.01 <= mark.x <= layout.plot_right + 0.01
+    for x, y in probes:
+        layout.tooltip_at(QPointF(x, y))
+    view_text(layout)
+
+
+def quick_steps() -> tuple[StepResult, ...]:
+    """Steps 1-5 a millisecond apart, step 7 (failed) 10 ms after the start."""
     quick = [
         StepResult(step, 1, Verdict.PASSED, "ok", None, at(number * 0.001), at(number * 0.001))
         for number, step in enumerate(list(CheckStep)[:5])
     ]
     failed = StepResult(CheckStep.EXPIRY, 1, Verdict.FAILED, "still Reserved", None, at(0.01))
-    result = simple_result(steps=(*quick, failed))
-    layout = layout_of(result)
-    labelled = [mark for mark in layout.steps if mark.label_rect is not None]
-    assert len(labelled) == 1
-    [mark] = labelled
-    assert mark.label == "1\u20135,7"
-    assert mark.failed
-    assert len(layout.steps) == 6  # every step keeps its line
-    assert mark.label_rect is not None
-    tooltip = layout.tooltip_at(mark.label_rect.center())
-    assert tooltip is not None
-    assert tooltip.count("Step ") == 6
-    assert "still Reserved" in tooltip
-    image = timeline_image(result, WIDTH)
-    reds = [
-        image.pixelColor(int(x), int(mark.label_rect.center().y()))
-        for x in range(int(mark.label_rect.left()), int(mark.label_rect.right()))
+    return (*quick, failed)
+
+
+def red_in(image: QImage, rect: QRectF) -> bool:
+    colours = [
+        image.pixelColor(x, y)
+        for x in range(int(rect.left()), int(rect.right()))
+        for y in range(int(rect.top()), int(rect.bottom()))
     ]
-    assert any(c.red() > 150 and c.green() < 100 for c in reds)
+    return any(c.red() > 150 and c.green() < 100 for c in colours)
+
+
+def test_steps_taken_within_milliseconds_are_apart_and_numbered(qapp: QApplication) -> None:
+    # On a linear axis of 60 s the six steps of the first 10 ms fall on one pixel: the
+    # axis is broken there, so that each step has its own readable number.
+    result = simple_result(steps=quick_steps())
+    layout = layout_of(result)
+    assert [mark.label for mark in layout.steps] == ["1", "2", "3", "4", "5", "7"]
+    rects = [mark.label_rect for mark in layout.steps]
+    assert all(rect is not None for rect in rects)
+    for before, after in itertools.pairwise(rects):
+        assert before is not None
+        assert after is not None
+        assert after.left() >= before.right() + 2  # apart, in order
+    marked = layout.steps[-1]
+    assert marked.failed
+    assert marked.label_rect is not None
+    image = timeline_image(result, WIDTH)
+    assert red_in(image, marked.label_rect)
+    assert not red_in(image, layout.steps[0].label_rect or QRectF())
+    # The widened stretch is shown on the axis (a band, a tick in ms at its end) and told
+    # in a tooltip; the long quiet rest stays linear and keeps most of the width.
+    [piece] = layout.breaks
+    assert piece.stretch.start == 0
+    assert piece.stretch.end == pytest.approx(0.01)
+    assert piece.right - piece.left < (layout.plot_right - layout.plot_left) / 4
+    end_tick = next(tick for tick in layout.ticks if abs(tick.x - piece.right) < 0.5)
+    assert end_tick.text == "10 ms"
+    assert end_tick.label_rect is not None
+    band = QColor(pixel(image, (piece.left + piece.right) / 2, layout.axis_y + 1.5))
+    assert _close(band, QColor(TimelineLook.paper().zoomed))
+    tooltip = layout.tooltip_at(QPointF((piece.left + piece.right) / 2, layout.axis_y))
+    assert tooltip is not None
+    assert "widened" in tooltip
+    assert "0 s to 10 ms" in tooltip
+    ten_seconds = layout.x_of(at(30)) - layout.x_of(at(20))
+    assert layout.x_of(at(50)) - layout.x_of(at(40)) == pytest.approx(ten_seconds, abs=0.01)
+    assert ten_seconds * 6 > (layout.plot_right - layout.plot_left) * 0.75
+    # What is drawn after the stretch is still where it happened.
+    lane = layout.lane(1)
+    assert lane is not None
+    reserved = STATUS_COLOURS["Reserved"].fill
+    assert pixel(image, layout.x_of(at(20)), lane.band.bottom() - 2) == reserved
+
+
+def test_a_narrow_picture_still_groups_steps_it_cannot_part(qapp: QApplication) -> None:
+    result = simple_result(steps=quick_steps())
+    width = 180
+    layout = timeline_layout(QRectF(0, 0, width, 10_000), result, image_font())
+    labelled = [mark for mark in layout.steps if mark.label_rect is not None]
+    assert len(layout.steps) == 6  # every step keeps its line
+    assert len(labelled) < 6
+    assert "\u2013" in "".join(mark.label for mark in labelled)  # "1\u20133" and the like
+    failed = next(mark for mark in labelled if mark.failed)
+    assert failed.label_rect is not None
+    tooltip = layout.tooltip_at(failed.label_rect.center())
+    assert tooltip is not None
+    assert "still Reserved" in tooltip
+    assert red_in(timeline_image(result, width), failed.label_rect)
+
+
+def test_a_check_whose_steps_are_apart_keeps_a_linear_axis(qapp: QApplication) -> None:
+    for result in (simple_result(), sample_check_result()):
+        layout = timeline_layout(QRectF(0, 0, 900, 10_000), result, image_font())
+        assert layout.breaks == []
+        assert layout.axis is not None
+        assert not layout.axis.broken
+
+
+def test_the_expiry_date_is_marked_on_its_reservation(qapp: QApplication) -> None:
+    expiring = ReservationSpan(7, 1, "TAG-1", at(10), at(30.4), "expired", expiry=at(30))
+    later = ReservationSpan(8, 1, "TAG-1", at(40), at(45), "cancelled", expiry=at(640))
+    result = simple_result(spans=(expiring, later))
+    layout = layout_of(result)
+    lane = layout.lane(1)
+    assert lane is not None
+    bar = next(b for b in lane.spans if b.span.reservation_id == 7)
+    assert bar.expiry_x == pytest.approx(layout.x_of(at(30)))
+    # Expiring ten minutes after the check: no marker in the picture, its tooltip says it.
+    other = next(b for b in lane.spans if b.span.reservation_id == 8)
+    assert other.expiry_x is None
+    assert f"expiryDate {_local_clock(at(640))}" in (layout.tooltip_at(other.rect.center()) or "")
+    assert "expiry" in [item.kind for item in layout.legend]
+    image = timeline_image(result, WIDTH)
+    expiry_colour = QColor(TimelineLook.paper().expiry)
+    column = [
+        QColor(pixel(image, bar.expiry_x, y))
+        for y in range(int(bar.rect.top()), int(bar.rect.bottom()))
+    ]
+    assert all(_close(colour, expiry_colour) for colour in column)
+    marker = bar.expiry_rect
+    assert marker is not None
+    tooltip = layout.tooltip_at(marker.center())
+    assert tooltip is not None
+    assert tooltip.startswith("Reservation 7 for TAG-1")
+    assert f"expiryDate {_local_clock(at(30))} (expired 400 ms after it)" in tooltip
+    # Without an expiry (a result stored before it was kept) nothing is marked.
+    plain = layout_of(simple_result())
+    assert all(b.expiry_x is None for lane in plain.lanes for b in lane.spans)
+    assert "expiry" not in [item.kind for item in plain.legend]
+
+
+def _local_clock(moment: datetime) -> str:
+    return moment.astimezone().strftime("%H:%M:%S")
+
+
+def _close(one: QColor, other: QColor) -> bool:
+    return all(abs(a - b) <= 40 for a, b in zip(one.getRgb()[:3], other.getRgb()[:3], strict=True))
+
+
+def test_the_heading_says_the_station_and_the_outcome(qapp: QApplication) -> None:
+    result = sample_check_result("CP-77", outcome=CheckOutcome.FAILED)
+    bare = timeline_image(result, 900)
+    headed = timeline_image(result, 900, heading=True)
+    assert headed.height() > bare.height()
+    layout = timeline_layout(QRectF(0, 0, 900, 10_000), result, image_font(), heading=True)
+    heading = layout.heading
+    assert heading is not None
+    assert heading.title == "Reservation check of CP-77"
+    assert heading.outcome == "FAILED"
+    assert heading.summary.startswith("7 passed, 1 failed")
+    assert "started 2026-" in heading.details
+    # The chip is drawn in the outcome's colours; the timeline sits below the heading.
+    chip = heading.outcome_rect
+    fill = QColor(pixel(headed, chip.left() + 2, chip.center().y()))
+    assert _close(fill, QColor(heading.outcome_colours[1]))
+    assert layout.legend[0].swatch.top() > heading.details_rect.bottom()
+    assert layout_of(result).heading is None  # the window and the report: no heading
 
 
 def test_a_reservation_at_the_very_end_is_labelled_before_its_bar(qapp: QApplication) -> None:
@@ -371,3 +539,81 @@ def test_a_reservation_at_the_very_end_is_labelled_before_its_bar(qapp: QApplica
     [bar] = lane.spans
     assert bar.label == "#9 cancelled"
     assert bar.label_rect.right() < bar.rect.left()
+
+
+# --- zooming in the window ------------------------------------------------------------------
+
+
+def wheel(widget: CheckTimeline, x: float, notches: int, modifiers: Qt.KeyboardModifier) -> None:
+    position = QPointF(x, 40)
+    event = QWheelEvent(
+        position,
+        QPointF(widget.mapToGlobal(position.toPoint())),
+        QPoint(),
+        QPoint(0, 120 * notches),
+        Qt.MouseButton.NoButton,
+        modifiers,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(widget, event)
+
+
+def test_the_window_zooms_into_time_around_the_mouse(qapp: QApplication, qtbot: QtBot) -> None:
+    widget = CheckTimeline()
+    qtbot.addWidget(widget)
+    result = simple_result(steps=quick_steps())
+    widget.set_result(result)
+    widget.resize(WIDTH, widget.sizeHint().height())
+    widget.show()
+    qtbot.waitExposed(widget)
+    whole = widget.layout_now()
+    assert whole is not None
+    anchor = whole.x_of(at(20))
+    # Ctrl+wheel zooms in around the mouse: the moment under it stays put.
+    wheel(widget, anchor, 4, Qt.KeyboardModifier.ControlModifier)
+    assert widget.zoom() == pytest.approx(CheckTimeline.ZOOM_STEP**4)
+    zoomed = widget.layout_now()
+    assert zoomed is not None
+    assert zoomed.x_of(at(20)) == pytest.approx(anchor, abs=0.5)
+    ten_seconds = zoomed.x_of(at(25)) - zoomed.x_of(at(15))
+    assert ten_seconds > 2 * (whole.x_of(at(25)) - whole.x_of(at(15)))
+    # What left the view is not drawn (nor hovered): the quick steps are left of it.
+    assert all(mark.x >= zoomed.plot_left for mark in zoomed.steps)
+    assert not widget.grab().isNull()
+    # A plain wheel is left to the panel's scrolling; Shift+wheel and a drag move along.
+    wheel(widget, anchor, 1, Qt.KeyboardModifier.NoModifier)
+    assert widget.zoom() == pytest.approx(CheckTimeline.ZOOM_STEP**4)
+    before = widget.pan()
+    wheel(widget, anchor, -1, Qt.KeyboardModifier.ShiftModifier)
+    assert widget.pan() > before
+    before = widget.pan()
+    qtbot.mousePress(widget, Qt.MouseButton.LeftButton, pos=QPoint(300, 40))
+    qtbot.mouseMove(widget, QPoint(250, 40))
+    qtbot.mouseRelease(widget, Qt.MouseButton.LeftButton, pos=QPoint(250, 40))
+    assert widget.pan() == pytest.approx(before + 50)
+    # Zoomed far into the first 10 ms, the broken axis relaxes (the zoom does the work)
+    # and the steps are far apart.
+    widget.reset_zoom()
+    first = widget.layout_now()
+    assert first is not None
+    widget.set_zoom(600, first.x_of(at(0.005)))
+    deep = widget.layout_now()
+    assert deep is not None
+    widened = min(piece.stretch.factor for piece in first.breaks)
+    assert all(piece.stretch.factor < widened / 100 for piece in deep.breaks)
+    marks = [mark.x for mark in deep.steps]
+    assert len(marks) >= 3
+    assert min(b - a for a, b in itertools.pairwise(marks)) >= 18
+    assert any(tick.text.endswith("ms") for tick in deep.ticks if tick.label_rect is not None)
+    # 0 shows the whole check again; so does a new check.
+    widget.setFocus()
+    qtbot.keyClick(widget, Qt.Key.Key_0)
+    assert widget.zoom() == 1
+    widget.set_zoom(4)
+    widget.set_result(replace(result, started_at=at(-3600), check_id=4))
+    assert widget.zoom() == 1
+    # A running check's newer copy keeps the zoom.
+    widget.set_zoom(4)
+    widget.set_result(replace(widget.result(), finished_at=at(61)))  # type: ignore[arg-type]
+    assert widget.zoom() == 4

@@ -12,19 +12,27 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication, QStyle, QTableView, QWidget
 from pytestqt.qtbot import QtBot
 
 from console.app import build_window
 from console.central.check.codec import CHECK_CSV_COLUMNS, check_from_dict
 from console.central.check.model import CheckOutcome, CheckResult, Verdict
-from console.ui.checks.check_export import CheckExportDialog, CheckExportFormat, export_check
+from console.ui import export_folder
+from console.ui.checks.check_export import (
+    PICTURE_WIDTH,
+    CheckExportDialog,
+    CheckExportFormat,
+    export_check,
+)
 from console.ui.checks.check_list_model import CheckColumn, CheckListModel
 from console.ui.checks.check_steps_model import StepColumn
+from console.ui.checks.check_timeline import TimelineLook, image_font, timeline_layout
 from console.ui.checks.checks_panel import ChecksPanel, evidence_text
 from console.ui.look.color_scheme import dark_palette, scheme_style_sheet
+from console.ui.trace.export import ExportDialog
 from tests.ui.fakes import CHECK_T0, FakeCentralSystem, sample_check_result
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
@@ -204,6 +212,27 @@ def test_evidence_text_lists_every_frame_with_direction_and_latency() -> None:
     assert evidence_text(None) == ""
 
 
+def test_long_frames_wrap_in_the_panel_evidence(qtbot: QtBot) -> None:
+    result = sample_check_result()
+    step = result.steps[0]
+    long_text = '[3,"m0",{"data":"' + "0123456789abcdef" * 40 + '"}]'
+    long_step = replace(step, evidence=(replace(step.evidence[0], text=long_text),))
+    panel = make_panel(qtbot, Archive([replace(result, steps=(long_step, *result.steps[1:]))]))
+    panel.resize(1000, 700)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.select_step(0)
+    view = panel.evidence
+    assert long_text in view.toPlainText()
+    qtbot.waitUntil(lambda: view.viewport().width() > 100)
+    assert view.horizontalScrollBar().maximum() == 0
+    lines = [
+        view.document().findBlockByNumber(n).layout().lineCount()
+        for n in range(view.document().blockCount())
+    ]
+    assert max(lines) > 3  # the frame's one line, wrapped
+
+
 # --- export ---------------------------------------------------------------------------------
 
 
@@ -284,6 +313,37 @@ def test_export_check_leaves_no_part_file(tmp_path: Path, qapp) -> None:
     assert not list(tmp_path.glob("*.part"))
 
 
+def test_the_exported_picture_says_whose_check_how_it_ended_and_the_expiry(
+    tmp_path: Path, qapp
+) -> None:
+    result = sample_check_result("CP-77", outcome=CheckOutcome.FAILED)
+    [_, png] = export_check(result, tmp_path / "x.json", CheckExportFormat.JSON, picture=True)
+    picture = QImage(str(png))
+    # In its PNG text fields (a file browser, a script) ...
+    assert picture.text("Station") == "CP-77"
+    assert picture.text("Outcome") == "failed"
+    assert picture.text("Title") == "Reservation check of CP-77: failed"
+    assert picture.text("Started") == "2026-11-25T14:00:00.000Z"
+    # ... and in the picture: its heading is the one the timeline draws for this result
+    # (station and outcome), and step 7's expiryDate is marked on its reservation.
+    layout = timeline_layout(
+        QRectF(0, 0, PICTURE_WIDTH, 10_000), result, image_font(), heading=True
+    )
+    heading = layout.heading
+    assert heading is not None
+    assert heading.title == "Reservation check of CP-77"
+    assert heading.outcome == "FAILED"
+    ratio = picture.width() / PICTURE_WIDTH
+    chip = heading.outcome_rect
+    fill = picture.pixelColor(int((chip.left() + 3) * ratio), int(chip.center().y() * ratio))
+    assert fill.name() == QColor(heading.outcome_colours[1]).name()
+    bar = next(b for lane in layout.lanes for b in lane.spans if b.span.reservation_id == 107)
+    assert bar.expiry_x is not None
+    marker = picture.pixelColor(int(bar.expiry_x * ratio), int(bar.rect.center().y() * ratio))
+    assert marker.name() == QColor(TimelineLook.paper().expiry).name()
+    assert "expiry" in [item.kind for item in layout.legend]
+
+
 # --- in the window --------------------------------------------------------------------------
 
 
@@ -308,6 +368,35 @@ def test_the_window_lists_stored_checks_and_adds_each_finished_one(qtbot: QtBot)
     qtbot.waitUntil(lambda: not dock.visibleRegion().isEmpty())
     qtbot.waitUntil(lambda: dock.height() >= window.height() * 0.4)
     _keep_shot(window, "checks_window.png")
+    window.allow_close()
+    window.close()
+
+
+def test_the_window_proposes_the_folder_a_check_was_exported_to(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    documents = tmp_path / "Documents"
+    documents.mkdir()
+    monkeypatch.setattr(
+        export_folder.QStandardPaths, "writableLocation", lambda _location: str(documents)
+    )
+    window = build_window(FakeCentralSystem(), check_archive=Archive(three_checks()))
+    qtbot.addWidget(window)
+    panel = window.checks_panel
+    dialog = open_dialog(panel)
+    assert dialog.path().parent == documents
+    started = dialog.check.started_at.astimezone().strftime("%Y-%m-%d-%H%M%S")
+    assert dialog.path().name == f"reservation-check-CP-03-{started}.json"
+    target = tmp_path / "site-b" / "check.json"
+    dialog.path_edit.setText(str(target))
+    with qtbot.waitSignal(panel.sig_exported, timeout=10_000):
+        dialog.buttons.accepted.emit()
+    # The next export of anything starts in that folder.
+    assert open_dialog(panel).path().parent == target.parent
+    window.trace_tools.export_trace_action.trigger()
+    trace_dialog = window.trace_tools.dialog
+    assert isinstance(trace_dialog, ExportDialog)
+    assert trace_dialog.options().path.parent == target.parent
     window.allow_close()
     window.close()
 

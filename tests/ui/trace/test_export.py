@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from console.central.export import (
     RESERVATION_CSV_COLUMNS,
@@ -23,18 +24,24 @@ from console.central.export import (
 from console.central.model import (
     ReservationRecord,
     ReservationState,
+    TraceAppended,
     TraceDirection,
     TraceEntry,
 )
 from console.chargepoint.simulator import Behaviour
 from console.ocpp.reservation import ReservationStatus
+from console.ui import export_folder
+from console.ui.export_folder import ExportFolder
+from console.ui.report.report import ReportRunner
 from console.ui.trace import trace_tools
-from console.ui.trace.export import ExportDialog, ExportKind, ExportOptions
+from console.ui.trace.export import ExportDialog, ExportKind, ExportOptions, ExportRunner
+from console.ui.trace.trace_tools import TraceTools
 from tests.ui.export_site import (  # noqa: F401 (the fixture)
     Site,
     make_site_fixture,
     secrets,
 )
+from tests.ui.fakes import FakeCentralSystem
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
 
@@ -334,9 +341,122 @@ def test_the_default_folder_is_documents_when_it_exists_else_home(
 ) -> None:
     documents = tmp_path / "Documents"
     monkeypatch.setattr(
-        trace_tools.QStandardPaths, "writableLocation", lambda _location: str(documents)
+        export_folder.QStandardPaths, "writableLocation", lambda _location: str(documents)
     )
-    monkeypatch.setattr(trace_tools.Path, "home", lambda: tmp_path)
+    monkeypatch.setattr(export_folder.Path, "home", lambda: tmp_path)
     assert trace_tools.default_folder() == tmp_path  # no Documents folder
     documents.mkdir()
     assert trace_tools.default_folder() == documents
+
+
+@pytest.fixture
+def documents(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """The user's Documents folder (in tmp_path)."""
+    folder = tmp_path / "Documents"
+    folder.mkdir()
+    monkeypatch.setattr(
+        export_folder.QStandardPaths, "writableLocation", lambda _location: str(folder)
+    )
+    return folder
+
+
+def test_the_folder_last_written_to_is_proposed_next_time_and_next_run(
+    documents: Path, tmp_path: Path
+) -> None:
+    store = tmp_path / "config" / "exports.ini"
+    folders = ExportFolder(QSettings(str(store), QSettings.Format.IniFormat))
+    assert folders.folder() == documents  # nothing written yet
+    site_a = tmp_path / "site-a"
+    site_a.mkdir()
+    folders.remember(site_a / "trace.jsonl")
+    assert folders.folder() == site_a
+    again = ExportFolder(QSettings(str(store), QSettings.Format.IniFormat))  # the next run
+    assert again.folder() == site_a
+    site_a.rmdir()  # gone (an unplugged stick): Documents again
+    assert again.folder() == documents
+
+
+def test_each_dialog_proposes_the_folder_of_the_last_export(
+    site: Site, documents: Path, tmp_path: Path
+) -> None:
+    tools = site.window.trace_tools
+    tools.export_trace_action.trigger()
+    first = tools.dialog
+    assert isinstance(first, ExportDialog)
+    assert first.options().path.parent == documents  # not the working directory
+    first.reject()
+    target = tmp_path / "site-a" / "cp01.jsonl"
+    export_through_the_dialog(site, ExportKind.TRACE, target, "CP-01")
+    tools.export_reservations_action.trigger()
+    reservations = tools.dialog
+    assert isinstance(reservations, ExportDialog)
+    assert reservations.options().path.parent == target.parent
+    reservations.reject()
+    tools.report_action.trigger()
+    report = tools.dialog
+    assert isinstance(report, trace_tools.ReportDialog)
+    assert report.path().parent == target.parent
+    report.reject()
+    assert ExportFolder().folder() == target.parent  # and after a restart
+
+
+def test_the_trace_dialog_proposes_a_named_file_from_the_start_of_todays_session(
+    qtbot, documents: Path, tmp_path: Path
+) -> None:
+    now = datetime(2026, 11, 25, 15, 0).astimezone()  # 15:00 local time
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    run_started = now - timedelta(hours=2)
+    clock = [run_started]
+    central = FakeCentralSystem()
+    central.add_site(2, 1)
+
+    def frame(seq: int, station_id: str, at: datetime) -> None:
+        entry = TraceEntry(seq, at, station_id, TraceDirection.IN, "[2]")
+        central.emit(TraceAppended(entry))
+
+    frame(1, "CP-01", midnight - timedelta(hours=2))  # yesterday
+    frame(2, "CP-01", midnight + timedelta(hours=8, seconds=30))  # this morning, a run before
+    host = QWidget()
+    qtbot.addWidget(host)
+    tools = TraceTools(
+        central,
+        ExportRunner(central),
+        ReportRunner(central),
+        host,
+        export_folder=ExportFolder(QSettings(str(tmp_path / "e.ini"), QSettings.Format.IniFormat)),
+        clock=lambda: clock[0],
+    )
+    frame(3, "CP-02", run_started + timedelta(seconds=12))  # the first frame of this run
+    frame(4, "CP-01", run_started + timedelta(seconds=20))
+    clock[0] = now
+    tools.export_trace_action.trigger()
+    dialog = tools.dialog
+    assert isinstance(dialog, ExportDialog)
+    # A name that says what it holds, in Documents; "From" the first frame of this run.
+    options = dialog.options()
+    assert options.path == documents / "ocpp-trace-all-stations-2026-11-25-1500.jsonl"
+    assert dialog.since_check.isChecked()
+    assert options.since == run_started + timedelta(seconds=12)
+    assert options.until is None
+    # One station: its name in the file's, "From" its first frame today.
+    dialog.set_station("CP-01")
+    options = dialog.options()
+    assert options.path == documents / "ocpp-trace-CP-01-2026-11-25-1500.jsonl"
+    assert options.since == midnight + timedelta(hours=8, seconds=30)
+    # What the technician typed or set stays when the station changes.
+    dialog.path_edit.setText(str(tmp_path / "mine.jsonl"))
+    dialog.since_edit.setDateTime(dialog.since_edit.dateTime().addSecs(-3600))
+    chosen_since = dialog.options().since
+    dialog.set_station("CP-02")
+    assert dialog.options().path == tmp_path / "mine.jsonl"
+    assert dialog.options().since == chosen_since
+    dialog.reject()
+    # The reservations: every attempt by default, "From" ready at the session's start.
+    tools.export_reservations_action.trigger()
+    reservations = tools.dialog
+    assert isinstance(reservations, ExportDialog)
+    assert reservations.options().since is None
+    assert reservations.options().path.name == "ocpp-reservations-all-stations-2026-11-25-1500.csv"
+    reservations.since_check.setChecked(True)
+    assert reservations.options().since == run_started + timedelta(seconds=12)
+    reservations.reject()
