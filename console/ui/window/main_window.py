@@ -3,8 +3,9 @@
 One thing despite its length: the window places the views of every feature (their models and
 widgets live in stations/, reservations/, trace/, checks/) and connects them to the services
 it is given, in one :meth:`MainWindow._connect_signals`. What remains here is what ties them
-together: the selection shared by the tree and the table, the cancel banner, the context
-menus and the first-start layout.
+together: the selection shared by the tree and the table, the cancel (asked, then followed
+in a banner), the context menus and the first-start sizes. The lower panels' tabs live in
+bottom_panels, the station URLs in status_bar, the shortcuts' precedence in shortcuts.
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
 __all__ = ["STATION_ID_PLACEHOLDER", "StationUrlsBar", "is_loopback_url", "urls_lan_first"]
@@ -41,6 +41,42 @@ def _with_placeholder(url: str) -> str:
     return url + STATION_ID_PLACEHOLDER if url.endswith("/") else url
 
 
+class _ElidingLabel(QLabel):
+    """A label that shows as much of its text as its width allows, ending in "…"."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._full_text = ""
+
+    def set_full_text(self, text: str) -> None:
+        self._full_text = text
+        self.updateGeometry()
+        self._elide()
+
+    def sizeHint(self) -> QSize:
+        return QSize(
+            self.fontMetrics().horizontalAdvance(self._full_text)
+            + self.contentsMargins().left()
+            + self.contentsMargins().right()
+            + 4,
+            super().sizeHint().height(),
+        )
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(40, super().minimumSizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        elided = self.fontMetrics().elidedText(
+            self._full_text, Qt.TextElideMode.ElideRight, max(self.contentsRect().width(), 20)
+        )
+        if elided != self.text():
+            self.setText(elided)
+
+
 class StationUrlsBar(QWidget):
     """The station URLs, the LAN one first, elided to ``max_width``, and a copy button.
 
@@ -56,11 +92,11 @@ class StationUrlsBar(QWidget):
         self.setObjectName("station_urls")
         self._urls: list[str] = []
         self._full_text = ""
-        self.label = QLabel()
+        self.label = _ElidingLabel()
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.copy_button = QToolButton()
         self.copy_button.setObjectName("copy_station_url")
-        self.copy_button.setText("Copy")
+        self.copy_button.setText("Copy URL")
         self.copy_button.setAutoRaise(True)
         self.copy_button.setEnabled(False)
         layout = QHBoxLayout(self)
@@ -68,13 +104,8 @@ class StationUrlsBar(QWidget):
         layout.setSpacing(2)
         layout.addWidget(self.label, 1)
         layout.addWidget(self.copy_button)
-        super().setMaximumWidth(max_width)
+        self.setMaximumWidth(max_width)
         self.copy_button.clicked.connect(self.copy_first_url)
-
-    def setMaximumWidth(self, width: int) -> None:
-        if width != self.maximumWidth():
-            super().setMaximumWidth(width)
-            self._show(self._urls)
 
     def set_urls(self, urls: list[str]) -> None:
         """Show these URLs (any order: the LAN ones are put first)."""
@@ -86,12 +117,7 @@ class StationUrlsBar(QWidget):
         self._urls = ordered
         shown = [_with_placeholder(url) for url in ordered]
         self._full_text = "Stations connect to: " + "   ".join(shown) if shown else ""
-        room = self.maximumWidth() - self.copy_button.sizeHint().width() - 10
-        self.label.setText(
-            self.label.fontMetrics().elidedText(
-                self._full_text, Qt.TextElideMode.ElideRight, max(room, 40)
-            )
-        )
+        self.label.set_full_text(self._full_text)
         tooltip = (
             "Configure each station with one of these URLs followed by its id"
             + (f", e.g. {ordered[0]}CP-01" if ordered and ordered[0].endswith("/") else "")
