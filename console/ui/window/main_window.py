@@ -885,6 +885,7 @@ class MainWindow(QMainWindow):
 
     def refresh_status_bar(self) -> None:
         self.urls_label.set_urls(self.central.urls())
+        self._fit_urls_width(self.width())
         urls = self.urls_label.urls()  # the LAN address first
         self.security_label.setText(f"Security profile {self.central.security_profile}")
         self._refresh_tree_placeholder(urls)
@@ -914,8 +915,13 @@ class MainWindow(QMainWindow):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        # The URLs take a share of the status bar; the rest is for the messages on its left.
-        width = max(_URLS_MIN_WIDTH, min(_URLS_MAX_WIDTH, int(event.size().width() * _URLS_SHARE)))
+        self._fit_urls_width(event.size().width())
+
+    def _fit_urls_width(self, window_width: int) -> None:
+        # The URLs take a share of the status bar (the rest is for the messages on its left),
+        # never so little that the first URL is cut.
+        share = max(_URLS_MIN_WIDTH, min(_URLS_MAX_WIDTH, int(window_width * _URLS_SHARE)))
+        width = max(share, self.urls_label.width_for_first_url())
         if width != self.urls_label.maximumWidth():
             self.urls_label.setMaximumWidth(width)
             status_layout = self.statusBar().layout()

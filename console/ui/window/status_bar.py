@@ -42,25 +42,30 @@ def _with_placeholder(url: str) -> str:
 
 
 class _ElidingLabel(QLabel):
-    """A label that shows as much of its text as its width allows, ending in "…"."""
+    """A label that shows as much of its text as its width allows, ending in "…".
+
+    Too narrow for the whole text, it shows the shorter one if that fits (the URLs without
+    "Stations connect to:"): the first URL is what must be read whole.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self._full_text = ""
+        self._short_text = ""
 
-    def set_full_text(self, text: str) -> None:
+    def set_full_text(self, text: str, short_text: str = "") -> None:
         self._full_text = text
+        self._short_text = short_text
         self.updateGeometry()
         self._elide()
 
+    def width_for(self, text: str) -> int:
+        """The label's width that shows ``text`` whole."""
+        margins = self.contentsMargins()
+        return self.fontMetrics().horizontalAdvance(text) + margins.left() + margins.right() + 4
+
     def sizeHint(self) -> QSize:
-        return QSize(
-            self.fontMetrics().horizontalAdvance(self._full_text)
-            + self.contentsMargins().left()
-            + self.contentsMargins().right()
-            + 4,
-            super().sizeHint().height(),
-        )
+        return QSize(self.width_for(self._full_text), super().sizeHint().height())
 
     def minimumSizeHint(self) -> QSize:
         return QSize(40, super().minimumSizeHint().height())
@@ -70,9 +75,15 @@ class _ElidingLabel(QLabel):
         self._elide()
 
     def _elide(self) -> None:
-        elided = self.fontMetrics().elidedText(
-            self._full_text, Qt.TextElideMode.ElideRight, max(self.contentsRect().width(), 20)
-        )
+        room = max(self.contentsRect().width(), 20)
+        metrics = self.fontMetrics()
+        text = self._full_text
+        if self._short_text and metrics.horizontalAdvance(text) > room:
+            first_whole = self._full_text[: len(self._full_text) - len(self._short_text)]
+            first_whole += self._short_text.split("   ")[0]
+            if metrics.horizontalAdvance(first_whole) > room:
+                text = self._short_text
+        elided = metrics.elidedText(text, Qt.TextElideMode.ElideRight, room)
         if elided != self.text():
             self.setText(elided)
 
@@ -117,7 +128,7 @@ class StationUrlsBar(QWidget):
         self._urls = ordered
         shown = [_with_placeholder(url) for url in ordered]
         self._full_text = "Stations connect to: " + "   ".join(shown) if shown else ""
-        self.label.set_full_text(self._full_text)
+        self.label.set_full_text(self._full_text, "   ".join(shown))
         tooltip = (
             "Configure each station with one of these URLs followed by its id"
             + (f", e.g. {ordered[0]}CP-01" if ordered and ordered[0].endswith("/") else "")
@@ -131,6 +142,18 @@ class StationUrlsBar(QWidget):
             f"Copy {ordered[0]} to the clipboard; add the station's id after it"
             if ordered
             else "No URL yet: the Central System is not listening"
+        )
+
+    def width_for_first_url(self) -> int:
+        """The width that shows the first URL (and its ``<station id>``) whole."""
+        if not self._urls:
+            return 0
+        layout = self.layout()
+        spacing = layout.spacing() if layout is not None else 0
+        return (
+            self.label.width_for(_with_placeholder(self._urls[0]))
+            + spacing
+            + self.copy_button.sizeHint().width()
         )
 
     def urls(self) -> list[str]:

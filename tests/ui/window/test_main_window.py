@@ -73,6 +73,11 @@ def test_status_bar_lists_the_lan_url_first_and_copies_it(qtbot, window: MainWin
     )
     assert bar.text().startswith("Stations connect to: ws://192.168.1.20:9000/<station id>")
     assert "ws://192.168.1.20:9000/CP-01" in bar.toolTip()
+    # a narrow window shortens the bar, never the first URL
+    window.resize(760, 600)
+    qtbot.waitUntil(lambda: "…" in bar.text())
+    assert "ws://192.168.1.20:9000/<station id>" in bar.text()
+    window.resize(1366, 700)
     qtbot.waitUntil(bar.copy_button.isVisible)
     QGuiApplication.clipboard().clear()
     qtbot.mouseClick(bar.copy_button, Qt.MouseButton.LeftButton)
