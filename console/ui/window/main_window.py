@@ -85,7 +85,7 @@ from console.ui.trace.trace_tools import TraceTools, default_folder
 from console.ui.window.bottom_panels import BottomPanels
 from console.ui.window.menus import MenuActions, build_menus, show_about
 from console.ui.window.shortcuts import WindowShortcutGuard
-from console.ui.window.status_bar import StationUrlsBar
+from console.ui.window.status_bar import StationUrlsBar, urls_lan_first
 
 __all__ = ["MainWindow", "StationTreeView", "WindowServices"]
 
@@ -470,7 +470,9 @@ class MainWindow(QMainWindow):
             )
         )
         menus.quit_action.triggered.connect(self.close)
-        menus.about_action.triggered.connect(lambda: show_about(self, self.central.urls()))
+        menus.about_action.triggered.connect(
+            lambda: show_about(self, urls_lan_first(self.central.urls()))
+        )
 
         tools = self.trace_tools
         feed.sig_trace.connect(tools.panel.append)
