@@ -147,11 +147,14 @@ def test_reserve_then_cancel_on_a_normal_station(qtbot, make_site) -> None:
     )
     assert _table_state(window, record) == "Accepted"
 
-    # cancel it from the connector row with the Delete key
+    # cancel it from the connector row with the Delete key, once confirmed
     window.select_connector("CP-01", 1)
     window.tree.setFocus()
+    qtbot.keyClick(window.tree, Qt.Key.Key_Delete)
+    box = window.cancel_confirmation
+    assert box is not None
     with qtbot.waitSignal(window.requests.sig_cancel_answered, timeout=WAIT_MS):
-        qtbot.keyClick(window.tree, Qt.Key.Key_Delete)
+        qtbot.mouseClick(box.confirm_button, Qt.MouseButton.LeftButton)
     assert window.cancel_answer_text() == (
         f"Cancel reservation {record.reservation_id} on CP-01: Accepted"
     )

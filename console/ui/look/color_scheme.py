@@ -42,6 +42,13 @@ def dark_palette() -> QPalette:
         QPalette.ColorRole.Link: QColor("#8cb8f0"),
         QPalette.ColorRole.Highlight: QColor("#2d4f7c"),
         QPalette.ColorRole.HighlightedText: QColor("#ffffff"),
+        # The 3D roles too: left at Qt's light defaults, the line under the bottom area's
+        # tabs (and other frames) shows white on the dark window.
+        QPalette.ColorRole.Light: QColor("#3b4046"),
+        QPalette.ColorRole.Midlight: QColor("#31353a"),
+        QPalette.ColorRole.Mid: QColor("#26292d"),
+        QPalette.ColorRole.Dark: QColor("#141618"),
+        QPalette.ColorRole.Shadow: QColor("#0b0c0d"),
     }
     for role, colour in roles.items():
         palette.setColor(role, colour)

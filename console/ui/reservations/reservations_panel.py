@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -46,9 +47,9 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 class ReservationFilterProxy(QSortFilterProxyModel):
     """Sorts the reservation table and keeps the rows that pass every filter.
 
-    The filters add up: station, state, active only, and the panel's text (every column's
-    text, case-insensitive). The inherited fixed-string filter stays free for the window's
-    global filter box, which narrows the table further.
+    The filters add up: station, state, active only, the panel's text (every column's
+    text, case-insensitive) and the window's main filter box (the same match), which the
+    panel names whenever it hides rows.
     """
 
     sig_filters_changed = Signal()
@@ -60,6 +61,7 @@ class ReservationFilterProxy(QSortFilterProxyModel):
         self._state: ReservationState | None = None
         self._active_only = False
         self._text = ""
+        self._main_filter = ""
         self.setSortRole(ItemRole.SORT)
         self.setFilterRole(ItemRole.FILTER)
         self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -75,6 +77,14 @@ class ReservationFilterProxy(QSortFilterProxyModel):
 
     def set_text(self, text: str) -> None:
         self._change(lambda: setattr(self, "_text", text.strip().casefold()))
+
+    def set_main_filter(self, text: str) -> None:
+        """The window's main filter (Ctrl+F), which narrows the tree and this table alike."""
+        self._change(lambda: setattr(self, "_main_filter", text.strip()))
+
+    def main_filter(self) -> str:
+        """The main filter's text as typed (empty: none)."""
+        return self._main_filter
 
     def _change(self, apply: Callable[[], None]) -> None:
         # Qt 6.10 replaced invalidateFilter() by this begin/end pair around the change.
@@ -94,15 +104,22 @@ class ReservationFilterProxy(QSortFilterProxyModel):
             return False
         if self._active_only and not record.active:
             return False
-        if self._text:
-            row_text = model.index(source_row, 0).data(ItemRole.FILTER) or ""
-            if self._text not in str(row_text).casefold():
+        if self._text or self._main_filter:
+            row_text = str(model.index(source_row, 0).data(ItemRole.FILTER) or "").casefold()
+            if self._text not in row_text or self._main_filter.casefold() not in row_text:
                 return False
         return super().filterAcceptsRow(source_row, source_parent)
 
 
 class ReservationsPanel(QWidget):
-    """The filter bar, the cancel button and the answer line around the reservations table."""
+    """The filter bar, the cancel button and the answer line around the reservations table.
+
+    When the window's main filter hides attempts, a line above the table says so and
+    offers to show them all again.
+    """
+
+    sig_clear_main_filter = Signal()
+    """The technician asked to show the attempts the main filter hides (clear it)."""
 
     def __init__(
         self,
@@ -127,6 +144,14 @@ class ReservationsPanel(QWidget):
         self.text_edit.setObjectName("reservation_text_filter")
         self.count_label = QLabel()
         self.count_label.setProperty("role", "field-hint")
+        self.main_filter_label = QLabel()
+        self.main_filter_label.setObjectName("reservation_main_filter_note")
+        self.main_filter_label.setProperty("role", "field-hint")
+        self.main_filter_clear = QToolButton()
+        self.main_filter_clear.setText("Show all")
+        self.main_filter_clear.setToolTip("Clear the main filter (the tree shows everything too)")
+        self.main_filter_note = QWidget()
+        self.main_filter_note.setVisible(False)
         self.active_only_action = QAction("Active reservations only", self)
         self.active_only_action.setCheckable(True)
         self.active_only_action.setShortcut(QKeySequence("Ctrl+Shift+A"))
@@ -139,16 +164,10 @@ class ReservationsPanel(QWidget):
 
     def _build(self, cancel_button: QPushButton, cancel_answer: QWidget) -> None:
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 4, 0, 0)
-        title_row = QHBoxLayout()
-        title = QLabel("Reservations — every attempt, this session and earlier ones")
-        title.setProperty("role", "section")
-        title_row.addWidget(title)
-        title_row.addStretch(1)
-        title_row.addWidget(self.count_label)
-        title_row.addWidget(cancel_button)
-        layout.addLayout(title_row)
-
+        layout.setContentsMargins(4, 4, 4, 0)
+        layout.setSpacing(4)
+        # One row of filters, count and cancel: the dock's tab names the panel, and every
+        # line saved is a row of the table on a laptop screen.
         filters = QHBoxLayout()
         self.station_combo.addItem("All stations", ALL)
         self.station_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
@@ -162,6 +181,9 @@ class ReservationsPanel(QWidget):
             "Only the reservations a station holds now (Ctrl+Shift+A)"
         )
         self.text_edit.setPlaceholderText("Search reservations: id, idTag, error…")
+        self.text_edit.setToolTip(
+            "Every reservation attempt, this session and earlier ones: search them"
+        )
         self.text_edit.setClearButtonEnabled(True)
         filters.addWidget(QLabel("Station"))
         filters.addWidget(self.station_combo)
@@ -169,7 +191,14 @@ class ReservationsPanel(QWidget):
         filters.addWidget(self.state_combo)
         filters.addWidget(self.active_only_check)
         filters.addWidget(self.text_edit, 1)
+        filters.addWidget(self.count_label)
+        filters.addWidget(cancel_button)
         layout.addLayout(filters)
+        note = QHBoxLayout(self.main_filter_note)
+        note.setContentsMargins(0, 0, 0, 0)
+        note.addWidget(self.main_filter_label, 1)
+        note.addWidget(self.main_filter_clear)
+        layout.addWidget(self.main_filter_note)
         layout.addWidget(cancel_answer)
         layout.addWidget(self.table)
         self.addAction(self.active_only_action)
@@ -188,6 +217,7 @@ class ReservationsPanel(QWidget):
         self.proxy.rowsRemoved.connect(self._refresh_count)
         self.proxy.modelReset.connect(self._refresh_count)
         self.proxy.layoutChanged.connect(self._refresh_count)
+        self.main_filter_clear.clicked.connect(self.sig_clear_main_filter)
 
     # --- filters ----------------------------------------------------------------------------
 
@@ -237,3 +267,10 @@ class ReservationsPanel(QWidget):
             f"{shown} of {total} {attempts} shown" if shown != total else f"{total} {attempts}"
         )
         self.count_label.setToolTip(f"{shown} of {total} reservation attempts shown")
+        main_filter = self.proxy.main_filter()
+        if main_filter:
+            self.main_filter_label.setText(
+                f"Filtered by the main filter “{main_filter}” (Ctrl+F): it narrows the "
+                "stations and these reservations alike"
+            )
+        self.main_filter_note.setVisible(bool(main_filter))

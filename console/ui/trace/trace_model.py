@@ -39,6 +39,7 @@ __all__ = [
     "TraceTableModel",
     "format_frame",
     "highlight_of",
+    "reservation_of_call",
 ]
 
 
@@ -148,6 +149,10 @@ class TraceFilter:
     errors_only: bool = False
     text: str = ""
     """Case-insensitive substring of the raw frame text."""
+    reservation_id: int | None = None
+    """Only the frames about this reservation (with ``station_id``): the calls carrying its
+    id (ReserveNow, CancelReservation, StartTransaction...), their answers, and the note
+    that one got none."""
 
     @property
     def is_empty(self) -> bool:
@@ -218,6 +223,20 @@ class TraceBuffer:
             return None
         return partner
 
+    def call_of(self, absolute: int, entry: TraceEntry) -> TraceEntry | None:
+        """The CALL an entry belongs to: itself, the request it answers, or the call a
+        "no answer" note is about (None when not held)."""
+        if entry.message_type == _CALL and entry.direction is not TraceDirection.EVENT:
+            return entry
+        if entry.direction is TraceDirection.EVENT:
+            if entry.message_id is None:
+                return None
+            # Only the console's calls time out in the trace: the call went out.
+            request = self._request_of.get((entry.station_id, entry.message_id, TraceDirection.OUT))
+        else:
+            request = self.partner(absolute)
+        return None if request is None else self.get(request)
+
     def action_of(self, absolute: int, entry: TraceEntry) -> str | None:
         """The entry's action; for an answer sent without one, its request's action."""
         return entry.action or self._answer_action.get(absolute)
@@ -241,6 +260,24 @@ class TraceBuffer:
             request_entry = self.get(request)
             if request_entry is not None and request_entry.action:
                 self._answer_action[absolute] = request_entry.action
+
+
+def reservation_of_call(call: TraceEntry) -> int | None:
+    """The reservation id a CALL carries (``reservationId``; ReserveNow 2.0.1: ``id``)."""
+    text = call.text
+    if "reservationId" not in text and call.action != "ReserveNow":
+        return None  # most frames: no parsing
+    try:
+        frame = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(frame, list) or len(frame) < 4 or not isinstance(frame[3], dict):
+        return None
+    payload = frame[3]
+    value = payload.get("reservationId")
+    if value is None and call.action == "ReserveNow":
+        value = payload.get("id")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _matches(entry: TraceEntry, action: str | None, flt: TraceFilter, needle: str) -> bool:
@@ -343,7 +380,15 @@ class TraceTableModel(ReadOnlyTableModel):
                 flt,
                 needle,
             )
+            and (
+                flt.reservation_id is None
+                or self._about_reservation(absolute, entries[absolute - base], flt.reservation_id)
+            )
         ]
+
+    def _about_reservation(self, absolute: int, entry: TraceEntry, reservation_id: int) -> bool:
+        call = self.buffer.call_of(absolute, entry)
+        return call is not None and reservation_of_call(call) == reservation_id
 
     # --- filter and pause -------------------------------------------------------------------
 

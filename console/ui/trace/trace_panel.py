@@ -94,6 +94,11 @@ class TracePanel(QWidget):
         self.waiting_label.setProperty("role", "field-hint")
         self.count_label = QLabel()
         self.count_label.setProperty("role", "field-hint")
+        self.reservation_chip = QToolButton()
+        self.reservation_chip.setObjectName("trace_reservation_filter")
+        self.reservation_chip.setVisible(False)
+        self._reservation: tuple[str, int] | None = None
+        """(station id, reservation id) while only that reservation's frames show."""
 
         self.table = QTableView()
         self.table.setObjectName("trace_table")
@@ -134,6 +139,7 @@ class TracePanel(QWidget):
 
         controls = QHBoxLayout()
         controls.setContentsMargins(0, 0, 0, 0)
+        controls.addWidget(self.reservation_chip)
         controls.addWidget(self.station_combo)
         controls.addWidget(self.action_combo)
         controls.addWidget(self.direction_combo)
@@ -177,7 +183,8 @@ class TracePanel(QWidget):
         layout.addWidget(splitter, 1)
 
     def _connect_signals(self) -> None:
-        self.station_combo.activated.connect(self.apply_filters)
+        self.station_combo.activated.connect(self._on_station_chosen)
+        self.reservation_chip.clicked.connect(self.clear_reservation_filter)
         self.action_combo.activated.connect(self.apply_filters)
         self.direction_combo.activated.connect(self.apply_filters)
         self.errors_check.toggled.connect(self.apply_filters)
@@ -213,6 +220,7 @@ class TracePanel(QWidget):
             direction=_direction(self.direction_combo.currentData()),
             errors_only=self.errors_check.isChecked(),
             text=self.text_edit.text().strip(),
+            reservation_id=None if self._reservation is None else self._reservation[1],
         )
 
     def apply_filters(self) -> None:
@@ -230,6 +238,58 @@ class TracePanel(QWidget):
         if self.follow_check.isChecked():
             self.table.scrollToBottom()
         self._refresh_labels()
+
+    def show_reservation(self, station_id: str, reservation_id: int) -> int:
+        """Only the frames of one reservation: its ReserveNow and answer, its cancel, the
+        transaction that used it. The other filters are cleared; the first frame is
+        selected. Returns how many frames show."""
+        self._reservation = (station_id, reservation_id)
+        self.reservation_chip.setText(f"Reservation {reservation_id} on {station_id}  ✕")
+        self.reservation_chip.setToolTip(
+            f"Only the frames of reservation {reservation_id} on {station_id}: "
+            "click to show every frame again"
+        )
+        self.reservation_chip.setVisible(True)
+        self._refresh_choices()
+        self.station_combo.setCurrentIndex(max(0, self.station_combo.findData(station_id)))
+        self.action_combo.setCurrentIndex(0)
+        self.direction_combo.setCurrentIndex(0)
+        self.errors_check.blockSignals(True)
+        self.errors_check.setChecked(False)
+        self.errors_check.blockSignals(False)
+        self.text_edit.blockSignals(True)
+        self.text_edit.clear()
+        self.text_edit.blockSignals(False)
+        self.follow_check.setChecked(False)  # the selection below stays in sight
+        self.apply_filters()
+        shown = self.model.rowCount()
+        if shown:
+            self.select_row(0)
+        else:
+            self.sig_message.emit(
+                f"No frame of reservation {reservation_id} on {station_id} is held in the "
+                "trace (File > Export trace reads the older ones from the database)"
+            )
+        return shown
+
+    def reservation_filter(self) -> tuple[str, int] | None:
+        """(station id, reservation id) while the trace shows only that reservation."""
+        return self._reservation
+
+    def clear_reservation_filter(self) -> None:
+        """Show every frame again (of every station: the station came with the reservation)."""
+        self._reservation = None
+        self.reservation_chip.setVisible(False)
+        self.station_combo.setCurrentIndex(0)
+        self.apply_filters()
+
+    def _on_station_chosen(self, _index: int) -> None:
+        # Another station: the reservation filter (about one station) no longer applies.
+        chosen = self.station_combo.currentData()
+        if self._reservation is not None and self._reservation[0] != chosen:
+            self._reservation = None
+            self.reservation_chip.setVisible(False)
+        self.apply_filters()
 
     def set_station_filter(self, station_id: str | None) -> None:
         self._refresh_choices()

@@ -3,8 +3,9 @@
 One thing despite its length: the window places the views of every feature (their models and
 widgets live in stations/, reservations/, trace/, checks/) and connects them to the services
 it is given, in one :meth:`MainWindow._connect_signals`. What remains here is what ties them
-together: the selection shared by the tree and the table, the cancel banner, the context
-menus and the first-start layout.
+together: the selection shared by the tree and the table, the cancel (asked, then followed
+in a banner), the context menus and the first-start sizes. The lower panels' tabs live in
+bottom_panels, the station URLs in status_bar, the shortcuts' precedence in shortcuts.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPalette,
+    QResizeEvent,
     QShowEvent,
 )
 from PySide6.QtWidgets import (
@@ -46,8 +48,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QScrollArea,
-    QSplitter,
-    QTabBar,
     QTableView,
     QToolButton,
     QTreeView,
@@ -77,6 +77,7 @@ from console.ui.look.presentation import (
 )
 from console.ui.look.resources import icon
 from console.ui.report.report import ReportRunner
+from console.ui.reservations.cancel_confirmation import CancelConfirmation
 from console.ui.reservations.reservation_form import ReservationDraft, ReservationForm
 from console.ui.reservations.reservation_model import ReservationColumn, ReservationTableModel
 from console.ui.reservations.reservation_requests import ReservationRequests
@@ -84,7 +85,10 @@ from console.ui.reservations.reservations_panel import ReservationFilterProxy, R
 from console.ui.stations.station_model import ItemRole, StationTreeModel, TreeColumn
 from console.ui.trace.export import ExportRunner
 from console.ui.trace.trace_tools import TraceTools
+from console.ui.window.bottom_panels import BottomPanels
 from console.ui.window.menus import MenuActions, build_menus, show_about
+from console.ui.window.shortcuts import WindowShortcutGuard
+from console.ui.window.status_bar import StationUrlsBar, urls_lan_first
 
 __all__ = ["MainWindow", "StationTreeView", "WindowServices"]
 
@@ -127,38 +131,17 @@ _TABLE_WIDTHS = {
 }
 
 
-_URLS_MAX_WIDTH = 420
+_URLS_MIN_WIDTH = 300
+_URLS_MAX_WIDTH = 620
+_URLS_SHARE = 0.4
+"""Of the window's width, for the station URLs in the status bar (the rest: messages)."""
 _FORM_DOCK_MIN_WIDTH = 300
-_TRACE_DOCK_MIN_HEIGHT = 150
-_TRACE_DOCK_SHARE = 0.22
-_TREE_SHARE = 68
 _CHECKS_DOCK_SHARE = 0.45
 """Of the window's height, for the checks dock when a check has just finished."""
 _SCROLL_TO_NEW_AT_MOST = 5
 """More rows at once are history being loaded, not an attempt just made: no scrolling."""
-"""Percent of the central area the station tree gets at first start."""
 CANCEL_BANNER_HIDE_MS = 15_000
 """A successful cancel's banner hides itself after this long (failures stay until closed)."""
-
-
-class _ElidedLabel(QLabel):
-    """A label that never grows past ``max_width``: a long text ends in "…"."""
-
-    def __init__(self, *, max_width: int) -> None:
-        super().__init__()
-        self._full_text = ""
-        self.setMaximumWidth(max_width)
-
-    def set_full_text(self, text: str) -> None:
-        self._full_text = text
-        elided = self.fontMetrics().elidedText(
-            text, Qt.TextElideMode.ElideRight, self.maximumWidth() - 8
-        )
-        if elided != self.text():
-            self.setText(elided)
-
-    def full_text(self) -> str:
-        return self._full_text
 
 
 class StationTreeView(QTreeView):
@@ -288,12 +271,14 @@ class MainWindow(QMainWindow):
         self.cancel_banner_close.setAutoRaise(True)
         self.cancel_banner = _banner(self.cancel_answer, self.cancel_banner_close)
         self.cancel_banner.setVisible(False)
+        self.cancel_confirmation: CancelConfirmation | None = None
+        """The open "Cancel reservation N?" box, if any."""
         self._cancel_target: tuple[str, int, datetime] | None = None
         """The attempt the last cancel was about, while its outcome may still change."""
         self._cancel_hide_timer = QTimer(self)
         self._cancel_hide_timer.setSingleShot(True)
         self._cancel_hide_timer.setInterval(CANCEL_BANNER_HIDE_MS)
-        self.urls_label = _ElidedLabel(max_width=_URLS_MAX_WIDTH)
+        self.urls_label = StationUrlsBar(max_width=_URLS_MIN_WIDTH)  # see resizeEvent
         self.security_label = QLabel()
         self.online_label = QLabel()
 
@@ -310,7 +295,14 @@ class MainWindow(QMainWindow):
         self._build_views()
         self._build_toolbar_and_status_bar()
         self.trace_tools = TraceTools(central, services.exporter, services.reporter, self)
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.trace_tools.dock)
+        self.checks_panel = ChecksPanel(
+            check_archive, self, default_folder=self.trace_tools.export_folder.folder
+        )
+        self.checks_dock = self._build_checks_dock(self.checks_panel)
+        self.bottom_panels = BottomPanels(
+            self, [self.reservations_dock, self.trace_tools.dock, self.checks_dock]
+        )
+        """The reservations, the trace and the checks: tabs of the bottom area."""
         self.menus = build_menus(
             self.menuBar(),
             MenuActions(
@@ -323,16 +315,16 @@ class MainWindow(QMainWindow):
                 collapse=self.collapse_action,
                 active_only=self.reservations_panel.active_only_action,
                 trace_toggle=self.trace_tools.trace_view_action,
+                reservations_toggle=self.reservations_dock.toggleViewAction(),
+                checks_toggle=self.checks_dock.toggleViewAction(),
                 reserve=self.reserve_action,
                 cancel=self.cancel_action,
                 check=self.check_action,
             ),
             self,
         )
-        self.checks_panel = ChecksPanel(
-            check_archive, self, default_folder=self.trace_tools.export_folder.folder
-        )
-        self.checks_dock = self._build_checks_dock(self.checks_panel)
+        self.shortcut_guard = WindowShortcutGuard(self)
+        """The window's shortcuts win over a focused text field's editing keys."""
         self._connect_signals()
 
     # --- construction -----------------------------------------------------------------------
@@ -380,15 +372,15 @@ class MainWindow(QMainWindow):
         )
         reservations = self.reservations_panel
 
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(tree)
-        splitter.addWidget(reservations)
-        # The station tree is what a technician watches: it gets the most of any new space.
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 1)
-        splitter.setChildrenCollapsible(False)
-        self.setCentralWidget(splitter)
-        self.splitter = splitter
+        # The station tree is what a technician watches: the central widget, all of the
+        # window's new space; the reservations are a tab of the bottom area.
+        self.setCentralWidget(tree)
+        self.reservations_dock = QDockWidget("Reservations", self)
+        self.reservations_dock.setObjectName("reservations_dock")
+        self.reservations_dock.setWidget(reservations)
+        self.reservations_dock.setToolTip(
+            "Every reservation attempt, this session and earlier ones"
+        )
 
     def _build_toolbar_and_status_bar(self) -> None:
         self.reserve_action.setShortcut(QKeySequence("Ctrl+R"))
@@ -415,13 +407,17 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.expand_action)
         toolbar.addAction(self.collapse_action)
         toolbar.addSeparator()
-        self.filter_edit.setPlaceholderText("Filter: station, status, idTag, error… (Ctrl+F)")
+        self.filter_edit.setPlaceholderText(
+            "Filter stations and reservations: id, status, idTag, error… (Ctrl+F)"
+        )
+        self.filter_edit.setToolTip(
+            "Narrows the station tree and the reservations table alike (Ctrl+F)"
+        )
         self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.setMaximumWidth(360)
+        self.filter_edit.setMaximumWidth(440)
         toolbar.addWidget(self.filter_edit)
 
         status = self.statusBar()
-        self.urls_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # No stretch: the left part of the bar is where showMessage() texts (errors, answers,
         # exports) appear. The URLs stay on the right, elided, the full list in the tooltip.
         status.addPermanentWidget(self.urls_label)
@@ -450,13 +446,14 @@ class MainWindow(QMainWindow):
         self.requests.sig_reserve_failed.connect(self.form.show_failure)
 
         self.reserve_action.triggered.connect(self.open_reservation_form)
-        self.cancel_action.triggered.connect(self.cancel_selected_reservation)
+        self.cancel_action.triggered.connect(self.ask_to_cancel_selected_reservation)
         self.check_action.triggered.connect(self._check_selected_station)
-        self.cancel_button.clicked.connect(self.cancel_selected_reservation)
+        self.cancel_button.clicked.connect(self.ask_to_cancel_selected_reservation)
         self.expand_action.triggered.connect(self.tree.expandAll)
         self.collapse_action.triggered.connect(self.tree.collapseAll)
         self.filter_action.triggered.connect(self._focus_filter)
         self.filter_edit.textChanged.connect(self._apply_filter)
+        self.reservations_panel.sig_clear_main_filter.connect(self.filter_edit.clear)
 
         self.tree.customContextMenuRequested.connect(self._tree_context_menu)
         self.table.customContextMenuRequested.connect(self._table_context_menu)
@@ -473,8 +470,15 @@ class MainWindow(QMainWindow):
         self.cancel_banner_close.clicked.connect(self.hide_cancel_answer)
 
         menus = self.menus
+        self.urls_label.sig_copied.connect(
+            lambda url: self.statusBar().showMessage(
+                f"Copied {url} — add the station's id after it", 10000
+            )
+        )
         menus.quit_action.triggered.connect(self.close)
-        menus.about_action.triggered.connect(lambda: show_about(self, self.central.urls()))
+        menus.about_action.triggered.connect(
+            lambda: show_about(self, urls_lan_first(self.central.urls()))
+        )
 
         tools = self.trace_tools
         feed.sig_trace.connect(tools.panel.append)
@@ -572,12 +576,56 @@ class MainWindow(QMainWindow):
                 return station_id, int(reservation_id)
         return None
 
+    def ask_to_cancel_selected_reservation(self) -> CancelConfirmation | None:
+        """Ask before cancelling the selected reservation (Delete, the buttons, the menus).
+
+        A cancel cannot be taken back. The box is opened, not exec()'d; the cancel is sent
+        once the technician confirms, for the reservation selected when it was asked.
+        """
+        target = self.selected_reservation()
+        if target is None:
+            self.statusBar().showMessage("Select an active reservation to cancel it", 5000)
+            return None
+        station_id, reservation_id = target
+        if self.cancel_confirmation is not None:
+            self.cancel_confirmation.close()
+        box = CancelConfirmation(
+            station_id,
+            reservation_id,
+            self.station_model.reservation(station_id, reservation_id),
+            lambda: self.cancel_reservation(station_id, reservation_id),
+            self,
+        )
+        box.finished.connect(lambda _result, b=box: self._forget_cancel_confirmation(b))
+        self.cancel_confirmation = box
+        box.open()
+        return box
+
+    def _forget_cancel_confirmation(self, box: CancelConfirmation) -> None:
+        if self.cancel_confirmation is box:
+            self.cancel_confirmation = None
+
+    def show_reservation_frames(self, station_id: str, reservation_id: int) -> None:
+        """The trace in front, showing only this reservation's frames."""
+        self.bottom_panels.bring_to_front(self.trace_tools.dock)
+        shown = self.trace_tools.panel.show_reservation(station_id, reservation_id)
+        if shown:
+            self.statusBar().showMessage(
+                f"The trace shows the {shown} frame(s) of reservation {reservation_id} on "
+                f"{station_id}",
+                10000,
+            )
+
     def cancel_selected_reservation(self) -> None:
+        """Cancel the selected reservation now, without asking."""
         target = self.selected_reservation()
         if target is None:
             self.statusBar().showMessage("Select an active reservation to cancel it", 5000)
             return
-        station_id, reservation_id = target
+        self.cancel_reservation(*target)
+
+    def cancel_reservation(self, station_id: str, reservation_id: int) -> None:
+        """Send CancelReservation; the banner and the status bar follow its answer."""
         record = self.station_model.reservation(station_id, reservation_id)
         self._cancel_target = (
             (station_id, reservation_id, record.created_at) if record is not None else None
@@ -718,26 +766,16 @@ class MainWindow(QMainWindow):
         self.sig_check_finished.emit(result)
 
     def _build_checks_dock(self, panel: ChecksPanel) -> QDockWidget:
-        # A tab beside the message trace; the trace stays in front until a check ends.
+        # A tab of the bottom area, behind the others until a check ends.
         dock = QDockWidget("Reservation checks", self)
         dock.setObjectName("checks_dock")
         dock.setWidget(panel)
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-        self.tabifyDockWidget(self.trace_tools.dock, dock)
-        self.trace_tools.dock.raise_()
-        toggle = dock.toggleViewAction()
-        toggle.setText("Reservation checks")
-        toggle.setShortcut(QKeySequence("Ctrl+Shift+H"))  # H: the checks' history
-        toggle.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        self.addAction(toggle)
-        self.menus.view_menu.addAction(toggle)
         return dock
 
     def show_check(self, result: CheckResult) -> None:
         """List a check's result in the checks panel and bring the panel to the front."""
         self.checks_panel.add_result(result)
-        self.checks_dock.show()
-        self.checks_dock.raise_()
+        self.bottom_panels.bring_to_front(self.checks_dock)
         # The trace's short strip is too small to read a check: give it room, once.
         wanted = int(self.height() * _CHECKS_DOCK_SHARE)
         if self.checks_dock.height() < wanted:
@@ -793,9 +831,13 @@ class MainWindow(QMainWindow):
         reservation_id = index.data(ItemRole.RESERVATION_ID)
         if reservation_id is not None:
             cancel = menu.addAction(
-                icon("cancel-reservation"), f"Cancel reservation {reservation_id}"
+                icon("cancel-reservation"), f"Cancel reservation {reservation_id}…"
             )
-            cancel.triggered.connect(self.cancel_selected_reservation)
+            cancel.triggered.connect(self.ask_to_cancel_selected_reservation)
+            frames = menu.addAction(f"Show frames of reservation {reservation_id} in trace")
+            frames.triggered.connect(
+                lambda: self.show_reservation_frames(station_id, int(reservation_id))
+            )
         if self.checks is not None:
             menu.addSeparator()
             check = menu.addAction(
@@ -810,10 +852,16 @@ class MainWindow(QMainWindow):
         if not index.isValid():
             return
         self.table.selectRow(index.row())
+        record = self.reservation_model.record(self.reservation_proxy.mapToSource(index).row())
         menu = QMenu(self)
-        cancel = menu.addAction(icon("cancel-reservation"), "Cancel this reservation")
+        cancel = menu.addAction(icon("cancel-reservation"), "Cancel this reservation…")
         cancel.setEnabled(self.selected_reservation() is not None)
-        cancel.triggered.connect(self.cancel_selected_reservation)
+        cancel.triggered.connect(self.ask_to_cancel_selected_reservation)
+        frames = menu.addAction("Show frames in trace")
+        frames.setToolTip("Its ReserveNow and answer, its CancelReservation, in the trace")
+        frames.triggered.connect(
+            lambda: self.show_reservation_frames(record.station_id, record.reservation_id)
+        )
         menu.popup(self.table.viewport().mapToGlobal(position))
 
     def _focus_filter(self) -> None:
@@ -822,7 +870,7 @@ class MainWindow(QMainWindow):
 
     def _apply_filter(self, text: str) -> None:
         self.station_proxy.setFilterFixedString(text)
-        self.reservation_proxy.setFilterFixedString(text)
+        self.reservation_proxy.set_main_filter(text)  # the panel says so while it hides rows
         if text:
             self.tree.expandAll()
 
@@ -846,15 +894,9 @@ class MainWindow(QMainWindow):
         self._update_check_enabled()
 
     def refresh_status_bar(self) -> None:
-        urls = self.central.urls()
-        self.urls_label.set_full_text("Stations connect to: " + "   ".join(urls) if urls else "")
-        example = f"{urls[0]}CP-01" if urls and urls[0].endswith("/") else ""
-        self.urls_label.setToolTip(
-            "Configure each station with one of these URLs followed by its id"
-            + (f", e.g. {example}" if example else "")
-            + ":\n"
-            + "\n".join(urls)
-        )
+        self.urls_label.set_urls(self.central.urls())
+        self._fit_urls_width(self.width())
+        urls = self.urls_label.urls()  # the LAN address first
         self.security_label.setText(f"Security profile {self.central.security_profile}")
         self._refresh_tree_placeholder(urls)
         total = len(self.station_model.station_snapshots())
@@ -876,6 +918,21 @@ class MainWindow(QMainWindow):
 
     # --- layout -----------------------------------------------------------------------------
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_urls_width(event.size().width())
+
+    def _fit_urls_width(self, window_width: int) -> None:
+        # The URLs take a share of the status bar (the rest is for the messages on its left),
+        # never so little that the first URL is cut.
+        share = max(_URLS_MIN_WIDTH, min(_URLS_MAX_WIDTH, int(window_width * _URLS_SHARE)))
+        width = max(share, self.urls_label.width_for_first_url())
+        if width != self.urls_label.maximumWidth():
+            self.urls_label.setMaximumWidth(width)
+            status_layout = self.statusBar().layout()
+            if status_layout is not None:
+                status_layout.activate()  # now, with the window's new width: not a pass later
+
     def restoreGeometry(self, geometry: QByteArray | bytes | bytearray | memoryview) -> bool:
         # A remembered layout (window_state) wins over the default one applied at first show.
         restored = super().restoreGeometry(geometry)
@@ -890,26 +947,18 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self.apply_default_layout)
 
     def apply_default_layout(self) -> None:
-        """Sizes for a first start: the tree large, the form narrow, the trace short."""
+        """Sizes for a first start: the form narrow, the tree above the lower panels' tabs."""
         if self._layout_restored:
             return
         self.default_layout_applied = True
         form_width = max(self.form.minimumSizeHint().width(), _FORM_DOCK_MIN_WIDTH)
         self.resizeDocks([self.form_dock], [form_width], Qt.Orientation.Horizontal)
-        trace_dock = self.trace_tools.dock
-        trace_height = max(_TRACE_DOCK_MIN_HEIGHT, int(self.height() * _TRACE_DOCK_SHARE))
-        # The tabs of the docks sharing the trace's place (the checks) come out of its share.
-        tabs = [bar.height() for bar in self.findChildren(QTabBar) if bar.parent() is self]
-        trace_height = max(_TRACE_DOCK_MIN_HEIGHT, trace_height - max(tabs, default=0))
-        self.resizeDocks([trace_dock], [trace_height], Qt.Orientation.Vertical)
-        # resizeDocks only takes effect in the next layout pass: run it now, so the splitter
-        # below is shared at its real height and the sizes are in place when this returns.
+        self.bottom_panels.apply_default_height(self.height())
+        # resizeDocks only takes effect in the next layout pass: run it now, so the sizes
+        # are in place when this returns.
         layout = self.layout()
         if layout is not None:
             layout.activate()
-        total = max(self.splitter.height(), 100)
-        tree_height = total * _TREE_SHARE // 100
-        self.splitter.setSizes([tree_height, total - tree_height])
 
     def _scroll_to_new_attempts(self, _parent: QModelIndex, first: int, last: int) -> None:
         # A new attempt (the one just sent) must be seen, wherever the table is sorted. After

@@ -41,6 +41,10 @@ class MenuActions:
     active_only: QAction
     trace_toggle: QAction
     """The message trace dock's toggle."""
+    reservations_toggle: QAction
+    """The reservations dock's toggle (a tab of the bottom area, like the trace)."""
+    checks_toggle: QAction
+    """The reservation checks dock's toggle."""
     reserve: QAction
     cancel: QAction
     check: QAction
@@ -105,7 +109,16 @@ def build_menus(bar: QMenuBar, actions: MenuActions, owner: QWidget) -> WindowMe
     view_menu.addSeparator()
     view_menu.addAction(actions.active_only)
     view_menu.addSeparator()
+    # The lower panels, tabs of one area: each entry brings its panel to the front.
+    reservations_toggle = actions.reservations_toggle
+    reservations_toggle.setText("Reservations")
+    reservations_toggle.setShortcut(QKeySequence("Ctrl+Shift+R"))
+    checks_toggle = actions.checks_toggle
+    checks_toggle.setText("Reservation checks")
+    checks_toggle.setShortcut(QKeySequence("Ctrl+Shift+H"))  # H: the checks' history
+    view_menu.addAction(reservations_toggle)
     view_menu.addAction(actions.trace_toggle)
+    view_menu.addAction(checks_toggle)
 
     reservation_menu.addAction(actions.reserve)
     reservation_menu.addAction(actions.cancel)
@@ -118,7 +131,14 @@ def build_menus(bar: QMenuBar, actions: MenuActions, owner: QWidget) -> WindowMe
     help_menu.addAction(about_action)
 
     # Shortcuts must work with the menu bar hidden (e.g. a kiosk) and inside docks.
-    for action in (quit_action, settings_action, form_toggle, about_action):
+    for action in (
+        quit_action,
+        settings_action,
+        form_toggle,
+        reservations_toggle,
+        checks_toggle,
+        about_action,
+    ):
         action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         owner.addAction(action)
     return WindowMenus(

@@ -1,9 +1,9 @@
 """Window geometry and layout remembered between runs (QSettings in the config folder).
 
-The main window's geometry and dock/toolbar state, the splitter between the station tree
-and the reservations, and the column widths and order of every named tree or table are
-saved on close and restored on start. A layout from another version of the window (other
-docks) is simply ignored: Qt refuses a state whose version differs.
+The main window's geometry and dock/toolbar state (which lower panel is in front, the
+bottom area's height), any named splitter, and the column widths and order of every named
+tree or table are saved on close and restored on start. A layout from another version of
+the window (other docks) is simply ignored: Qt refuses a state whose version differs.
 """
 
 from __future__ import annotations
@@ -28,10 +28,12 @@ __all__ = ["LAYOUT_FILE_NAME", "LAYOUT_VERSION", "layout_store", "restore_layout
 _log = logging.getLogger(__name__)
 
 LAYOUT_FILE_NAME = "window.ini"
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 """Bump when the docks change so an old saved state is not forced onto a new window.
 
-2: the Reservation checks dock (a version 1 state put it beside the trace, squeezed)."""
+2: the Reservation checks dock (a version 1 state put it beside the trace, squeezed).
+3: the reservations in a dock, a tab of the bottom area with the trace and the checks (a
+version 2 state would float the new dock or leave the trace a strip under the tree)."""
 
 
 def layout_store(path: Path | None = None) -> QSettings:

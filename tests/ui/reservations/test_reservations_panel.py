@@ -6,9 +6,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMenu
 
 from console.app import build_window
-from console.central.model import ReservationRecord, ReservationState
+from console.central.model import (
+    ReservationRecord,
+    ReservationState,
+    TraceAppended,
+    TraceDirection,
+    TraceEntry,
+)
 from console.ocpp.reservation import ReservationStatus
 from console.ui.reservations.reservation_model import ReservationColumn, ReservationTableModel
 from console.ui.reservations.reservations_panel import ReservationFilterProxy
@@ -189,6 +196,11 @@ def test_cancel_from_the_panel_with_delete(
     window.table.selectRow(0)  # reservation 5, accepted
     assert window.cancel_button.isEnabled()
     qtbot.keyClick(window.table, Qt.Key.Key_Delete)
+    box = window.cancel_confirmation
+    assert box is not None  # a cancel cannot be undone: Delete asks first
+    assert box.reservation_id == 5
+    assert fake.cancel_calls == []
+    qtbot.mouseClick(box.confirm_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: fake.cancel_calls == [("CP-03", 5)], timeout=5000)
     qtbot.waitUntil(lambda: "Accepted" in window.cancel_answer_text(), timeout=5000)
     row = window.reservation_model.latest_row("CP-03", 5)
@@ -214,3 +226,134 @@ def test_the_filter_proxy_passes_the_model_tester(qtmodeltester) -> None:
     proxy.set_active_only(False)
     proxy.set_text("")
     assert proxy.rowCount() == len(HISTORY)
+
+
+# --- asking before a cancel, the main filter, the frames of a reservation ------------------
+
+
+def test_delete_on_a_reserved_connector_asks_and_keeping_it_sends_nothing(
+    qtbot, loop_driver, window: MainWindow, fake: FakeCentralSystem
+) -> None:
+    fake.set_connector("CP-03", 1, reservation_id=5)
+    qtbot.waitUntil(lambda: window.station_model.reservation("CP-03", 5) is not None)
+    window.select_connector("CP-03", 1)
+    window.tree.setFocus()
+    qtbot.keyClick(window.tree, Qt.Key.Key_Delete)
+    box = window.cancel_confirmation
+    assert box is not None
+    # opened, not exec()'d: the test goes on while it shows, and so does the event loop
+    qtbot.waitUntil(box.isVisible)
+    assert box.text() == "Cancel reservation 5 on CP-03?"
+    assert "CAROL" in box.informativeText()
+    assert "connector 1" in box.informativeText()
+    assert box.defaultButton() is box.keep_button  # Enter keeps it
+    qtbot.mouseClick(box.keep_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.cancel_confirmation is None)
+    qtbot.wait(50)
+    assert fake.cancel_calls == []
+    assert not window.cancel_banner.isVisible()
+
+
+def test_the_main_filter_says_it_narrows_the_reservations_too(qtbot, window: MainWindow) -> None:
+    panel = window.reservations_panel
+    window.bottom_panels.bring_to_front(window.reservations_dock)
+    assert "reservations" in window.filter_edit.placeholderText()
+    assert not panel.main_filter_note.isVisible()
+    qtbot.keyClicks(window.filter_edit, "CP-02")
+    assert shown_ids(window) == [3, 4]
+    assert panel.count_label.text() == "2 of 6 attempts shown"
+    # the table says why four attempts are missing, and how to see them again
+    assert panel.main_filter_note.isVisible()
+    assert "main filter “CP-02”" in panel.main_filter_label.text()
+    qtbot.mouseClick(panel.main_filter_clear, Qt.MouseButton.LeftButton)
+    assert window.filter_edit.text() == ""
+    assert shown_ids(window) == [1, 2, 3, 4, 5, 6]
+    assert not panel.main_filter_note.isVisible()
+
+
+def _frame(seq: int, station_id: str, direction, text: str, **fields) -> TraceEntry:
+    return TraceEntry(
+        seq=seq,
+        at=START + timedelta(seconds=seq),
+        station_id=station_id,
+        direction=direction,
+        text=text,
+        **fields,
+    )
+
+
+def test_a_reservation_shows_its_frames_in_the_trace(
+    qtbot, window: MainWindow, fake: FakeCentralSystem
+) -> None:
+    out, into = TraceDirection.OUT, TraceDirection.IN
+    frames = [
+        _frame(
+            1,
+            "CP-03",
+            out,
+            '[2,"a","ReserveNow",{"reservationId":5,"connectorId":1}]',
+            message_type=2,
+            message_id="a",
+            action="ReserveNow",
+        ),
+        _frame(
+            2,
+            "CP-03",
+            into,
+            '[2,"h","Heartbeat",{}]',
+            message_type=2,
+            message_id="h",
+            action="Heartbeat",
+        ),
+        _frame(3, "CP-03", into, '[3,"a",{"status":"Accepted"}]', message_type=3, message_id="a"),
+        _frame(
+            4,
+            "CP-01",
+            out,
+            '[2,"b","ReserveNow",{"reservationId":5,"connectorId":1}]',
+            message_type=2,
+            message_id="b",
+            action="ReserveNow",
+        ),
+        _frame(
+            5,
+            "CP-03",
+            out,
+            '[2,"c","CancelReservation",{"reservationId":6}]',
+            message_type=2,
+            message_id="c",
+            action="CancelReservation",
+        ),
+        _frame(
+            6,
+            "CP-03",
+            out,
+            '[2,"d","CancelReservation",{"reservationId":5}]',
+            message_type=2,
+            message_id="d",
+            action="CancelReservation",
+        ),
+        _frame(7, "CP-03", into, '[3,"d",{"status":"Accepted"}]', message_type=3, message_id="d"),
+    ]
+    for entry in frames:
+        fake.emit(TraceAppended(entry))
+    trace = window.trace_tools.panel
+    qtbot.waitUntil(lambda: trace.model.rowCount() == len(frames))
+    window.reservations_panel.set_station_filter("CP-03")
+    index = window.reservation_proxy.index(0, 0)  # reservation 5 on CP-03
+    window.table.customContextMenuRequested.emit(window.table.visualRect(index).center())
+    menu = next(menu for menu in window.findChildren(QMenu) if menu.isVisible())
+    show = next(a for a in menu.actions() if a.text() == "Show frames in trace")
+    menu.close()
+    show.trigger()
+    # the trace in front, with the ReserveNow, its answer, the cancel and its answer only
+    assert window.bottom_panels.front() is window.trace_tools.dock
+    assert [trace.model.entry(row).seq for row in range(trace.model.rowCount())] == [1, 3, 6, 7]
+    assert trace.selected_entry() == frames[0]
+    assert trace.reservation_chip.isVisible()
+    assert "Reservation 5 on CP-03" in trace.reservation_chip.text()
+    assert "4 frame(s) of reservation 5 on CP-03" in window.statusBar().currentMessage()
+    # the chip shows every frame again
+    qtbot.mouseClick(trace.reservation_chip, Qt.MouseButton.LeftButton)
+    assert trace.model.rowCount() == len(frames)
+    assert not trace.reservation_chip.isVisible()

@@ -442,3 +442,57 @@ def test_without_follow_a_filter_change_keeps_the_selected_row_in_sight(
     rect = panel.table.visualRect(panel.model.index(row, 0))
     assert panel.table.viewport().rect().contains(rect.center())
     assert not panel.follow_check.isChecked()
+
+
+# --- the frames of one reservation ----------------------------------------------------------
+
+
+def test_the_reservation_filter_keeps_its_calls_answers_and_timeouts(qapp) -> None:
+    model = TraceTableModel()
+    trace = sample_trace()
+    f = Frames()
+    f.seq = len(trace)
+    later = [
+        call(f, "CP-01", IN, "s1", "StartTransaction", {"connectorId": 1, "reservationId": 7}),
+        result(f, "CP-01", OUT, "s1", {"transactionId": 3}, action="StartTransaction"),
+        call(f, "CP-02", OUT, "c4", "ReserveNow", {"reservationId": 7, "idTag": "OTHER"}),
+        call(f, "CP-01", OUT, "c5", "CancelReservation", {"reservationId": 70}),
+    ]
+    model.append(trace + later)
+    seqs = lambda: [model.entry(row).seq for row in range(model.rowCount())]  # noqa: E731
+    # CP-02's reservation 8: ReserveNow, its CALLERROR, the cancel, its timeout, the late answer
+    model.set_filter(TraceFilter(station_id="CP-02", reservation_id=8))
+    assert seqs() == [8, 9, 10, 11, 12]
+    # CP-01's reservation 7: ReserveNow and answer, the transaction that used it and its answer
+    model.set_filter(TraceFilter(station_id="CP-01", reservation_id=7))
+    assert seqs() == [4, 6, 14, 15]
+    # frames arriving later are kept or left out the same way
+    model.append([result(f, "CP-01", IN, "c5", {"status": "Rejected"})])
+    assert seqs() == [4, 6, 14, 15]
+
+
+def test_the_panel_shows_one_reservation_and_back(qtbot, panel: TracePanel) -> None:
+    panel.errors_check.setChecked(True)
+    panel.text_edit.setText("something")
+    assert panel.show_reservation("CP-02", 8) == 5
+    assert shown(panel) == [8, 9, 10, 11, 12]
+    assert panel.station_combo.currentData() == "CP-02"
+    assert not panel.errors_check.isChecked()
+    assert panel.text_edit.text() == ""
+    selected = panel.selected_entry()
+    assert selected is not None
+    assert selected.seq == 8
+    assert panel.reservation_chip.isVisible()
+    assert panel.count_label.text() == "5 of 13"
+    # another station in the combo: the reservation filter (of CP-02) goes
+    panel.station_combo.setCurrentIndex(panel.station_combo.findData("CP-01"))
+    panel.station_combo.activated.emit(panel.station_combo.currentIndex())
+    assert panel.reservation_filter() is None
+    assert not panel.reservation_chip.isVisible()
+    assert shown(panel) == [1, 2, 3, 4, 6]
+    # none held: the status bar hears why the trace is empty
+    with qtbot.waitSignal(panel.sig_message) as message:
+        assert panel.show_reservation("CP-01", 99) == 0
+    assert "No frame of reservation 99 on CP-01" in message.args[0]
+    panel.clear_reservation_filter()
+    assert len(shown(panel)) == 13

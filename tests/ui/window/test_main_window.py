@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMenu
 
 from console.app import build_window
@@ -17,6 +18,7 @@ from console.ocpp.reservation import ReservationStatus
 from console.ui.look.presentation import reservation_state_look
 from console.ui.stations.station_model import TreeColumn
 from console.ui.window.main_window import MainWindow
+from console.ui.window.status_bar import urls_lan_first
 from tests.ui.conftest import LoopDriver
 from tests.ui.fakes import FakeCentralSystem
 
@@ -57,6 +59,54 @@ def test_status_bar_shows_urls_security_and_online_count(window: MainWindow) -> 
     assert "ws://192.0.2.10:9000/" in window.urls_label.text()
     assert window.security_label.text() == "Security profile 0"
     assert window.online_label.text() == "2 of 3 stations online"
+
+
+def test_status_bar_lists_the_lan_url_first_and_copies_it(qtbot, window: MainWindow, fake) -> None:
+    fake.urls = lambda: ["ws://127.0.0.1:9000/", "ws://192.168.1.20:9000/"]  # loopback first
+    window.resize(1366, 700)
+    window.refresh_status_bar()
+    bar = window.urls_label
+    assert bar.urls() == ["ws://192.168.1.20:9000/", "ws://127.0.0.1:9000/"]
+    # what to append is shown, the LAN address where the eye lands, loopback last
+    assert bar.full_text() == (
+        "Stations connect to: ws://192.168.1.20:9000/<station id>   "
+        "ws://127.0.0.1:9000/<station id>"
+    )
+    assert bar.text().startswith("Stations connect to: ws://192.168.1.20:9000/<station id>")
+    assert "ws://192.168.1.20:9000/CP-01" in bar.toolTip()
+    # a narrow window shortens the bar, never the first URL
+    window.resize(760, 600)
+    qtbot.waitUntil(lambda: "…" in bar.text())
+    assert "ws://192.168.1.20:9000/<station id>" in bar.text()
+    window.resize(1366, 700)
+    qtbot.waitUntil(bar.copy_button.isVisible)
+    QGuiApplication.clipboard().clear()
+    qtbot.mouseClick(bar.copy_button, Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == "ws://192.168.1.20:9000/"
+    assert "Copied ws://192.168.1.20:9000/" in window.statusBar().currentMessage()
+
+
+@pytest.mark.parametrize(
+    ("urls", "ordered"),
+    [
+        (
+            ["ws://127.0.0.1:9000/", "ws://10.0.0.5:9000/"],
+            ["ws://10.0.0.5:9000/", "ws://127.0.0.1:9000/"],
+        ),
+        (
+            ["wss://[::1]:9000/", "wss://[fd00::5]:9000/"],
+            ["wss://[fd00::5]:9000/", "wss://[::1]:9000/"],
+        ),
+        (
+            ["ws://localhost:9000/", "ws://site-pc.local:9000/"],
+            ["ws://site-pc.local:9000/", "ws://localhost:9000/"],
+        ),
+        (["ws://127.0.0.1:9000/"], ["ws://127.0.0.1:9000/"]),
+    ],
+    ids=["ipv4", "ipv6", "names", "loopback-only"],
+)
+def test_urls_are_ordered_lan_first(urls: list[str], ordered: list[str]) -> None:
+    assert urls_lan_first(urls) == ordered
 
 
 def test_live_updates_reach_the_tree(qtbot, window: MainWindow, fake) -> None:
@@ -102,12 +152,15 @@ def test_reserve_then_cancel_through_the_window(
     assert window.reservation_model.rowCount() == 1
     assert window.form.reservation_id_edit.text() == "2"  # the next id is offered
 
-    # cancel with the Delete key on the reserved connector row
+    # cancel with the Delete key on the reserved connector row, once confirmed
     window.select_connector("CP-01", 1)
     assert window.cancel_action.isEnabled()
     window.tree.setFocus()
+    qtbot.keyClick(window.tree, Qt.Key.Key_Delete)
+    box = window.cancel_confirmation
+    assert box is not None
     with qtbot.waitSignal(window.requests.sig_cancel_answered, timeout=5000):
-        qtbot.keyClick(window.tree, Qt.Key.Key_Delete)
+        qtbot.mouseClick(box.confirm_button, Qt.MouseButton.LeftButton)
     assert fake.cancel_calls == [("CP-01", 1)]
     assert window.cancel_answer_text() == "Cancel reservation 1 on CP-01: Accepted"
     flushed(qtbot, window)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSize
-from PySide6.QtWidgets import QMessageBox, QSplitter
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import QMessageBox
 
 from console.app import build_window
 from console.central.paths import default_config_dir
@@ -37,8 +37,9 @@ def close(window: MainWindow) -> None:
 def test_geometry_docks_splitter_and_columns_come_back(qtbot, tmp_path: Path) -> None:
     store_path = tmp_path / "window.ini"
     first = open_window(qtbot)
-    first.show()
     assert not restore_layout(first, layout_store(store_path))  # nothing saved yet
+    first.show()
+    qtbot.waitUntil(lambda: first.default_layout_applied)
     first.form_dock.hide()
     # the offscreen screen is 800 px wide, narrower than the window may be: restoreGeometry
     # fits a window to its screen, so the height is what shows the geometry came back
@@ -46,10 +47,12 @@ def test_geometry_docks_splitter_and_columns_come_back(qtbot, tmp_path: Path) ->
     assert first.height() == 555
     first.table.horizontalHeader().resizeSection(ReservationColumn.ID_TAG, 222)
     first.tree.header().resizeSection(TreeColumn.NAME, 260)
-    splitter = first.centralWidget()
-    assert isinstance(splitter, QSplitter)
-    splitter.setSizes([300, 400])
-    sizes = splitter.sizes()
+    # the split between the tree and the lower panels' tabs, and the panel in front
+    first.trace_tools.trace_view_action.trigger()
+    first.resizeDocks([first.trace_tools.dock], [180], Qt.Orientation.Vertical)
+    qtbot.waitUntil(lambda: first.bottom_panels.front() is first.trace_tools.dock)
+    qtbot.waitUntil(lambda: first.tree.height() > 200)  # resizeDocks: in a later pass
+    tree_height = first.tree.height()
     save_layout(first, layout_store(store_path))
     close(first)
 
@@ -61,9 +64,8 @@ def test_geometry_docks_splitter_and_columns_come_back(qtbot, tmp_path: Path) ->
     assert second.form_dock.isHidden()
     assert second.table.horizontalHeader().sectionSize(ReservationColumn.ID_TAG) == 222
     assert second.tree.header().sectionSize(TreeColumn.NAME) == 260
-    restored_splitter = second.centralWidget()
-    assert isinstance(restored_splitter, QSplitter)
-    assert restored_splitter.sizes() == sizes
+    qtbot.waitUntil(lambda: second.bottom_panels.front() is second.trace_tools.dock)
+    qtbot.waitUntil(lambda: second.tree.height() == tree_height)
     close(second)
 
 
