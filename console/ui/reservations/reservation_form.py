@@ -18,10 +18,12 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateTimeEdit,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QToolButton,
     QVBoxLayout,
@@ -206,15 +208,35 @@ class ReservationForm(QWidget):
         answer_row = QHBoxLayout()
         answer_row.addWidget(self.answer_icon, 0, Qt.AlignmentFlag.AlignTop)
         answer_row.addWidget(self.answer_label, 1)
+        # The fields scroll on a short screen; Send, the answer and the waiting line stay
+        # below them, always in view (at 1366x768 the dock has only the tree's height).
+        fields = QWidget()
+        fields_layout = QVBoxLayout(fields)
+        # The dock's title is right above: little room above and below.
+        fields_layout.setContentsMargins(9, 2, 9, 2)  # 9: the usual side margin in a dock
+        fields_layout.addLayout(form)
+        fields_layout.addStretch(1)
+        self.fields_scroll = QScrollArea()
+        self.fields_scroll.setObjectName("reservation_form_scroll")
+        self.fields_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.fields_scroll.setWidgetResizable(True)
+        self.fields_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.fields_scroll.setWidget(fields)
+        # Never narrower than the fields: a scroll bar down, never one across.
+        self.fields_scroll.setMinimumWidth(
+            fields.minimumSizeHint().width()
+            + self.fields_scroll.verticalScrollBar().sizeHint().width()
+        )
+        footer = QVBoxLayout()
+        footer.setContentsMargins(9, 2, 9, 2)
+        footer.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignRight)
+        footer.addLayout(answer_row)
+        footer.addWidget(self.waiting_label)
         outer = QVBoxLayout(self)
-        # The dock's title is right above: little room above and below, so that on a
-        # 1366x768 screen the form and an answer fit without a scroll bar.
-        outer.setContentsMargins(9, 2, 9, 2)  # 9: the usual side margin inside a dock
-        outer.addLayout(form)
-        outer.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignRight)
-        outer.addLayout(answer_row)
-        outer.addWidget(self.waiting_label)
-        outer.addStretch(1)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(self.fields_scroll, 1)
+        outer.addLayout(footer)
 
     def _connect_signals(self) -> None:
         self.station_combo.currentIndexChanged.connect(self._on_station_chosen)

@@ -39,7 +39,6 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
-    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -47,7 +46,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QPushButton,
-    QScrollArea,
     QTableView,
     QToolButton,
     QTreeView,
@@ -248,7 +246,7 @@ class MainWindow(QMainWindow):
         )
         self.form_dock = QDockWidget("Reserve a connector", self)
         self.form_dock.setObjectName("reservation_form_dock")
-        self.form_dock.setWidget(_scrolling(self.form))
+        self.form_dock.setWidget(self.form)
         self.form_dock.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetClosable
             | QDockWidget.DockWidgetFeature.DockWidgetMovable
@@ -990,21 +988,6 @@ class MainWindow(QMainWindow):
         event.ignore()
         self.statusBar().showMessage("Stopping the Central System…")
         self.sig_close_requested.emit()
-
-
-def _scrolling(form: QWidget) -> QScrollArea:
-    """The form in a scroll area: its messages keep their room from the start, and on a
-    short screen the dock scrolls instead of making the whole window taller."""
-    area = QScrollArea()
-    area.setObjectName("reservation_form_scroll")
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    area.setWidgetResizable(True)
-    area.setWidget(form)
-    # Never narrower than the form: a scroll bar down, never one across.
-    area.setMinimumWidth(
-        form.minimumSizeHint().width() + area.verticalScrollBar().sizeHint().width()
-    )
-    return area
 
 
 def _banner(label: QLabel, close_button: QToolButton) -> QWidget:

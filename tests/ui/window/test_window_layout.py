@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QTableView, QTreeView
 
 from console.app import build_window
@@ -151,7 +151,11 @@ def test_the_default_layout_gives_the_tree_and_the_panel_in_front_room(
     assert window.form_dock.width() <= 330
     assert form.height() >= form.minimumSizeHint().height()
     send = form.send_button
-    assert form.rect().contains(send.geometry().translated(send.parentWidget().pos()))
+    assert form.rect().contains(QRect(send.mapTo(form, QPoint(0, 0)), send.size()))
+    # ... and in view without scrolling: the fields scroll, Send stays below them
+    assert send.visibleRegion().boundingRect() == send.rect()
+    # ... and in view without scrolling: the form's scroll area shows all of it
+    assert send.visibleRegion().boundingRect() == send.rect()
     keep_shot(window, tmp_path, f"layout-{size[0]}-{scheme}-reservations.png")
 
     # the trace in front (Ctrl+T): as many rows
