@@ -9,9 +9,15 @@ integers stay within 64 bits (as in 1.6, see ``console.ocpp.base``).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import (
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    model_serializer,
+)
 
 from console.ocpp.base import Integer, NonNegativeInteger, Number, OcppModel
 from console.ocpp.dates import OcppDateTime
@@ -88,12 +94,22 @@ class CustomData(OcppModel):
     """Vendor data any 2.0.1 object may carry: a vendorId and any further properties.
 
     The one object the schemas leave open (no ``additionalProperties: false``): extra
-    properties are kept as they came and sent back unchanged.
+    properties are kept as they came and sent back unchanged, a null among them too.
     """
 
     model_config = ConfigDict(extra="allow")
 
     vendor_id: String255
+
+    @model_serializer(mode="wrap")
+    def _keep_null_extras(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # exclude_none (how every payload is dumped) means "leave out unset fields"; a vendor's
+        # own property that is null is a value, not an unset field.
+        payload: dict[str, Any] = handler(self)
+        for name, value in (self.model_extra or {}).items():
+            if value is None:
+                payload.setdefault(name, None)
+        return payload
 
 
 class V201Model(OcppModel):
