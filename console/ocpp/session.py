@@ -43,7 +43,9 @@ from console.ocpp.frames import (
     FrameError,
     MessageType,
     parse_frame,
+    serialize_call,
     serialize_frame,
+    serialize_result,
 )
 from console.ocpp.tables import feature_table
 from console.ocpp.versions import OcppVersion
@@ -316,9 +318,7 @@ class Session:
         outgoing = self._queue.popleft()
         outgoing.sent_at = now
         self._outstanding = outgoing
-        text = serialize_frame(
-            Call(outgoing.message_id, outgoing.action, outgoing.request.to_payload())
-        )
+        text = serialize_call(outgoing.message_id, outgoing.action, outgoing.request)
         self._outbox.append(
             OutgoingFrame(
                 text,
@@ -378,7 +378,7 @@ class Session:
         if not isinstance(confirmation, pending.feature.confirmation):
             self._incoming[message_id] = pending
             raise TypeError(f"{type(confirmation).__name__} does not answer {pending.action}")
-        text = serialize_frame(CallResult(message_id, confirmation.to_payload()))
+        text = serialize_result(message_id, confirmation)
         self._outbox.append(
             OutgoingFrame(
                 text, MessageType.CALL_RESULT, message_id, pending.action, message=confirmation
