@@ -17,8 +17,10 @@ __all__ = [
     "CiString255",
     "CiString500",
     "ConnectorId",
+    "Decimal1",
     "IdToken",
     "Integer",
+    "NonNegativeInteger",
     "Number",
     "OcppModel",
     "PositiveConnectorId",
@@ -74,7 +76,8 @@ Text = Annotated[str, StringConstraints(strict=True)]
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
 Integer = Annotated[int, Field(strict=True, ge=_INT64_MIN, le=_INT64_MAX)]
-ConnectorId = Annotated[int, Field(strict=True, ge=0, le=_INT64_MAX)]
+NonNegativeInteger = Annotated[int, Field(strict=True, ge=0, le=_INT64_MAX)]
+ConnectorId = NonNegativeInteger
 PositiveConnectorId = Annotated[int, Field(strict=True, gt=0, le=_INT64_MAX)]
 
 

@@ -7,11 +7,25 @@ from typing import Any
 
 from pydantic import ValidationError
 
-__all__ = ["ErrorCode", "OcppError", "error_code_for_validation", "parse_error_code"]
+from console.ocpp.versions import OcppVersion
+
+__all__ = [
+    "V201_ONLY_ERROR_CODES",
+    "ErrorCode",
+    "OcppError",
+    "error_code_for_validation",
+    "is_error_code",
+    "parse_error_code",
+    "wire_spelling",
+]
 
 
 class ErrorCode(StrEnum):
-    """CALLERROR codes as OCPP 1.6-J spells them on the wire."""
+    """CALLERROR codes, valued as OCPP 1.6-J spells them on the wire.
+
+    The same codes serve both versions; :func:`wire_spelling` gives a 2.0.1 connection its
+    own spelling of the two that 2.0.1 corrected.
+    """
 
     NOT_IMPLEMENTED = "NotImplemented"
     NOT_SUPPORTED = "NotSupported"
@@ -32,12 +46,35 @@ _ALIASES = {
 }
 
 
+_V201_SPELLINGS = {code: spelling for spelling, code in _ALIASES.items()}
+
+V201_ONLY_ERROR_CODES = frozenset({"MessageTypeNotSupported", "RpcFrameworkError"})
+"""Codes only OCPP 2.0.1 has: a 2.0.1 peer may send them; they have no :class:`ErrorCode`."""
+
+
 def parse_error_code(text: str) -> ErrorCode | None:
     """The code for a received spelling, 1.6 or 2.0.1; None if it is no known code."""
     try:
         return ErrorCode(text)
     except ValueError:
         return _ALIASES.get(text)
+
+
+def wire_spelling(code: ErrorCode, version: OcppVersion = OcppVersion.V16) -> str:
+    """How ``code`` is spelled in a CALLERROR on a connection of ``version``."""
+    if version is OcppVersion.V201:
+        return _V201_SPELLINGS.get(code, code.value)
+    return code.value
+
+
+def is_error_code(text: str, version: OcppVersion = OcppVersion.V16) -> bool:
+    """Whether a peer of ``version`` may send ``text`` as a CALLERROR code.
+
+    Both spellings of the corrected codes count in both versions (peers mix them up).
+    """
+    return parse_error_code(text) is not None or (
+        version is OcppVersion.V201 and text in V201_ONLY_ERROR_CODES
+    )
 
 
 class OcppError(Exception):

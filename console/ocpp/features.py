@@ -1,36 +1,16 @@
-"""Which actions exist, who receives them, and their payload models."""
+"""OCPP 1.6: which actions exist, who receives them, and their payload models.
+
+``Feature`` and ``Role`` are shared by both versions (``console.ocpp.feature_table``) and
+importable from here as ever; the 2.0.1 table is ``console.ocpp.v201.features``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
-
 from console.ocpp import messages as m
 from console.ocpp import reservation as r
-from console.ocpp.base import OcppModel
+from console.ocpp.feature_table import BOTH, CP, CS, Feature, FeatureTable, Role
 
-__all__ = ["FEATURES", "KNOWN_ACTIONS", "Feature", "Role", "feature_for"]
-
-
-class Role(StrEnum):
-    CENTRAL_SYSTEM = "CentralSystem"
-    CHARGE_POINT = "ChargePoint"
-
-
-CS = frozenset({Role.CENTRAL_SYSTEM})
-CP = frozenset({Role.CHARGE_POINT})
-BOTH = CS | CP
-
-
-@dataclass(frozen=True, slots=True)
-class Feature:
-    """One action: its models, its profile, and the roles that receive it."""
-
-    action: str
-    request: type[OcppModel]
-    confirmation: type[OcppModel]
-    profile: str
-    receivers: frozenset[Role]
+__all__ = ["FEATURES", "KNOWN_ACTIONS", "TABLE", "Feature", "Role", "feature_for"]
 
 
 _MODELED = [
@@ -152,6 +132,9 @@ KNOWN_ACTIONS: dict[str, frozenset[Role]] = {
         CS,
     ),
 }
+
+TABLE = FeatureTable(FEATURES, KNOWN_ACTIONS)
+"""The OCPP 1.6 feature table."""
 
 
 def feature_for(action: str) -> Feature:

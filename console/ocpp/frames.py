@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic_core import PydanticSerializationError, to_json
 
+from console.ocpp.base import OcppModel
 from console.ocpp.errors import ErrorCode
 
 __all__ = [
@@ -24,7 +25,9 @@ __all__ = [
     "FrameError",
     "MessageType",
     "parse_frame",
+    "serialize_call",
     "serialize_frame",
+    "serialize_result",
 ]
 
 MAX_MESSAGE_ID_LENGTH = 36
@@ -205,3 +208,28 @@ def serialize_frame(frame: Frame) -> str:
         return to_json(body).decode()
     except PydanticSerializationError:
         return _ASCII_ENCODER.encode(body)
+
+
+def serialize_call(message_id: str, action: str, request: OcppModel) -> str:
+    """The text of a CALL carrying ``request``: the same text as :func:`serialize_frame` of
+    ``Call(message_id, action, request.to_payload())``, written without the payload dict."""
+    return _serialize_with_model([2, message_id, action], request)
+
+
+def serialize_result(message_id: str, confirmation: OcppModel) -> str:
+    """The text of a CALLRESULT carrying ``confirmation`` (as :func:`serialize_call`)."""
+    return _serialize_with_model([3, message_id], confirmation)
+
+
+def _serialize_with_model(head: list[Any], model: OcppModel) -> str:
+    # pydantic-core writes the model's JSON straight from the model: for payloads of many small
+    # objects (2.0.1 reports, meter values) a third faster than a dict first, then its JSON.
+    # Same serializer, same options as to_payload: the same bytes.
+    try:
+        start = to_json(head)
+        body = model.__pydantic_serializer__.to_json(model, by_alias=True, exclude_none=True)
+    except PydanticSerializationError:
+        # Text pydantic's encoder refuses (a peer's lone surrogate in an id we echo): the
+        # escaping path of serialize_frame.
+        return _ASCII_ENCODER.encode([*head, model.to_payload()])
+    return (start[:-1] + b"," + body + b"]").decode()

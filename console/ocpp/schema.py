@@ -1,12 +1,15 @@
-"""Checks payloads and raw frames against the official OCPP 1.6 JSON schemas.
+"""Checks payloads and raw frames against the official OCPP 1.6 and 2.0.1 JSON schemas.
 
 The schemas are the Open Charge Alliance's files, vendored as package data in
-``console/ocpp/schemas/v16`` (see the README there). This module is a small, strict validator
-for the part of JSON Schema those files use, so the conformance check can validate every frame a
-station sends without the third-party ``ocpp`` or ``jsonschema`` packages at run time.
+``console/ocpp/schemas/v16`` and ``console/ocpp/schemas/v201`` (see the README there). This
+module is a small, strict validator for the part of JSON Schema those files use, so the
+conformance check can validate every frame a station sends without the third-party ``ocpp`` or
+``jsonschema`` packages at run time. Every function takes the OCPP version (1.6 unless told);
+1.6 schemas are named ``<Action>.json`` and ``<Action>Response.json``, 2.0.1 ones
+``<Action>Request.json`` and ``<Action>Response.json``.
 
 It follows ``jsonschema.Draft4Validator``, which is what the ``ocpp`` package validates with, for
-every file (also the 1.6 security whitepaper's files that declare draft-06):
+every file (also those that declare draft-06: the 1.6 security whitepaper's and all of 2.0.1's):
 
 * ``"integer"`` is a whole number written without a fraction or exponent: ``true`` and ``1.0``
   are not integers (draft 4; draft 6 would take ``1.0``).
@@ -24,6 +27,8 @@ calendar day, no leap second — except that a trailing newline is refused (that
 regular expression lets one through). ``"uri"`` is not checked, as by every ``jsonschema``
 without the optional ``rfc3987`` package; it only appears in requests the Central System sends.
 
+The 2.0.1 files add ``maxItems``, ``minimum`` and ``maximum`` (inclusive bounds, compared on
+the exact value as written), and the annotations ``comment``, ``javaType`` and ``default``.
 A keyword this module does not know makes loading the schema fail (:class:`SchemaDefinitionError`),
 so a new schema file can never be checked only in part.
 
@@ -45,8 +50,9 @@ from functools import cache
 from importlib import resources
 from typing import Final
 
-from console.ocpp.errors import parse_error_code
+from console.ocpp.errors import is_error_code
 from console.ocpp.frames import MAX_MESSAGE_ID_LENGTH
+from console.ocpp.versions import OcppVersion
 
 __all__ = [
     "SchemaDefinitionError",
@@ -55,8 +61,10 @@ __all__ = [
     "station_frame_problems",
 ]
 
-# Where the vendored files live, relative to the console.ocpp package.
-_SCHEMA_FOLDER: Final = ("schemas", "v16")
+# Where each version's vendored files live, relative to the console.ocpp package, and the
+# suffix of a request schema's name (1.6: none, 2.0.1: "Request").
+_SCHEMA_FOLDERS: Final = {OcppVersion.V16: "v16", OcppVersion.V201: "v201"}
+_REQUEST_SUFFIXES: Final = {OcppVersion.V16: "", OcppVersion.V201: "Request"}
 _RESPONSE_SUFFIX: Final = "Response"
 
 # Keywords that describe and never constrain.
@@ -112,29 +120,38 @@ class SchemaDefinitionError(Exception):
 # --- public API ------------------------------------------------------------------------------
 
 
-def available_actions() -> frozenset[str]:
-    """The actions that have a request schema (``<Action>.json``)."""
-    return frozenset(name for name in _schema_names() if not name.endswith(_RESPONSE_SUFFIX))
+def available_actions(version: OcppVersion = OcppVersion.V16) -> frozenset[str]:
+    """The actions of ``version`` that have a request schema."""
+    names = _schema_names(_SCHEMA_FOLDERS[version])
+    if version is OcppVersion.V16:
+        return frozenset(name for name in names if not name.endswith(_RESPONSE_SUFFIX))
+    suffix = _REQUEST_SUFFIXES[version]
+    return frozenset(name.removesuffix(suffix) for name in names if name.endswith(suffix))
 
 
-def schema_problems(action: str, payload: object, *, response: bool) -> list[str]:
-    """Validate ``payload`` against ``<action>.json``, or ``<action>Response.json``.
+def schema_problems(
+    action: str, payload: object, *, response: bool, version: OcppVersion = OcppVersion.V16
+) -> list[str]:
+    """Validate ``payload`` against the request or response schema of ``action``.
 
     Returns readable problems, each starting with the JSON path of the value at fault
     (``payload`` is the whole payload); an empty list means the payload is valid. Numbers may be
     ``int``, ``float`` or ``Decimal`` (a frame parsed with ``parse_float=Decimal``).
     """
-    name = action + _RESPONSE_SUFFIX if response else action
-    if name not in _schema_names():
+    folder = _SCHEMA_FOLDERS[version]
+    name = action + (_RESPONSE_SUFFIX if response else _REQUEST_SUFFIXES[version])
+    if name not in _schema_names(folder):
         which = " (response)" if response else ""
-        return [f"no official OCPP 1.6 schema for action {_render(action)}{which}"]
+        return [f"no official OCPP {version} schema for action {_render(action)}{which}"]
     problems: list[str] = []
-    _compiled(name)(payload, _ROOT_PATH, problems)
+    _compiled(folder, name)(payload, _ROOT_PATH, problems)
     return problems
 
 
-def station_frame_problems(text: str, answered_action: str | None = None) -> list[str]:
-    """Problems with a raw OCPP-J frame a station sent; an empty list means it is valid.
+def station_frame_problems(
+    text: str, answered_action: str | None = None, version: OcppVersion = OcppVersion.V16
+) -> list[str]:
+    """Problems with a raw OCPP-J frame a station of ``version`` sent; [] means it is valid.
 
     ``answered_action`` is the action of our CALL that a CALLRESULT answers (a CALLRESULT's
     payload can only be checked against the schema of the call it answers). A CALL is checked
@@ -168,14 +185,16 @@ def station_frame_problems(text: str, answered_action: str | None = None) -> lis
         if not isinstance(action, str):
             problems.append(f"frame: action {_render(action)} is not a string")
             return problems
-        problems.extend(schema_problems(action, frame[3], response=False))
+        problems.extend(schema_problems(action, frame[3], response=False, version=version))
     elif message_type == _CALL_RESULT:
         if answered_action is None:
             problems.append("frame: cannot tell which call this answers")
         else:
-            problems.extend(schema_problems(answered_action, frame[2], response=True))
+            problems.extend(
+                schema_problems(answered_action, frame[2], response=True, version=version)
+            )
     else:
-        problems.extend(_call_error_problems(frame[2], frame[3], frame[4]))
+        problems.extend(_call_error_problems(frame[2], frame[3], frame[4], version))
     return problems
 
 
@@ -201,12 +220,14 @@ def _message_id_problems(frame: Sequence[object]) -> list[str]:
     return []
 
 
-def _call_error_problems(code: object, description: object, details: object) -> list[str]:
+def _call_error_problems(
+    code: object, description: object, details: object, version: OcppVersion
+) -> list[str]:
     problems: list[str] = []
     if not isinstance(code, str):
         problems.append(f"frame: error code {_render(code)} is not a string")
-    elif parse_error_code(code) is None:
-        problems.append(f"frame: error code {_render(code)} is not an OCPP 1.6 error code")
+    elif not is_error_code(code, version):
+        problems.append(f"frame: error code {_render(code)} is not an OCPP {version} error code")
     if not isinstance(description, str):
         problems.append(f"frame: error description {_render(description)} is not a string")
     if not isinstance(details, dict):
@@ -218,21 +239,21 @@ def _call_error_problems(code: object, description: object, details: object) -> 
 
 
 @cache
-def _schema_names() -> frozenset[str]:
+def _schema_names(folder: str) -> frozenset[str]:
     # The names come from the folder itself, so an action received from a station can never
     # name a path outside it.
-    folder = resources.files("console.ocpp").joinpath(*_SCHEMA_FOLDER)
+    directory = resources.files("console.ocpp").joinpath("schemas", folder)
     return frozenset(
         entry.name.removesuffix(".json")
-        for entry in folder.iterdir()
+        for entry in directory.iterdir()
         if entry.name.endswith(".json") and entry.is_file()
     )
 
 
 @cache
-def _compiled(name: str) -> _Check:
+def _compiled(folder: str, name: str) -> _Check:
     """The compiled check of one schema file, built on first use and kept."""
-    data = resources.files("console.ocpp").joinpath(*_SCHEMA_FOLDER, f"{name}.json").read_bytes()
+    data = resources.files("console.ocpp").joinpath("schemas", folder, f"{name}.json").read_bytes()
     try:
         document = json.loads(data.decode("utf-8-sig"), parse_float=Decimal)
     except ValueError as error:
@@ -319,8 +340,14 @@ class _SchemaCompiler:
                 checks.append(format_check)
         if "multipleOf" in schema:
             checks.append(self._multiple_of_check(schema["multipleOf"], where))
+        if "minimum" in schema:
+            checks.append(self._bound_check(schema["minimum"], where, lower=True))
+        if "maximum" in schema:
+            checks.append(self._bound_check(schema["maximum"], where, lower=False))
         if "minItems" in schema:
             checks.append(_min_items_check(self._count(schema, "minItems", where)))
+        if "maxItems" in schema:
+            checks.append(_max_items_check(self._count(schema, "maxItems", where)))
         if "items" in schema:
             checks.append(self._items_check(schema["items"], where))
         if "additionalItems" in schema:
@@ -405,6 +432,27 @@ class _SchemaCompiler:
                 problems.append(f"{path}: {_render(value)} is not a multiple of {divisor}")
 
         return check_multiple_of
+
+    def _bound_check(self, bound: object, where: str, *, lower: bool) -> _Check:
+        # Inclusive (draft 4 without exclusiveMinimum/exclusiveMaximum, which no file uses and
+        # which therefore stay unknown keywords).
+        if isinstance(bound, bool) or not isinstance(bound, int | Decimal):
+            raise self._fail(where, "minimum and maximum must be numbers")
+        if isinstance(bound, Decimal) and not bound.is_finite():
+            raise self._fail(where, "minimum and maximum must be finite")
+        exact_bound = Fraction(bound)
+
+        def check_minimum(value: object, path: str, problems: list[str]) -> None:
+            number = _comparable(value)
+            if number is not None and number < exact_bound:
+                problems.append(f"{path}: {_render(value)} is less than the minimum of {bound}")
+
+        def check_maximum(value: object, path: str, problems: list[str]) -> None:
+            number = _comparable(value)
+            if number is not None and number > exact_bound:
+                problems.append(f"{path}: {_render(value)} is more than the maximum of {bound}")
+
+        return check_minimum if lower else check_maximum
 
     def _items_check(self, items: object, where: str) -> _Check:
         if not isinstance(items, dict | bool):
@@ -506,6 +554,14 @@ def _min_items_check(minimum: int) -> _Check:
     return check_min_items
 
 
+def _max_items_check(maximum: int) -> _Check:
+    def check_max_items(value: object, path: str, problems: list[str]) -> None:
+        if isinstance(value, list) and len(value) > maximum:
+            problems.append(f"{path}: {len(value)} items, more than {maximum}")
+
+    return check_max_items
+
+
 def _combine(type_check: _Check | None, checks: list[_Check]) -> _Check:
     if type_check is None and not checks:
         return _accept_anything
@@ -563,6 +619,9 @@ _KEYWORDS: Final = frozenset(
         "enum",
         "maxLength",
         "minItems",
+        "maxItems",
+        "minimum",
+        "maximum",
         "items",
         "additionalItems",
         "multipleOf",
@@ -587,6 +646,24 @@ def _exact_number(value: object) -> Fraction | None:
         return Fraction(str(value))
     except (ValueError, OverflowError, TypeError):
         return None
+
+
+def _comparable(value: object) -> Fraction | float | None:
+    """A number's value for comparing with a bound: exact where finite; None for no number.
+
+    Infinities compare as floats do (as in jsonschema); NaN is below and above nothing.
+    """
+    if not _is_number(value):
+        return None
+    exact = _exact_number(value)
+    if exact is not None:
+        return exact
+    if isinstance(value, float | Decimal):
+        try:
+            return float(value)
+        except ValueError:  # a signalling NaN
+            return None
+    return None
 
 
 def _child(path: str, name: str) -> str:

@@ -9,6 +9,11 @@ from the peer may cross ours), message ids unique per connection, answers matche
 id, timeouts decided by ``now``, late answers reported as late and never matched to a
 newer call, and incoming calls either validated into typed requests or answered with
 the CALLERROR the specification asks for.
+
+One Session speaks one OCPP version (``version``, 1.6 unless told): the version's feature
+table decides which actions exist and which are typed, and CALLERROR codes go out spelled as
+that version spells them (2.0.1: ``FormatViolation``, ``OccurrenceConstraintViolation``);
+both spellings are read in either version.
 """
 
 from __future__ import annotations
@@ -28,8 +33,9 @@ from console.ocpp.errors import (
     describe_validation,
     error_code_for_validation,
     parse_error_code,
+    wire_spelling,
 )
-from console.ocpp.features import FEATURES, KNOWN_ACTIONS, Feature, Role
+from console.ocpp.feature_table import Feature, FeatureTable, Role
 from console.ocpp.frames import (
     Call,
     CallError,
@@ -37,8 +43,12 @@ from console.ocpp.frames import (
     FrameError,
     MessageType,
     parse_frame,
+    serialize_call,
     serialize_frame,
+    serialize_result,
 )
+from console.ocpp.tables import feature_table
+from console.ocpp.versions import OcppVersion
 
 __all__ = [
     "AnswerInvalid",
@@ -226,20 +236,23 @@ class _Pending:
 
 
 class Session:
-    """One OCPP-J connection seen from one side (``role``)."""
+    """One OCPP-J connection of one ``version`` seen from one side (``role``)."""
 
     def __init__(
         self,
         role: Role,
         *,
+        version: OcppVersion = OcppVersion.V16,
         call_timeout: float = 30.0,
         supported_actions: Iterable[str] | None = None,
         id_factory: Callable[[], str] | None = None,
     ) -> None:
         self.role = role
+        self.version = version
+        self.table: FeatureTable = feature_table(version)
         self.call_timeout = call_timeout
-        receivable = {a for a, f in FEATURES.items() if role in f.receivers}
-        self._supported = receivable if supported_actions is None else set(supported_actions)
+        receivable = self.table.receivable(role)
+        self._supported = set(receivable if supported_actions is None else supported_actions)
         self._new_id = id_factory or _default_ids()
         self._queue: deque[OutgoingCall] = deque()
         self._outstanding: OutgoingCall | None = None
@@ -280,11 +293,13 @@ class Session:
         if self._closed:
             raise RuntimeError("session closed")
         action = type(request).feature_name
-        feature = FEATURES.get(action)
+        feature = self.table.features.get(action)
         if feature is None or (self.role in feature.receivers and len(feature.receivers) == 1):
             raise ValueError(f"{self.role} does not send {action or type(request).__name__}")
         if not isinstance(request, feature.request):
-            raise TypeError(f"{type(request).__name__} is not the request of {action}")
+            raise TypeError(
+                f"{type(request).__name__} is not the OCPP {self.version} request of {action}"
+            )
         outgoing = OutgoingCall(
             message_id=self._new_id(),
             action=action,
@@ -303,9 +318,7 @@ class Session:
         outgoing = self._queue.popleft()
         outgoing.sent_at = now
         self._outstanding = outgoing
-        text = serialize_frame(
-            Call(outgoing.message_id, outgoing.action, outgoing.request.to_payload())
-        )
+        text = serialize_call(outgoing.message_id, outgoing.action, outgoing.request)
         self._outbox.append(
             OutgoingFrame(
                 text,
@@ -365,7 +378,7 @@ class Session:
         if not isinstance(confirmation, pending.feature.confirmation):
             self._incoming[message_id] = pending
             raise TypeError(f"{type(confirmation).__name__} does not answer {pending.action}")
-        text = serialize_frame(CallResult(message_id, confirmation.to_payload()))
+        text = serialize_result(message_id, confirmation)
         self._outbox.append(
             OutgoingFrame(
                 text, MessageType.CALL_RESULT, message_id, pending.action, message=confirmation
@@ -393,9 +406,10 @@ class Session:
         description: str,
         details: dict[str, Any] | None = None,
     ) -> None:
-        text = serialize_frame(CallError(message_id, code.value, description, details or {}))
+        spelling = wire_spelling(code, self.version)
+        text = serialize_frame(CallError(message_id, spelling, description, details or {}))
         self._outbox.append(
-            OutgoingFrame(text, MessageType.CALL_ERROR, message_id, action, code.value)
+            OutgoingFrame(text, MessageType.CALL_ERROR, message_id, action, spelling)
         )
 
     # --- incoming -----------------------------------------------------------------------
@@ -440,7 +454,7 @@ class Session:
             return FrameDropped(
                 "duplicate message id of a call not answered yet", text, frame.message_id
             )
-        receivers = KNOWN_ACTIONS.get(action)
+        receivers = self.table.known_actions.get(action)
         if receivers is None:
             return self._refuse(
                 frame.message_id,
@@ -449,7 +463,7 @@ class Session:
                 f"unknown action {action}",
                 text,
             )
-        feature = FEATURES.get(action)
+        feature = self.table.features.get(action)
         if self.role not in receivers or feature is None or action not in self._supported:
             return self._refuse(
                 frame.message_id,

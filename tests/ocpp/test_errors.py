@@ -1,4 +1,5 @@
-"""CALLERROR codes: 1.6 spellings out, both spellings in, validation failures mapped."""
+"""CALLERROR codes: 1.6 spellings out (2.0.1 ones on 2.0.1 connections), both spellings in,
+validation failures mapped."""
 
 from __future__ import annotations
 
@@ -10,13 +11,17 @@ from pydantic import ValidationError
 from console.ocpp import messages as m
 from console.ocpp.base import OcppModel
 from console.ocpp.errors import (
+    V201_ONLY_ERROR_CODES,
     ErrorCode,
     OcppError,
     describe_validation,
     error_code_for_validation,
+    is_error_code,
     parse_error_code,
+    wire_spelling,
 )
 from console.ocpp.reservation import ReserveNowRequest
+from console.ocpp.versions import OcppVersion
 
 
 def test_codes_are_spelled_as_ocpp_1_6_spells_them() -> None:
@@ -119,3 +124,43 @@ def test_ocpp_error_carries_its_code() -> None:
     )
     assert "NotSupported" in str(error)
     assert OcppError(ErrorCode.GENERIC_ERROR).details == {}
+
+
+# --- per version ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "spelled_2_0_1"),
+    [
+        (ErrorCode.FORMATION_VIOLATION, "FormatViolation"),
+        (ErrorCode.OCCURENCE_CONSTRAINT_VIOLATION, "OccurrenceConstraintViolation"),
+        (ErrorCode.PROPERTY_CONSTRAINT_VIOLATION, "PropertyConstraintViolation"),
+        (ErrorCode.NOT_IMPLEMENTED, "NotImplemented"),
+    ],
+)
+def test_wire_spelling_per_version(code: ErrorCode, spelled_2_0_1: str) -> None:
+    assert wire_spelling(code) == code.value
+    assert wire_spelling(code, OcppVersion.V16) == code.value
+    assert wire_spelling(code, OcppVersion.V201) == spelled_2_0_1
+    # What we send, we read back as the same code.
+    assert parse_error_code(wire_spelling(code, OcppVersion.V201)) is code
+
+
+@pytest.mark.parametrize(
+    ("text", "known_1_6", "known_2_0_1"),
+    [
+        ("FormationViolation", True, True),
+        ("FormatViolation", True, True),
+        ("OccurrenceConstraintViolation", True, True),
+        ("GenericError", True, True),
+        ("RpcFrameworkError", False, True),
+        ("MessageTypeNotSupported", False, True),
+        ("formatviolation", False, False),
+        ("", False, False),
+    ],
+)
+def test_is_error_code_per_version(text: str, known_1_6: bool, known_2_0_1: bool) -> None:
+    assert is_error_code(text) is known_1_6
+    assert is_error_code(text, OcppVersion.V16) is known_1_6
+    assert is_error_code(text, OcppVersion.V201) is known_2_0_1
+    assert text not in V201_ONLY_ERROR_CODES or parse_error_code(text) is None

@@ -1,4 +1,5 @@
-"""OCPP-J framing: parse and serialize, and the CALLERROR code of every broken frame."""
+"""OCPP-J framing: parse and serialize (also straight from a model, for both versions), and the
+CALLERROR code of every broken frame."""
 
 from __future__ import annotations
 
@@ -19,8 +20,12 @@ from console.ocpp.frames import (
     FrameError,
     MessageType,
     parse_frame,
+    serialize_call,
     serialize_frame,
+    serialize_result,
 )
+from console.ocpp.tables import FEATURE_TABLES
+from tests.ocpp.model_payloads import model_strategy
 
 FORMATION = ErrorCode.FORMATION_VIOLATION
 PROTOCOL = ErrorCode.PROTOCOL_ERROR
@@ -228,3 +233,33 @@ def test_any_text_parses_or_raises_frame_error(text: str | bytes) -> None:
     else:
         code = None
     assert code in (None, FORMATION, PROTOCOL)
+
+
+# --- frames written straight from a model ----------------------------------------------------
+
+
+def _every_model() -> list[Any]:
+    return [
+        pytest.param(model, id=f"{version}:{model.__name__}")
+        for version, table in FEATURE_TABLES.items()
+        for feature in table.features.values()
+        for model in (feature.request, feature.confirmation)
+    ]
+
+
+@pytest.mark.parametrize("model", _every_model())
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_a_frame_written_from_a_model_is_the_frame_of_its_payload(
+    model: Any, data: st.DataObject
+) -> None:
+    instance = data.draw(model_strategy(model))
+    message_id = data.draw(st.text(max_size=36) | st.sampled_from(["\ud800", "é-1", "a\u2028b"]))
+    payload = instance.to_payload()
+    action = model.feature_name
+    assert serialize_call(message_id, action, instance) == serialize_frame(
+        Call(message_id, action, payload)
+    )
+    assert serialize_result(message_id, instance) == serialize_frame(
+        CallResult(message_id, payload)
+    )

@@ -14,10 +14,7 @@
 from __future__ import annotations
 
 import json
-import re
-from datetime import datetime
 from decimal import Decimal
-from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -25,7 +22,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from jsonschema import Draft4Validator, FormatChecker
 
 from console.ocpp import schema as schema_module
 from console.ocpp.schema import (
@@ -33,6 +29,15 @@ from console.ocpp.schema import (
     available_actions,
     schema_problems,
     station_frame_problems,
+)
+from tests.ocpp.schema_payloads import (
+    BAD_DATE_TIMES,
+    VALID_DATE_TIMES,
+    as_decimal,
+    payloads,
+    reference_date_time,
+    reference_validator,
+    schema_document,
 )
 
 VENDORED = Path(str(resources.files("console.ocpp"))) / "schemas" / "v16"
@@ -65,7 +70,7 @@ def test_vendored_file_is_byte_identical(name: str) -> None:
 @pytest.mark.parametrize("name", SCHEMA_NAMES)
 def test_every_schema_loads(name: str) -> None:
     # Loading compiles every keyword of the file (also unused definitions).
-    check = schema_module._compiled(name)
+    check = schema_module._compiled("v16", name)
     assert callable(check)
 
 
@@ -80,7 +85,11 @@ def test_available_actions_are_the_request_schemas() -> None:
 @pytest.mark.parametrize(
     "bad_schema",
     [
-        {"type": "integer", "minimum": 0},
+        {"type": "integer", "minimum": 0, "exclusiveMinimum": True},
+        {"type": "integer", "exclusiveMaximum": 9},
+        {"type": "string", "minLength": 1},
+        {"type": "array", "uniqueItems": True},
+        {"type": "object", "javaEnum": "x"},
         {"type": "object", "properties": {"a": {"type": "string", "pattern": "x"}}},
         {"type": "string", "format": "email"},
         {"$ref": "other.json#/definitions/x"},
@@ -88,7 +97,7 @@ def test_available_actions_are_the_request_schemas() -> None:
         {"type": "array", "items": [{"type": "string"}]},
         {"enum": [1, 2]},
         # An unused definition is vetted too.
-        {"type": "object", "definitions": {"Unused": {"type": "integer", "maximum": 9}}},
+        {"type": "object", "definitions": {"Unused": {"type": "integer", "multipleOf": True}}},
     ],
 )
 def test_unknown_keywords_fail_at_load(bad_schema: dict[str, Any]) -> None:
@@ -133,194 +142,15 @@ def test_action_that_is_no_schema_file() -> None:
 
 # --- agreement with jsonschema --------------------------------------------------------------
 
-REFERENCE_DATE_TIME = re.compile(
-    r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)", re.ASCII
-)
-
-
-def reference_date_time(value: object) -> bool:
-    """RFC 3339 date-time, as jsonschema checks it with rfc3339-validator (independent code)."""
-    if not isinstance(value, str):
-        return True
-    match = REFERENCE_DATE_TIME.fullmatch(value.upper())
-    if match is None:
-        return False
-    try:
-        # strptime refuses year 0, day 31 of a 30-day month, hour 24 and second 60.
-        datetime.strptime(match[1], "%Y-%m-%dT%H:%M:%S")
-    except ValueError:
-        return False
-    offset = match[3]
-    return offset == "Z" or (int(offset[1:3]) <= 23 and int(offset[4:6]) <= 59)
-
-
-def schema_document(name: str) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(
-        (VENDORED / f"{name}.json").read_text(encoding="utf-8-sig"), parse_float=Decimal
-    )
-    return document
-
-
-@cache
-def reference_validator(name: str) -> Draft4Validator:
-    checker = FormatChecker(formats=())
-    checker.checks("date-time")(reference_date_time)
-    document = schema_document(name)
-    Draft4Validator.check_schema(document)
-    return Draft4Validator(document, format_checker=checker)
-
-
-def as_decimal(value: Any) -> Any:
-    """The value as a JSON reader with parse_float=Decimal would give it."""
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if isinstance(value, dict):
-        return {key: as_decimal(member) for key, member in value.items()}
-    if isinstance(value, list):
-        return [as_decimal(member) for member in value]
-    return value
-
-
-def resolve(document: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        target: Any = document
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
-
-
-VALID_DATE_TIMES = st.builds(
-    lambda moment, fraction, offset: moment.isoformat(timespec="seconds") + fraction + offset,
-    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)),
-    st.sampled_from(["", ".0", ".123", ".123456789"]),
-    st.sampled_from(["Z", "z", "+00:00", "-05:30", "+23:59"]),
-)
-BAD_DATE_TIMES = st.sampled_from(
-    [
-        "2024-01-01T00:00:00",
-        "2024-01-01 00:00:00Z",
-        "2024-02-30T00:00:00Z",
-        "2023-02-29T00:00:00Z",
-        "2024-02-29T24:00:00Z",
-        "2024-01-01T23:59:60Z",
-        "2024-13-01T00:00:00Z",
-        "0000-01-01T00:00:00Z",
-        "2024-01-01T00:00:00+24:00",
-        "2024-01-01T00:00:00+0100",
-        "2024-01-01T00:00:00.Z",
-        "2024-01-01T00:00Z",
-        "24-01-01T00:00:00Z",
-        "2024-01-01T00:00:00Z ",
-        "2024-01-01T00:00:00Z\n",
-        "\uff12024-01-01T00:00:00Z",
-        "",
-    ]
-)
-ANY_JUNK = st.one_of(
-    st.sampled_from(
-        [None, True, False, 0, 1, -1, 1.0, -0.0, 2.5, 1e20, Decimal("1.0"), "", [], {}, [1]]
-    ),
-    st.integers(),
-    st.floats(min_value=-1e9, max_value=1e9),
-    st.text(max_size=5),
-    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
-)
-
-
-def payloads(document: dict[str, Any], *, sloppy: bool) -> st.SearchStrategy[Any]:
-    """Payloads from a schema: valid ones, or (sloppy) each value sometimes made wrong."""
-
-    def build(node: dict[str, Any]) -> st.SearchStrategy[Any]:
-        node = resolve(document, node)
-        valid, wrong = of_type(node)
-        if not sloppy:
-            return valid
-        return st.integers(0, 9).flatmap(
-            lambda pick: st.one_of(wrong, ANY_JUNK) if pick == 0 else valid
-        )
-
-    def of_type(node: dict[str, Any]) -> tuple[st.SearchStrategy[Any], st.SearchStrategy[Any]]:
-        kind = node.get("type")
-        if isinstance(kind, list):
-            kind = kind[0]
-        if kind == "object" or "properties" in node:
-            return objects(node)
-        if kind == "array":
-            item = build(node.get("items", {}))
-            minimum = node.get("minItems", 0)
-            return (
-                st.lists(item, min_size=minimum, max_size=minimum + 2),
-                st.lists(item, max_size=max(minimum - 1, 0)),
-            )
-        if "enum" in node:
-            members = node["enum"]
-            return st.sampled_from(members), st.sampled_from(members).flatmap(
-                lambda member: st.sampled_from(
-                    [member + " ", member.lower(), member.upper(), member[:-1]]
-                )
-            )
-        if kind == "string":
-            if node.get("format") == "date-time":
-                return VALID_DATE_TIMES, BAD_DATE_TIMES
-            limit = node.get("maxLength", 30)
-            # At the limit and one past it by repetition: hypothesis draws no 10,000 chars.
-            return (
-                st.text(max_size=min(limit, 40)) | st.characters().map(lambda c: c * limit),
-                st.characters().map(lambda c: c * (limit + 1)),
-            )
-        if kind == "integer":
-            return (
-                st.integers(min_value=-(2**40), max_value=2**40),
-                st.sampled_from([True, False, 1.0, 0.0, 3.0, Decimal("1"), Decimal("1.0"), 1.5]),
-            )
-        if kind == "number":
-            tenths = st.integers(-(10**6), 10**6)
-            return (
-                tenths.map(lambda n: n / 10) | tenths | tenths.map(lambda n: Decimal(n) / 10),
-                st.sampled_from([21.45, 0.30000000000000004, 0.01, -0.05, True, "1.0"])
-                | st.floats(-1e6, 1e6)
-                | tenths.map(lambda n: Decimal(n) / 100),
-            )
-        if kind == "boolean":
-            return st.booleans(), st.sampled_from([0, 1, "true", None])
-        return ANY_JUNK, ANY_JUNK
-
-    def objects(node: dict[str, Any]) -> tuple[st.SearchStrategy[Any], st.SearchStrategy[Any]]:
-        properties = node.get("properties", {})
-        required = [name for name in node.get("required", []) if name in properties]
-        optional = {name: build(sub) for name, sub in properties.items() if name not in required}
-        valid = st.fixed_dictionaries(
-            {name: build(properties[name]) for name in required}, optional=optional
-        )
-        if not sloppy:
-            return valid, valid
-        wrong_shape = st.one_of(
-            # A required property dropped.
-            valid.flatmap(
-                lambda payload: st.sampled_from(required or [None]).map(
-                    lambda name: {k: v for k, v in payload.items() if k != name}
-                )
-            ),
-            # A property the schema does not have (or a near-miss spelling of one).
-            st.tuples(valid, st.sampled_from([*properties, "extra"]), ANY_JUNK).map(
-                lambda parts: {**parts[0], parts[1] + "X": parts[2]}
-            ),
-            ANY_JUNK,
-        )
-        return valid, wrong_shape
-
-    return build(document)
-
 
 @pytest.mark.parametrize("name", SCHEMA_NAMES)
 @EXAMPLES
 @given(data=st.data())
 def test_valid_payloads_are_valid_for_both(name: str, data: st.DataObject) -> None:
-    document = schema_document(name)
+    document = schema_document(VENDORED, name)
     payload = data.draw(payloads(document, sloppy=False))
     action, is_response = name.removesuffix("Response"), name.endswith("Response")
-    assert reference_validator(name).is_valid(as_decimal(payload))
+    assert reference_validator(VENDORED, name).is_valid(as_decimal(payload))
     assert schema_problems(action, payload, response=is_response) == []
     assert schema_problems(action, as_decimal(payload), response=is_response) == []
 
@@ -329,10 +159,10 @@ def test_valid_payloads_are_valid_for_both(name: str, data: st.DataObject) -> No
 @settings(EXAMPLES, max_examples=16)
 @given(data=st.data())
 def test_sloppy_payloads_get_the_same_verdict(name: str, data: st.DataObject) -> None:
-    document = schema_document(name)
+    document = schema_document(VENDORED, name)
     payload = data.draw(payloads(document, sloppy=True))
     action, is_response = name.removesuffix("Response"), name.endswith("Response")
-    expected_valid = reference_validator(name).is_valid(as_decimal(payload))
+    expected_valid = reference_validator(VENDORED, name).is_valid(as_decimal(payload))
     problems = schema_problems(action, payload, response=is_response)
     assert (problems == []) == expected_valid, (payload, problems)
     decimal_problems = schema_problems(action, as_decimal(payload), response=is_response)
