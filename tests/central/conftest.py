@@ -14,7 +14,6 @@ import pytest_asyncio
 
 from console.central.config import CentralSystemConfig
 from console.central.server import CentralSystem
-from tests.central.fakes import MemoryStore
 
 StartCentral = Callable[..., Awaitable[CentralSystem]]
 
@@ -45,11 +44,12 @@ async def start_central(data_dir: Path) -> AsyncIterator[StartCentral]:
 
 @pytest_asyncio.fixture
 async def central(start_central: StartCentral) -> CentralSystem:
-    """A Central System with an in-memory store."""
-    return await start_central(store=MemoryStore())
+    """A Central System on the real SQLite store, in a temporary folder (what it is told
+    to keep goes through the real writer and its commits)."""
+    return await start_central()
 
 
 @pytest_asyncio.fixture
 async def impatient_central(start_central: StartCentral) -> CentralSystem:
     """A Central System that waits only 1 s for an answer (for tests about timeouts)."""
-    return await start_central(store=MemoryStore(), call_timeout=1.0)
+    return await start_central(call_timeout=1.0)
