@@ -7,6 +7,10 @@ timers) into a happening, asks the lifecycle for the new record, and carries out
 effects it returns: keep and store the record, announce it, arm or disarm a timer, show
 the reservation on its connector.
 
+One thing despite its length: every ReserveNow and CancelReservation call, what the station
+reports about reservations, and the book's own timers all turn into happenings for the same
+records; the rules are in the lifecycle, what is left is carrying them out.
+
 How a call that got no answer is recorded:
 
 - the timeout passed: ``no_response`` — the station may hold the reservation; a late
