@@ -16,7 +16,6 @@ import dataclasses
 import http
 import logging
 import math
-import socket
 import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -53,10 +52,11 @@ from console.central.model import (
 from console.central.persistence import Persistence, WriteBehind
 from console.central.registry import StationRegistry
 from console.central.security import build_server_ssl_context
+from console.central.site_urls import lan_first, station_urls
 from console.central.station import StationConnection
 from console.ocpp import messages as m
 
-__all__ = ["CentralSystem", "ConfigurationOutcome", "local_ipv4_addresses"]
+__all__ = ["CentralSystem", "ConfigurationOutcome"]
 
 logger = logging.getLogger(__name__)
 
@@ -72,30 +72,6 @@ _UNKNOWN_STATION = "?"
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def local_ipv4_addresses() -> list[str]:
-    """This machine's IPv4 addresses, 127.0.0.1 first (best effort, stdlib only)."""
-    found: list[str] = ["127.0.0.1"]
-    try:
-        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
-            address = str(info[4][0])
-            if address not in found:
-                found.append(address)
-    except OSError:
-        pass
-    # The address of the default route; connecting a UDP socket sends nothing.
-    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        probe.connect(("192.0.2.1", 9))
-        address = str(probe.getsockname()[0])
-        if address not in found and address != "0.0.0.0":
-            found.append(address)
-    except OSError:
-        pass
-    finally:
-        probe.close()
-    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,12 +256,8 @@ class CentralSystem:
         return None if self._store is None else self._store.error
 
     def urls(self) -> list[str]:
-        """``ws[s]://ADDRESS:PORT/`` for each address stations may use."""
-        scheme = "wss" if self._ssl is not None else "ws"
-        port = self._port if self._port is not None else self.config.port
-        host = self.config.host
-        addresses = local_ipv4_addresses() if host in ("0.0.0.0", "", "::") else [host]
-        return [f"{scheme}://{address}:{port}/" for address in addresses]
+        """``ws[s]://ADDRESS:PORT/`` for each address stations may use, LAN ones first."""
+        return lan_first(station_urls(self.config, self._port))
 
     # --- read models --------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from console.central.model import (
     StationSnapshot,
     TraceEntry,
 )
-from console.central.server import local_ipv4_addresses
+from console.central.site_urls import lan_first, station_urls
 from console.central.store import Store, StoreError
 
 __all__ = ["StoredSite", "StoredSiteError"]
@@ -125,7 +125,4 @@ class StoredSite:
 
     def urls(self) -> list[str]:
         """``ws[s]://ADDRESS:PORT/`` as the settings would have the console listen."""
-        scheme = "wss" if self.config.security_profile >= 2 else "ws"
-        host = self.config.host
-        addresses = local_ipv4_addresses() if host in ("0.0.0.0", "", "::") else [host]
-        return [f"{scheme}://{address}:{self.config.port}/" for address in addresses]
+        return lan_first(station_urls(self.config))

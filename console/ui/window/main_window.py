@@ -86,7 +86,7 @@ from console.ui.trace.trace_tools import TraceTools
 from console.ui.window.bottom_panels import BottomPanels
 from console.ui.window.menus import MenuActions, build_menus, show_about
 from console.ui.window.shortcuts import WindowShortcutGuard
-from console.ui.window.status_bar import StationUrlsBar, urls_lan_first
+from console.ui.window.status_bar import StationUrlsBar
 
 __all__ = ["MainWindow", "StationTreeView", "WindowServices"]
 
@@ -474,9 +474,7 @@ class MainWindow(QMainWindow):
             )
         )
         menus.quit_action.triggered.connect(self.close)
-        menus.about_action.triggered.connect(
-            lambda: show_about(self, urls_lan_first(self.central.urls()))
-        )
+        menus.about_action.triggered.connect(lambda: show_about(self, self.central.urls()))
 
         tools = self.trace_tools
         feed.sig_trace.connect(tools.panel.append)

@@ -7,34 +7,15 @@ address last (it only works on this computer), and ``<station id>`` shows what t
 
 from __future__ import annotations
 
-import ipaddress
-from urllib.parse import urlsplit
-
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
-__all__ = ["STATION_ID_PLACEHOLDER", "StationUrlsBar", "is_loopback_url", "urls_lan_first"]
+from console.central.site_urls import lan_first
+
+__all__ = ["STATION_ID_PLACEHOLDER", "StationUrlsBar"]
 
 STATION_ID_PLACEHOLDER = "<station id>"
-
-
-def is_loopback_url(url: str) -> bool:
-    """Whether a station URL names this computer only (127.x, ::1, localhost)."""
-    host = urlsplit(url).hostname or ""
-    if host.casefold() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def urls_lan_first(urls: list[str]) -> list[str]:
-    """The URLs a station on the site network can use first, loopback ones last."""
-    return [url for url in urls if not is_loopback_url(url)] + [
-        url for url in urls if is_loopback_url(url)
-    ]
 
 
 def _with_placeholder(url: str) -> str:
@@ -120,7 +101,7 @@ class StationUrlsBar(QWidget):
 
     def set_urls(self, urls: list[str]) -> None:
         """Show these URLs (any order: the LAN ones are put first)."""
-        ordered = urls_lan_first(urls)
+        ordered = lan_first(urls)
         if ordered != self._urls or not self._full_text:
             self._show(ordered)
 

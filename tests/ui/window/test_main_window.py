@@ -13,12 +13,12 @@ from PySide6.QtWidgets import QMenu
 
 from console.app import build_window
 from console.central.model import CancelOutcome, ReservationState, ReserveRequest
+from console.central.site_urls import lan_first
 from console.ocpp.enums import ChargePointStatus
 from console.ocpp.reservation import ReservationStatus
 from console.ui.look.presentation import reservation_state_look
 from console.ui.stations.station_model import TreeColumn
 from console.ui.window.main_window import MainWindow
-from console.ui.window.status_bar import urls_lan_first
 from tests.ui.conftest import LoopDriver
 from tests.ui.fakes import FakeCentralSystem
 
@@ -106,7 +106,7 @@ def test_status_bar_lists_the_lan_url_first_and_copies_it(qtbot, window: MainWin
     ids=["ipv4", "ipv6", "names", "loopback-only"],
 )
 def test_urls_are_ordered_lan_first(urls: list[str], ordered: list[str]) -> None:
-    assert urls_lan_first(urls) == ordered
+    assert lan_first(urls) == ordered
 
 
 def test_live_updates_reach_the_tree(qtbot, window: MainWindow, fake) -> None:
