@@ -31,7 +31,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 import annotated_types
 from hypothesis import strategies as st
 from jsonschema import Draft4Validator, FormatChecker
-from pydantic import AfterValidator, JsonValue, StringConstraints
+from pydantic import AfterValidator, JsonValue, StringConstraints, ValidationError
 from pydantic.fields import FieldInfo
 
 from console.ocpp import messages
@@ -321,3 +321,23 @@ def mutate(payload: Any, path: tuple[Any, ...], value: Any) -> Any:
     else:
         parent[path[-1]] = value
     return changed
+
+
+def accepted_schema_rejections(
+    model: type[OcppModel], payload: dict[str, Any], schema: Draft4Validator
+) -> tuple[int, list[str]]:
+    """Each mutation of ``payload`` that the official ``schema`` rejects, tried on ``model``:
+    how many were tried, and those the model wrongly accepted (both versions' tests)."""
+    checked = 0
+    accepted = []
+    for what, path, value in mutations(schema.schema, payload):
+        changed = mutate(payload, path, value)
+        if not isinstance(changed, dict) or schema.is_valid(as_decimal_json(changed)):
+            continue  # the schema takes it (the whole payload replaced, say): not our case
+        checked += 1
+        try:
+            model.model_validate(changed)
+        except ValidationError:
+            continue
+        accepted.append(f"{what} at {path}: {changed}")
+    return checked, accepted
