@@ -14,7 +14,6 @@ from urllib.parse import quote
 
 from console.central.config import CentralSystemConfig
 from console.central.handshake import (
-    OCPP_SUBPROTOCOL,
     HandshakeRefusal,
     KeyRule,
     check_handshake,
@@ -53,7 +52,7 @@ def predict_admission(config: CentralSystemConfig, station_id: str) -> Admission
     Pure: no I/O, no hashing. It runs the handshake's checks that need no credentials, and
     asks the credential check's own rule whether a key will be demanded.
     """
-    decision = check_handshake(config, "/" + quote(station_id, safe=""), [OCPP_SUBPROTOCOL])
+    decision = check_handshake(config, "/" + quote(station_id, safe=""))
     if isinstance(decision, HandshakeRefusal):
         return Admission(station_id, AdmissionKind.REFUSED, decision.reason)
     if config.security_profile >= 3:

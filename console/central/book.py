@@ -41,6 +41,7 @@ from pydantic import ValidationError
 from console.central.events import ChangeFeed
 from console.central.lifecycle import (
     CONNECTOR_ZERO_UNSUPPORTED,
+    NO_EVSE_UNSUPPORTED,
     NO_LONGER_HELD,
     Answered,
     AnsweredLate,
@@ -67,6 +68,7 @@ from console.central.lifecycle import (
     Replaced,
     ReserveConnector,
     SaveRecord,
+    StatusUpdated,
     TimedOut,
     TransactionStarted,
     Transition,
@@ -75,8 +77,11 @@ from console.central.lifecycle import (
     note_cancel,
 )
 from console.central.model import (
+    DEFAULT_ID_TOKEN_TYPE,
     CancelAttempt,
     CancelOutcome,
+    ConnectorSnapshot,
+    ConnectorState,
     ReservationChanged,
     ReservationRecord,
     ReservationState,
@@ -84,17 +89,18 @@ from console.central.model import (
 )
 from console.central.persistence import Persistence
 from console.central.registry import StationRegistry
+from console.central.reservation_wire import (
+    cancel_answer,
+    cancel_request,
+    reserve_answer,
+    reserve_now_request,
+)
 from console.central.station import CallOutcome, StationConnection
 from console.ocpp.enums import ChargePointStatus
 from console.ocpp.errors import describe_validation
-from console.ocpp.reservation import (
-    CancelReservationConfirmation,
-    CancelReservationRequest,
-    CancelReservationStatus,
-    ReserveNowConfirmation,
-    ReserveNowRequest,
-)
+from console.ocpp.reservation import CancelReservationStatus
 from console.ocpp.session import LateAnswer
+from console.ocpp.versions import OcppVersion
 
 __all__ = ["CONNECTOR_ZERO_UNSUPPORTED", "NO_LONGER_HELD", "ReservationBook"]
 
@@ -153,7 +159,15 @@ class ReservationBook:
         return max(found, key=lambda r: r.created_at) if found else None
 
     def max_transaction_id(self) -> int:
-        return max((r.transaction_id or 0 for r in self._records.values()), default=0)
+        """The highest 1.6 transaction id (2.0.1's are the stations' own texts)."""
+        return max(
+            (
+                r.transaction_id
+                for r in self._records.values()
+                if isinstance(r.transaction_id, int) and not isinstance(r.transaction_id, bool)
+            ),
+            default=0,
+        )
 
     # --- start and stop -----------------------------------------------------------------
 
@@ -184,7 +198,13 @@ class ReservationBook:
         station that said it does not support them (the conformance check tests that the
         station refuses it).
         """
-        self._validate(wanted)
+        station = self._registry.station(wanted.station_id)
+        connection = self._connection_for(wanted.station_id)
+        if connection is not None and not connection.closed:
+            version = connection.version
+        else:
+            version = station.ocpp_version if station is not None else OcppVersion.V16
+        self._validate(wanted, version)
         station_id, connector_id, id_tag = wanted.station_id, wanted.connector_id, wanted.id_tag
         expiry_date, parent_id_tag = wanted.expiry_date, wanted.parent_id_tag
         reservation_id = wanted.reservation_id
@@ -192,14 +212,9 @@ class ReservationBook:
             reservation_id = await self._store.allocate_reservation_id()
         else:
             await self._store.note_reservation_id(reservation_id)
-        request = ReserveNowRequest(
-            connector_id=connector_id,
-            expiry_date=expiry_date,
-            id_tag=id_tag,
-            parent_id_tag=parent_id_tag,
-            reservation_id=reservation_id,
-        )
+        request = reserve_now_request(wanted, reservation_id, version)
         created = _now()
+        v201 = version is OcppVersion.V201
         base = ReservationRecord(
             reservation_id=reservation_id,
             station_id=station_id,
@@ -211,18 +226,25 @@ class ReservationBook:
             state=ReservationState.SENDING,
             updated_at=created,
             history=((ReservationState.SENDING, created),),
+            ocpp_version=version,
+            connector_type=wanted.connector_type if v201 else None,
+            id_token_type=(wanted.id_token_type or DEFAULT_ID_TOKEN_TYPE) if v201 else None,
+            group_id_token_type=(
+                (wanted.group_id_token_type or wanted.id_token_type or DEFAULT_ID_TOKEN_TYPE)
+                if v201 and parent_id_tag is not None
+                else None
+            ),
         )
-        station = self._registry.station(station_id)
-        connection = self._connection_for(station_id)
         if connection is None or connection.closed:
             return await self._open_final(base, NotConnected())
         if (
             connector_id == 0
             and not probe
             and station is not None
-            and station.reserve_connector_zero_supported is False
+            and station.any_connector_reservable is False
         ):
-            return await self._open_final(base, ConnectorZeroUnsupported())
+            reason = NO_EVSE_UNSUPPORTED if v201 else CONNECTOR_ZERO_UNSUPPORTED
+            return await self._open_final(base, ConnectorZeroUnsupported(reason))
         self._put(base)
         key = _key(base)
         logger.info(
@@ -253,7 +275,7 @@ class ReservationBook:
         _log_reserve_outcome(transition.record)
         return await self._commit(transition)
 
-    def _validate(self, wanted: ReserveRequest) -> None:
+    def _validate(self, wanted: ReserveRequest, version: OcppVersion) -> None:
         if not isinstance(wanted.station_id, str) or not wanted.station_id:
             raise ValueError("station_id must be a non-empty string")
         if not _is_int(wanted.connector_id):
@@ -265,12 +287,8 @@ class ReservationBook:
         if wanted.expiry_date.tzinfo is None:
             raise ValueError("expiry_date must be timezone-aware")
         try:
-            ReserveNowRequest(
-                connector_id=wanted.connector_id,
-                expiry_date=wanted.expiry_date,
-                id_tag=wanted.id_tag,
-                parent_id_tag=wanted.parent_id_tag,
-                reservation_id=0 if wanted.reservation_id is None else wanted.reservation_id,
+            reserve_now_request(
+                wanted, 0 if wanted.reservation_id is None else wanted.reservation_id, version
             )
         except ValidationError as exc:
             raise ValueError(f"invalid reservation: {describe_validation(exc)}") from None
@@ -286,15 +304,15 @@ class ReservationBook:
         if record is None or not allows(record.state, AnsweredLate):
             return
         happening: Happening
-        if isinstance(late.confirmation, ReserveNowConfirmation):
-            status = late.confirmation.status
+        answer = reserve_answer(late.confirmation)
+        if answer is not None:
             logger.info(
                 "station %s: late answer to reservation %d: %s",
                 record.station_id,
                 record.reservation_id,
-                status.value,
+                answer.status.value,
             )
-            happening = AnsweredLate(status, late.latency)
+            happening = AnsweredLate(answer.status, late.latency, answer.reason, answer.detail)
         else:
             happening = FailedLate(late.error_code or "error", late.description, late.latency)
         self._apply(record, happening)
@@ -324,17 +342,25 @@ class ReservationBook:
             return CancelOutcome(reservation_id, station_id, None, error=error)
         logger.info("station %s: CancelReservation %d", station_id, reservation_id)
         outcome = await connection.call(
-            CancelReservationRequest(reservation_id=reservation_id),
+            cancel_request(reservation_id, connection.version),
             on_late=lambda late: self._reconcile_cancel(
                 station_id, reservation_id, sent_at, by_check, late
             ),
         )
-        if isinstance(outcome.confirmation, CancelReservationConfirmation):
-            status = outcome.confirmation.status
+        answer = cancel_answer(outcome.confirmation)
+        if answer is not None:
+            status = answer.status
             logger.info(
                 "station %s: cancel of reservation %d %s", station_id, reservation_id, status.value
             )
-            answered = CancelAttempt(sent_at, status, _now(), by_check=by_check)
+            answered = CancelAttempt(
+                sent_at,
+                status,
+                _now(),
+                by_check=by_check,
+                status_reason=answer.reason,
+                status_detail=answer.detail,
+            )
             await self._settle_cancel(station_id, reservation_id, answered)
             return CancelOutcome(reservation_id, station_id, status)
         if outcome.error_code is not None:
@@ -423,15 +449,23 @@ class ReservationBook:
             CancelAttempt(sent_at, timed_out=True, by_check=by_check),
         )
         now = _now()
-        if isinstance(late.confirmation, CancelReservationConfirmation):
-            status = late.confirmation.status
+        answer = cancel_answer(late.confirmation)
+        if answer is not None:
+            status = answer.status
             logger.info(
                 "station %s: late answer to the cancel of reservation %d: %s",
                 station_id,
                 reservation_id,
                 status.value,
             )
-            answered = dataclasses.replace(noted, status=status, answered_at=now, late=True)
+            answered = dataclasses.replace(
+                noted,
+                status=status,
+                answered_at=now,
+                late=True,
+                status_reason=answer.reason,
+                status_detail=answer.detail,
+            )
         else:
             code = late.error_code or "error"
             answered = dataclasses.replace(
@@ -446,13 +480,14 @@ class ReservationBook:
     # --- what stations report -----------------------------------------------------------
 
     def on_transaction_started(
-        self, station_id: str, connector_id: int, reservation_id: int, transaction_id: int
+        self, station_id: str, connector_id: int, reservation_id: int, transaction_id: int | str
     ) -> ReservationRecord | None:
-        """A StartTransaction carried ``reservation_id``: that reservation is used."""
+        """A StartTransaction (2.0.1: a TransactionEvent) carried ``reservation_id``: that
+        reservation is used (``connector_id``: 2.0.1's evseId)."""
         held = self._attempts(station_id, reservation_id, TransactionStarted)
         if not held:
             logger.warning(
-                "station %s: StartTransaction on connector %d names reservation %d, "
+                "station %s: a transaction on connector %d names reservation %d, "
                 "which the console does not know as held",
                 station_id,
                 connector_id,
@@ -461,7 +496,7 @@ class ReservationBook:
             return None
         latest = max(held, key=lambda r: r.created_at)
         logger.info(
-            "station %s: reservation %d used by transaction %d on connector %d",
+            "station %s: reservation %d used by transaction %s on connector %d",
             station_id,
             reservation_id,
             transaction_id,
@@ -469,8 +504,26 @@ class ReservationBook:
         )
         return self._apply(latest, TransactionStarted(transaction_id)).record
 
+    def on_status_update(self, station_id: str, reservation_id: int, *, expired: bool) -> None:
+        """2.0.1: ReservationStatusUpdate ``Expired`` (``expired``) or ``Removed``."""
+        held = self._attempts(station_id, reservation_id, StatusUpdated)
+        if not held:
+            logger.info(
+                "station %s: ReservationStatusUpdate for reservation %d, "
+                "which the console does not know as held",
+                station_id,
+                reservation_id,
+            )
+            return
+        latest = max(held, key=lambda r: r.created_at)
+        transition = self._apply(latest, StatusUpdated(expired))
+        if expired:
+            logger.info("station %s: reservation %d expired", station_id, reservation_id)
+        else:
+            _log_gone(transition.record)
+
     def on_connector_status(
-        self, station_id: str, connector_id: int, status: ChargePointStatus
+        self, station_id: str, connector_id: int, status: ConnectorState
     ) -> None:
         """Tell the station's accepted reservations what ``connector_id`` reported.
 
@@ -491,8 +544,7 @@ class ReservationBook:
         record = self._records.get(key)
         if record is None or not allows(record.state, GraceOver):
             return
-        connector = self._registry.connector(record.station_id, record.connector_id)
-        status = connector.status if connector is not None else None
+        status = self._status_of(record)
         transition = self._apply(record, GraceOver(status))
         if transition.changed:
             _log_gone(transition.record)
@@ -504,6 +556,20 @@ class ReservationBook:
             record.connector_id,
             status.value if status else "?",
         )
+
+    def _status_of(self, record: ReservationRecord) -> ConnectorState | None:
+        """What the reserved connector says now (2.0.1: the EVSE's connectors, a status
+        other than Available first: one Reserved connector says the EVSE is held)."""
+        if record.ocpp_version is OcppVersion.V16:
+            connector = self._registry.connector(record.station_id, record.connector_id)
+            return connector.status if connector is not None else None
+        statuses = [
+            c.status
+            for c in self._registry.evse_connectors(record.station_id, record.connector_id)
+            if c.status is not None
+        ]
+        held = [s for s in statuses if s != ChargePointStatus.AVAILABLE]
+        return (held or statuses or [None])[0]
 
     def _expire(self, key: AttemptKey) -> None:
         self._expiry_timers.pop(key, None)
@@ -565,15 +631,22 @@ class ReservationBook:
                     saved = self._store.save_reservation(record)
                     self._track_save(saved)
                 case ReserveConnector():
-                    self._registry.update_connector(
-                        record.station_id, record.connector_id, reservation_id=record.reservation_id
-                    )
-                case ReleaseConnector():
-                    connector = self._registry.connector(record.station_id, record.connector_id)
-                    if connector is not None and connector.reservation_id == record.reservation_id:
+                    for connector in self._reserved_connectors(record):
                         self._registry.update_connector(
-                            record.station_id, record.connector_id, reservation_id=None
+                            connector.station_id,
+                            connector.connector_id,
+                            evse_id=connector.evse_id,
+                            reservation_id=record.reservation_id,
                         )
+                case ReleaseConnector():
+                    for connector in self._reserved_connectors(record):
+                        if connector.reservation_id == record.reservation_id:
+                            self._registry.update_connector(
+                                connector.station_id,
+                                connector.connector_id,
+                                evse_id=connector.evse_id,
+                                reservation_id=None,
+                            )
                 case ArmExpiry(at=at):
                     self._arm_expiry(key, at)
                 case DisarmExpiry():
@@ -589,6 +662,16 @@ class ReservationBook:
                 case Notify():
                     self._feed.emit(ReservationChanged(record))
         return saved
+
+    def _reserved_connectors(self, record: ReservationRecord) -> list[ConnectorSnapshot]:
+        """The connectors a held reservation shows on: its connector (1.6), or every
+        connector of its EVSE (2.0.1; none for a reservation without an EVSE)."""
+        if record.ocpp_version is OcppVersion.V201:
+            return self._registry.evse_connectors(record.station_id, record.connector_id)
+        connector = self._registry.connector(record.station_id, record.connector_id)
+        if connector is None:
+            return [ConnectorSnapshot(record.station_id, record.connector_id)]
+        return [connector]
 
     def _put(self, record: ReservationRecord) -> None:
         self._records[_key(record)] = record
@@ -610,8 +693,9 @@ class ReservationBook:
 
 def _reserve_outcome(outcome: CallOutcome) -> Happening:
     """What the end of a ReserveNow call means for its attempt."""
-    if isinstance(outcome.confirmation, ReserveNowConfirmation):
-        return Answered(outcome.confirmation.status, outcome.latency)
+    answer = reserve_answer(outcome.confirmation)
+    if answer is not None:
+        return Answered(answer.status, outcome.latency, answer.reason, answer.detail)
     if outcome.error_code is not None:
         return CallFailed(outcome.error_code, outcome.error, outcome.latency)
     if outcome.timed_out:

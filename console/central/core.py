@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from console.central.book import ReservationBook
 from console.central.config import CentralSystemConfig
@@ -28,7 +29,7 @@ from console.ocpp.enums import (
 )
 from console.ocpp.session import CallReceived, LateAnswer
 
-__all__ = ["CoreResponder"]
+__all__ = ["CoreResponder", "clock_time", "describe_failure", "parse_bool"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def clock_time(moment: datetime) -> datetime:
     return (moment + timedelta(microseconds=500_000)).replace(microsecond=0)
 
 
-def _parse_bool(value: str | None) -> bool | None:
+def parse_bool(value: str | None) -> bool | None:
     if value is None:
         return None
     folded = value.strip().casefold()
@@ -69,7 +70,7 @@ def _parse_int(value: str | None) -> int | None:
         return None
 
 
-def _describe_failure(error_code: str | None, error: str | None, timed_out: bool) -> str:
+def describe_failure(error_code: str | None, error: str | None, timed_out: bool) -> str:
     """Why a call got no usable answer, for a log line ("refused with CALLERROR ...")."""
     if error_code is not None and error is not None and error.startswith("invalid answer"):
         # An answer its model rejects (not a CALLERROR from the station).
@@ -192,7 +193,7 @@ class CoreResponder:
             logger.info(
                 "station %s: GetConfiguration %s",
                 station_id,
-                _describe_failure(outcome.error_code, outcome.error, outcome.timed_out),
+                describe_failure(outcome.error_code, outcome.error, outcome.timed_out),
             )
         outcome = await connection.call(
             m.TriggerMessageRequest(requested_message=MessageTrigger.STATUS_NOTIFICATION)
@@ -204,7 +205,7 @@ class CoreResponder:
             logger.info(
                 "station %s: TriggerMessage StatusNotification %s",
                 station_id,
-                _describe_failure(outcome.error_code, outcome.error, outcome.timed_out),
+                describe_failure(outcome.error_code, outcome.error, outcome.timed_out),
             )
 
     def apply_configuration(
@@ -212,7 +213,7 @@ class CoreResponder:
     ) -> None:
         """Take what a GetConfiguration answer says the station supports into the registry."""
         values = {kv.key.casefold(): kv.value for kv in confirmation.configuration_key or ()}
-        zero = _parse_bool(values.get(RESERVE_CONNECTOR_ZERO_SUPPORTED.casefold()))
+        zero = parse_bool(values.get(RESERVE_CONNECTOR_ZERO_SUPPORTED.casefold()))
         count = _parse_int(values.get(NUMBER_OF_CONNECTORS.casefold()))
         self._registry.update_station(
             station_id, reserve_connector_zero_supported=zero, number_of_connectors=count
@@ -286,7 +287,7 @@ class CoreResponder:
         assert isinstance(request, m.StatusNotificationRequest)
         station_id = connection.station_id
         before = self._registry.connector(station_id, request.connector_id)
-        changes: dict[str, object] = {}
+        changes: dict[str, Any] = {}
         if request.status is ChargePointStatus.AVAILABLE:
             # Available means no transaction: one that ended while the console was closed
             # (or whose StopTransaction never came) must not linger on the connector.

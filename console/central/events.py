@@ -13,6 +13,7 @@ from typing import Generic, TypeVar
 from console.central.model import ChangeEvent, TraceAppended, TraceDirection, TraceEntry
 from console.central.persistence import SnapshotSink
 from console.ocpp.base import OcppModel
+from console.ocpp.versions import OcppVersion
 
 __all__ = ["ChangeFeed", "Listeners", "TraceLog"]
 
@@ -84,6 +85,7 @@ class TraceLog:
         error_code: str | None = None,
         note: str | None = None,
         message: OcppModel | None = None,
+        ocpp_version: OcppVersion | None = None,
     ) -> TraceEntry:
         entry = TraceEntry(
             seq=next(self._seq),
@@ -98,6 +100,7 @@ class TraceLog:
             late=late,
             error_code=error_code,
             note=note,
+            ocpp_version=ocpp_version,
             message=message,
         )
         self._recent.append(entry)
@@ -105,9 +108,18 @@ class TraceLog:
         self._feed.emit(TraceAppended(entry))
         return entry
 
-    def event(self, station_id: str, text: str, *, note: str | None = None) -> TraceEntry:
+    def event(
+        self,
+        station_id: str,
+        text: str,
+        *,
+        note: str | None = None,
+        ocpp_version: OcppVersion | None = None,
+    ) -> TraceEntry:
         """A trace line that is not a frame (connection, refusal, drop, timeout)."""
-        return self.record(station_id, TraceDirection.EVENT, text, note=note)
+        return self.record(
+            station_id, TraceDirection.EVENT, text, note=note, ocpp_version=ocpp_version
+        )
 
     def recent(self, limit: int = 10_000) -> list[TraceEntry]:
         if limit <= 0:

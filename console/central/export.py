@@ -61,9 +61,19 @@ _CSV_FIELDS = {
     "cancel_error_code": "cancel_error_code",
     "cancel_error": "cancel_error",
     "cancel_by_check": "cancel_by_check",
+    "ocpp_version": "ocpp_version",
+    "connector_type": "connector_type",
+    "id_token_type": "id_token_type",
+    "group_id_token_type": "group_id_token_type",
+    "answer_reason": "status_reason",
+    "answer_info": "status_detail",
+    "cancel_answer_reason": "cancel_status_reason",
+    "cancel_answer_info": "cancel_status_detail",
 }
-"""Each CSV column and the attempt's field it shows (the cancel attempt's last: all empty when
-no cancel was sent; its yes/no columns are ``true`` or ``false``)."""
+"""Each CSV column and the attempt's field it shows (the cancel attempt's after the 1.6
+fields: all empty when no cancel was sent; its yes/no columns are ``true`` or ``false``).
+The version and the 2.0.1 fields come last (statusInfo's reasonCode and additionalInfo as
+``*_reason`` and ``*_info``), so a 1.6 reader's columns stay where they were."""
 
 RESERVATION_CSV_COLUMNS = tuple(_CSV_FIELDS)
 

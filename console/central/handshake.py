@@ -8,27 +8,36 @@ from __future__ import annotations
 import enum
 import http
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Final
 from urllib.parse import unquote
 
 from console.central.config import CentralSystemConfig
 from console.central.security import parse_basic_authorization, verify_authorization_key
+from console.ocpp.versions import OcppVersion
 
 __all__ = [
     "MAX_STATION_ID_LENGTH",
     "OCPP_SUBPROTOCOL",
+    "SUPPORTED_VERSIONS",
     "HandshakeRefusal",
     "KeyRule",
     "LoginThrottle",
     "check_credentials",
     "check_handshake",
+    "choose_version",
     "key_rule",
     "no_key_reason",
+    "no_version_reason",
+    "offered_subprotocols",
     "station_id_from_path",
 ]
 
-OCPP_SUBPROTOCOL = "ocpp1.6"
+OCPP_SUBPROTOCOL = OcppVersion.V16.subprotocol
+"""The 1.6 subprotocol (kept for callers that name it; see :data:`SUPPORTED_VERSIONS`)."""
+SUPPORTED_VERSIONS: Final = (OcppVersion.V201, OcppVersion.V16)
+"""The versions the Central System speaks on its one port."""
 MAX_STATION_ID_LENGTH = 48
 
 
@@ -77,23 +86,35 @@ def offered_subprotocols(header_values: Iterable[str]) -> list[str]:
     return [p.strip() for value in header_values for p in value.split(",") if p.strip()]
 
 
-def check_handshake(
-    config: CentralSystemConfig,
-    path: str,
-    subprotocol_headers: Iterable[str],
-) -> str | HandshakeRefusal:
-    """Everything but the password: the station id (returned) or why it is refused."""
+def choose_version(offered: Iterable[str]) -> OcppVersion | None:
+    """The first version the station offers that the console speaks: the station lists
+    its subprotocols in its order of preference. None: it offers none of them (the
+    handshake then completes without a subprotocol and the connection is closed at once,
+    as OCPP-J 2.0.1 part 4 says)."""
+    for name in offered:
+        version = OcppVersion.from_subprotocol(name)
+        if version in SUPPORTED_VERSIONS:
+            return version
+    return None
+
+
+def no_version_reason(offered: Sequence[str]) -> str:
+    """Why a station that offered no version the console speaks is closed."""
+    shown = ", ".join(offered) if offered else "none"
+    speaks = ", ".join(v.subprotocol for v in SUPPORTED_VERSIONS)
+    return (
+        f"no OCPP version in common: the station offered {shown} "
+        f"(Sec-WebSocket-Protocol); the console speaks {speaks}"
+    )
+
+
+def check_handshake(config: CentralSystemConfig, path: str) -> str | HandshakeRefusal:
+    """Everything but the password and the version: the station id (returned) or why it
+    is refused. (A station offering no version the console speaks is not refused here: see
+    :func:`choose_version`.)"""
     station_id = station_id_from_path(path)
     if isinstance(station_id, HandshakeRefusal):
         return station_id
-    offered = offered_subprotocols(subprotocol_headers)
-    if OCPP_SUBPROTOCOL not in offered:
-        shown = ", ".join(offered) if offered else "none"
-        return HandshakeRefusal(
-            http.HTTPStatus.BAD_REQUEST,
-            f"subprotocol {OCPP_SUBPROTOCOL} not offered (Sec-WebSocket-Protocol: {shown})",
-            station_id,
-        )
     if not config.accept_unknown_stations and not config.is_known_station(station_id):
         return HandshakeRefusal(
             http.HTTPStatus.FORBIDDEN,

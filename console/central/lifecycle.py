@@ -44,7 +44,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from console.central.model import CancelAttempt, ReservationRecord, ReservationState
+from console.central.model import (
+    CancelAttempt,
+    ConnectorState,
+    ReservationRecord,
+    ReservationState,
+)
 from console.ocpp.enums import ChargePointStatus
 from console.ocpp.reservation import ReservationStatus
 
@@ -52,7 +57,9 @@ __all__ = [
     "AVAILABLE_GRACE",
     "CONNECTOR_ZERO_UNSUPPORTED",
     "EXPIRY_SLACK",
+    "NO_EVSE_UNSUPPORTED",
     "NO_LONGER_HELD",
+    "REMOVED",
     "REPLACED",
     "TRANSITIONS",
     "Answered",
@@ -81,6 +88,7 @@ __all__ = [
     "Replaced",
     "ReserveConnector",
     "SaveRecord",
+    "StatusUpdated",
     "TimedOut",
     "TransactionStarted",
     "Transition",
@@ -94,8 +102,15 @@ __all__ = [
 CONNECTOR_ZERO_UNSUPPORTED = (
     "station does not support connector 0 reservations (ReserveConnectorZeroSupported=false)"
 )
+NO_EVSE_UNSUPPORTED = (
+    "station does not allow reservations without an EVSE (ReservationCtrlr.NonEvseSpecific "
+    "is not true)"
+)
 NO_LONGER_HELD = "station no longer holds it (connector reported Available)"
 REPLACED = "replaced by a newer reservation with the same id"
+REMOVED = (
+    "station removed it (ReservationStatusUpdate Removed: its EVSE went Faulted or Unavailable)"
+)
 
 AVAILABLE_GRACE = 5.0
 """Seconds after an acceptance in which an ``Available`` report may still be stale.
@@ -116,10 +131,12 @@ EXPIRY_SLACK = 2.0
 
 @dataclass(frozen=True, slots=True)
 class Answered:
-    """The station answered ReserveNow."""
+    """The station answered ReserveNow (2.0.1: with its statusInfo, if it gave one)."""
 
     status: ReservationStatus
     latency: float | None = None
+    reason: str | None = None
+    detail: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +176,10 @@ class NotConnected:
 
 @dataclass(frozen=True, slots=True)
 class ConnectorZeroUnsupported:
-    """The station said it takes no connector-0 reservations: the console sent nothing."""
+    """The station said it takes no connector-0 reservations (2.0.1: none without an EVSE):
+    the console sent nothing."""
+
+    reason: str = CONNECTOR_ZERO_UNSUPPORTED
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +198,8 @@ class AnsweredLate:
 
     status: ReservationStatus
     latency: float | None = None
+    reason: str | None = None
+    detail: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,9 +213,9 @@ class FailedLate:
 
 @dataclass(frozen=True, slots=True)
 class TransactionStarted:
-    """A StartTransaction carried this reservation's id."""
+    """A StartTransaction (2.0.1: a TransactionEvent) carried this reservation's id."""
 
-    transaction_id: int
+    transaction_id: int | str
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,17 +233,26 @@ class Replaced:
 
 @dataclass(frozen=True, slots=True)
 class ConnectorStatus:
-    """The station reported ``status`` for ``connector_id`` (0: the station as a whole)."""
+    """The station reported ``status`` for ``connector_id`` (0: the station as a whole;
+    2.0.1: for a connector of EVSE ``connector_id``, which the record calls its connector)."""
 
     connector_id: int
-    status: ChargePointStatus
+    status: ConnectorState
+
+
+@dataclass(frozen=True, slots=True)
+class StatusUpdated:
+    """2.0.1: ReservationStatusUpdate for this reservation: ``Expired`` or ``Removed``."""
+
+    expired: bool
+    """Expired (else Removed: its EVSE went Faulted or Unavailable)."""
 
 
 @dataclass(frozen=True, slots=True)
 class GraceOver:
     """The grace after the acceptance is over; the connector now says ``status``."""
 
-    status: ChargePointStatus | None
+    status: ConnectorState | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +276,7 @@ Happening = (
     | Cancelled
     | Replaced
     | ConnectorStatus
+    | StatusUpdated
     | GraceOver
     | ExpiryCheck
 )
@@ -283,11 +315,14 @@ TRANSITIONS: Final[
         FailedLate: _to(_S.ERROR),
         TransactionStarted: _to(_S.USED),
         Cancelled: _to(_S.CANCELLED),
+        # The station held it after all, and tells it is over.
+        StatusUpdated: _to(_S.EXPIRED, _S.ENDED),
     },
     _S.ACCEPTED: {
         TransactionStarted: _to(_S.USED),
         Cancelled: _to(_S.CANCELLED),
         Replaced: _to(_S.ENDED),
+        StatusUpdated: _to(_S.EXPIRED, _S.ENDED),
         # A state in its own row: the happening may leave the record as it is.
         ConnectorStatus: _to(_S.ACCEPTED, _S.ENDED, _S.EXPIRED),
         GraceOver: _to(_S.ACCEPTED, _S.ENDED, _S.EXPIRED),
@@ -424,10 +459,12 @@ def apply(record: ReservationRecord, happening: Happening, now: datetime) -> Tra
 
 def _decide(record: ReservationRecord, happening: Happening, now: datetime) -> Transition:
     match happening:
-        case Answered(status=status, latency=latency):
-            return _answered(record, status, latency, now, error=None)
-        case AnsweredLate(status=status, latency=latency):
-            return _answered(record, status, latency, now, error="late answer")
+        case Answered(status=status, latency=latency, reason=reason, detail=detail):
+            return _answered(record, status, latency, now, error=None, reason=reason, detail=detail)
+        case AnsweredLate(status=status, latency=latency, reason=reason, detail=detail):
+            return _answered(
+                record, status, latency, now, error="late answer", reason=reason, detail=detail
+            )
         case CallFailed(code=code, text=text, latency=latency):
             return _move(
                 record,
@@ -459,8 +496,8 @@ def _decide(record: ReservationRecord, happening: Happening, now: datetime) -> T
         case NotConnected():
             error = f"station {record.station_id} is not connected"
             return _move(record, _S.OFFLINE, now, error=error)
-        case ConnectorZeroUnsupported():
-            return _move(record, _S.ERROR, now, error=CONNECTOR_ZERO_UNSUPPORTED)
+        case ConnectorZeroUnsupported(reason=reason):
+            return _move(record, _S.ERROR, now, error=reason)
         case CallerGaveUp():
             error = "the console stopped waiting for the answer"
             return _move(record, _S.NO_RESPONSE, now, error=error)
@@ -480,10 +517,14 @@ def _decide(record: ReservationRecord, happening: Happening, now: datetime) -> T
             return _move(record, _S.CANCELLED, now, cancel=attempt)
         case Replaced():
             return _move(record, _S.ENDED, now, error=REPLACED)
+        case StatusUpdated(expired=expired):
+            if expired:
+                return _move(record, _S.EXPIRED, now)
+            return _move(record, _S.ENDED, now, error=REMOVED)
         case ConnectorStatus(connector_id=connector_id, status=status):
             return _connector_status(record, connector_id, status, now)
         case GraceOver(status=status):
-            if status is not ChargePointStatus.AVAILABLE:
+            if status != ChargePointStatus.AVAILABLE:
                 return Transition(record)  # a Reserved (or other) report came meanwhile
             return _not_held(record, now)
 
@@ -495,6 +536,8 @@ def _answered(
     now: datetime,
     *,
     error: str | None,
+    reason: str | None = None,
+    detail: str | None = None,
 ) -> Transition:
     state = _STATE_FOR_STATUS[status]
     return _move(
@@ -507,6 +550,8 @@ def _answered(
         error_code=None,
         answered_at=now,
         latency=latency,
+        status_reason=reason,
+        status_detail=detail,
     )
 
 
@@ -520,14 +565,14 @@ _STATE_FOR_STATUS: Final = {
 
 
 def _connector_status(
-    record: ReservationRecord, connector_id: int, status: ChargePointStatus, now: datetime
+    record: ReservationRecord, connector_id: int, status: ConnectorState, now: datetime
 ) -> Transition:
     if connector_id not in (0, record.connector_id):
         return Transition(record)  # another connector
     if status in (ChargePointStatus.FAULTED, ChargePointStatus.UNAVAILABLE):
         # Connector 0 speaks for the whole station: it ends every reservation on it.
         return _move(record, _S.ENDED, now, error=f"connector {connector_id} went {status.value}")
-    if status is not ChargePointStatus.AVAILABLE or connector_id == 0:
+    if status != ChargePointStatus.AVAILABLE or connector_id == 0:
         # Preparing, Charging, ... end nothing: a station usually reports Preparing
         # before the StartTransaction that uses the reservation. Connector 0 Available
         # says nothing about any one reservation.

@@ -11,21 +11,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Final, Protocol
 
 from console.ocpp.base import OcppModel
 from console.ocpp.enums import ChargePointErrorCode, ChargePointStatus
 from console.ocpp.reservation import CancelReservationStatus, ReservationStatus
+from console.ocpp.v201.enums import ConnectorStatus, ConnectorType, IdTokenType
+from console.ocpp.versions import OcppVersion
 
 __all__ = [
     "ACTIVE_STATES",
+    "DEFAULT_ID_TOKEN_TYPE",
     "FINAL_STATES",
     "CancelAttempt",
     "CancelOutcome",
     "CentralSystemApi",
     "ChangeEvent",
     "ConnectorChanged",
+    "ConnectorRemoved",
     "ConnectorSnapshot",
+    "ConnectorState",
     "ReservationChanged",
     "ReservationRecord",
     "ReservationState",
@@ -36,6 +41,11 @@ __all__ = [
     "TraceDirection",
     "TraceEntry",
 ]
+
+
+DEFAULT_ID_TOKEN_TYPE: Final = IdTokenType.CENTRAL
+"""2.0.1: the idToken type a reservation gets when the technician names none (a token the
+console hands out; the form offers the others, e.g. ISO14443 for an RFID card)."""
 
 
 class ReservationState(StrEnum):
@@ -76,6 +86,12 @@ FINAL_STATES = frozenset(
 """States nothing moves on from (``no_response`` may still be reconciled by a late answer)."""
 
 
+ConnectorState = ChargePointStatus | ConnectorStatus
+"""A connector's status as its station's version spells it: 1.6's ChargePointStatus, or
+2.0.1's ConnectorStatusEnumType (Available, Occupied, Reserved, Unavailable, Faulted).
+Both are ``StrEnum``s, so a status compares equal to its wire spelling in either version."""
+
+
 @dataclass(frozen=True, slots=True)
 class StationSnapshot:
     """One station as the console knows it."""
@@ -101,24 +117,55 @@ class StationSnapshot:
     """Not in the settings' station list: accepted because unknown stations are allowed."""
     note: str | None = None
     """The last noteworthy thing (e.g. "replaced by a new connection")."""
+    ocpp_version: OcppVersion = OcppVersion.V16
+    """The version of its current (or last) connection, from the subprotocol it chose."""
+    reservations_enabled: bool | None = None
+    """2.0.1: ``ReservationCtrlr.Enabled`` (None until the station said, or when it would not)."""
+    reservations_available: bool | None = None
+    """2.0.1: ``ReservationCtrlr.Available``."""
+    non_evse_specific: bool | None = None
+    """2.0.1: ``ReservationCtrlr.NonEvseSpecific``: a reservation may name no EVSE."""
+
+    @property
+    def any_connector_reservable(self) -> bool | None:
+        """Whether a reservation without a connector (1.6: connector 0) or without an EVSE
+        (2.0.1) may be sent; None while the station has not said."""
+        if self.ocpp_version is OcppVersion.V201:
+            return self.non_evse_specific
+        return self.reserve_connector_zero_supported
 
 
 @dataclass(frozen=True, slots=True)
 class ConnectorSnapshot:
-    """One connector (0 = the station as a whole) as its StatusNotifications left it."""
+    """One connector as its StatusNotifications left it.
+
+    1.6: ``evse_id`` is None and ``connector_id`` numbers the station's connectors (0 = the
+    station as a whole). 2.0.1: the connector ``connector_id`` of EVSE ``evse_id`` (both
+    from 1), as the station's StatusNotification and NotifyEvent AvailabilityState name it.
+    """
 
     station_id: str
     connector_id: int
-    status: ChargePointStatus | None = None
+    status: ConnectorState | None = None
     error_code: ChargePointErrorCode | None = None
     info: str | None = None
     vendor_error_code: str | None = None
     status_at: datetime | None = None
-    transaction_id: int | None = None
+    transaction_id: int | str | None = None
+    """The running transaction (1.6: the console's integer; 2.0.1: the station's text)."""
     id_tag: str | None = None
     """The idTag of the running transaction."""
     reservation_id: int | None = None
-    """The active (accepted) reservation on this connector, if any."""
+    """The active (accepted) reservation on this connector (2.0.1: on its EVSE), if any."""
+    evse_id: int | None = None
+    """2.0.1: the EVSE this connector belongs to; None on 1.6."""
+    connector_type: ConnectorType | None = None
+    """2.0.1: the connector's type, when the station reported it (NotifyReport)."""
+
+    @property
+    def key(self) -> tuple[str, int | None, int]:
+        """What tells this connector from every other: station, EVSE (None on 1.6), connector."""
+        return (self.station_id, self.evse_id, self.connector_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +194,10 @@ class CancelAttempt:
     """The CALLERROR's code."""
     by_check: bool = False
     """Sent by the reservation check (one of its steps, or its clean-up)."""
+    status_reason: str | None = None
+    """2.0.1: the answer's ``statusInfo.reasonCode``, when it gave one."""
+    status_detail: str | None = None
+    """2.0.1: the answer's ``statusInfo.additionalInfo``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +216,8 @@ class ReservationRecord:
     error: str | None = None
     """CALLERROR code and text, or a timeout / offline reason."""
     error_code: str | None = None
-    transaction_id: int | None = None
+    transaction_id: int | str | None = None
+    """The transaction that used it (1.6: an integer; 2.0.1: the station's text)."""
     updated_at: datetime | None = None
     answered_at: datetime | None = None
     latency: float | None = None
@@ -173,6 +225,20 @@ class ReservationRecord:
     cancel: CancelAttempt | None = None
     """The last CancelReservation sent for this reservation while this was its latest
     attempt (or the one that cancelled it), and what came of it."""
+    ocpp_version: OcppVersion = OcppVersion.V16
+    """The version the station spoke when the attempt was made. On 2.0.1 ``connector_id``
+    is the evseId (0: none, any EVSE), ``id_tag`` the idToken's value and
+    ``parent_id_tag`` the groupIdToken's value."""
+    connector_type: ConnectorType | None = None
+    """2.0.1: the requested ``connectorType``."""
+    id_token_type: IdTokenType | None = None
+    """2.0.1: the idToken's type."""
+    group_id_token_type: IdTokenType | None = None
+    """2.0.1: the groupIdToken's type (when there is a group token)."""
+    status_reason: str | None = None
+    """2.0.1: the answer's ``statusInfo.reasonCode``, when it gave one."""
+    status_detail: str | None = None
+    """2.0.1: the answer's ``statusInfo.additionalInfo``."""
 
     @property
     def active(self) -> bool:
@@ -194,6 +260,12 @@ class ReserveRequest:
     parent_id_tag: str | None = None
     reservation_id: int | None = None
     """None: the next id of the persisted counter."""
+    connector_type: ConnectorType | None = None
+    """2.0.1 only: the ``connectorType`` to reserve."""
+    id_token_type: IdTokenType | None = None
+    """2.0.1 only: the idToken's type (None: :data:`DEFAULT_ID_TOKEN_TYPE`)."""
+    group_id_token_type: IdTokenType | None = None
+    """2.0.1 only: the groupIdToken's type (None: the idToken's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +305,8 @@ class TraceEntry:
     late: bool = False
     error_code: str | None = None
     note: str | None = None
+    ocpp_version: OcppVersion | None = None
+    """The version of the connection the frame went over (None for an event without one)."""
     message: OcppModel | None = field(default=None, compare=False)
     """The validated request (of a CALL) or answer (of a CALLRESULT) the frame carries,
     so that listeners read it without parsing ``text``; None for anything else, for a frame
@@ -250,6 +324,14 @@ class ConnectorChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class ConnectorRemoved:
+    """A connector the station no longer has: it came back speaking the other version,
+    whose connectors are numbered otherwise (1.6 without EVSEs, 2.0.1 with)."""
+
+    connector: ConnectorSnapshot
+
+
+@dataclass(frozen=True, slots=True)
 class ReservationChanged:
     reservation: ReservationRecord
 
@@ -259,7 +341,9 @@ class TraceAppended:
     entry: TraceEntry
 
 
-ChangeEvent = StationChanged | ConnectorChanged | ReservationChanged | TraceAppended
+ChangeEvent = (
+    StationChanged | ConnectorChanged | ConnectorRemoved | ReservationChanged | TraceAppended
+)
 
 
 class CentralSystemApi(Protocol):

@@ -28,6 +28,11 @@ class SnapshotSink(Protocol):
 
     def save_connector(self, connector: ConnectorSnapshot) -> None: ...
 
+    def forget_connectors(self, station_id: str, *, of_evses: bool) -> None:
+        """Drop the station's stored connectors: the 2.0.1 ones (``of_evses``) or the 1.6
+        ones (without an EVSE)."""
+        ...
+
     def append_trace(self, entry: TraceEntry) -> None: ...
 
 
@@ -62,6 +67,8 @@ class Persistence(Protocol):
     def save_station(self, station: StationSnapshot) -> None: ...
 
     def save_connector(self, connector: ConnectorSnapshot) -> None: ...
+
+    def forget_connectors(self, station_id: str, *, of_evses: bool) -> None: ...
 
     def save_reservation(self, record: ReservationRecord) -> asyncio.Future[None]:
         """Resolves when the record is committed."""
@@ -101,7 +108,7 @@ class WriteBehind:
         self._interval = interval
         self._limit = limit
         self._stations: dict[str, StationSnapshot] = {}
-        self._connectors: dict[tuple[str, int], ConnectorSnapshot] = {}
+        self._connectors: dict[tuple[str, int | None, int], ConnectorSnapshot] = {}
         self._trace: list[TraceEntry] = []
         self._timer: asyncio.TimerHandle | None = None
 
@@ -110,8 +117,16 @@ class WriteBehind:
         self._later()
 
     def save_connector(self, connector: ConnectorSnapshot) -> None:
-        self._connectors[(connector.station_id, connector.connector_id)] = connector
+        self._connectors[connector.key] = connector
         self._later()
+
+    def forget_connectors(self, station_id: str, *, of_evses: bool) -> None:
+        # Saves queued before the forget would bring the rows back: drop them, and pass
+        # the forget on now (saves queued after it follow it to the store).
+        for key, connector in list(self._connectors.items()):
+            if connector.station_id == station_id and (connector.evse_id is not None) is of_evses:
+                del self._connectors[key]
+        self._store.forget_connectors(station_id, of_evses=of_evses)
 
     def append_trace(self, entry: TraceEntry) -> None:
         self._trace.append(entry)

@@ -25,9 +25,12 @@ from console.central.model import (
     TraceEntry,
 )
 from console.ocpp.reservation import CancelReservationStatus, ReservationStatus
+from console.ocpp.v201.enums import ConnectorType, IdTokenType
+from console.ocpp.versions import OcppVersion
 
 __all__ = [
     "CANCEL_ATTEMPT_FIELDS",
+    "VERSION_FIELDS",
     "DateText",
     "FieldSource",
     "PlainValues",
@@ -65,6 +68,7 @@ def trace_entry_to_dict(entry: TraceEntry, date_text: DateText) -> dict[str, Any
         "late": entry.late,
         "error_code": entry.error_code,
         "note": entry.note,
+        "ocpp_version": None if entry.ocpp_version is None else entry.ocpp_version.value,
     }
 
 
@@ -89,7 +93,19 @@ def reservation_record_to_dict(record: ReservationRecord, date_text: DateText) -
         "answered_at": None if record.answered_at is None else date_text(record.answered_at),
         "latency": record.latency,
         **_cancel_attempt_to_dict(record.cancel, date_text),
+        "ocpp_version": record.ocpp_version.value,
+        "connector_type": _value(record.connector_type),
+        "id_token_type": _value(record.id_token_type),
+        "group_id_token_type": _value(record.group_id_token_type),
+        "status_reason": record.status_reason,
+        "status_detail": record.status_detail,
+        "cancel_status_reason": None if record.cancel is None else record.cancel.status_reason,
+        "cancel_status_detail": None if record.cancel is None else record.cancel.status_detail,
     }
+
+
+def _value(member: StrEnum | None) -> str | None:
+    return None if member is None else member.value
 
 
 def _cancel_attempt_to_dict(attempt: CancelAttempt | None, date_text: DateText) -> dict[str, Any]:
@@ -119,7 +135,20 @@ CANCEL_ATTEMPT_FIELDS: Final = (
     "cancel_error_code",
     "cancel_by_check",
 )
-"""The names a record's cancel attempt is written under, in order, after its other fields."""
+"""The names a record's cancel attempt is written under, in order, after its 1.6 fields."""
+
+VERSION_FIELDS: Final = (
+    "ocpp_version",
+    "connector_type",
+    "id_token_type",
+    "group_id_token_type",
+    "status_reason",
+    "status_detail",
+    "cancel_status_reason",
+    "cancel_status_detail",
+)
+"""The names written after the cancel attempt: the version and the 2.0.1 fields (the
+cancel's statusInfo last)."""
 
 
 # --- back from plain values ---------------------------------------------------------------
@@ -135,6 +164,10 @@ class FieldSource(Protocol):
     def integer(self, name: str) -> int: ...
 
     def optional_integer(self, name: str) -> int | None: ...
+
+    def optional_id(self, name: str) -> int | str | None:
+        """An id that is an integer in 1.6 and a string in 2.0.1 (a transaction id)."""
+        ...
 
     def text(self, name: str) -> str: ...
 
@@ -166,6 +199,7 @@ def read_trace_entry(fields: FieldSource) -> TraceEntry:
         late=fields.boolean("late"),
         error_code=fields.optional_text("error_code"),
         note=fields.optional_text("note"),
+        ocpp_version=_optional_choice(fields, "ocpp_version", OcppVersion),
     )
 
 
@@ -174,6 +208,11 @@ def read_reservation_record(
 ) -> ReservationRecord:
     """The attempt whose fields :func:`reservation_record_to_dict` wrote, with ``history``."""
     confirmation = fields.optional_text("confirmation")
+    version = _optional_choice(fields, "ocpp_version", OcppVersion) or OcppVersion.V16
+    transaction_id = fields.optional_id("transaction_id")
+    if version is OcppVersion.V201 and transaction_id is not None:
+        # 2.0.1's transaction ids are texts; SQLite turns a numeric one into an integer.
+        transaction_id = str(transaction_id)
     return ReservationRecord(
         reservation_id=fields.integer("reservation_id"),
         station_id=fields.text("station_id"),
@@ -186,13 +225,23 @@ def read_reservation_record(
         confirmation=None if confirmation is None else ReservationStatus(confirmation),
         error=fields.optional_text("error"),
         error_code=fields.optional_text("error_code"),
-        transaction_id=fields.optional_integer("transaction_id"),
+        transaction_id=transaction_id,
         updated_at=fields.optional_date("updated_at"),
         answered_at=fields.optional_date("answered_at"),
         latency=fields.optional_number("latency"),
         history=tuple(history),
         cancel=_read_cancel_attempt(fields),
+        ocpp_version=version,
+        connector_type=_optional_choice(fields, "connector_type", ConnectorType),
+        id_token_type=_optional_choice(fields, "id_token_type", IdTokenType),
+        group_id_token_type=_optional_choice(fields, "group_id_token_type", IdTokenType),
+        status_reason=fields.optional_text("status_reason"),
+        status_detail=fields.optional_text("status_detail"),
     )
+
+
+def _optional_choice(fields: FieldSource, name: str, kind: type[_E]) -> _E | None:
+    return None if fields.optional_text(name) is None else fields.choice(name, kind)
 
 
 def _read_cancel_attempt(fields: FieldSource) -> CancelAttempt | None:
@@ -209,6 +258,8 @@ def _read_cancel_attempt(fields: FieldSource) -> CancelAttempt | None:
         error=fields.optional_text("cancel_error"),
         error_code=fields.optional_text("cancel_error_code"),
         by_check=fields.boolean("cancel_by_check"),
+        status_reason=fields.optional_text("cancel_status_reason"),
+        status_detail=fields.optional_text("cancel_status_detail"),
     )
 
 
@@ -252,6 +303,9 @@ class PlainValues:
 
     def optional_integer(self, name: str) -> int | None:
         return cast("int | None", self._values[name])
+
+    def optional_id(self, name: str) -> int | str | None:
+        return cast("int | str | None", self._values[name])
 
     def text(self, name: str) -> str:
         return cast(str, self._values[name])

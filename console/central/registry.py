@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from console.central.events import ChangeFeed
 from console.central.model import (
     ConnectorChanged,
+    ConnectorRemoved,
     ConnectorSnapshot,
     StationChanged,
     StationSnapshot,
@@ -35,8 +36,8 @@ class StationRegistry:
         self._feed = feed
         self._store = store
         self._stations: dict[str, StationSnapshot] = {s.station_id: s for s in stations or ()}
-        self._connectors: dict[tuple[str, int], ConnectorSnapshot] = {
-            (c.station_id, c.connector_id): c for c in connectors or ()
+        self._connectors: dict[tuple[str, int | None, int], ConnectorSnapshot] = {
+            c.key: c for c in connectors or ()
         }
 
     # --- reading ------------------------------------------------------------------------
@@ -47,14 +48,43 @@ class StationRegistry:
     def stations(self) -> list[StationSnapshot]:
         return sorted(self._stations.values(), key=lambda s: s.station_id)
 
-    def connector(self, station_id: str, connector_id: int) -> ConnectorSnapshot | None:
-        return self._connectors.get((station_id, connector_id))
+    def connector(
+        self, station_id: str, connector_id: int, evse_id: int | None = None
+    ) -> ConnectorSnapshot | None:
+        """1.6: connector ``connector_id``; 2.0.1: connector ``connector_id`` of ``evse_id``."""
+        return self._connectors.get((station_id, evse_id, connector_id))
 
     def connectors(self, station_id: str | None = None) -> list[ConnectorSnapshot]:
         chosen = (
             c for c in self._connectors.values() if station_id is None or c.station_id == station_id
         )
-        return sorted(chosen, key=lambda c: (c.station_id, c.connector_id))
+        return sorted(chosen, key=_connector_order)
+
+    def evse_connectors(self, station_id: str, evse_id: int) -> list[ConnectorSnapshot]:
+        """2.0.1: the connectors of one EVSE, by number."""
+        return sorted(
+            (
+                c
+                for c in self._connectors.values()
+                if c.station_id == station_id and c.evse_id == evse_id
+            ),
+            key=_connector_order,
+        )
+
+    def forget_connectors(self, station_id: str, keep_evse: bool) -> None:
+        """Drop the station's connectors of the other numbering: a station that comes back
+        with another version is that version from then on (1.6 connectors have no EVSE,
+        2.0.1 ones do). ``keep_evse``: the station now speaks 2.0.1."""
+        stale = [
+            key
+            for key, c in self._connectors.items()
+            if c.station_id == station_id and (c.evse_id is not None) is not keep_evse
+        ]
+        if not stale:
+            return
+        self._store.forget_connectors(station_id, of_evses=not keep_evse)
+        for key in stale:
+            self._feed.emit(ConnectorRemoved(self._connectors.pop(key)))
 
     # --- changing -----------------------------------------------------------------------
 
@@ -89,13 +119,15 @@ class StationRegistry:
         self._feed.emit(StationChanged(updated))
 
     def update_connector(
-        self, station_id: str, connector_id: int, **changes: Any
+        self, station_id: str, connector_id: int, *, evse_id: int | None = None, **changes: Any
     ) -> ConnectorSnapshot:
         """Apply ``changes`` (ConnectorSnapshot fields); store and announce if changed."""
-        key = (station_id, connector_id)
+        key = (station_id, evse_id, connector_id)
         current = self._connectors.get(key)
         if current is None:
-            current = ConnectorSnapshot(station_id=station_id, connector_id=connector_id)
+            current = ConnectorSnapshot(
+                station_id=station_id, connector_id=connector_id, evse_id=evse_id
+            )
             updated = dataclasses.replace(current, **changes)
         else:
             updated = dataclasses.replace(current, **changes)
@@ -106,11 +138,23 @@ class StationRegistry:
         self._feed.emit(ConnectorChanged(updated))
         return updated
 
-    def find_transaction(self, transaction_id: int) -> ConnectorSnapshot | None:
+    def find_transaction(self, transaction_id: int | str) -> ConnectorSnapshot | None:
         for connector in self._connectors.values():
             if connector.transaction_id == transaction_id:
                 return connector
         return None
 
     def max_transaction_id(self) -> int:
-        return max((c.transaction_id or 0 for c in self._connectors.values()), default=0)
+        """The highest numeric transaction id (1.6's; 2.0.1's are the station's texts)."""
+        return max(
+            (c.transaction_id for c in self._connectors.values() if _is_int(c.transaction_id)),
+            default=0,
+        )
+
+
+def _connector_order(c: ConnectorSnapshot) -> tuple[str, int, int]:
+    return (c.station_id, -1 if c.evse_id is None else c.evse_id, c.connector_id)
+
+
+def _is_int(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
 
 from console.central.book import ReservationBook
 from console.central.check.model import CheckResult
@@ -31,12 +32,15 @@ from console.central.config import CentralSystemConfig
 from console.central.core import CoreResponder
 from console.central.events import ChangeFeed, TraceLog
 from console.central.handshake import (
-    OCPP_SUBPROTOCOL,
+    SUPPORTED_VERSIONS,
     HandshakeRefusal,
     LoginThrottle,
     check_client_certificate,
     check_credentials,
     check_handshake,
+    choose_version,
+    no_version_reason,
+    offered_subprotocols,
     station_id_from_path,
 )
 from console.central.model import (
@@ -53,8 +57,11 @@ from console.central.persistence import Persistence, WriteBehind
 from console.central.registry import StationRegistry
 from console.central.security import build_server_ssl_context
 from console.central.site_urls import lan_first, station_urls
-from console.central.station import StationConnection
+from console.central.station import CallHandler, StationConnection
+from console.central.v201.responder import Responder201
 from console.ocpp import messages as m
+from console.ocpp.v201.enums import ConnectorType, IdTokenType
+from console.ocpp.versions import OcppVersion
 
 __all__ = ["CentralSystem", "ConfigurationOutcome"]
 
@@ -117,6 +124,7 @@ class CentralSystem:
         self._registry: StationRegistry | None = None
         self._book: ReservationBook | None = None
         self._core: CoreResponder | None = None
+        self._responders: dict[OcppVersion, CallHandler] = {}
         self._ssl: ssl.SSLContext | None = None
         self._port: int | None = None
         self._closers: set[asyncio.Task[None]] = set()
@@ -153,12 +161,17 @@ class CentralSystem:
         self._book = ReservationBook(self._feed, store, self._registry, self._connections.get)
         self._book.load(store.load_reservations())
         self._core = CoreResponder(config, self._registry, self._book)
+        self._responders = {
+            OcppVersion.V16: self._core,
+            OcppVersion.V201: Responder201(config, self._registry, self._book),
+        }
         try:
             self._server = await serve(
                 self._handle_connection,
                 config.host,
                 config.port,
-                subprotocols=[OCPP_SUBPROTOCOL],  # type: ignore[list-item]
+                subprotocols=[Subprotocol(v.subprotocol) for v in SUPPORTED_VERSIONS],
+                select_subprotocol=_select_subprotocol,
                 process_request=self._process_request,
                 compression=None,
                 open_timeout=config.handshake_timeout,
@@ -320,16 +333,30 @@ class CentralSystem:
         parent_id_tag: str | None = None,
         reservation_id: int | None = None,
         *,
+        connector_type: ConnectorType | None = None,
+        id_token_type: IdTokenType | None = None,
+        group_id_token_type: IdTokenType | None = None,
         probe: bool = False,
     ) -> ReservationRecord:
         """Reserve a connector; returns the attempt once the station answered (or did not).
 
+        The same call for both versions: on a 2.0.1 station ``connector_id`` is the evseId
+        (0: none, any EVSE), ``id_tag`` the idToken's value and ``parent_id_tag`` the
+        groupIdToken's; the 2.0.1-only fields are the keyword arguments (ignored on 1.6).
         See :mod:`console.central.book` for the states. Raises ``ValueError`` for
         arguments the protocol does not allow. ``probe`` sends a connector-0 reservation
         even when the station said it does not take them (the conformance check).
         """
         request = ReserveRequest(
-            station_id, connector_id, id_tag, expiry_date, parent_id_tag, reservation_id
+            station_id,
+            connector_id,
+            id_tag,
+            expiry_date,
+            parent_id_tag,
+            reservation_id,
+            connector_type=connector_type,
+            id_token_type=id_token_type,
+            group_id_token_type=group_id_token_type,
         )
         return await self.reserve(request, probe=probe)
 
@@ -367,6 +394,11 @@ class CentralSystem:
         connection = self._connections.get(station_id)
         if connection is None or connection.closed:
             return ConfigurationOutcome(error=f"station {station_id} is not connected")
+        if connection.version is not OcppVersion.V16:
+            return ConfigurationOutcome(
+                error=f"station {station_id} speaks OCPP {connection.version}: "
+                "GetConfiguration is OCPP 1.6 (2.0.1 reads its device model)"
+            )
         outcome = await connection.call(m.GetConfigurationRequest(key=list(keys) or None))
         answer = outcome.confirmation
         if isinstance(answer, m.GetConfigurationConfirmation):
@@ -405,9 +437,7 @@ class CentralSystem:
     async def _process_request(
         self, connection: ServerConnection, request: Request
     ) -> Response | None:
-        decision = check_handshake(
-            self.config, request.path, request.headers.get_all("Sec-WebSocket-Protocol")
-        )
+        decision = check_handshake(self.config, request.path)
         address = _host_of(connection.remote_address)
         cap = self.config.max_connections_per_address
         if (
@@ -491,16 +521,21 @@ class CentralSystem:
         if isinstance(station_id, HandshakeRefusal):  # checked in the handshake already
             return
         registry = self._need_registry()
-        core = self._core
-        assert core is not None
+        version = OcppVersion.from_subprotocol(websocket.subprotocol or "")
+        if version is None:
+            await self._close_without_version(station_id, websocket, request)
+            return
+        responder = self._responders.get(version)
+        assert responder is not None
         connection = StationConnection(
             station_id,
             websocket,
             trace=self._need_trace(),
-            call_handler=core,
+            call_handler=responder,
             call_timeout=self.config.call_timeout,
             max_frame_size=self.config.max_frame_size,
             security_profile=self.config.security_profile,
+            version=version,
         )
         address = _host_of(websocket.remote_address)
         self._per_address[address] = self._per_address.get(address, 0) + 1
@@ -520,16 +555,22 @@ class CentralSystem:
             remote_address=remote,
             is_new=not known,
             note=note,
+            ocpp_version=version,
         )
+        # A station that comes back with the other version is that version from now on:
+        # the other version's connectors (numbered otherwise) are gone.
+        registry.forget_connectors(station_id, keep_evse=version is OcppVersion.V201)
         self._need_trace().event(
             station_id,
-            f"connected from {remote} (security profile {self.config.security_profile})"
-            + (f"; {note}" if note else ""),
+            f"connected from {remote} with OCPP {version} "
+            f"(security profile {self.config.security_profile})" + (f"; {note}" if note else ""),
+            ocpp_version=version,
         )
         logger.info(
-            "station %s: connected from %s%s%s",
+            "station %s: connected from %s with OCPP %s%s%s",
             station_id,
             remote,
+            version,
             "" if known else " (new station)",
             f"; {note}" if note else "",
         )
@@ -543,9 +584,27 @@ class CentralSystem:
             connection.cancel_tasks()
             self._trace_disconnect(connection, reason)
 
+    async def _close_without_version(
+        self, station_id: str, websocket: ServerConnection, request: Request | None
+    ) -> None:
+        """Close a connection whose handshake agreed on no OCPP version, saying why."""
+        offered = offered_subprotocols(
+            request.headers.get_all("Sec-WebSocket-Protocol") if request is not None else ()
+        )
+        reason = no_version_reason(offered)
+        remote = _format_address(websocket.remote_address)
+        logger.warning("station %s: connection from %s closed: %s", station_id, remote, reason)
+        self._need_trace().event(
+            station_id, f"connection from {remote} closed: {reason}", note="no OCPP version"
+        )
+        # 1002 (protocol error); the reason is cut to what a close frame carries.
+        await websocket.close(1002, reason.encode()[:120].decode(errors="ignore"))
+
     def _trace_disconnect(self, connection: StationConnection, reason: str) -> None:
         station_id = connection.station_id
-        self._need_trace().event(station_id, f"disconnected: {reason}")
+        self._need_trace().event(
+            station_id, f"disconnected: {reason}", ocpp_version=connection.version
+        )
         logger.info("station %s: disconnected: %s", station_id, reason)
         if self._connections.get(station_id) is connection:
             del self._connections[station_id]
@@ -599,3 +658,12 @@ def _format_address(address: object) -> str:
 def _conforms_to_the_api(system: CentralSystem) -> CentralSystemApi:
     # mypy checks here that CentralSystem is what the window expects.
     return system
+
+
+def _select_subprotocol(
+    connection: ServerConnection, offered: Sequence[Subprotocol]
+) -> Subprotocol | None:
+    """The station's first offer that the console speaks; None completes the handshake
+    without a subprotocol (the connection is then closed, saying why)."""
+    version = choose_version(offered)
+    return None if version is None else Subprotocol(version.subprotocol)

@@ -34,8 +34,16 @@ from console.ocpp.session import (
     Session,
     UnexpectedAnswer,
 )
+from console.ocpp.versions import OcppVersion
 
-__all__ = ["CallOutcome", "LateHandler", "StationConnection", "TraceLine", "trace_line"]
+__all__ = [
+    "CallHandler",
+    "CallOutcome",
+    "LateHandler",
+    "StationConnection",
+    "TraceLine",
+    "trace_line",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -165,15 +173,18 @@ class StationConnection(OcppLink):
         call_timeout: float,
         max_frame_size: int,
         security_profile: int,
+        version: OcppVersion = OcppVersion.V16,
     ) -> None:
         super().__init__(
             websocket,
-            Session(Role.CENTRAL_SYSTEM, call_timeout=call_timeout),
+            Session(Role.CENTRAL_SYSTEM, call_timeout=call_timeout, version=version),
             name=f"station {station_id}",
             max_frame_size=max_frame_size,
         )
         self.station_id = station_id
         self.security_profile = security_profile
+        self.version = version
+        """The OCPP version of this connection (the subprotocol the station chose)."""
         self._trace = trace
         self._handle_call = call_handler
         # When each call of the station's came in: the trace shows how long we took.
@@ -233,4 +244,5 @@ class StationConnection(OcppLink):
             error_code=line.error_code,
             note=line.note,
             message=line.message,
+            ocpp_version=self.version,
         )

@@ -10,7 +10,6 @@ import pytest
 from console.central.admission import AdmissionKind, predict_admission
 from console.central.config import CentralSystemConfig
 from console.central.handshake import (
-    OCPP_SUBPROTOCOL,
     HandshakeRefusal,
     check_credentials,
     check_handshake,
@@ -91,7 +90,7 @@ def test_the_prediction_is_what_the_handshake_does(
         predicted = predict_admission(cfg, station_id).kind
 
         def admitted(authorization: str | None, station_id: str = station_id) -> bool:
-            if isinstance(check_handshake(cfg, f"/{station_id}", [OCPP_SUBPROTOCOL]), str):
+            if isinstance(check_handshake(cfg, f"/{station_id}"), str):
                 return check_credentials(cfg, station_id, authorization) is None
             return False
 
@@ -105,7 +104,7 @@ def test_the_prediction_is_what_the_handshake_does(
         else:
             assert predicted is AdmissionKind.REFUSED
             assert (without, wrong, right) == (False, False, False)
-            refusal = check_handshake(cfg, f"/{station_id}", [OCPP_SUBPROTOCOL])
+            refusal = check_handshake(cfg, f"/{station_id}")
             if not isinstance(refusal, HandshakeRefusal):
                 refusal = check_credentials(cfg, station_id, basic(station_id, KEY))
             assert refusal is not None

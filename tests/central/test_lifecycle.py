@@ -44,6 +44,7 @@ from console.central.lifecycle import (
     Replaced,
     ReserveConnector,
     SaveRecord,
+    StatusUpdated,
     TimedOut,
     TransactionStarted,
     Transition,
@@ -61,6 +62,7 @@ from console.central.model import (
 )
 from console.ocpp.enums import ChargePointStatus
 from console.ocpp.reservation import CancelReservationStatus, ReservationStatus
+from console.ocpp.v201.enums import ConnectorStatus as ConnectorStatus201
 
 S = ReservationState
 CREATED = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -172,6 +174,13 @@ EXAMPLES: list[Example] = [
     (S.ACCEPTED, ExpiryCheck(), EXPIRY, S.EXPIRED),
     (S.ACCEPTED, ConsoleRestarted(), LATER, S.ACCEPTED),
     (S.ACCEPTED, ConsoleRestarted(), EXPIRY + timedelta(hours=3), S.EXPIRED),
+    # 2.0.1: ReservationStatusUpdate, and a 2.0.1 connector status (Occupied ends nothing).
+    (S.ACCEPTED, StatusUpdated(expired=True), LATER, S.EXPIRED),
+    (S.ACCEPTED, StatusUpdated(expired=False), LATER, S.ENDED),
+    (S.NO_RESPONSE, StatusUpdated(expired=True), LATER, S.EXPIRED),
+    (S.NO_RESPONSE, StatusUpdated(expired=False), LATER, S.ENDED),
+    (S.ACCEPTED, ConnectorStatus(1, ConnectorStatus201.OCCUPIED), LATER, S.ACCEPTED),
+    (S.ACCEPTED, ConnectorStatus(1, ConnectorStatus201.UNAVAILABLE), LATER, S.ENDED),
 ]
 _ANY_OF: dict[type[Happening], Happening] = {type(h): h for _, h, _, _ in EXAMPLES}
 
@@ -443,7 +452,7 @@ _STATUSES = st.sampled_from(ReservationStatus)
 _LATENCIES = st.none() | st.floats(min_value=0, max_value=120, allow_nan=False)
 _CODES = st.sampled_from(["NotSupported", "InternalError", "FormationViolation", "error"])
 _TEXTS = st.text(max_size=12)
-_CONNECTOR_STATUSES = st.sampled_from(ChargePointStatus)
+_CONNECTOR_STATUSES = st.sampled_from(ChargePointStatus) | st.sampled_from(ConnectorStatus201)
 
 _HAPPENINGS: dict[type[Happening], st.SearchStrategy[Happening]] = {
     Answered: st.builds(Answered, _STATUSES, _LATENCIES),
@@ -457,11 +466,14 @@ _HAPPENINGS: dict[type[Happening], st.SearchStrategy[Happening]] = {
     ConsoleRestarted: st.just(ConsoleRestarted()),
     AnsweredLate: st.builds(AnsweredLate, _STATUSES, _LATENCIES),
     FailedLate: st.builds(FailedLate, _CODES, _TEXTS, _LATENCIES),
-    TransactionStarted: st.builds(TransactionStarted, st.integers(1, 10_000)),
+    TransactionStarted: st.builds(
+        TransactionStarted, st.integers(1, 10_000) | st.text(min_size=1, max_size=36)
+    ),
     Cancelled: st.just(Cancelled()),
     Replaced: st.just(Replaced()),
     ConnectorStatus: st.builds(ConnectorStatus, st.integers(0, 3), _CONNECTOR_STATUSES),
     GraceOver: st.builds(GraceOver, st.none() | _CONNECTOR_STATUSES),
+    StatusUpdated: st.builds(StatusUpdated, st.booleans()),
     ExpiryCheck: st.just(ExpiryCheck()),
 }
 _STEPS = st.lists(

@@ -403,11 +403,16 @@ async def test_a_station_and_a_connector_are_stored_column_by_column(store: Stor
             2,
             1,
             None,
+            "1.6",
+            None,
+            None,
+            None,
         )
     ]
     assert _raw(store, "SELECT * FROM connectors") == [
         (
             "CP-1",
+            0,
             1,
             "Reserved",
             "NoError",
@@ -417,6 +422,7 @@ async def test_a_station_and_a_connector_are_stored_column_by_column(store: Stor
             None,
             None,
             9,
+            None,
         )
     ]
 
@@ -425,13 +431,14 @@ def test_a_trace_entry_exports_as_one_json_line() -> None:
     assert trace_jsonl_line(ANSWER) == (
         '{"seq":42,"time":"2026-11-25T12:00:00.123Z","station":"CP-1","direction":"in",'
         '"message_type":"CALLRESULT","id":"m-7","action":"ReserveNow","latency_s":0.25,'
-        '"late":true,"error_code":null,"note":"late answer",'
+        '"late":true,"error_code":null,"note":"late answer","ocpp_version":null,'
         '"frame":[3,"m-7",{"status":"Accepted"}]}\n'
     )
     assert trace_jsonl_line(EVENT) == (
         '{"seq":43,"time":"2026-11-25T12:00:01.000Z","station":"CP-1","direction":"event",'
         '"message_type":null,"id":null,"action":null,"latency_s":null,"late":false,'
-        '"error_code":null,"note":null,"frame":"connection closed (1006)"}\n'
+        '"error_code":null,"note":null,"ocpp_version":null,'
+        '"frame":"connection closed (1006)"}\n'
     )
     assert list(trace_entry_json(ERROR)) == [
         "seq",
@@ -445,6 +452,7 @@ def test_a_trace_entry_exports_as_one_json_line() -> None:
         "late",
         "error_code",
         "note",
+        "ocpp_version",
         "frame",
     ]
     assert trace_entry_json(ERROR)["message_type"] == "CALLERROR"
@@ -479,19 +487,30 @@ def test_a_reservation_attempt_exports_as_one_csv_row() -> None:
         "",
         "",
         "",
+        # A 1.6 attempt: the version, and no 2.0.1 fields.
+        "1.6",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
     ]
     assert "".join(reservations_csv_lines([FAILED])) == (
         "reservation_id,station_id,connector_id,id_tag,parent_id_tag,created,expiry,answer,"
         "state,transaction_id,error_code,error,answered,latency_s,"
         "cancel_sent,cancel_answer,cancel_answered,cancel_late,cancel_timed_out,"
-        "cancel_error_code,cancel_error,cancel_by_check\r\n"
+        "cancel_error_code,cancel_error,cancel_by_check,"
+        "ocpp_version,connector_type,id_token_type,group_id_token_type,"
+        "answer_reason,answer_info,cancel_answer_reason,cancel_answer_info\r\n"
         "10,CP-2,0,TAG-2,,2026-11-25T12:00:03.123Z,2026-11-25T12:15:00.123Z,,error,77,"
-        "NotSupported,NotSupported: no reservations here,,,,,,,,,,\r\n"
+        "NotSupported,NotSupported: no reservations here,,,,,,,,,,,1.6,,,,,,,\r\n"
     )
 
 
-def test_a_cancel_attempt_exports_as_the_last_csv_columns() -> None:
-    assert reservation_csv_row(LATE_CANCELLED)[-9:] == [
+def test_a_cancel_attempt_exports_after_the_attempt_columns() -> None:
+    assert reservation_csv_row(LATE_CANCELLED)[-17:-8] == [
         "0.500",
         "2026-11-25T12:00:10.123Z",
         "Accepted",
@@ -502,7 +521,7 @@ def test_a_cancel_attempt_exports_as_the_last_csv_columns() -> None:
         "no answer within 30 s",
         "false",
     ]
-    assert reservation_csv_row(HELD_AFTER_EXPIRY)[-9:] == [
+    assert reservation_csv_row(HELD_AFTER_EXPIRY)[-17:-8] == [
         "0.500",
         "2026-11-25T13:00:05.123Z",
         "Accepted",
@@ -517,7 +536,7 @@ def test_a_cancel_attempt_exports_as_the_last_csv_columns() -> None:
         "13,CP-2,0,TAG-2,,2026-11-25T12:00:03.123Z,2026-11-25T12:15:00.123Z,,accepted,77,"
         "NotSupported,NotSupported: no reservations here,,,"
         "2026-11-25T12:00:20.123Z,,2026-11-25T12:00:20.128Z,false,false,NotImplemented,"
-        "NotImplemented: CancelReservation is not supported,false"
+        "NotImplemented: CancelReservation is not supported,false,1.6,,,,,,,"
     )
 
 
@@ -553,12 +572,14 @@ def test_a_trace_entry_is_check_evidence_field_by_field() -> None:
         '[{"seq": 42, "at": "2026-11-25T12:00:00.123456Z", "direction": "in", '
         '"text": "[3,\\"m-7\\",{\\"status\\":\\"Accepted\\"}]", "message_type": 3, '
         '"message_id": "m-7", "action": "ReserveNow", "latency": 0.25, "late": true, '
-        '"error_code": null, "note": "late answer"}, '
+        '"error_code": null, "note": "late answer", "ocpp_version": null}, '
         '{"seq": 43, "at": "2026-11-25T12:00:01Z", "direction": "event", '
         '"text": "connection closed (1006)", "message_type": null, "message_id": null, '
-        '"action": null, "latency": null, "late": false, "error_code": null, "note": null}, '
+        '"action": null, "latency": null, "late": false, "error_code": null, "note": null, '
+        '"ocpp_version": null}, '
         '{"seq": 45, "at": "2026-11-25T12:00:00.123456Z", "direction": "out", "text": "[2]", '
         '"message_type": null, "message_id": null, "action": null, "latency": null, '
-        '"late": false, "error_code": null, "note": null, "station_id": "CP-OTHER"}]'
+        '"late": false, "error_code": null, "note": null, "ocpp_version": null, '
+        '"station_id": "CP-OTHER"}]'
     )
     assert check_from_json(check_to_json(result)).steps[0].evidence == (ANSWER, EVENT, other)

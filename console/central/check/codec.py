@@ -219,6 +219,16 @@ class _Reader:
             )
         return int(value)
 
+    def optional_id(self, name: str) -> int | str | None:
+        value = self._get(name, optional=True)
+        if value is None or isinstance(value, str):
+            return value
+        if not _is_int(value):
+            raise ValueError(
+                f"{self._where(name)}: expected an integer, a string or null, got {_kind(value)}"
+            )
+        return int(value)
+
     def optional_number(self, name: str) -> float | None:
         value = self._get(name, optional=True)
         if value is None:

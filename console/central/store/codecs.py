@@ -19,6 +19,7 @@ from console.central.check.codec import check_to_json
 from console.central.check.model import CheckResult
 from console.central.model import (
     ConnectorSnapshot,
+    ConnectorState,
     ReservationRecord,
     ReservationState,
     StationSnapshot,
@@ -26,6 +27,7 @@ from console.central.model import (
 )
 from console.central.record_codec import (
     CANCEL_ATTEMPT_FIELDS,
+    VERSION_FIELDS,
     PlainValues,
     read_reservation_record,
     reservation_record_to_dict,
@@ -35,11 +37,14 @@ from console.central.record_codec import (
     utc_text,
 )
 from console.ocpp.enums import ChargePointErrorCode, ChargePointStatus
+from console.ocpp.v201.enums import ConnectorStatus, ConnectorType
+from console.ocpp.versions import OcppVersion
 
 __all__ = [
     "ATTEMPT_COLUMNS",
     "CHECK_COLUMNS",
     "CONNECTOR_COLUMNS",
+    "NO_EVSE",
     "STATION_COLUMNS",
     "TRACE_COLUMNS",
     "attempt_from_row",
@@ -115,6 +120,7 @@ TRACE_COLUMNS: Final = (
     "late",
     "error_code",
     "note",
+    "ocpp_version",
 )
 """The columns a trace row is written with (``id`` is the insertion order)."""
 _trace_values = itemgetter(*TRACE_COLUMNS)
@@ -149,6 +155,10 @@ STATION_COLUMNS: Final = (
     "number_of_connectors",
     "is_new",
     "note",
+    "ocpp_version",
+    "reservations_enabled",
+    "reservations_available",
+    "non_evse_specific",
 )
 
 
@@ -172,6 +182,10 @@ def station_row(s: StationSnapshot) -> Row:
             s.number_of_connectors,
             int(s.is_new),
             s.note,
+            s.ocpp_version.value,
+            _bool_int(s.reservations_enabled),
+            _bool_int(s.reservations_available),
+            _bool_int(s.non_evse_specific),
         )
     )
 
@@ -196,11 +210,16 @@ def station_from_row(row: sqlite3.Row) -> StationSnapshot:
         number_of_connectors=row["number_of_connectors"],
         is_new=bool(row["is_new"]),
         note=row["note"],
+        ocpp_version=OcppVersion(row["ocpp_version"]),
+        reservations_enabled=_bool_value(row["reservations_enabled"]),
+        reservations_available=_bool_value(row["reservations_available"]),
+        non_evse_specific=_bool_value(row["non_evse_specific"]),
     )
 
 
 CONNECTOR_COLUMNS: Final = (
     "station_id",
+    "evse_id",
     "connector_id",
     "status",
     "error_code",
@@ -210,7 +229,10 @@ CONNECTOR_COLUMNS: Final = (
     "transaction_id",
     "id_tag",
     "reservation_id",
+    "connector_type",
 )
+NO_EVSE: Final = 0
+"""The stored ``evse_id`` of a 1.6 connector (2.0.1 EVSEs are numbered from 1)."""
 
 
 def connector_row(c: ConnectorSnapshot) -> Row:
@@ -218,6 +240,7 @@ def connector_row(c: ConnectorSnapshot) -> Row:
     return storable(
         (
             c.station_id,
+            NO_EVSE if c.evse_id is None else c.evse_id,
             c.connector_id,
             None if c.status is None else str(c.status.value),
             None if c.error_code is None else str(c.error_code.value),
@@ -227,20 +250,34 @@ def connector_row(c: ConnectorSnapshot) -> Row:
             c.transaction_id,
             c.id_tag,
             c.reservation_id,
+            None if c.connector_type is None else c.connector_type.value,
         )
     )
 
 
 def connector_from_row(row: sqlite3.Row) -> ConnectorSnapshot:
+    evse_id = None if row["evse_id"] == NO_EVSE else row["evse_id"]
+    status: ConnectorState | None = None
+    if row["status"] is not None:
+        status = (
+            ChargePointStatus(row["status"]) if evse_id is None else ConnectorStatus(row["status"])
+        )
+    connector_type = row["connector_type"]
     return ConnectorSnapshot(
         station_id=row["station_id"],
+        evse_id=evse_id,
+        connector_type=None if connector_type is None else ConnectorType(connector_type),
         connector_id=row["connector_id"],
-        status=None if row["status"] is None else ChargePointStatus(row["status"]),
+        status=status,
         error_code=(None if row["error_code"] is None else ChargePointErrorCode(row["error_code"])),
         info=row["info"],
         vendor_error_code=row["vendor_error_code"],
         status_at=_dt_value(row["status_at"]),
-        transaction_id=row["transaction_id"],
+        transaction_id=(
+            row["transaction_id"]
+            if evse_id is None or row["transaction_id"] is None
+            else str(row["transaction_id"])
+        ),
         id_tag=row["id_tag"],
         reservation_id=row["reservation_id"],
     )
@@ -265,6 +302,7 @@ ATTEMPT_COLUMNS: Final = (
     "answered_at",
     "latency",
     *CANCEL_ATTEMPT_FIELDS,
+    *VERSION_FIELDS,
 )
 """The columns an attempt is written with (``attempt_id`` is SQLite's); the cancel attempt's
 came with schema version 3."""

@@ -51,6 +51,7 @@ from console.central.store.schema import (
 from console.central.store.writer import Writer
 from console.central.store.writes import (
     AppendTrace,
+    ForgetConnectors,
     RaiseCounter,
     SaveCheck,
     SaveConnector,
@@ -325,6 +326,10 @@ class Store:
     def save_connector(self, c: ConnectorSnapshot) -> None:
         """Queue an upsert of the connector (by station id and connector id)."""
         self._writer.submit(SaveConnector(c))
+
+    def forget_connectors(self, station_id: str, *, of_evses: bool) -> None:
+        """Queue the removal of the station's 2.0.1 (``of_evses``) or 1.6 connectors."""
+        self._writer.submit(ForgetConnectors(station_id, of_evses))
 
     def save_reservation(self, r: ReservationRecord) -> asyncio.Future[None]:
         """Queue an upsert of the attempt and its history; the future resolves once committed.

@@ -141,6 +141,47 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "ALTER TABLE reservation_attempts ADD COLUMN cancel_error_code TEXT",
         "ALTER TABLE reservation_attempts ADD COLUMN cancel_by_check INTEGER",
     ),
+    (
+        # OCPP 2.0.1 beside 1.6. A station's version and its ReservationCtrlr variables.
+        "ALTER TABLE stations ADD COLUMN ocpp_version TEXT NOT NULL DEFAULT '1.6'",
+        "ALTER TABLE stations ADD COLUMN reservations_enabled INTEGER",
+        "ALTER TABLE stations ADD COLUMN reservations_available INTEGER",
+        "ALTER TABLE stations ADD COLUMN non_evse_specific INTEGER",
+        # A 2.0.1 connector is known by its EVSE too: evse_id 0 stands for "none" (1.6),
+        # which no 2.0.1 connector has (EVSEs are numbered from 1).
+        """CREATE TABLE connectors_by_evse (
+            station_id TEXT NOT NULL,
+            evse_id INTEGER NOT NULL,
+            connector_id INTEGER NOT NULL,
+            status TEXT,
+            error_code TEXT,
+            info TEXT,
+            vendor_error_code TEXT,
+            status_at TEXT,
+            transaction_id INTEGER,
+            id_tag TEXT,
+            reservation_id INTEGER,
+            connector_type TEXT,
+            PRIMARY KEY (station_id, evse_id, connector_id)
+        )""",
+        """INSERT INTO connectors_by_evse (station_id, evse_id, connector_id, status,
+            error_code, info, vendor_error_code, status_at, transaction_id, id_tag,
+            reservation_id)
+        SELECT station_id, 0, connector_id, status, error_code, info, vendor_error_code,
+            status_at, transaction_id, id_tag, reservation_id FROM connectors""",
+        "DROP TABLE connectors",
+        "ALTER TABLE connectors_by_evse RENAME TO connectors",
+        # What a 2.0.1 attempt asked for and what its answers said (NULL on 1.6 attempts).
+        "ALTER TABLE reservation_attempts ADD COLUMN ocpp_version TEXT NOT NULL DEFAULT '1.6'",
+        "ALTER TABLE reservation_attempts ADD COLUMN connector_type TEXT",
+        "ALTER TABLE reservation_attempts ADD COLUMN id_token_type TEXT",
+        "ALTER TABLE reservation_attempts ADD COLUMN group_id_token_type TEXT",
+        "ALTER TABLE reservation_attempts ADD COLUMN status_reason TEXT",
+        "ALTER TABLE reservation_attempts ADD COLUMN status_detail TEXT",
+        "ALTER TABLE reservation_attempts ADD COLUMN cancel_status_reason TEXT",
+        "ALTER TABLE reservation_attempts ADD COLUMN cancel_status_detail TEXT",
+        "ALTER TABLE trace ADD COLUMN ocpp_version TEXT",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -26,6 +26,7 @@ from console.central.store.codecs import (
     ATTEMPT_COLUMNS,
     CHECK_COLUMNS,
     CONNECTOR_COLUMNS,
+    NO_EVSE,
     STATION_COLUMNS,
     TRACE_COLUMNS,
     Row,
@@ -104,6 +105,18 @@ class SaveConnector:
 
 
 @dataclass(slots=True)
+class ForgetConnectors:
+    station_id: str
+    of_evses: bool
+    """The 2.0.1 connectors (with an EVSE); else the 1.6 ones."""
+
+    def covers(self, connector: ConnectorSnapshot) -> bool:
+        return connector.station_id == self.station_id and (
+            (connector.evse_id is not None) is self.of_evses
+        )
+
+
+@dataclass(slots=True)
 class SaveReservation:
     record: ReservationRecord
     waiter: Waiter | None = None
@@ -134,7 +147,14 @@ class Barrier:
 
 
 Op = (
-    SaveStation | SaveConnector | SaveReservation | SaveCheck | RaiseCounter | AppendTrace | Barrier
+    SaveStation
+    | SaveConnector
+    | ForgetConnectors
+    | SaveReservation
+    | SaveCheck
+    | RaiseCounter
+    | AppendTrace
+    | Barrier
 )
 Urgent = SaveReservation | SaveCheck | RaiseCounter
 """Operations a caller awaits: they skip ahead of queued trace lines."""
@@ -145,7 +165,8 @@ def coalesce(ops: list[Op]) -> list[Op]:
     check run, every reservation save in order, the highest counter, the trace. Waiters are not
     touched (:func:`release` works on the original list)."""
     stations: dict[str, Op] = {}
-    connectors: dict[tuple[str, int], Op] = {}
+    connectors: dict[tuple[str, int | None, int], SaveConnector] = {}
+    forgets: list[Op] = []
     counter: RaiseCounter | None = None
     checks: dict[int, Op] = {}
     others: list[Op] = []
@@ -157,14 +178,28 @@ def coalesce(ops: list[Op]) -> list[Op]:
         elif isinstance(op, SaveStation):
             stations[op.station.station_id] = op
         elif isinstance(op, SaveConnector):
-            connectors[op.connector.station_id, op.connector.connector_id] = op
+            connectors[op.connector.key] = op
+        elif isinstance(op, ForgetConnectors):
+            # Saves before the forget are gone with it; the forget runs before the saves
+            # that remain (those that came after it).
+            for key, save in list(connectors.items()):
+                if op.covers(save.connector):
+                    del connectors[key]
+            forgets.append(op)
         elif isinstance(op, RaiseCounter):
             if counter is None or op.next_id > counter.next_id:
                 counter = RaiseCounter(op.next_id)
         elif not isinstance(op, Barrier):
             others.append(op)
     tail: list[Op] = [] if counter is None else [counter]
-    return [*stations.values(), *connectors.values(), *others, *checks.values(), *tail]
+    return [
+        *stations.values(),
+        *forgets,
+        *connectors.values(),
+        *others,
+        *checks.values(),
+        *tail,
+    ]
 
 
 def release(batch: Iterable[Op]) -> None:
@@ -208,6 +243,12 @@ def commit(db: sqlite3.Connection, ops: list[Op], trace_limit: int) -> None:
             db.execute(_STATION_UPSERT, station_row(op.station))
         elif isinstance(op, SaveConnector):
             db.execute(_CONNECTOR_UPSERT, connector_row(op.connector))
+        elif isinstance(op, ForgetConnectors):
+            evse = "evse_id != ?" if op.of_evses else "evse_id = ?"
+            db.execute(
+                f"DELETE FROM connectors WHERE station_id = ? AND {evse}",
+                (op.station_id, NO_EVSE),
+            )
         elif isinstance(op, SaveReservation):
             _upsert_reservation(db, op.record)
             raise_counter(db, op.record.reservation_id + 1)
@@ -279,7 +320,7 @@ def _upsert_sql(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
 
 _STATION_UPSERT: Final = _upsert_sql("stations", STATION_COLUMNS, ("station_id",))
 _CONNECTOR_UPSERT: Final = _upsert_sql(
-    "connectors", CONNECTOR_COLUMNS, ("station_id", "connector_id")
+    "connectors", CONNECTOR_COLUMNS, ("station_id", "evse_id", "connector_id")
 )
 _ATTEMPT_UPSERT: Final = _upsert_sql(
     "reservation_attempts", ATTEMPT_COLUMNS, ("reservation_id", "station_id", "created_at")

@@ -11,11 +11,13 @@ from PySide6.QtGui import QColor, QGuiApplication, QIcon
 from console.central.model import (
     CancelAttempt,
     CancelOutcome,
+    ConnectorState,
     ReservationRecord,
     ReservationState,
 )
 from console.ocpp.enums import ChargePointStatus
 from console.ocpp.reservation import CancelReservationStatus
+from console.ocpp.v201.enums import ConnectorStatus
 from console.ui.look.resources import icon
 
 __all__ = [
@@ -110,7 +112,9 @@ _PURPLE = _colours("#5e2d91", "#f0e7fa", "#d6baf5", "#33224b")
 _RED = _colours("#a1141b", "#fde4e4", "#ffaaa8", "#4a1d20")
 _GREY = _colours("#4b5058", "#eceef0", "#c9ced5", "#2e3237")
 
-_STATUS_LOOKS: dict[ChargePointStatus, Look] = {
+# Keyed by the wire spelling: 1.6's ChargePointStatus and 2.0.1's ConnectorStatusEnumType
+# share most of it (both are StrEnums, equal to their spelling); 2.0.1 adds Occupied.
+_STATUS_LOOKS: dict[str, Look] = {
     ChargePointStatus.AVAILABLE: Look("Available", icon_name="status-available", **_GREEN),
     ChargePointStatus.PREPARING: Look("Preparing", icon_name="status-preparing", **_BLUE),
     ChargePointStatus.CHARGING: Look("Charging", icon_name="status-charging", **_BLUE),
@@ -122,6 +126,7 @@ _STATUS_LOOKS: dict[ChargePointStatus, Look] = {
     ChargePointStatus.RESERVED: Look("Reserved", icon_name="status-reserved", **_PURPLE),
     ChargePointStatus.UNAVAILABLE: Look("Unavailable", icon_name="status-unavailable", **_GREY),
     ChargePointStatus.FAULTED: Look("Faulted", icon_name="status-faulted", **_RED),
+    ConnectorStatus.OCCUPIED: Look("Occupied", icon_name="status-charging", **_BLUE),
 }
 _UNKNOWN_STATUS = Look("No status yet", icon_name="status-unknown", **_GREY)
 
@@ -145,7 +150,7 @@ _ONLINE = Look("Online", icon_name="station-online", **_GREEN)
 _OFFLINE = Look("Offline", icon_name="station-offline", **_GREY)
 
 
-def connector_status_look(status: ChargePointStatus | None) -> Look:
+def connector_status_look(status: ConnectorState | None) -> Look:
     """The look of a connector status (or of "no StatusNotification yet")."""
     if status is None:
         return _UNKNOWN_STATUS

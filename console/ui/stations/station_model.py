@@ -644,7 +644,7 @@ def _station_state_text(
     counts: dict[str, int] = {}
     if summary and node.snapshot.connected:
         for connector in node.connectors:
-            if connector.status is not None and connector.status is not ChargePointStatus.AVAILABLE:
+            if connector.status is not None and connector.status != ChargePointStatus.AVAILABLE:
                 name = connector_status_look(connector.status).text.lower()
                 counts[name] = counts.get(name, 0) + 1
     zero = node.zero

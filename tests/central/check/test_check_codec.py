@@ -123,6 +123,7 @@ def test_dict_is_json_ready_and_tagged() -> None:
         "late",
         "error_code",
         "note",
+        "ocpp_version",
     }
     assert first["evidence"][0]["at"] == "2026-11-25T15:00:01.250000Z"
     assert first["evidence"][1]["direction"] == "in"

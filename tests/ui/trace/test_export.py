@@ -58,6 +58,7 @@ JSONL_KEYS = {
     "late",
     "error_code",
     "note",
+    "ocpp_version",
     "frame",
 }
 
@@ -183,6 +184,7 @@ def test_trace_export_of_one_station_from_the_database(site: Site, tmp_path: Pat
     assert frame[0] == 2
     assert frame[2] == "ReserveNow"
     assert frame[3]["idTag"] == "TECH-0001"
+    assert reserve["ocpp_version"] == "1.6"
     answer = next(
         line
         for line in lines
