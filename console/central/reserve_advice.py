@@ -13,6 +13,8 @@ from collections.abc import Iterable
 
 from console.central.model import ConnectorSnapshot, ReservationRecord, ReservationState
 from console.ocpp.enums import ChargePointErrorCode, ChargePointStatus
+from console.ocpp.v201.enums import ConnectorStatus
+from console.ocpp.versions import OcppVersion
 
 __all__ = ["expected_refusal", "id_collision", "refusal_meaning"]
 
@@ -24,6 +26,7 @@ _OCCUPIED = frozenset(
         ChargePointStatus.SUSPENDED_EVSE,
         ChargePointStatus.SUSPENDED_EV,
         ChargePointStatus.FINISHING,
+        ConnectorStatus.OCCUPIED,
     }
 )
 
@@ -55,7 +58,7 @@ def expected_refusal(
     if connector.status in _OCCUPIED:
         return f"{connector.status.value}: the station will answer Occupied"
     held = connector.reservation_id
-    if connector.status is ChargePointStatus.RESERVED and held != reservation_id:
+    if connector.status == ChargePointStatus.RESERVED and held != reservation_id:
         which = f" (reservation {held})" if held is not None else ""
         return f"Reserved{which}: the station will answer Occupied"
     return None
@@ -70,6 +73,18 @@ def refusal_meaning(
     names a fault).
     """
     state = record.state
+    info = _status_info(record)
+    if state is ReservationState.REJECTED and record.ocpp_version is OcppVersion.V201:
+        if record.connector_id == 0:
+            return (
+                "The station takes no reservation without an EVSE "
+                "(ReservationCtrlr.NonEvseSpecific), or reservations are disabled or "
+                f"unavailable (ReservationCtrlr.Enabled, Available).{info}"
+            )
+        return (
+            "Reservations are disabled or unavailable on the station "
+            f"(ReservationCtrlr.Enabled, Available).{info}"
+        )
     if state is ReservationState.REJECTED:
         if record.connector_id == 0:
             return (
@@ -78,7 +93,7 @@ def refusal_meaning(
             )
         return "The station is configured not to accept reservations."
     if state is ReservationState.FAULTED:
-        if connector is not None and connector.status is ChargePointStatus.FAULTED:
+        if connector is not None and connector.status == ChargePointStatus.FAULTED:
             where = f"Connector {connector.connector_id}" if connector.connector_id else "It"
             return f"{where} is {_faulted(connector)}: no reservation until it is repaired."
         return "The station or the connector is Faulted: no reservation until it is repaired."
@@ -120,6 +135,14 @@ def _faulted(snapshot: ConnectorSnapshot) -> str:
     if code is None or code is ChargePointErrorCode.NO_ERROR:
         return "Faulted"
     return f"Faulted ({code.value})"
+
+
+def _status_info(record: ReservationRecord) -> str:
+    """The station's own reason (2.0.1 statusInfo), as a sentence to append."""
+    if record.status_reason is None:
+        return ""
+    detail = f": {record.status_detail}" if record.status_detail else ""
+    return f" The station says {record.status_reason}{detail}."
 
 
 def _where(record: ReservationRecord) -> str:

@@ -3,6 +3,7 @@ pure functions over snapshots, so every case is one line of data."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +12,8 @@ from console.central.model import ConnectorSnapshot, ReservationRecord, Reservat
 from console.central.reserve_advice import expected_refusal, id_collision, refusal_meaning
 from console.ocpp.enums import ChargePointErrorCode, ChargePointStatus
 from console.ocpp.reservation import ReservationStatus
+from console.ocpp.v201.enums import ConnectorStatus
+from console.ocpp.versions import OcppVersion
 
 NOW = datetime(2025, 3, 1, 14, 2, 37, tzinfo=UTC)
 
@@ -141,6 +144,30 @@ def test_each_refusal_says_what_it_means() -> None:
     )
     for state in (ReservationState.ACCEPTED, ReservationState.NO_RESPONSE, ReservationState.USED):
         assert refusal_meaning(record(state)) is None
+
+
+def test_a_2_0_1_refusal_names_the_reservation_controller_and_the_station_s_reason() -> None:
+    rejected = dataclasses.replace(
+        record(ReservationState.REJECTED, connector_id=0),
+        ocpp_version=OcppVersion.V201,
+        status_reason="NoEvse",
+        status_detail="name an EVSE",
+    )
+    meaning = refusal_meaning(rejected) or ""
+    assert "NonEvseSpecific" in meaning
+    assert meaning.endswith("The station says NoEvse: name an EVSE.")
+    plain = dataclasses.replace(record(ReservationState.REJECTED), ocpp_version=OcppVersion.V201)
+    assert "ReservationCtrlr.Enabled" in (refusal_meaning(plain) or "")
+
+
+def test_a_2_0_1_connector_occupied_or_reserved_is_refused_ahead() -> None:
+    occupied = ConnectorSnapshot("CP-01", 1, ConnectorStatus.OCCUPIED, evse_id=1)
+    assert "Occupied" in (expected_refusal(occupied, None, 4) or "")
+    reserved = ConnectorSnapshot("CP-01", 1, ConnectorStatus.RESERVED, evse_id=1, reservation_id=3)
+    assert expected_refusal(reserved, None, 4) is not None
+    assert (
+        expected_refusal(ConnectorSnapshot("CP-01", 1, ConnectorStatus.AVAILABLE), None, 4) is None
+    )
 
 
 def test_an_id_held_anywhere_is_named() -> None:

@@ -60,6 +60,7 @@ from console.central.check.model import (
 from console.central.events import Listeners
 from console.central.model import TraceEntry
 from console.ocpp.enums import ChargePointStatus
+from console.ocpp.versions import OcppVersion
 
 if TYPE_CHECKING:
     from console.central.server import CentralSystem
@@ -416,6 +417,11 @@ class ReservationCheck:
         station = system.station(station_id)
         if station is None or not system.is_connected(station_id):
             raise _AbortError(f"station {station_id} is not connected")
+        if station.ocpp_version is not OcppVersion.V16:
+            raise _AbortError(
+                f"station {station_id} speaks OCPP {station.ocpp_version}: the reservation "
+                "check runs the OCPP 1.6 steps only (reserve and cancel work for 2.0.1)"
+            )
         connectors = system.connectors(station_id)
         # What each connector was when the check began, so its timeline lane starts with
         # a status (the station reports nothing until something changes).
