@@ -49,8 +49,12 @@ class OcppModel(BaseModel):
 
     @classmethod
     def from_payload(cls, payload: Any) -> Self:
-        """Validate a wire payload; raises ``pydantic.ValidationError``."""
-        return cls.model_validate(payload)
+        """Validate a wire payload; raises ``pydantic.ValidationError``.
+
+        The wire spells fields in camelCase only: a snake_case name (which Python code may
+        use to build a model) is an unknown property there, as the official schemas say.
+        """
+        return cls.model_validate(payload, by_alias=True, by_name=False)
 
 
 # CiStringNType of the 1.6 specification: at most N characters.

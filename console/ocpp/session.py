@@ -473,7 +473,7 @@ class Session:
                 text,
             )
         try:
-            request = feature.request.model_validate(frame.payload)
+            request = feature.request.from_payload(frame.payload)
         except ValidationError as exc:
             return self._refuse(
                 frame.message_id,
@@ -512,7 +512,7 @@ class Session:
                 text,
             )
         try:
-            confirmation = call.feature.confirmation.model_validate(frame.payload)
+            confirmation = call.feature.confirmation.from_payload(frame.payload)
         except ValidationError as exc:
             return AnswerInvalid(
                 call, error_code_for_validation(exc), describe_validation(exc), latency, text
@@ -526,7 +526,7 @@ class Session:
         if isinstance(frame, CallError):
             return LateAnswer(call, None, frame.error_code, frame.description, latency, text)
         try:
-            confirmation = call.feature.confirmation.model_validate(frame.payload)
+            confirmation = call.feature.confirmation.from_payload(frame.payload)
         except ValidationError as exc:
             code = error_code_for_validation(exc)
             return LateAnswer(call, None, code.value, describe_validation(exc), latency, text)

@@ -379,7 +379,7 @@ def parse_ours(case: Case) -> Callable[[], object]:
     def run() -> object:
         frame = parse_frame(text)
         assert isinstance(frame, Call)
-        return request_model.model_validate(frame.payload)
+        return request_model.from_payload(frame.payload)
 
     return run
 

@@ -492,3 +492,30 @@ def test_the_2_0_1_spellings() -> None:
     assert {wire_spelling(code) for code in ErrorCode} == {code.value for code in ErrorCode}
     # The 1.6 models stay what they were.
     assert m16.HeartbeatConfirmation.feature_name == "Heartbeat"
+
+
+@pytest.mark.parametrize(
+    ("version", "action", "snake_case"),
+    [
+        (
+            V16,
+            "StopTransaction",
+            {"transaction_id": 7, "meter_stop": 1, "timestamp": "2026-11-25T14:00:00Z"},
+        ),
+        (
+            V201,
+            "ReservationStatusUpdate",
+            {"reservation_id": 7, "reservation_update_status": "Expired"},
+        ),
+    ],
+)
+def test_a_payload_with_python_field_names_is_refused_on_the_wire(
+    version: OcppVersion, action: str, snake_case: dict[str, Any]
+) -> None:
+    """Models are built by field name in code, but the wire speaks camelCase only: a
+    snake_case property is unknown there (additionalProperties false in the schemas)."""
+    cs = central(version)
+    [event] = cs.receive(json.dumps([2, "snake-1", action, snake_case]), 0.0)
+    assert isinstance(event, CallRefused)
+    [frame] = cs.data_to_send()
+    assert frame.message_type is MessageType.CALL_ERROR
