@@ -37,6 +37,7 @@ class OcppStation201(ChargePoint):  # type: ignore[misc]
         super().__init__(station_id, connection, response_timeout=10)
         self.reserve_status = "Accepted"
         self.reserve_status_info: dict[str, str] | None = None
+        self.reserve_gate: asyncio.Event | None = None
         self.cancel_status = "Accepted"
         self.variables = {"Enabled": "true", "Available": "true", "NonEvseSpecific": "false"}
         self.requests: list[tuple[str, dict[str, Any]]] = []
@@ -49,8 +50,11 @@ class OcppStation201(ChargePoint):  # type: ignore[misc]
         return [payload for name, payload in self.requests if name == action]
 
     @on(Action.reserve_now)
-    def on_reserve_now(self, **payload: Any) -> Any:
+    async def on_reserve_now(self, **payload: Any) -> Any:
         self.requests.append(("ReserveNow", payload))
+        if self.reserve_gate is not None:
+            # A slow station: the answer waits until the test opens the gate.
+            await self.reserve_gate.wait()
         return call_result.ReserveNow(
             status=self.reserve_status, status_info=self.reserve_status_info
         )
