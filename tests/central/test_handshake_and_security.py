@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.typing import Subprotocol
 
 from console.central.config import CentralSystemConfig
 from console.central.handshake import (
@@ -194,9 +195,9 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_test_pki(tmp_path_factory.mktemp("pki"))
 
 
-async def _heartbeat(url: str, context: ssl.SSLContext) -> str:
+async def _heartbeat(url: str, context: ssl.SSLContext, subprotocol: Subprotocol) -> str:
     async with websockets.connect(
-        url, subprotocols=["ocpp1.6"], ssl=context, open_timeout=5
+        url, subprotocols=[subprotocol], ssl=context, open_timeout=5
     ) as websocket:
         await websocket.send('[2,"1","Heartbeat",{}]')
         return str(await asyncio.wait_for(websocket.recv(), 5))
@@ -210,8 +211,9 @@ def _client_context(pki: Path, *, with_certificate: bool) -> ssl.SSLContext:
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize("subprotocol", ["ocpp1.6", "ocpp2.0.1"])
 async def test_profile_2_tls_with_basic_auth(
-    start_central: StartCentral, certificates: Path
+    start_central: StartCentral, certificates: Path, subprotocol: Subprotocol
 ) -> None:
     central = await start_central(
         store=MemoryStore(),
@@ -223,11 +225,11 @@ async def test_profile_2_tls_with_basic_auth(
     assert all(url.startswith("wss://") for url in central.urls())
     url = f"wss://127.0.0.1:{central.port}/CP-TLS"
     context = _client_context(certificates, with_certificate=False)
-    refused = await _refused(url, subprotocols=["ocpp1.6"], ssl=context)
+    refused = await _refused(url, subprotocols=[subprotocol], ssl=context)
     assert refused.response.status_code == 401
     async with websockets.connect(
         url,
-        subprotocols=["ocpp1.6"],
+        subprotocols=[subprotocol],
         ssl=context,
         additional_headers=_basic("CP-TLS", PASSWORD),
         open_timeout=5,
@@ -238,10 +240,14 @@ async def test_profile_2_tls_with_basic_auth(
     snapshot = central.station("CP-TLS")
     assert snapshot is not None
     assert snapshot.security_profile == 2
+    assert snapshot.ocpp_version.subprotocol == subprotocol
 
 
 @pytest.mark.asyncio
-async def test_profile_3_mutual_tls(start_central: StartCentral, certificates: Path) -> None:
+@pytest.mark.parametrize("subprotocol", ["ocpp1.6", "ocpp2.0.1"])
+async def test_profile_3_mutual_tls(
+    start_central: StartCentral, certificates: Path, subprotocol: Subprotocol
+) -> None:
     central = await start_central(
         store=MemoryStore(),
         security_profile=3,
@@ -252,10 +258,10 @@ async def test_profile_3_mutual_tls(start_central: StartCentral, certificates: P
     url = f"wss://127.0.0.1:{central.port}/CP-TLS"
     # Without a client certificate the TLS handshake fails (TLS 1.3 may only tell on read).
     with pytest.raises((ssl.SSLError, OSError, ConnectionClosed, InvalidHandshake, EOFError)):
-        await _heartbeat(url, _client_context(certificates, with_certificate=False))
+        await _heartbeat(url, _client_context(certificates, with_certificate=False), subprotocol)
     async with websockets.connect(
         url,
-        subprotocols=["ocpp1.6"],
+        subprotocols=[subprotocol],
         ssl=_client_context(certificates, with_certificate=True),
         open_timeout=5,
     ) as websocket:
@@ -265,6 +271,7 @@ async def test_profile_3_mutual_tls(start_central: StartCentral, certificates: P
     snapshot = central.station("CP-TLS")
     assert snapshot is not None
     assert snapshot.security_profile == 3
+    assert snapshot.ocpp_version.subprotocol == subprotocol
 
 
 @pytest.mark.asyncio
