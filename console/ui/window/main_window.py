@@ -102,6 +102,7 @@ _REFUSED_NOTE = "handshake refused"
 
 _TREE_WIDTHS = {
     TreeColumn.NAME: 150,
+    TreeColumn.VERSION: 50,
     TreeColumn.STATE: 200,
     TreeColumn.SINCE: 70,
     TreeColumn.ERROR: 105,
@@ -426,6 +427,7 @@ class MainWindow(QMainWindow):
     def _connect_signals(self) -> None:
         feed = self.feed
         feed.sig_stations.connect(self.station_model.apply_stations)
+        feed.sig_connectors_removed.connect(self.station_model.apply_removed_connectors)
         feed.sig_connectors.connect(self.station_model.apply_connectors)
         feed.sig_reservations.connect(self.station_model.apply_reservations)
         feed.sig_reservations.connect(self.reservation_model.apply_reservations)
