@@ -117,6 +117,7 @@ _TREE_WIDTHS = {
 _TABLE_WIDTHS = {
     ReservationColumn.ID: 45,
     ReservationColumn.STATION: 70,
+    ReservationColumn.VERSION: 50,
     ReservationColumn.CONNECTOR: 80,
     ReservationColumn.ID_TAG: 95,
     ReservationColumn.STATE: 155,
