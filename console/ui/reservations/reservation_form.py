@@ -501,6 +501,21 @@ class ReservationForm(QWidget):
         data = self.connector_combo.currentData()
         return data if isinstance(data, int) else None
 
+    def selected_connector_type(self) -> ConnectorType | None:
+        """2.0.1: the connector type chosen (None: any)."""
+        data = self.connector_type_combo.currentData()
+        return None if data is None else ConnectorType(data)  # Qt hands a StrEnum back as str
+
+    def selected_id_token_type(self) -> IdTokenType:
+        """2.0.1: the idToken's type."""
+        data = self.id_token_type_combo.currentData()
+        return DEFAULT_ID_TOKEN_TYPE if data is None else IdTokenType(data)
+
+    def selected_group_token_type(self) -> IdTokenType | None:
+        """2.0.1: the groupIdToken's type (None: the idToken's)."""
+        data = self.group_token_type_combo.currentData()
+        return None if data is None else IdTokenType(data)
+
     def expiry(self) -> datetime:
         return datetime.fromtimestamp(self.expiry_edit.dateTime().toSecsSinceEpoch(), UTC)
 
@@ -656,11 +671,9 @@ class ReservationForm(QWidget):
             parent_id_tag=parent,
             expiry_date=self.expiry(),
             reservation_id=int(self.reservation_id_edit.text().strip()),
-            connector_type=self.connector_type_combo.currentData() if v201 else None,
-            id_token_type=self.id_token_type_combo.currentData() if v201 else None,
-            group_id_token_type=(
-                self.group_token_type_combo.currentData() if v201 and parent else None
-            ),
+            connector_type=self.selected_connector_type() if v201 else None,
+            id_token_type=self.selected_id_token_type() if v201 else None,
+            group_id_token_type=self.selected_group_token_type() if v201 and parent else None,
         )
 
     # --- sending and answers ----------------------------------------------------------------

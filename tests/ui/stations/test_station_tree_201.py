@@ -60,9 +60,7 @@ def names(model: StationTreeModel, parent) -> list[str]:
 def test_a_201_station_shows_its_version_and_evses_with_their_connectors(qtmodeltester) -> None:
     model = StationTreeModel(clock=lambda: T0)
     qtmodeltester.check(model, force_py=True)
-    model.apply_stations(
-        [station201(), StationSnapshot("CP-16", connected=True, state_since=T0)]
-    )
+    model.apply_stations([station201(), StationSnapshot("CP-16", connected=True, state_since=T0)])
     # EVSE 2 before EVSE 1, connector 2 before connector 1: the tree keeps them in order
     model.apply_connectors(
         [
@@ -126,7 +124,9 @@ def test_an_evse_reservation_counts_down_on_the_evse_row(qtmodeltester) -> None:
     cell = model.evse_index("CS-201", 1, TreeColumn.RESERVATION)
     assert cell.data() == f"#5 · {'A' * 36} · 10:00 left"
     tooltip = cell.data(Qt.ItemDataRole.ToolTipRole)
-    assert "ISO14443" in tooltip and "group GROUP-1" in tooltip and "cType2" in tooltip
+    assert "ISO14443" in tooltip
+    assert "group GROUP-1" in tooltip
+    assert "cType2" in tooltip
     assert model.evse_index("CS-201", 2, TreeColumn.RESERVATION).data() == ""
     # its connectors point at it (cancel from a connector row), without repeating it
     row = model.connector_index("CS-201", 1, evse_id=1)
@@ -191,12 +191,14 @@ def test_a_removal_and_a_later_change_of_the_same_row_in_one_batch_keep_the_row(
     central.emit(ConnectorChanged(snapshot))
     with qtbot.waitSignal(feed.sig_flushed, timeout=2000):
         pass
-    assert removed == [] and changed == [[snapshot]]
+    assert removed == []
+    assert changed == [[snapshot]]
     central.emit(ConnectorChanged(snapshot))
     central.emit(ConnectorRemoved(snapshot))
     with qtbot.waitSignal(feed.sig_flushed, timeout=2000):
         pass
-    assert removed == [[snapshot]] and changed == [[snapshot]]
+    assert removed == [[snapshot]]
+    assert changed == [[snapshot]]
     feed.stop()
 
 
