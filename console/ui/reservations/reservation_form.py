@@ -142,6 +142,9 @@ class ReservationForm(QWidget):
         self.id_tag_label = QLabel("idTag")
         self.parent_label = QLabel("Parent idTag")
         self.connector_type_label = QLabel("Connector type")
+        # Each type chooser under its token, so the token keeps the field's whole width.
+        self._id_token_type_row = _type_row(self.id_token_type_combo)
+        self._group_token_type_row = _type_row(self.group_token_type_combo)
         self._form = QFormLayout()
         self.expiry_edit = QDateTimeEdit()
         self.expiry_edit.setObjectName("expiry")
@@ -206,14 +209,16 @@ class ReservationForm(QWidget):
         form.addRow(
             self.id_tag_label,
             field_stack(
-                _beside(self.id_tag_edit, self.id_token_type_combo),
+                self.id_tag_edit,
+                self._id_token_type_row,
                 message_room(self.id_tag_hint, errors["id_tag"], lines=2),
             ),
         )
         form.addRow(
             self.parent_label,
             field_stack(
-                _beside(self.parent_edit, self.group_token_type_combo),
+                self.parent_edit,
+                self._group_token_type_row,
                 message_room(errors["parent_id_tag"], lines=2),
             ),
         )
@@ -340,8 +345,8 @@ class ReservationForm(QWidget):
         )
         self.parent_edit.setPlaceholderText(f"optional, up to {words.token_max} characters")
         self._form.setRowVisible(self.connector_type_combo, v201)
-        self.id_token_type_combo.setVisible(v201)
-        self.group_token_type_combo.setVisible(v201)
+        self._id_token_type_row.setVisible(v201)
+        self._group_token_type_row.setVisible(v201)
 
     def _on_station_chosen(self) -> None:
         self._show_version(self._selected_station())
@@ -793,14 +798,16 @@ def _token_type_combo(name: str) -> QComboBox:
     return combo
 
 
-def _beside(edit: QWidget, combo: QComboBox) -> QWidget:
-    """A text field with its type chooser on its right."""
+def _type_row(combo: QComboBox) -> QWidget:
+    """ "type [ISO14443 v]": a token's type chooser, under the token."""
     row = QWidget()
     layout = QHBoxLayout(row)
     layout.setContentsMargins(0, 0, 0, 0)
-    layout.setSpacing(4)
-    layout.addWidget(edit, 1)
-    layout.addWidget(combo)
+    layout.setSpacing(6)
+    label = QLabel("type")
+    label.setBuddy(combo)
+    layout.addWidget(label)
+    layout.addWidget(combo, 1)
     return row
 
 

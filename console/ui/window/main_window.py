@@ -101,9 +101,9 @@ _CANCELLABLE = frozenset({ReservationState.ACCEPTED, ReservationState.NO_RESPONS
 _REFUSED_NOTE = "handshake refused"
 
 _TREE_WIDTHS = {
-    TreeColumn.NAME: 150,
+    TreeColumn.NAME: 200,  # room for "EVSE 1" / "Connector 2 · cCCS2" two levels down
     TreeColumn.VERSION: 50,
-    TreeColumn.STATE: 200,
+    TreeColumn.STATE: 190,
     TreeColumn.SINCE: 70,
     TreeColumn.ERROR: 105,
     TreeColumn.RESERVATION: 185,
@@ -118,7 +118,7 @@ _TABLE_WIDTHS = {
     ReservationColumn.ID: 45,
     ReservationColumn.STATION: 70,
     ReservationColumn.VERSION: 50,
-    ReservationColumn.CONNECTOR: 80,
+    ReservationColumn.CONNECTOR: 120,
     ReservationColumn.ID_TAG: 95,
     ReservationColumn.STATE: 155,
     ReservationColumn.ANSWER: 120,
