@@ -14,6 +14,7 @@ from console.central.model import (
     CentralSystemApi,
     ChangeEvent,
     ConnectorChanged,
+    ConnectorRemoved,
     ConnectorSnapshot,
     ReservationChanged,
     ReservationRecord,
@@ -29,6 +30,8 @@ _log = logging.getLogger(__name__)
 
 DEFAULT_FLUSH_INTERVAL_MS = 100
 CONNECTOR_CHUNK = 200
+ConnectorKey = tuple[str, int | None, int]
+"""A connector row: station, EVSE (None on 1.6), connector (``ConnectorSnapshot.key``)."""
 SLICE_BUDGET_S = 0.008
 """After this long applying one batch, the rest waits for the next turn of the loop."""
 
@@ -39,11 +42,15 @@ class ChangeFeed(QObject):
     Events are buffered keyed by the row they are about, so a connector that changed 50 times
     in 100 ms costs one row update. A burst of thousands of events a second therefore never
     floods the Qt thread with repaints. Each batch is emitted in a fixed order (stations,
-    connectors, reservations, trace) so a connector never refers to a station the tree lacks.
+    removed connectors, connectors, reservations, trace) so a connector never refers to a
+    station the tree lacks, and a station that changed version loses its old rows first.
     """
 
     sig_stations = Signal(object)
     """list[StationSnapshot]: the latest snapshot of each station that changed."""
+    sig_connectors_removed = Signal(object)
+    """list[ConnectorSnapshot]: connectors the station no longer has (it came back speaking
+    the other version); emitted before :attr:`sig_connectors` of the same batch."""
     sig_connectors = Signal(object)
     """list[ConnectorSnapshot]: the latest snapshot of each connector that changed."""
     sig_reservations = Signal(object)
@@ -63,7 +70,8 @@ class ChangeFeed(QObject):
         super().__init__(parent)
         self._central = central
         self._stations: dict[str, StationSnapshot] = {}
-        self._connectors: dict[tuple[str, int], ConnectorSnapshot] = {}
+        self._connectors: dict[ConnectorKey, ConnectorSnapshot] = {}
+        self._removed: dict[ConnectorKey, ConnectorSnapshot] = {}
         self._reservations: dict[tuple[str, int, object], ReservationRecord] = {}
         self._trace: list[TraceEntry] = []
         self._unsubscribe: Callable[[], None] | None = None
@@ -80,7 +88,7 @@ class ChangeFeed(QObject):
         for station in self._central.stations():
             self._stations[station.station_id] = station
         for connector in self._central.connectors():
-            self._connectors[(connector.station_id, connector.connector_id)] = connector
+            self._connectors[connector.key] = connector
         for record in self._central.reservations():
             self._reservations[_reservation_key(record)] = record
         self._unsubscribe = self._central.subscribe(self._on_event)
@@ -95,14 +103,21 @@ class ChangeFeed(QObject):
 
     def pending(self) -> bool:
         """Changes are waiting for the next flush."""
-        return bool(self._stations or self._connectors or self._reservations or self._trace)
+        return bool(
+            self._stations or self._removed or self._connectors or self._reservations or self._trace
+        )
 
     def _on_event(self, event: ChangeEvent) -> None:
         # Called by the Central System on the (single, qasync) event-loop thread.
         self.events_received += 1
         match event:
             case ConnectorChanged(connector=connector):
-                self._connectors[(connector.station_id, connector.connector_id)] = connector
+                # The latest word on a row wins: a change after a removal brings it back.
+                self._removed.pop(connector.key, None)
+                self._connectors[connector.key] = connector
+            case ConnectorRemoved(connector=connector):
+                self._connectors.pop(connector.key, None)
+                self._removed[connector.key] = connector
             case StationChanged(station=station):
                 self._stations[station.station_id] = station
             case ReservationChanged(reservation=record):
@@ -127,6 +142,9 @@ class ChangeFeed(QObject):
         stations = list(self._stations.values())
         self._stations = {}
         self._emit(self.sig_stations, stations)
+        removed = list(self._removed.values())
+        self._removed = {}
+        self._emit(self.sig_connectors_removed, removed)
         while self._connectors:
             chunk = _take(self._connectors, CONNECTOR_CHUNK)
             self._emit(self.sig_connectors, chunk)

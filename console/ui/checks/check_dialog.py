@@ -60,7 +60,7 @@ from console.ui.checks.timeline_view import CheckTimeline
 from console.ui.look.field_messages import error_label, field_stack, show_message
 from console.ui.look.presentation import Look, connector_status_look
 from console.ui.look.resources import icon
-from console.ui.reservations.reservation_form import id_tag_problem
+from console.ui.reservations.reservation_rules import id_tag_problem
 from console.ui.stations.station_model import StationTreeModel
 
 __all__ = ["CheckState", "ReservationCheckDialog", "evidence_lines"]

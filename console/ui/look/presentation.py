@@ -18,6 +18,7 @@ from console.central.model import (
 from console.ocpp.enums import ChargePointStatus
 from console.ocpp.reservation import CancelReservationStatus
 from console.ocpp.v201.enums import ConnectorStatus
+from console.ocpp.versions import OcppVersion
 from console.ui.look.resources import icon
 
 __all__ = [
@@ -32,7 +33,9 @@ __all__ = [
     "reservation_answer_text",
     "reservation_detail_text",
     "reservation_state_look",
+    "reservation_target_text",
     "station_connection_look",
+    "status_info_text",
 ]
 
 
@@ -173,14 +176,32 @@ def reservation_answer_text(record: ReservationRecord) -> str:
     if record.state is ReservationState.SENDING:
         return f"Reservation {record.reservation_id}: sending to {record.station_id}…"
     parts = [f"Reservation {record.reservation_id} on {record.station_id}"]
-    parts.append(f"connector {record.connector_id}: {look.text}")
+    parts.append(f"{reservation_target_text(record)}: {look.text}")
     if record.confirmation is not None and record.confirmation.value != look.text:
         parts.append(f"(station answered {record.confirmation.value})")
+    info = status_info_text(record.status_reason, record.status_detail)
+    if info:
+        parts.append(f"— {info}")
     if record.error_code and record.error_code not in (record.error or ""):
         parts.append(f"— {record.error_code}")
     if record.error:
         parts.append(f"— {record.error}")
     return " ".join(parts)
+
+
+def reservation_target_text(record: ReservationRecord) -> str:
+    """What the attempt reserved: "connector 2" (1.6), "EVSE 2" or "any EVSE" (2.0.1)."""
+    if record.ocpp_version is OcppVersion.V201:
+        return "any EVSE" if record.connector_id == 0 else f"EVSE {record.connector_id}"
+    return f"connector {record.connector_id}"
+
+
+def status_info_text(reason: str | None, detail: str | None) -> str:
+    """A 2.0.1 answer's statusInfo: "reason NoEvse (EVSE 3 is not there)"; "" without one."""
+    if not reason and not detail:
+        return ""
+    text = f"reason {reason}" if reason else "reason not given"
+    return f"{text} ({detail})" if detail else text
 
 
 def cancel_outcome_text(outcome: CancelOutcome) -> str:
@@ -199,11 +220,13 @@ def cancel_attempt_text(attempt: CancelAttempt, now: datetime | None = None) -> 
     "cancel: no answer within 30 s, then Accepted (late) at 14:05:12"."""
     head = "cancel by the reservation check: " if attempt.by_check else "cancel: "
     answered = format_local_time(attempt.answered_at, now)
+    info = status_info_text(attempt.status_reason, attempt.status_detail)
+    status = f"{attempt.status.value}, {info}" if attempt.status is not None and info else None
     if attempt.status is not None and not attempt.late:
-        return head + f"{attempt.status.value} at {answered}"
+        return head + f"{status or attempt.status.value} at {answered}"
     if attempt.status is not None:
         waited = attempt.error or "no answer in time"
-        return head + f"{waited}, then {attempt.status.value} (late) at {answered}"
+        return head + f"{waited}, then {status or attempt.status.value} (late) at {answered}"
     if attempt.late:  # a CALLERROR after the timeout: the error is now that
         return head + f"no answer in time, then {_error_text(attempt)} (late) at {answered}"
     if attempt.answered_at is not None:  # a CALLERROR in time
@@ -244,6 +267,10 @@ def reservation_detail_text(record: ReservationRecord, now: datetime | None = No
     if error:
         # With a cancel beside it, say which call the error was about.
         parts.append(f"ReserveNow: {error}" if attempt is not None else error)
+    info = status_info_text(record.status_reason, record.status_detail)
+    if info:
+        # 2.0.1: why the station answered as it did, in its own words.
+        parts.append(f"ReserveNow {info}" if attempt is not None else info)
     if attempt is not None:
         if attempt.status is CancelReservationStatus.ACCEPTED and record.state in _HELD_ONCE:
             source = "reservation check" if attempt.by_check else "cancel"

@@ -160,11 +160,12 @@ def _summary(
         rows.append(
             [
                 cell(station.station_id, nowrap=True),
+                cell(station.ocpp_version.value, nowrap=True),
                 verdict_cell(verdict),
                 cell(" ".join(filter(None, [station.vendor, station.model])) or "—"),
                 cell(station.firmware_version or "—"),
                 cell(now, nowrap=True),
-                cell(sum(1 for c in report.connectors if c.connector_id > 0)),
+                cell(sum(1 for c in report.connectors if c.connector_id > 0 or c.evse_id)),
                 cell(_tests_text(report)),
                 _check_summary_cell(report.latest_check),
                 cell(
@@ -177,6 +178,7 @@ def _summary(
     return "<h2>Summary</h2>" + table(
         [
             "Station",
+            "OCPP",
             "Verdict",
             "Vendor / model",
             "Firmware",
@@ -187,7 +189,7 @@ def _summary(
             "Problems",
         ],
         rows,
-        widths=[8, 13, 16, 9, 8, 5, 17, 15, 9],
+        widths=[8, 5, 13, 12, 9, 8, 5, 16, 15, 9],
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QImage
 
-from console.central.model import ReservationRecord
+from console.central.model import ReservationRecord, StationSnapshot
 from console.central.verdict import (
     ProblemKind,
     StationVerdict,
@@ -17,6 +17,7 @@ from console.central.verdict import (
     reservation_summary,
 )
 from console.ocpp.enums import ChargePointStatus
+from console.ocpp.versions import OcppVersion
 from console.ui.checks.check_steps_model import (
     format_duration,
     outcome_look,
@@ -88,6 +89,8 @@ def station_pages(
     """The HTML of a station's pages (``number``: its place in the report)."""
     station = report.station
     # Each station starts a page: the technician can hand one station's pages over.
+    # The heading is the station id alone (readers find a station's pages by it); the
+    # version is the identity's second line.
     out = [f"<h2 style='page-break-before: always'>Station {escape(station.station_id)}</h2>"]
     out.append(_station_verdict(verdict))
     if data.stored_in is not None:
@@ -98,6 +101,7 @@ def station_pages(
         )
     identity = [
         ("Station id", station.station_id),
+        ("OCPP version", station.ocpp_version.value),
         ("Vendor", station.vendor),
         ("Model", station.model),
         ("Serial number", station.serial_number),
@@ -111,10 +115,7 @@ def station_pages(
             f"{station.heartbeat_interval} s" if station.heartbeat_interval else None,
         ),
         ("Last message", local_time(station.last_message_at)),
-        (
-            "Reserves connector 0",
-            {True: "yes", False: "no", None: "unknown"}[station.reserve_connector_zero_supported],
-        ),
+        *_reservation_capability(station),
         ("Frames seen", report.frames_seen),
     ]
     out.append("<h3>Identity</h3>")
@@ -142,7 +143,31 @@ def station_pages(
     return out
 
 
+def _reservation_capability(station: StationSnapshot) -> list[tuple[str, str]]:
+    """What the station said of reservations: 1.6 connector 0, 2.0.1 ReservationCtrlr."""
+    if station.ocpp_version is OcppVersion.V201:
+        return [
+            ("ReservationCtrlr", _ctrlr_text(station)),
+            ("Reserves any EVSE", _YES_NO[station.non_evse_specific]),
+        ]
+    return [("Reserves connector 0", _YES_NO[station.reserve_connector_zero_supported])]
+
+
+_YES_NO = {True: "yes", False: "no", None: "unknown"}
+
+
+def _ctrlr_text(station: StationSnapshot) -> str:
+    return (
+        f"enabled: {_YES_NO[station.reservations_enabled]}, "
+        f"available: {_YES_NO[station.reservations_available]}"
+    )
+
+
 def _connector_section(report: StationReport) -> list[str]:
+    if report.station.ocpp_version is OcppVersion.V201 or any(
+        c.evse_id is not None for c in report.connectors
+    ):
+        return _evse_section(report)
     out = ["<h3>Connectors (last status)</h3>"]
     # Connector 0 is the station itself: shown when it stands in the way.
     shown = [
@@ -169,6 +194,32 @@ def _connector_section(report: StationReport) -> list[str]:
             ]
         )
     out.append(table(["Connector", "Status", "Error code", "Info", "Since"], rows))
+    return out
+
+
+def _evse_section(report: StationReport) -> list[str]:
+    """2.0.1: each EVSE's connectors, with their type."""
+    out = ["<h3>EVSEs and connectors (last status)</h3>"]
+    shown = sorted(
+        (c for c in report.connectors if c.evse_id is not None),
+        key=lambda c: (c.evse_id or 0, c.connector_id),
+    )
+    if not shown:
+        out.append("<p class='muted'>No StatusNotification received.</p>")
+        return out
+    rows = []
+    for connector in shown:
+        look = connector_status_look(connector.status)
+        rows.append(
+            [
+                cell(connector.evse_id, nowrap=True),
+                cell(connector.connector_id, nowrap=True),
+                cell(connector.connector_type.value if connector.connector_type else "—"),
+                cell(look.text, look.foreground, look.background),
+                cell(local_time(connector.status_at)),
+            ]
+        )
+    out.append(table(["EVSE", "Connector", "Type", "Status", "Since"], rows))
     return out
 
 
@@ -202,14 +253,12 @@ def _reservation_section(report: StationReport) -> list[str]:
         rows.append(
             [
                 cell(record.reservation_id, nowrap=True),
-                cell(record.connector_id, nowrap=True),
-                cell(
-                    record.id_tag
-                    + (f" (parent {record.parent_id_tag})" if record.parent_id_tag else "")
-                ),
+                cell(_reserved_where(record), nowrap=True),
+                cell(_token_text(record)),
                 cell(clock(record.created_at, day), nowrap=True),
                 cell(clock(record.answered_at, day), nowrap=True),
                 cell(latency_text(record.latency), nowrap=True),
+                # (2.0.1: the answer's statusInfo is in Detail: this column stays short)
                 cell(
                     record.confirmation.value if record.confirmation else "no answer",
                     nowrap=True,
@@ -224,8 +273,8 @@ def _reservation_section(report: StationReport) -> list[str]:
         table(
             [
                 "Id",
-                "Conn.",
-                "idTag",
+                "Conn.",  # 2.0.1 rows say "EVSE n"
+                "idTag / idToken",
                 "Sent",
                 "Answered",
                 "Latency",
@@ -241,6 +290,26 @@ def _reservation_section(report: StationReport) -> list[str]:
         )
     )
     return out
+
+
+def _reserved_where(record: ReservationRecord) -> str:
+    """1.6: the connector; 2.0.1: "EVSE 2" / "any EVSE", with the connector type asked."""
+    if record.ocpp_version is not OcppVersion.V201:
+        return str(record.connector_id)
+    where = "any EVSE" if record.connector_id == 0 else f"EVSE {record.connector_id}"
+    return where + (f" {record.connector_type.value}" if record.connector_type else "")
+
+
+def _token_text(record: ReservationRecord) -> str:
+    """The idTag (1.6) or the idToken with its type (2.0.1), and the parent / group token."""
+    token = record.id_tag
+    if record.id_token_type is not None:
+        token += f" ({record.id_token_type.value})"
+    if record.parent_id_tag:
+        label = "group" if record.ocpp_version is OcppVersion.V201 else "parent"
+        kind = f" {record.group_id_token_type.value}" if record.group_id_token_type else ""
+        token += f" ({label} {record.parent_id_tag}{kind})"
+    return token
 
 
 def _reservation_detail(record: ReservationRecord, by_check: bool) -> str:

@@ -14,7 +14,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
 from console.central.model import ReservationRecord
-from console.ui.look.presentation import format_local_time
+from console.ocpp.versions import OcppVersion
+from console.ui.look.presentation import format_local_time, reservation_target_text
 
 __all__ = ["CancelConfirmation"]
 
@@ -59,9 +60,14 @@ class CancelConfirmation(QMessageBox):
 def _details(record: ReservationRecord | None) -> str:
     if record is None:
         return "The station is sent CancelReservation."
-    where = "any connector" if record.connector_id == 0 else f"connector {record.connector_id}"
+    by_evse = record.ocpp_version is OcppVersion.V201
+    if record.connector_id == 0:
+        where = "any EVSE" if by_evse else "any connector"
+    else:
+        where = reservation_target_text(record)
+    token, freed = ("idToken", "EVSE") if by_evse else ("idTag", "connector")
     return (
-        f"Held for idTag {record.id_tag} on {where} until "
+        f"Held for {token} {record.id_tag} on {where} until "
         f"{format_local_time(record.expiry_date)}. The station is sent CancelReservation and "
-        "frees the connector: this cannot be undone (only a new reservation holds it again)."
+        f"frees the {freed}: this cannot be undone (only a new reservation holds it again)."
     )

@@ -1,9 +1,11 @@
-"""The reservation form: pick a connector, an idTag and an expiry; send ReserveNow.
+"""The reservation form: pick a connector (1.6) or an EVSE (2.0.1), an idTag / idToken and
+an expiry; send ReserveNow.
 
 One thing despite its length: the form's fields, the rules checked at each of them as one
 types (with the notes that warn without blocking), and the answer of the attempt it sent
 to the chosen station. What an attempt became is followed in :mod:`.sent_attempts`; what a
-status or a refusal means is worded in :mod:`console.central.reserve_advice`.
+status or a refusal means is worded in :mod:`console.central.reserve_advice`; the rules of
+each version are :mod:`.reservation_rules`. The form adapts to the chosen station's version.
 """
 
 from __future__ import annotations
@@ -31,12 +33,15 @@ from PySide6.QtWidgets import (
 )
 
 from console.central.model import (
+    DEFAULT_ID_TOKEN_TYPE,
     ReservationRecord,
     ReservationState,
     ReserveRequest,
     StationSnapshot,
 )
 from console.central.reserve_advice import expected_refusal, id_collision, refusal_meaning
+from console.ocpp.v201.enums import ConnectorType, IdTokenType
+from console.ocpp.versions import OcppVersion
 from console.ui.look.field_messages import (
     HINT_ROLE,
     WARNING_ROLE,
@@ -47,13 +52,19 @@ from console.ui.look.field_messages import (
     show_message,
 )
 from console.ui.look.presentation import Look, reservation_answer_text, reservation_state_look
+from console.ui.reservations.reservation_rules import (
+    any_target_reason,
+    id_tag_problem,
+    refusal_meaning_201,
+    reservation_id_problem,
+    reservations_off_note,
+    wording,
+)
 from console.ui.reservations.sent_attempts import SentAttempt, SentAttempts
 from console.ui.stations.station_model import StationTreeModel
 
-__all__ = ["ReservationDraft", "ReservationForm", "id_tag_problem"]
+__all__ = ["ReservationDraft", "ReservationForm"]
 
-ID_TAG_MAX = 20
-INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 QUICK_EXPIRIES = (("+15 min", 15), ("+30 min", 30), ("+1 h", 60))
 DEFAULT_EXPIRY_MINUTES = 30
 _EXPIRY_FORMAT = "yyyy-MM-dd HH:mm"
@@ -106,13 +117,35 @@ class ReservationForm(QWidget):
         self.connector_combo = QComboBox()
         self.connector_combo.setObjectName("connector")
         self.connector_hint = hint_label()
+        self.connector_type_combo = QComboBox()
+        """2.0.1: the connectorType to reserve (none: any plug of the EVSE)."""
+        self.connector_type_combo.setObjectName("connector_type")
+        self.connector_type_combo.addItem("any type", None)
+        for kind in ConnectorType:
+            self.connector_type_combo.addItem(kind.value, kind)
         self.id_tag_edit = QLineEdit()
         self.id_tag_edit.setObjectName("id_tag")
-        self.id_tag_edit.setPlaceholderText("the card's idTag, 1 to 20 characters")
         self.id_tag_hint = hint_label()
+        self.id_token_type_combo = _token_type_combo("id_token_type")
+        """2.0.1: the idToken's type (default the console's own: Central)."""
+        self.id_token_type_combo.setCurrentIndex(
+            self.id_token_type_combo.findData(DEFAULT_ID_TOKEN_TYPE)
+        )
         self.parent_edit = QLineEdit()
         self.parent_edit.setObjectName("parent_id_tag")
-        self.parent_edit.setPlaceholderText("optional, up to 20 characters")
+        self.group_token_type_combo = _token_type_combo("group_id_token_type")
+        """2.0.1: the groupIdToken's type (first choice: the idToken's)."""
+        self.group_token_type_combo.insertItem(0, "same type", None)
+        self.group_token_type_combo.setCurrentIndex(0)
+        # The labels of the rows a version names otherwise ("EVSE", "idToken").
+        self.connector_label = QLabel("Connector")
+        self.id_tag_label = QLabel("idTag")
+        self.parent_label = QLabel("Parent idTag")
+        self.connector_type_label = QLabel("Connector type")
+        # Each type chooser under its token, so the token keeps the field's whole width.
+        self._id_token_type_row = _type_row(self.id_token_type_combo)
+        self._group_token_type_row = _type_row(self.group_token_type_combo)
+        self._form = QFormLayout()
         self.expiry_edit = QDateTimeEdit()
         self.expiry_edit.setObjectName("expiry")
         self.expiry_edit.setCalendarPopup(True)
@@ -155,7 +188,7 @@ class ReservationForm(QWidget):
     # --- layout and wiring ------------------------------------------------------------------
 
     def _build_layout(self) -> None:
-        form = QFormLayout()
+        form = self._form
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setVerticalSpacing(4)  # the message rooms already set the rows apart
         # Each field's messages have their room from the start (as many lines as its longest
@@ -166,22 +199,30 @@ class ReservationForm(QWidget):
             field_stack(self.station_combo, message_room(errors["station"], lines=1)),
         )
         form.addRow(
-            "Connector",
+            self.connector_label,
             field_stack(
                 self.connector_combo,
                 message_room(self.connector_hint, errors["connector"], lines=3),
             ),
         )
+        form.addRow(self.connector_type_label, self.connector_type_combo)
         form.addRow(
-            "idTag",
+            self.id_tag_label,
             field_stack(
-                self.id_tag_edit, message_room(self.id_tag_hint, errors["id_tag"], lines=2)
+                self.id_tag_edit,
+                self._id_token_type_row,
+                message_room(self.id_tag_hint, errors["id_tag"], lines=2),
             ),
         )
         form.addRow(
-            "Parent idTag",
-            field_stack(self.parent_edit, message_room(errors["parent_id_tag"], lines=2)),
+            self.parent_label,
+            field_stack(
+                self.parent_edit,
+                self._group_token_type_row,
+                message_room(errors["parent_id_tag"], lines=2),
+            ),
         )
+        self._show_version(None)
         quick = QHBoxLayout()
         quick.setContentsMargins(0, 0, 0, 0)
         for text, minutes in QUICK_EXPIRIES:
@@ -285,12 +326,32 @@ class ReservationForm(QWidget):
             if self.selected_station_id() != current:
                 self._on_station_chosen()
                 return
+        self._show_version(self._selected_station())
         self._fill_connectors()
         self.validate()
 
+    def _show_version(self, station: StationSnapshot | None) -> None:
+        """Name the fields as the chosen station's version does; 2.0.1's own fields only
+        on a 2.0.1 station."""
+        words = wording(station)
+        v201 = station is not None and station.ocpp_version is OcppVersion.V201
+        self.connector_label.setText(words.target)
+        self.id_tag_label.setText(words.token)
+        self.parent_label.setText(words.group)
+        self.id_tag_edit.setPlaceholderText(
+            f"the idToken, up to {words.token_max} characters"
+            if v201
+            else f"the card's idTag, 1 to {words.token_max} characters"
+        )
+        self.parent_edit.setPlaceholderText(f"optional, up to {words.token_max} characters")
+        self._form.setRowVisible(self.connector_type_combo, v201)
+        self._id_token_type_row.setVisible(v201)
+        self._group_token_type_row.setVisible(v201)
+
     def _on_station_chosen(self) -> None:
+        self._show_version(self._selected_station())
         self._fill_connectors()
-        refuses_zero = _connector_zero_reason(self._selected_station()) is not None
+        refuses_zero = any_target_reason(self._selected_station()) is not None
         if self.selected_connector_id() == 0 and refuses_zero and self.connector_combo.count() > 1:
             # "Any connector" carried over to a station that refuses it: connector 1, not a
             # choice that cannot be sent (connector 0 stays listed, disabled).
@@ -302,17 +363,22 @@ class ReservationForm(QWidget):
     def _fill_connectors(self) -> None:
         station = self._selected_station()
         current = self.selected_connector_id()
-        ids = self._stations.connector_ids(station.station_id) if station else []
+        zero_reason = any_target_reason(station)
+        entries: list[tuple[int, str]] = []
         # No station chosen: nothing to choose from (not a misleading "any connector").
-        entries = (
-            [(0, "0 — any connector")] + [(i, f"Connector {i}") for i in ids] if station else []
-        )
+        if station is not None and station.ocpp_version is OcppVersion.V201:
+            # 2.0.1: "any EVSE" only where the station takes it (NonEvseSpecific).
+            ids = self._stations.evse_ids(station.station_id)
+            entries = [(0, wording(station).any_target)] if zero_reason is None else []
+            entries += [(i, f"EVSE {i}") for i in ids]
+        elif station is not None:
+            ids = self._stations.connector_ids(station.station_id)
+            entries = [(0, wording(station).any_target)] + [(i, f"Connector {i}") for i in ids]
         self.connector_combo.setEnabled(station is not None)
         listed = [
             (self.connector_combo.itemData(i), self.connector_combo.itemText(i))
             for i in range(self.connector_combo.count())
         ]
-        zero_reason = _connector_zero_reason(station)
         if entries != listed:
             self.connector_combo.blockSignals(True)
             self.connector_combo.clear()
@@ -320,8 +386,9 @@ class ReservationForm(QWidget):
                 self.connector_combo.addItem(label, connector_id)
             position = self.connector_combo.findData(current) if current is not None else -1
             if entries and (position < 0 or (current == 0 and not self._zero_chosen)):
-                # Connector 1 unless the technician asked for "any connector".
-                position = 1 if len(entries) > 1 else 0
+                # The first connector / EVSE unless the technician asked for "any".
+                has_zero = entries[0][0] == 0
+                position = 1 if has_zero and len(entries) > 1 else 0
             self.connector_combo.setCurrentIndex(position)
             self.connector_combo.blockSignals(False)
         # Connector 0 stays listed (so the reason can be read) but cannot be picked.
@@ -331,9 +398,9 @@ class ReservationForm(QWidget):
             if isinstance(item_model, QStandardItemModel) and item_model.rowCount()
             else None
         )
-        if zero_item is not None:
+        if zero_item is not None and self.connector_combo.itemData(0) == 0:
             zero_item.setEnabled(zero_reason is None)
-            zero_item.setToolTip(zero_reason or "Let the station pick a free connector")
+            zero_item.setToolTip(zero_reason or f"Let the station pick a free {_target(station)}")
 
     def set_target(self, station_id: str | None, connector_id: int | None) -> None:
         """Pre-fill the station and connector (from the selected row)."""
@@ -439,6 +506,21 @@ class ReservationForm(QWidget):
         data = self.connector_combo.currentData()
         return data if isinstance(data, int) else None
 
+    def selected_connector_type(self) -> ConnectorType | None:
+        """2.0.1: the connector type chosen (None: any)."""
+        data = self.connector_type_combo.currentData()
+        return None if data is None else ConnectorType(data)  # Qt hands a StrEnum back as str
+
+    def selected_id_token_type(self) -> IdTokenType:
+        """2.0.1: the idToken's type."""
+        data = self.id_token_type_combo.currentData()
+        return DEFAULT_ID_TOKEN_TYPE if data is None else IdTokenType(data)
+
+    def selected_group_token_type(self) -> IdTokenType | None:
+        """2.0.1: the groupIdToken's type (None: the idToken's)."""
+        data = self.group_token_type_combo.currentData()
+        return None if data is None else IdTokenType(data)
+
     def expiry(self) -> datetime:
         return datetime.fromtimestamp(self.expiry_edit.dateTime().toSecsSinceEpoch(), UTC)
 
@@ -456,30 +538,28 @@ class ReservationForm(QWidget):
             errors["station"] = f"{station.station_id} is offline"
         connector_id = self.selected_connector_id()
         if connector_id is None:
-            errors["connector"] = "Choose a connector"
+            errors["connector"] = (
+                f"Choose {'an EVSE' if _target(station) == 'EVSE' else 'a connector'}"
+            )
         elif connector_id == 0 and station is not None:
-            reason = _connector_zero_reason(station)
+            reason = any_target_reason(station)
             if reason:
                 errors["connector"] = reason
-        id_tag = id_tag_problem(self.id_tag_edit.text())
+        words = wording(station)
+        id_tag = id_tag_problem(self.id_tag_edit.text(), name=words.token, limit=words.token_max)
         if id_tag:
             errors["id_tag"] = id_tag
-        parent = id_tag_problem(self.parent_edit.text(), name="parentIdTag", required=False)
+        group_name = "groupIdToken" if words.token == "idToken" else "parentIdTag"
+        parent = id_tag_problem(
+            self.parent_edit.text(), name=group_name, required=False, limit=words.token_max
+        )
         if parent:
             errors["parent_id_tag"] = parent
         if self.expiry() <= self._clock():
             errors["expiry"] = "Expiry must be in the future"
-        raw_id = self.reservation_id_edit.text().strip()
-        if not raw_id:
-            errors["reservation_id"] = "Reservation id is required"
-        else:
-            try:
-                value = int(raw_id)
-            except ValueError:
-                errors["reservation_id"] = "Reservation id must be a whole number"
-            else:
-                if not INT32_MIN <= value <= INT32_MAX:
-                    errors["reservation_id"] = "Reservation id must fit a 32-bit integer"
+        reservation_id = reservation_id_problem(self.reservation_id_edit.text())
+        if reservation_id:
+            errors["reservation_id"] = reservation_id
         return errors
 
     def validate(self) -> bool:
@@ -539,7 +619,11 @@ class ReservationForm(QWidget):
         warning), else why connector 0 cannot be chosen on this station (a hint)."""
         station = self._selected_station()
         connector_id = self.selected_connector_id()
-        if station is not None and connector_id is not None:
+        off = reservations_off_note(station)
+        if off:
+            return off, WARNING_ROLE
+        by_evse = station is not None and station.ocpp_version is OcppVersion.V201
+        if station is not None and connector_id is not None and not by_evse:
             station_id = station.station_id
             refusal = expected_refusal(
                 self._stations.connector(station_id, connector_id),
@@ -548,7 +632,9 @@ class ReservationForm(QWidget):
             )
             if refusal:
                 return refusal, WARNING_ROLE
-        return _connector_zero_reason(station), HINT_ROLE
+        if by_evse and connector_id != 0:
+            return None, HINT_ROLE  # the reason for no "any EVSE" would only add noise here
+        return any_target_reason(station), HINT_ROLE
 
     def replacement_note(self) -> str | None:
         """A warning when the chosen reservation id is active, on this station or another.
@@ -580,13 +666,19 @@ class ReservationForm(QWidget):
         connector_id = self.selected_connector_id()
         if station_id is None or connector_id is None:  # pragma: no cover - validated above
             return None
+        parent = self.parent_edit.text().strip() or None
+        station = self._selected_station()
+        v201 = station is not None and station.ocpp_version is OcppVersion.V201
         return ReservationDraft(
             station_id=station_id,
             connector_id=connector_id,
             id_tag=self.id_tag_edit.text().strip(),
-            parent_id_tag=self.parent_edit.text().strip() or None,
+            parent_id_tag=parent,
             expiry_date=self.expiry(),
             reservation_id=int(self.reservation_id_edit.text().strip()),
+            connector_type=self.selected_connector_type() if v201 else None,
+            id_token_type=self.selected_id_token_type() if v201 else None,
+            group_id_token_type=self.selected_group_token_type() if v201 and parent else None,
         )
 
     # --- sending and answers ----------------------------------------------------------------
@@ -674,8 +766,11 @@ class ReservationForm(QWidget):
                 f"Reservation {draft.reservation_id}: sending to {draft.station_id}…",
             )
         text = reservation_answer_text(record)
-        connector = self._stations.connector(record.station_id, record.connector_id)
-        meaning = refusal_meaning(record, connector)
+        if record.ocpp_version is OcppVersion.V201:
+            meaning = refusal_meaning_201(record) or refusal_meaning(record)
+        else:
+            connector = self._stations.connector(record.station_id, record.connector_id)
+            meaning = refusal_meaning(record, connector)
         return reservation_state_look(record.state), f"{text}\n{meaning}" if meaning else text
 
     def _show(self, look: Look, text: str) -> None:
@@ -687,28 +782,33 @@ class ReservationForm(QWidget):
         )
 
 
-def id_tag_problem(text: str, *, name: str = "idTag", required: bool = True) -> str | None:
-    """What is wrong with an idTag as typed (spaces at the ends are removed), or None.
-
-    The protocol's rule (1..20 characters); the check dialog uses it too.
-    """
-    value = text.strip()
-    if not value:
-        return f"{name} is required" if required else None
-    if len(value) > ID_TAG_MAX:
-        return f"{name} has {len(value)} characters; at most {ID_TAG_MAX}"
-    return None
+def _target(station: StationSnapshot | None) -> str:
+    """What a reservation names on this station: "EVSE" (2.0.1) or "connector" (1.6)."""
+    if station is not None and station.ocpp_version is OcppVersion.V201:
+        return "EVSE"
+    return "connector"
 
 
-def _connector_zero_reason(station: StationSnapshot | None) -> str | None:
-    """Why connector 0 (any connector) cannot be reserved on this station, or None."""
-    if station is None:
-        return None
-    if station.reserve_connector_zero_supported is True:
-        return None
-    if station.reserve_connector_zero_supported is False:
-        return f"{station.station_id} refuses connector 0: ReserveConnectorZeroSupported = false"
-    return f"{station.station_id} has not said whether it allows reserving connector 0"
+def _token_type_combo(name: str) -> QComboBox:
+    combo = QComboBox()
+    combo.setObjectName(name)
+    combo.setToolTip("The token's type (IdTokenEnumType)")
+    for kind in IdTokenType:
+        combo.addItem(kind.value, kind)
+    return combo
+
+
+def _type_row(combo: QComboBox) -> QWidget:
+    """ "type [ISO14443 v]": a token's type chooser, under the token."""
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(6)
+    label = QLabel("type")
+    label.setBuddy(combo)
+    layout.addWidget(label)
+    layout.addWidget(combo, 1)
+    return row
 
 
 def _station_label(station: StationSnapshot) -> str:

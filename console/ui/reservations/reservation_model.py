@@ -14,12 +14,14 @@ from PySide6.QtCore import (
 )
 
 from console.central.model import ReservationRecord
+from console.ocpp.versions import OcppVersion
 from console.ui.look.presentation import (
     format_countdown,
     format_latency,
     format_local_time,
     reservation_detail_text,
     reservation_state_look,
+    status_info_text,
 )
 from console.ui.look.table_model import AnyIndex, ReadOnlyTableModel
 from console.ui.stations.station_model import ItemRole
@@ -34,22 +36,24 @@ class ReservationColumn(IntEnum):
 
     ID = 0
     STATION = 1
-    CONNECTOR = 2
-    ID_TAG = 3
-    STATE = 4
-    ANSWER = 5
-    DETAIL = 6
-    EXPIRY = 7
-    TRANSACTION = 8
-    SENT = 9
-    LATENCY = 10
-    PARENT = 11
+    VERSION = 2
+    CONNECTOR = 3
+    ID_TAG = 4
+    STATE = 5
+    ANSWER = 6
+    DETAIL = 7
+    EXPIRY = 8
+    TRANSACTION = 9
+    SENT = 10
+    LATENCY = 11
+    PARENT = 12
 
 
 _HEADERS = {
     ReservationColumn.ID: "Id",
     ReservationColumn.STATION: "Station",
-    ReservationColumn.CONNECTOR: "Connector",
+    ReservationColumn.VERSION: "OCPP",
+    ReservationColumn.CONNECTOR: "Connector / EVSE",
     ReservationColumn.ID_TAG: "idTag",
     ReservationColumn.STATE: "State",
     ReservationColumn.ANSWER: "Station answer",
@@ -58,7 +62,7 @@ _HEADERS = {
     ReservationColumn.TRANSACTION: "Transaction",
     ReservationColumn.SENT: "Sent",
     ReservationColumn.LATENCY: "Latency",
-    ReservationColumn.PARENT: "Parent idTag",
+    ReservationColumn.PARENT: "Parent / group",
 }
 
 _LAST_COLUMN = max(ReservationColumn)
@@ -149,17 +153,16 @@ class ReservationTableModel(ReadOnlyTableModel):
                     )
                     or None
                 )
-        if role == Qt.ItemDataRole.ToolTipRole and column == ReservationColumn.DETAIL:
-            return self._display(record, column) or None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(record, column)
         if role == ItemRole.SORT:
             return self._sort_value(record, column)
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(record, column)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (
-            ReservationColumn.ID,
-            ReservationColumn.CONNECTOR,
-            ReservationColumn.LATENCY,
-        ):
+        numeric = column in (ReservationColumn.ID, ReservationColumn.LATENCY) or (
+            column == ReservationColumn.CONNECTOR and record.ocpp_version is OcppVersion.V16
+        )
+        if role == Qt.ItemDataRole.TextAlignmentRole and numeric:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
@@ -171,8 +174,14 @@ class ReservationTableModel(ReadOnlyTableModel):
                 return str(record.reservation_id)
             case ReservationColumn.STATION:
                 return record.station_id
+            case ReservationColumn.VERSION:
+                return record.ocpp_version.value
             case ReservationColumn.CONNECTOR:
-                return str(record.connector_id)
+                if record.ocpp_version is not OcppVersion.V201:
+                    return str(record.connector_id)
+                where = "any EVSE" if record.connector_id == 0 else f"EVSE {record.connector_id}"
+                plug = f" · {record.connector_type.value}" if record.connector_type else ""
+                return where + plug
             case ReservationColumn.ID_TAG:
                 return record.id_tag
             case ReservationColumn.PARENT:
@@ -180,7 +189,11 @@ class ReservationTableModel(ReadOnlyTableModel):
             case ReservationColumn.STATE:
                 return reservation_state_look(record.state).text
             case ReservationColumn.ANSWER:
-                return record.confirmation.value if record.confirmation is not None else "—"
+                if record.confirmation is None:
+                    return "—"
+                # 2.0.1: the answer's statusInfo reason beside it (the detail has it all)
+                reason = f" · {record.status_reason}" if record.status_reason else ""
+                return record.confirmation.value + reason
             case ReservationColumn.DETAIL:
                 return reservation_detail_text(record, self._now)
             case ReservationColumn.EXPIRY:
@@ -195,6 +208,27 @@ class ReservationTableModel(ReadOnlyTableModel):
             case ReservationColumn.LATENCY:
                 return format_latency(record.latency)
         return ""
+
+    def _tooltip(self, record: ReservationRecord, column: ReservationColumn) -> str | None:
+        match column:
+            case ReservationColumn.DETAIL:
+                return self._display(record, column) or None
+            case ReservationColumn.ANSWER:
+                info = status_info_text(record.status_reason, record.status_detail)
+                return f"statusInfo: {info}" if info else None
+            case ReservationColumn.ID_TAG if record.id_token_type is not None:
+                return f"idToken {record.id_tag} (type {record.id_token_type.value})"
+            case ReservationColumn.PARENT if record.parent_id_tag and record.group_id_token_type:
+                return (
+                    f"groupIdToken {record.parent_id_tag} (type {record.group_id_token_type.value})"
+                )
+            case ReservationColumn.CONNECTOR if record.ocpp_version is OcppVersion.V201:
+                return "2.0.1: the EVSE reserved (any EVSE: the station keeps one free)" + (
+                    f", connector type {record.connector_type.value}"
+                    if record.connector_type
+                    else ""
+                )
+        return None
 
     def _sort_value(self, record: ReservationRecord, column: ReservationColumn) -> Any:
         match column:

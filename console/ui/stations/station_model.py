@@ -1,15 +1,18 @@
-"""The live tree of stations and their connectors, as a Qt item model.
+"""The live tree of stations, their EVSEs (2.0.1) and connectors, as a Qt item model.
 
 One thing despite its length: a tree model's index bookkeeping, row updates and per-column
-cell texts belong to one class (Qt's item model contract); the looks come from
-:mod:`console.ui.look.presentation`.
+cell texts belong to one class (Qt's item model contract); the rows themselves are the
+plain containers of :mod:`.station_nodes`, the texts that need no index come from
+:mod:`.tree_cells`, the looks from :mod:`console.ui.look.presentation`.
+
+Internal ids: 0 on a station row; a station's key on its children (1.6 connectors, 2.0.1
+EVSEs); an EVSE's key on its connectors. Keys are never reused.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from typing import Any
@@ -22,7 +25,6 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor
 
 from console.central.model import (
     ConnectorSnapshot,
@@ -31,41 +33,48 @@ from console.central.model import (
     StationSnapshot,
 )
 from console.ocpp.enums import ChargePointErrorCode, ChargePointStatus
+from console.ocpp.versions import OcppVersion
 from console.ui.look.presentation import (
-    Look,
     connector_status_look,
     format_age,
-    format_countdown,
     format_local_time,
     reservation_answer_text,
     reservation_state_look,
     station_connection_look,
 )
+from console.ui.stations import tree_cells as cells
+from console.ui.stations.station_nodes import EvseNode, StationNode, connector_position
 
-__all__ = ["ItemRole", "StationTreeModel", "TreeColumn"]
+__all__ = ["ItemRole", "Place", "StationTreeModel", "TreeColumn"]
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 Clock = Callable[[], datetime]
+
+Place = tuple[str, bool, int]
+"""Where a reservation is held: (station, by EVSE, number). 1.6: (station, False, connector
+id; 0 = the station); 2.0.1: (station, True, EVSE id; 0 = any EVSE, shown on the station)."""
 
 
 class TreeColumn(IntEnum):
     """The columns of the station tree."""
 
     NAME = 0
-    STATE = 1
-    SINCE = 2
-    ERROR = 3
-    RESERVATION = 4
-    TRANSACTION = 5
-    VENDOR = 6
-    FIRMWARE = 7
-    SECURITY = 8
-    LAST_MESSAGE = 9
-    HEARTBEAT = 10
+    VERSION = 1
+    STATE = 2
+    SINCE = 3
+    ERROR = 4
+    RESERVATION = 5
+    TRANSACTION = 6
+    VENDOR = 7
+    FIRMWARE = 8
+    SECURITY = 9
+    LAST_MESSAGE = 10
+    HEARTBEAT = 11
 
 
 _HEADERS = {
     TreeColumn.NAME: "Station / connector",
+    TreeColumn.VERSION: "OCPP",
     TreeColumn.STATE: "Connection / status",
     TreeColumn.SINCE: "Since",
     TreeColumn.ERROR: "Error code",
@@ -92,22 +101,14 @@ class ItemRole(IntEnum):
     SORT = Qt.ItemDataRole.UserRole + 1
     STATION_ID = Qt.ItemDataRole.UserRole + 2
     CONNECTOR_ID = Qt.ItemDataRole.UserRole + 3
-    """None on a station row."""
+    """What a reservation made from this row names: the connector (1.6), the EVSE (2.0.1, on
+    an EVSE row and on its connectors' rows); None on a station row."""
     RESERVATION_ID = Qt.ItemDataRole.UserRole + 4
     """The active reservation shown on the row, if any."""
     FILTER = Qt.ItemDataRole.UserRole + 5
     """All the row's texts in one string, for the filter box."""
-
-
-@dataclass(slots=True)
-class _StationNode:
-    key: int
-    """Stable, never reused: a connector index's internal id names its station."""
-    snapshot: StationSnapshot
-    connectors: list[ConnectorSnapshot] = field(default_factory=list)
-    """Connectors 1..n, by id."""
-    zero: ConnectorSnapshot | None = None
-    """Connector 0: the station as a whole."""
+    EVSE_ID = Qt.ItemDataRole.UserRole + 6
+    """2.0.1: the EVSE of an EVSE row or of a connector row; None elsewhere."""
 
 
 _NO_ERROR = ChargePointErrorCode.NO_ERROR
@@ -127,12 +128,18 @@ _REFUSED_STATES = frozenset(
 )
 
 
+def _place(record: ReservationRecord) -> Place:
+    return (record.station_id, record.ocpp_version is OcppVersion.V201, record.connector_id)
+
+
 class StationTreeModel(QAbstractItemModel):
-    """Stations (top level) and their connectors (children), fed by :class:`ChangeFeed` batches.
+    """Stations (top level), their connectors (1.6) or EVSEs with connectors (2.0.1), fed
+    by :class:`ChangeFeed` batches.
 
     Every change is a fine-grained model signal: ``dataChanged`` for the rows that changed,
-    ``beginInsertRows`` for a new station or connector. The reservation column counts down:
-    :meth:`tick` (once a second) refreshes only the age and countdown cells.
+    ``beginInsertRows``/``beginRemoveRows`` for a connector or EVSE that came or went. The
+    reservation column counts down: :meth:`tick` (once a second) refreshes only the age and
+    countdown cells.
     """
 
     sig_stations_changed = Signal()
@@ -141,16 +148,16 @@ class StationTreeModel(QAbstractItemModel):
     def __init__(self, parent: QObject | None = None, *, clock: Clock | None = None) -> None:
         super().__init__(parent)
         self._clock: Clock = clock or (lambda: datetime.now(UTC))
-        self._nodes: list[_StationNode] = []
+        self._nodes: list[StationNode] = []
         self._row_of: dict[str, int] = {}
-        self._by_key: dict[int, _StationNode] = {}
+        self._by_key: dict[int, StationNode | EvseNode] = {}
         self._keys = itertools.count(1)
         self._records: dict[tuple[str, int], ReservationRecord] = {}
-        """The latest record per (station, reservation id): connector rows show the active one."""
-        self._active_on: dict[tuple[str, int], int] = {}
-        self._last_refusal: dict[tuple[str, int], ReservationRecord] = {}
-        """(station, connector) -> the last attempt there that the station refused or missed."""
-        """(station, connector) -> reservation id of the active reservation held there."""
+        """The latest record per (station, reservation id): rows show the active one."""
+        self._active_on: dict[Place, int] = {}
+        """Place -> reservation id of the active reservation held there."""
+        self._last_refusal: dict[Place, ReservationRecord] = {}
+        """Place -> the last attempt there that the station refused or missed."""
         self._now = self._clock()
 
     # --- feeding -------------------------------------------------------------------------
@@ -167,63 +174,125 @@ class StationTreeModel(QAbstractItemModel):
         self.sig_stations_changed.emit()
 
     def apply_connectors(self, connectors: Iterable[ConnectorSnapshot]) -> None:
-        """Show these connector snapshots (new connectors are inserted in id order)."""
-        changed_rows: dict[int, tuple[int, int]] = {}
-        station_rows_changed: set[int] = set()
+        """Show these connector snapshots (new connectors, and EVSEs, are inserted in order)."""
+        # parent key -> changed child rows (low, high), or None: all of them (rows shifted)
+        changed: dict[int, tuple[int, int] | None] = {}
+        evses_changed: set[EvseNode] = set()
+        stations_changed: set[int] = set()
+        zero_changed: set[int] = set()
         inserted = False
         for snapshot in connectors:
-            row = self._row_of.get(snapshot.station_id)
-            if row is None:
-                # A status before the station itself: show a placeholder until it arrives.
-                self._insert_station(
-                    StationSnapshot(station_id=snapshot.station_id, connected=False)
-                )
-                row = self._row_of[snapshot.station_id]
-            node = self._nodes[row]
-            if snapshot.connector_id == 0:
+            node = self._station_node(snapshot.station_id)
+            stations_changed.add(self._row_of[snapshot.station_id])
+            if snapshot.evse_id is None and snapshot.connector_id == 0:
                 node.zero = snapshot
-                station_rows_changed.add(row)
+                zero_changed.add(self._row_of[snapshot.station_id])
                 continue
-            child = _find_connector(node.connectors, snapshot.connector_id)
-            if child is not None and node.connectors[child].connector_id == snapshot.connector_id:
-                node.connectors[child] = snapshot
-                low, high = changed_rows.get(row, (child, child))
-                changed_rows[row] = (min(low, child), max(high, child))
+            evse: EvseNode | None = None
+            if snapshot.evse_id is None:
+                parent_key = node.key
+                position, found = node.connector_position(snapshot.connector_id)
             else:
-                position = len(node.connectors) if child is None else child
-                self.beginInsertRows(self.index(row, 0), position, position)
-                node.connectors.insert(position, snapshot)
-                self.endInsertRows()
-                # Rows after the insert shifted: report the whole station's children.
-                changed_rows.pop(row, None)
-                inserted = True
-        for row, (low, high) in changed_rows.items():
-            parent = self.index(row, 0)
-            self.dataChanged.emit(
-                self.index(low, _FIRST_STATUS_COLUMN, parent),
-                self.index(high, _LAST_STATUS_COLUMN, parent),
-            )
-        for row in station_rows_changed:
-            self._station_row_changed(row)
-        for row in changed_rows.keys() - station_rows_changed:
+                evse = node.evses.get(snapshot.evse_id)
+                if evse is None:
+                    evse = self._insert_evse(node, snapshot.evse_id)
+                    inserted = True
+                evses_changed.add(evse)
+                parent_key = evse.key
+                position, found = connector_position(evse.connectors, snapshot.connector_id)
+            if found:
+                if evse is None:
+                    node.children[position] = snapshot
+                else:
+                    evse.connectors[position] = snapshot
+                span = changed.get(parent_key, (position, position))
+                if span is not None:
+                    changed[parent_key] = (min(span[0], position), max(span[1], position))
+                continue
+            self.beginInsertRows(self._parent_index(parent_key), position, position)
+            if evse is None:
+                node.children.insert(position, snapshot)
+                node.renumber(position)
+            else:
+                evse.connectors.insert(position, snapshot)
+            self.endInsertRows()
+            changed[parent_key] = None  # rows after the insert shifted
+            inserted = True
+        for parent_key, span in changed.items():
+            parent = self._parent_index(parent_key)
+            if not parent.isValid():
+                continue
+            low, high = span if span is not None else (0, self.rowCount(parent) - 1)
+            if high >= low:
+                self.dataChanged.emit(
+                    self.index(low, _FIRST_STATUS_COLUMN, parent),
+                    self.index(high, _LAST_STATUS_COLUMN, parent),
+                )
+        for evse in evses_changed:
+            if self._by_key.get(evse.key) is evse:
+                parent = self.index(self._row_of[evse.station.snapshot.station_id], 0)
+                self.dataChanged.emit(
+                    self.index(evse.row, _FIRST_STATUS_COLUMN, parent),
+                    self.index(evse.row, _LAST_STATUS_COLUMN, parent),
+                )
+        for row in zero_changed:
+            self._station_row_changed(row)  # connector 0 fills its error and reservation cells
+        for row in stations_changed - zero_changed:
             # The station row's state sums its connectors up ("Online · 1 faulted").
             state = self.index(row, TreeColumn.STATE)
             self.dataChanged.emit(state, state)
         if inserted:
             self.sig_stations_changed.emit()
 
+    def apply_removed_connectors(self, connectors: Iterable[ConnectorSnapshot]) -> None:
+        """Drop the rows of connectors a station no longer has (it came back speaking the
+        other version); an EVSE goes with its last connector."""
+        removed = False
+        for snapshot in connectors:
+            row = self._row_of.get(snapshot.station_id)
+            if row is None:
+                continue
+            node = self._nodes[row]
+            if snapshot.evse_id is None and snapshot.connector_id == 0:
+                node.zero = None
+                self._station_row_changed(row)
+                continue
+            if snapshot.evse_id is None:
+                position, found = node.connector_position(snapshot.connector_id)
+                if found:
+                    self._remove_child(node, row, position)
+                    removed = True
+                continue
+            evse = node.evses.get(snapshot.evse_id)
+            if evse is None:
+                continue
+            position, found = connector_position(evse.connectors, snapshot.connector_id)
+            if not found:
+                continue
+            removed = True
+            if len(evse.connectors) == 1:
+                self._remove_child(node, row, evse.row)
+                del node.evses[evse.evse_id]
+                del self._by_key[evse.key]
+                continue
+            self.beginRemoveRows(self.index(evse.row, 0, self.index(row, 0)), position, position)
+            del evse.connectors[position]
+            self.endRemoveRows()
+        if removed:
+            self.sig_stations_changed.emit()
+
     def apply_reservations(self, records: Iterable[ReservationRecord]) -> None:
-        """Track reservations so that connector rows show the active one with a countdown."""
-        touched: set[tuple[str, int]] = set()
+        """Track reservations so that rows show the active one with a countdown."""
+        touched: set[Place] = set()
         for record in records:
             record_key = (record.station_id, record.reservation_id)
             previous = self._records.get(record_key)
             if previous is not None and previous.created_at > record.created_at:
                 continue  # an older attempt with a reused id: the newer one counts
             self._records[record_key] = record
-            where = (record.station_id, record.connector_id)
+            where = _place(record)
             if previous is not None:
-                old_where = (previous.station_id, previous.connector_id)
+                old_where = _place(previous)
                 if self._active_on.get(old_where) == record.reservation_id:
                     del self._active_on[old_where]
                 touched.add(old_where)
@@ -236,8 +305,10 @@ class StationTreeModel(QAbstractItemModel):
             elif self._active_on.get(where) == record.reservation_id:
                 del self._active_on[where]
             touched.add(where)
-        for station_id, connector_id in touched:
-            self._connector_row_changed(station_id, connector_id)
+        for place in touched:
+            index = self.place_index(place)
+            if index.isValid():
+                self.dataChanged.emit(index, index.siblingAtColumn(_LAST_COLUMN))
 
     def remove_station(self, station_id: str) -> None:
         """Forget a station and its connectors."""
@@ -247,22 +318,15 @@ class StationTreeModel(QAbstractItemModel):
         self.beginRemoveRows(QModelIndex(), row, row)
         node = self._nodes.pop(row)
         del self._by_key[node.key]
+        for evse in node.evses.values():
+            del self._by_key[evse.key]
         self._row_of = {n.snapshot.station_id: i for i, n in enumerate(self._nodes)}
         self.endRemoveRows()
         self.sig_stations_changed.emit()
 
     def remove_connector(self, station_id: str, connector_id: int) -> None:
-        """Forget one connector of a station."""
-        row = self._row_of.get(station_id)
-        if row is None:
-            return
-        node = self._nodes[row]
-        child = _find_connector(node.connectors, connector_id)
-        if child is None or node.connectors[child].connector_id != connector_id:
-            return
-        self.beginRemoveRows(self.index(row, 0), child, child)
-        del node.connectors[child]
-        self.endRemoveRows()
+        """Forget one (1.6) connector of a station."""
+        self.apply_removed_connectors([ConnectorSnapshot(station_id, connector_id)])
 
     def tick(self) -> None:
         """Refresh the time-dependent cells (ages and countdowns); call once a second."""
@@ -278,10 +342,10 @@ class StationTreeModel(QAbstractItemModel):
         recent = [
             where
             for where, record in self._last_refusal.items()
-            if self._now - _answer_time(record) <= REFUSAL_SHOWN_FOR + timedelta(seconds=2)
+            if self._now - cells.answer_time(record) <= REFUSAL_SHOWN_FOR + timedelta(seconds=2)
         ]
-        for station_id, connector_id in [*self._active_on, *recent]:
-            index = self.connector_index(station_id, connector_id, TreeColumn.RESERVATION)
+        for place in [*self._active_on, *recent]:
+            index = self.place_index(place, TreeColumn.RESERVATION)
             if index.isValid():
                 self.dataChanged.emit(index, index, [Qt.ItemDataRole.DisplayRole])
 
@@ -296,45 +360,66 @@ class StationTreeModel(QAbstractItemModel):
         return None if row is None else self._nodes[row].snapshot
 
     def connector_ids(self, station_id: str) -> list[int]:
-        """The connector ids (1..n) known for a station."""
+        """The (1.6) connector ids (1..n) known for a station."""
         row = self._row_of.get(station_id)
         if row is None:
             return []
         node = self._nodes[row]
-        known = [c.connector_id for c in node.connectors]
-        if not known and node.snapshot.number_of_connectors:
+        known = [c.connector_id for c in node.children if isinstance(c, ConnectorSnapshot)]
+        if not known and not node.evses and node.snapshot.number_of_connectors:
             return list(range(1, node.snapshot.number_of_connectors + 1))
         return known
 
-    def connector(self, station_id: str, connector_id: int) -> ConnectorSnapshot | None:
+    def evse_ids(self, station_id: str) -> list[int]:
+        """2.0.1: the EVSE ids known for a station, in order."""
+        row = self._row_of.get(station_id)
+        return [] if row is None else sorted(self._nodes[row].evses)
+
+    def evse_connectors(self, station_id: str, evse_id: int) -> list[ConnectorSnapshot]:
+        """2.0.1: the connectors of one EVSE, by number."""
+        row = self._row_of.get(station_id)
+        evse = None if row is None else self._nodes[row].evses.get(evse_id)
+        return [] if evse is None else list(evse.connectors)
+
+    def connector(
+        self, station_id: str, connector_id: int, evse_id: int | None = None
+    ) -> ConnectorSnapshot | None:
+        """A 1.6 connector (0: the station), or with ``evse_id`` a 2.0.1 connector."""
         row = self._row_of.get(station_id)
         if row is None:
             return None
         node = self._nodes[row]
+        if evse_id is not None:
+            evse = node.evses.get(evse_id)
+            if evse is None:
+                return None
+            position, found = connector_position(evse.connectors, connector_id)
+            return evse.connectors[position] if found else None
         if connector_id == 0:
             return node.zero
-        child = _find_connector(node.connectors, connector_id)
-        if child is None or node.connectors[child].connector_id != connector_id:
-            return None
-        return node.connectors[child]
+        position, found = node.connector_position(connector_id)
+        child = node.children[position] if found else None
+        return child if isinstance(child, ConnectorSnapshot) else None
 
     def reservation(self, station_id: str, reservation_id: int) -> ReservationRecord | None:
         """The latest attempt with this reservation id on this station, if any."""
         return self._records.get((station_id, reservation_id))
 
-    def active_reservation(self, station_id: str, connector_id: int) -> ReservationRecord | None:
-        """The accepted reservation held on this connector (0 = the station), if any."""
-        connector = self.connector(station_id, connector_id)
-        reservation_id = connector.reservation_id if connector is not None else None
+    def active_reservation(
+        self, station_id: str, number: int, *, by_evse: bool = False
+    ) -> ReservationRecord | None:
+        """The accepted reservation held on connector ``number`` (1.6; 0 = the station) or,
+        ``by_evse``, on EVSE ``number`` (2.0.1; 0 = any EVSE), if any."""
+        place: Place = (station_id, by_evse, number)
+        reservation_id = self._active_on.get(place)
         if reservation_id is None:
-            reservation_id = self._active_on.get((station_id, connector_id))
+            held = self._held_by_station(place)
+            reservation_id = held
         if reservation_id is None:
             return None
         record = self._records.get((station_id, reservation_id))
-        if record is not None and not record.active:
-            return None
-        if record is None:
-            # The station says it is reserved but the record is not here (yet): show the id.
+        if record is None or not record.active:
+            # The station says it is reserved but the record is not here (yet).
             return None
         return record
 
@@ -342,18 +427,42 @@ class StationTreeModel(QAbstractItemModel):
         row = self._row_of.get(station_id)
         return QModelIndex() if row is None else self.index(row, column)
 
-    def connector_index(self, station_id: str, connector_id: int, column: int = 0) -> QModelIndex:
-        """The index of a connector row (connector 0 is the station row)."""
+    def connector_index(
+        self, station_id: str, connector_id: int, column: int = 0, *, evse_id: int | None = None
+    ) -> QModelIndex:
+        """The index of a connector row (1.6 connector 0 is the station row; with
+        ``evse_id`` a 2.0.1 connector)."""
         row = self._row_of.get(station_id)
         if row is None:
             return QModelIndex()
+        node = self._nodes[row]
+        if evse_id is not None:
+            evse = node.evses.get(evse_id)
+            if evse is None:
+                return QModelIndex()
+            position, found = connector_position(evse.connectors, connector_id)
+            if not found:
+                return QModelIndex()
+            return self.index(position, column, self.index(evse.row, 0, self.index(row, 0)))
         if connector_id == 0:
             return self.index(row, column)
-        node = self._nodes[row]
-        child = _find_connector(node.connectors, connector_id)
-        if child is None or node.connectors[child].connector_id != connector_id:
+        position, found = node.connector_position(connector_id)
+        return self.index(position, column, self.index(row, 0)) if found else QModelIndex()
+
+    def evse_index(self, station_id: str, evse_id: int, column: int = 0) -> QModelIndex:
+        """The index of a 2.0.1 EVSE row."""
+        row = self._row_of.get(station_id)
+        evse = None if row is None else self._nodes[row].evses.get(evse_id)
+        if row is None or evse is None:
             return QModelIndex()
-        return self.index(child, column, self.index(row, 0))
+        return self.index(evse.row, column, self.index(row, 0))
+
+    def place_index(self, place: Place, column: int = 0) -> QModelIndex:
+        """The row showing the reservations of ``place``."""
+        station_id, by_evse, number = place
+        if by_evse and number != 0:
+            return self.evse_index(station_id, number, column)
+        return self.connector_index(station_id, number, column)
 
     def online_count(self) -> int:
         return sum(1 for node in self._nodes if node.snapshot.connected)
@@ -370,15 +479,24 @@ class StationTreeModel(QAbstractItemModel):
             if row >= len(self._nodes):
                 return QModelIndex()
             return self.createIndex(row, column, 0)
-        if parent.internalId() != 0 or parent.column() != 0:
+        if parent.column() != 0:
             return QModelIndex()
-        parent_row = parent.row()
-        if parent_row >= len(self._nodes):
+        key = parent.internalId()
+        if key == 0:
+            parent_row = parent.row()
+            if parent_row >= len(self._nodes):
+                return QModelIndex()
+            node = self._nodes[parent_row]
+            if row >= len(node.children):
+                return QModelIndex()
+            return self.createIndex(row, column, node.key)
+        owner = self._by_key.get(key)
+        if not isinstance(owner, StationNode) or parent.row() >= len(owner.children):
             return QModelIndex()
-        node = self._nodes[parent_row]
-        if row >= len(node.connectors):
+        evse = owner.children[parent.row()]
+        if not isinstance(evse, EvseNode) or row >= len(evse.connectors):
             return QModelIndex()
-        return self.createIndex(row, column, node.key)
+        return self.createIndex(row, column, evse.key)
 
     def parent(self, child: AnyIndex = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
         if not child.isValid():
@@ -386,17 +504,26 @@ class StationTreeModel(QAbstractItemModel):
         key = child.internalId()
         if key == 0:
             return QModelIndex()
-        node = self._by_key.get(key)
-        if node is None:
+        owner = self._by_key.get(key)
+        if owner is None:
             return QModelIndex()
-        return self.createIndex(self._row_of[node.snapshot.station_id], 0, 0)
+        if isinstance(owner, EvseNode):
+            return self.createIndex(owner.row, 0, owner.station.key)
+        return self.createIndex(self._row_of[owner.snapshot.station_id], 0, 0)
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         if not parent.isValid():
             return len(self._nodes)
-        if parent.internalId() != 0 or parent.column() != 0:
+        if parent.column() != 0:
             return 0
-        return len(self._nodes[parent.row()].connectors)
+        key = parent.internalId()
+        if key == 0:
+            return len(self._nodes[parent.row()].children)
+        owner = self._by_key.get(key)
+        if isinstance(owner, StationNode) and parent.row() < len(owner.children):
+            child = owner.children[parent.row()]
+            return len(child.connectors) if isinstance(child, EvseNode) else 0
+        return 0
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return _COLUMN_COUNT
@@ -418,23 +545,27 @@ class StationTreeModel(QAbstractItemModel):
         if not index.isValid():
             return None
         key = index.internalId()
+        column = TreeColumn(index.column())
         if key == 0:
-            node = self._nodes[index.row()]
-            return self._station_data(node, TreeColumn(index.column()), role)
-        node = self._by_key[key]
-        connector = node.connectors[index.row()]
-        return self._connector_data(node, connector, TreeColumn(index.column()), role)
+            return self._station_data(self._nodes[index.row()], column, role)
+        owner = self._by_key[key]
+        if isinstance(owner, EvseNode):
+            return self._connector_data(owner.connectors[index.row()], column, role)
+        child = owner.children[index.row()]
+        if isinstance(child, EvseNode):
+            return self._evse_data(child, column, role)
+        return self._connector_data(child, column, role)
 
     # --- cells ----------------------------------------------------------------------------------
 
-    def _station_data(self, node: _StationNode, column: TreeColumn, role: int) -> Any:
+    def _station_data(self, node: StationNode, column: TreeColumn, role: int) -> Any:
         station = node.snapshot
         if role == ItemRole.STATION_ID:
             return station.station_id
-        if role == ItemRole.CONNECTOR_ID:
+        if role in (ItemRole.CONNECTOR_ID, ItemRole.EVSE_ID):
             return None
         if role == ItemRole.RESERVATION_ID:
-            record = self.active_reservation(station.station_id, 0)
+            record = self._station_reservation(station)
             return None if record is None else record.reservation_id
         look = station_connection_look(station.connected)
         if role == ItemRole.FILTER:
@@ -442,7 +573,7 @@ class StationTreeModel(QAbstractItemModel):
             # not every connector of its station (children of a matching row all show).
             zero_look = connector_status_look(node.zero.status) if node.zero else None
             return " ".join(
-                _station_state_text(node, look.text, zero_look, summary=False)
+                cells.station_state_text(node, look.text, zero_look, summary=False)
                 if c == TreeColumn.STATE
                 else str(self._station_data(node, c, Qt.ItemDataRole.DisplayRole) or "")
                 for c in TreeColumn
@@ -453,12 +584,12 @@ class StationTreeModel(QAbstractItemModel):
             if role == Qt.ItemDataRole.DecorationRole:
                 return look.icon()
             if role == Qt.ItemDataRole.ToolTipRole:
-                return _station_tooltip(station)
+                return cells.station_tooltip(station)
             return None
         if column == TreeColumn.STATE:
             zero_look = connector_status_look(node.zero.status) if node.zero else None
             if role in (Qt.ItemDataRole.DisplayRole, ItemRole.SORT):
-                return _station_state_text(node, look.text, zero_look)
+                return cells.station_state_text(node, look.text, zero_look)
             if role == Qt.ItemDataRole.ForegroundRole:
                 return look.foreground_color()
             if role == Qt.ItemDataRole.BackgroundRole:
@@ -466,13 +597,17 @@ class StationTreeModel(QAbstractItemModel):
             if role == Qt.ItemDataRole.ToolTipRole:
                 return station.note or (station.remote_address and f"from {station.remote_address}")
             return None
+        if column == TreeColumn.VERSION and role == Qt.ItemDataRole.ToolTipRole:
+            return f"Speaks OCPP {station.ocpp_version.value} ({station.ocpp_version.subprotocol})"
         if role == ItemRole.SORT:
             return self._station_sort_value(node, column)
         if role == Qt.ItemDataRole.ForegroundRole and column == TreeColumn.HEARTBEAT:
-            return _heartbeat_colour(station, self._now)
+            return cells.heartbeat_colour(station, self._now)
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         match column:
+            case TreeColumn.VERSION:
+                return station.ocpp_version.value
             case TreeColumn.SINCE:
                 return format_local_time(station.state_since, self._now)
             case TreeColumn.ERROR:
@@ -481,8 +616,8 @@ class StationTreeModel(QAbstractItemModel):
                     return zero.error_code.value
                 return ""
             case TreeColumn.RESERVATION:
-                record = self.active_reservation(station.station_id, 0)
-                return "" if record is None else _reservation_text(record, self._now)
+                record = self._station_reservation(station)
+                return "" if record is None else cells.reservation_text(record, self._now)
             case TreeColumn.VENDOR:
                 return " / ".join(p for p in (station.vendor, station.model) if p) or "—"
             case TreeColumn.FIRMWARE:
@@ -492,30 +627,81 @@ class StationTreeModel(QAbstractItemModel):
             case TreeColumn.LAST_MESSAGE:
                 return format_age(station.last_message_at, self._now)
             case TreeColumn.HEARTBEAT:
-                if station.connected and _heartbeat_this_connection(station) is None:
+                if station.connected and cells.heartbeat_this_connection(station) is None:
                     return "none yet"
                 return format_age(station.last_heartbeat_at, self._now)
         return ""
 
-    def _station_sort_value(self, node: _StationNode, column: TreeColumn) -> Any:
+    def _station_sort_value(self, node: StationNode, column: TreeColumn) -> Any:
         station = node.snapshot
         if column == TreeColumn.LAST_MESSAGE:
-            return _timestamp(station.last_message_at)
+            return cells.timestamp(station.last_message_at)
         if column == TreeColumn.HEARTBEAT:
-            return _timestamp(station.last_heartbeat_at)
+            return cells.timestamp(station.last_heartbeat_at)
         if column == TreeColumn.SINCE:
-            return _timestamp(station.state_since)
+            return cells.timestamp(station.state_since)
         return str(self._station_data(node, column, Qt.ItemDataRole.DisplayRole) or "").lower()
 
-    def _connector_data(
-        self, node: _StationNode, connector: ConnectorSnapshot, column: TreeColumn, role: int
-    ) -> Any:
+    def _station_reservation(self, station: StationSnapshot) -> ReservationRecord | None:
+        """A reservation of the whole station: 1.6 connector 0, 2.0.1 without an EVSE."""
+        by_evse = station.ocpp_version is OcppVersion.V201
+        return self.active_reservation(station.station_id, 0, by_evse=by_evse)
+
+    def _evse_data(self, evse: EvseNode, column: TreeColumn, role: int) -> Any:
+        station_id = evse.station.snapshot.station_id
+        if role == ItemRole.STATION_ID:
+            return station_id
+        if role in (ItemRole.CONNECTOR_ID, ItemRole.EVSE_ID):
+            return evse.evse_id
+        if role == ItemRole.RESERVATION_ID:
+            record = self.active_reservation(station_id, evse.evse_id, by_evse=True)
+            return None if record is None else record.reservation_id
+        if role == ItemRole.FILTER:
+            return (
+                station_id
+                + " "
+                + " ".join(
+                    str(self._evse_data(evse, c, Qt.ItemDataRole.DisplayRole) or "")
+                    for c in TreeColumn
+                )
+            )
+        if column == TreeColumn.NAME:
+            if role == Qt.ItemDataRole.DisplayRole:
+                return f"EVSE {evse.evse_id}"
+            if role == ItemRole.SORT:
+                return evse.evse_id
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return cells.evse_tooltip(evse)
+            return None
+        if column == TreeColumn.STATE:
+            look, text = cells.evse_state(evse)
+            if role in (Qt.ItemDataRole.DisplayRole, ItemRole.SORT):
+                return text
+            return look.role_data(role)
+        if column == TreeColumn.RESERVATION:
+            return self._reservation_cell((station_id, True, evse.evse_id), role)
+        if column == TreeColumn.SINCE and role in (Qt.ItemDataRole.DisplayRole, ItemRole.SORT):
+            moments = [c.status_at for c in evse.connectors if c.status_at is not None]
+            latest = max(moments, default=None)
+            if role == ItemRole.SORT:
+                return cells.timestamp(latest)
+            return format_local_time(latest, self._now)
+        if role == ItemRole.SORT:
+            return ""
+        return "" if role == Qt.ItemDataRole.DisplayRole else None
+
+    def _connector_data(self, connector: ConnectorSnapshot, column: TreeColumn, role: int) -> Any:
         if role == ItemRole.STATION_ID:
             return connector.station_id
         if role == ItemRole.CONNECTOR_ID:
-            return connector.connector_id
+            # What a reservation from here names: on 2.0.1 the connector's EVSE.
+            return connector.connector_id if connector.evse_id is None else connector.evse_id
+        if role == ItemRole.EVSE_ID:
+            return connector.evse_id
+        place = self._connector_place(connector)
         if role == ItemRole.RESERVATION_ID:
-            record = self.active_reservation(connector.station_id, connector.connector_id)
+            station_id, by_evse, number = place
+            record = self.active_reservation(station_id, number, by_evse=by_evse)
             return None if record is None else record.reservation_id
         if role == ItemRole.FILTER:
             # A connector matches on its own texts and on its station's id.
@@ -523,16 +709,19 @@ class StationTreeModel(QAbstractItemModel):
                 connector.station_id
                 + " "
                 + " ".join(
-                    str(self._connector_data(node, connector, c, Qt.ItemDataRole.DisplayRole) or "")
+                    str(self._connector_data(connector, c, Qt.ItemDataRole.DisplayRole) or "")
                     for c in TreeColumn
                 )
             )
         look = connector_status_look(connector.status)
         if column == TreeColumn.NAME:
             if role == Qt.ItemDataRole.DisplayRole:
-                return f"Connector {connector.connector_id}"
+                return cells.connector_name(connector)
             if role == ItemRole.SORT:
                 return connector.connector_id
+            if role == Qt.ItemDataRole.ToolTipRole and connector.evse_id is not None:
+                kind = connector.connector_type.value if connector.connector_type else "not said"
+                return f"EVSE {connector.evse_id}, connector {connector.connector_id}; type: {kind}"
             return None
         if column == TreeColumn.STATE:
             if role in (Qt.ItemDataRole.DisplayRole, ItemRole.SORT):
@@ -543,29 +732,16 @@ class StationTreeModel(QAbstractItemModel):
                 return connector.info or None
             return None
         if column == TreeColumn.RESERVATION:
-            record = self.active_reservation(connector.station_id, connector.connector_id)
-            if record is None:
-                return self._refusal_data(connector, role)
-            if role == Qt.ItemDataRole.DisplayRole:
-                return _reservation_text(record, self._now)
-            if role == ItemRole.SORT:
-                return _timestamp(record.expiry_date)
-            if role == Qt.ItemDataRole.ForegroundRole:
-                # the purple of "Reserved", in the pair of the current light/dark scheme
-                return connector_status_look(ChargePointStatus.RESERVED).foreground_color()
-            if role == Qt.ItemDataRole.ToolTipRole:
-                parent = f", parent {record.parent_id_tag}" if record.parent_id_tag else ""
-                return (
-                    f"Reservation {record.reservation_id} for {record.id_tag}{parent}, "
-                    f"until {format_local_time(record.expiry_date)}"
-                )
-            return None
+            if connector.evse_id is not None:
+                # 2.0.1 reserves the EVSE: its row above shows the reservation.
+                return "" if role == Qt.ItemDataRole.DisplayRole else None
+            return self._reservation_cell(place, role, connector)
         if role not in (Qt.ItemDataRole.DisplayRole, ItemRole.SORT):
             return None
         match column:
             case TreeColumn.SINCE:
                 if role == ItemRole.SORT:
-                    return _timestamp(connector.status_at)
+                    return cells.timestamp(connector.status_at)
                 return format_local_time(connector.status_at, self._now)
             case TreeColumn.ERROR:
                 if connector.error_code and connector.error_code != _NO_ERROR:
@@ -581,12 +757,38 @@ class StationTreeModel(QAbstractItemModel):
                 return f"#{connector.transaction_id}{tag}"
         return ""
 
-    def _refusal_data(self, connector: ConnectorSnapshot, role: int) -> Any:
-        """A connector without a reservation: the last refused answer there, for a while."""
-        refusal = self._last_refusal.get((connector.station_id, connector.connector_id))
-        recent = refusal is not None and self._now - _answer_time(refusal) <= REFUSAL_SHOWN_FOR
+    def _reservation_cell(
+        self, place: Place, role: int, connector: ConnectorSnapshot | None = None
+    ) -> Any:
+        """The reservation cell of a 1.6 connector row or a 2.0.1 EVSE row."""
+        station_id, by_evse, number = place
+        record = self.active_reservation(station_id, number, by_evse=by_evse)
+        if record is None:
+            return self._refusal_data(place, role, connector)
         if role == Qt.ItemDataRole.DisplayRole:
-            if connector.reservation_id is not None:
+            return cells.reservation_text(record, self._now)
+        if role == ItemRole.SORT:
+            return cells.timestamp(record.expiry_date)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            # the purple of "Reserved", in the pair of the current light/dark scheme
+            return connector_status_look(ChargePointStatus.RESERVED).foreground_color()
+        if role == Qt.ItemDataRole.ToolTipRole:
+            label = "group" if by_evse else "parent"
+            parent = f", {label} {record.parent_id_tag}" if record.parent_id_tag else ""
+            kind = f" ({record.id_token_type.value})" if record.id_token_type else ""
+            plug = f", {record.connector_type.value} only" if record.connector_type else ""
+            return (
+                f"Reservation {record.reservation_id} for {record.id_tag}{kind}{parent}{plug}, "
+                f"until {format_local_time(record.expiry_date)}"
+            )
+        return None
+
+    def _refusal_data(self, place: Place, role: int, connector: ConnectorSnapshot | None) -> Any:
+        """A row without a reservation: the last refused answer there, for a while."""
+        refusal = self._last_refusal.get(place)
+        recent = refusal is not None and self._now - cells.answer_time(refusal) <= REFUSAL_SHOWN_FOR
+        if role == Qt.ItemDataRole.DisplayRole:
+            if connector is not None and connector.reservation_id is not None:
                 return f"#{connector.reservation_id}"
             if refusal is not None and recent:
                 return f"#{refusal.reservation_id} {reservation_state_look(refusal.state).text}"
@@ -600,114 +802,72 @@ class StationTreeModel(QAbstractItemModel):
             return (
                 f"Last reservation attempt here: #{refusal.reservation_id} for "
                 f"{refusal.id_tag}: {reservation_answer_text(refusal)} "
-                f"({format_local_time(_answer_time(refusal))})"
+                f"({format_local_time(cells.answer_time(refusal))})"
             )
         return None
 
     # --- internals ------------------------------------------------------------------------------
 
+    @staticmethod
+    def _connector_place(connector: ConnectorSnapshot) -> Place:
+        if connector.evse_id is None:
+            return (connector.station_id, False, connector.connector_id)
+        return (connector.station_id, True, connector.evse_id)
+
+    def _held_by_station(self, place: Place) -> int | None:
+        """The reservation id the station itself reports on a place (its connectors' word)."""
+        station_id, by_evse, number = place
+        if by_evse:
+            if number == 0:
+                return None
+            held = (c.reservation_id for c in self.evse_connectors(station_id, number))
+            return next((r for r in held if r is not None), None)
+        connector = self.connector(station_id, number)
+        return None if connector is None else connector.reservation_id
+
+    def _station_node(self, station_id: str) -> StationNode:
+        row = self._row_of.get(station_id)
+        if row is None:
+            # A status before the station itself: show a placeholder until it arrives.
+            self._insert_station(StationSnapshot(station_id=station_id, connected=False))
+            row = self._row_of[station_id]
+        return self._nodes[row]
+
     def _insert_station(self, snapshot: StationSnapshot) -> None:
         row = len(self._nodes)
         self.beginInsertRows(QModelIndex(), row, row)
-        node = _StationNode(key=next(self._keys), snapshot=snapshot)
+        node = StationNode(key=next(self._keys), snapshot=snapshot)
         self._nodes.append(node)
         self._row_of[snapshot.station_id] = row
         self._by_key[node.key] = node
         self.endInsertRows()
 
+    def _insert_evse(self, node: StationNode, evse_id: int) -> EvseNode:
+        position, _found = node.evse_position(evse_id)
+        station_index = self.index(self._row_of[node.snapshot.station_id], 0)
+        self.beginInsertRows(station_index, position, position)
+        evse = EvseNode(key=next(self._keys), station=node, evse_id=evse_id)
+        node.children.insert(position, evse)
+        node.evses[evse_id] = evse
+        node.renumber(position)
+        self._by_key[evse.key] = evse
+        self.endInsertRows()
+        return evse
+
+    def _remove_child(self, node: StationNode, row: int, position: int) -> None:
+        self.beginRemoveRows(self.index(row, 0), position, position)
+        del node.children[position]
+        node.renumber(position)
+        self.endRemoveRows()
+
+    def _parent_index(self, key: int) -> QModelIndex:
+        """The row whose children carry internal id ``key`` (a station or an EVSE)."""
+        owner = self._by_key.get(key)
+        if isinstance(owner, StationNode):
+            return self.index(self._row_of[owner.snapshot.station_id], 0)
+        if isinstance(owner, EvseNode):
+            return self.createIndex(owner.row, 0, owner.station.key)
+        return QModelIndex()
+
     def _station_row_changed(self, row: int) -> None:
         self.dataChanged.emit(self.index(row, 0), self.index(row, _LAST_COLUMN))
-
-    def _connector_row_changed(self, station_id: str, connector_id: int) -> None:
-        index = self.connector_index(station_id, connector_id)
-        if index.isValid():
-            self.dataChanged.emit(index, index.siblingAtColumn(_LAST_COLUMN))
-
-
-def _find_connector(connectors: list[ConnectorSnapshot], connector_id: int) -> int | None:
-    """The position of ``connector_id`` or of the first connector after it (None: at the end)."""
-    for position, connector in enumerate(connectors):
-        if connector.connector_id >= connector_id:
-            return position
-    return None
-
-
-def _answer_time(record: ReservationRecord) -> datetime:
-    return record.answered_at or record.updated_at or record.created_at
-
-
-def _station_state_text(
-    node: _StationNode, connection: str, zero_look: Look | None, *, summary: bool = True
-) -> str:
-    """ "Online · 1 faulted, 1 reserved": the station row sums up its connectors."""
-    parts = [connection]
-    counts: dict[str, int] = {}
-    if summary and node.snapshot.connected:
-        for connector in node.connectors:
-            if connector.status is not None and connector.status != ChargePointStatus.AVAILABLE:
-                name = connector_status_look(connector.status).text.lower()
-                counts[name] = counts.get(name, 0) + 1
-    zero = node.zero
-    # connector 0 "Available" says nothing when some connector is not
-    if (
-        zero_look is not None
-        and zero is not None
-        and zero.status
-        and (not counts or zero.status is not ChargePointStatus.AVAILABLE)
-    ):
-        parts.append(zero_look.text)
-    zero_name = zero_look.text.lower() if zero_look is not None else ""
-    if list(counts) == [zero_name] and counts[zero_name] == len(node.connectors):
-        counts = {}  # "Unavailable" on connector 0 and on every connector: said once is enough
-    if counts:
-        parts.append(", ".join(f"{count} {name}" for name, count in counts.items()))
-    return " · ".join(parts)
-
-
-def _reservation_text(record: ReservationRecord, now: datetime) -> str:
-    return (
-        f"#{record.reservation_id} · {record.id_tag} · {format_countdown(record.expiry_date, now)}"
-    )
-
-
-def _timestamp(moment: datetime | None) -> float:
-    return moment.timestamp() if moment is not None else 0.0
-
-
-def _heartbeat_this_connection(station: StationSnapshot) -> datetime | None:
-    """The last heartbeat if it came on the station's current connection (one stored from
-    an earlier session, before a restart of the console, says nothing about this link)."""
-    beat = station.last_heartbeat_at
-    if beat is None or (station.state_since is not None and beat < station.state_since):
-        return None
-    return beat
-
-
-def _heartbeat_colour(station: StationSnapshot, now: datetime) -> QColor | None:
-    # Overdue heartbeats (more than two intervals) are shown amber: the link may be gone.
-    # Counted from the connection's start until its first heartbeat.
-    if not station.connected or not station.heartbeat_interval:
-        return None
-    since = _heartbeat_this_connection(station) or station.state_since
-    if since is None:
-        return None
-    if now - since > timedelta(seconds=2 * station.heartbeat_interval):
-        return reservation_state_look(ReservationState.NO_RESPONSE).foreground_color()
-    return None
-
-
-def _station_tooltip(station: StationSnapshot) -> str:
-    lines = [station.station_id]
-    if station.remote_address:
-        lines.append(f"Address: {station.remote_address}")
-    if station.serial_number:
-        lines.append(f"Serial: {station.serial_number}")
-    if station.registration_status:
-        lines.append(f"Registration: {station.registration_status}")
-    if station.reserve_connector_zero_supported is not None:
-        lines.append(f"ReserveConnectorZeroSupported: {station.reserve_connector_zero_supported}")
-    if station.is_new:
-        lines.append("Not in the station list (accepted as a new station)")
-    if station.note:
-        lines.append(station.note)
-    return "\n".join(lines)

@@ -58,16 +58,18 @@ class TraceColumn(IntEnum):
 
     TIME = 0
     STATION = 1
-    DIRECTION = 2
-    TYPE = 3
-    ACTION = 4
-    MESSAGE_ID = 5
-    LATENCY = 6
+    VERSION = 2
+    DIRECTION = 3
+    TYPE = 4
+    ACTION = 5
+    MESSAGE_ID = 6
+    LATENCY = 7
 
 
 _HEADERS = {
     TraceColumn.TIME: "Time",
     TraceColumn.STATION: "Station",
+    TraceColumn.VERSION: "OCPP",
     TraceColumn.DIRECTION: "Direction",
     TraceColumn.TYPE: "Type",
     TraceColumn.ACTION: "Action",
@@ -505,6 +507,9 @@ class TraceTableModel(ReadOnlyTableModel):
                 return local.strftime("%H:%M:%S.") + f"{local.microsecond // 1000:03d}"
             case TraceColumn.STATION:
                 return entry.station_id
+            case TraceColumn.VERSION:
+                # the version of the connection the frame went over (none for some events)
+                return entry.ocpp_version.value if entry.ocpp_version is not None else ""
             case TraceColumn.DIRECTION:
                 return _DIRECTION_TEXT[entry.direction][0]
             case TraceColumn.TYPE:

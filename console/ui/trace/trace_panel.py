@@ -36,6 +36,7 @@ TEXT_FILTER_DELAY_MS = 250
 _COLUMN_WIDTHS = {
     TraceColumn.TIME: 105,
     TraceColumn.STATION: 80,
+    TraceColumn.VERSION: 50,
     TraceColumn.DIRECTION: 85,
     TraceColumn.TYPE: 215,
     TraceColumn.ACTION: 160,

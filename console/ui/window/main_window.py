@@ -101,8 +101,9 @@ _CANCELLABLE = frozenset({ReservationState.ACCEPTED, ReservationState.NO_RESPONS
 _REFUSED_NOTE = "handshake refused"
 
 _TREE_WIDTHS = {
-    TreeColumn.NAME: 150,
-    TreeColumn.STATE: 200,
+    TreeColumn.NAME: 200,  # room for "EVSE 1" / "Connector 2 · cCCS2" two levels down
+    TreeColumn.VERSION: 50,
+    TreeColumn.STATE: 190,
     TreeColumn.SINCE: 70,
     TreeColumn.ERROR: 105,
     TreeColumn.RESERVATION: 185,
@@ -116,7 +117,8 @@ _TREE_WIDTHS = {
 _TABLE_WIDTHS = {
     ReservationColumn.ID: 45,
     ReservationColumn.STATION: 70,
-    ReservationColumn.CONNECTOR: 80,
+    ReservationColumn.VERSION: 50,
+    ReservationColumn.CONNECTOR: 120,
     ReservationColumn.ID_TAG: 95,
     ReservationColumn.STATE: 155,
     ReservationColumn.ANSWER: 120,
@@ -426,6 +428,7 @@ class MainWindow(QMainWindow):
     def _connect_signals(self) -> None:
         feed = self.feed
         feed.sig_stations.connect(self.station_model.apply_stations)
+        feed.sig_connectors_removed.connect(self.station_model.apply_removed_connectors)
         feed.sig_connectors.connect(self.station_model.apply_connectors)
         feed.sig_reservations.connect(self.station_model.apply_reservations)
         feed.sig_reservations.connect(self.reservation_model.apply_reservations)
@@ -527,7 +530,7 @@ class MainWindow(QMainWindow):
 
     def _on_send_requested(self, draft: ReservationDraft) -> None:
         self.statusBar().showMessage(
-            f"Sending ReserveNow to {draft.station_id} (connector {draft.connector_id})…", 5000
+            f"Sending ReserveNow to {draft.station_id} ({_draft_target(draft)})…", 5000
         )
         self.requests.reserve(draft)
 
@@ -794,7 +797,13 @@ class MainWindow(QMainWindow):
 
     def select_connector(self, station_id: str, connector_id: int) -> None:
         """Select a connector row (connector 0: the station row)."""
-        source = self.station_model.connector_index(station_id, connector_id)
+        self._select(self.station_model.connector_index(station_id, connector_id))
+
+    def select_evse(self, station_id: str, evse_id: int) -> None:
+        """Select a 2.0.1 EVSE row."""
+        self._select(self.station_model.evse_index(station_id, evse_id))
+
+    def _select(self, source: QModelIndex) -> None:
         index = self.station_proxy.mapFromSource(source)
         if index.isValid():
             self.tree.setCurrentIndex(index)
@@ -821,7 +830,12 @@ class MainWindow(QMainWindow):
         station_id = index.data(ItemRole.STATION_ID)
         connector_id = index.data(ItemRole.CONNECTOR_ID)
         menu = QMenu(self)
-        where = f"connector {connector_id}" if connector_id is not None else "this station"
+        if connector_id is None:
+            where = "this station"
+        elif index.data(ItemRole.EVSE_ID) is not None:
+            where = f"EVSE {connector_id}"
+        else:
+            where = f"connector {connector_id}"
         reserve = menu.addAction(icon("reserve"), f"Reserve {where} of {station_id}…")
         reserve.triggered.connect(self.open_reservation_form)
         reservation_id = index.data(ItemRole.RESERVATION_ID)
@@ -871,10 +885,11 @@ class MainWindow(QMainWindow):
             self.tree.expandAll()
 
     def _expand_new_stations(self, parent: QModelIndex, first: int, last: int) -> None:
-        if parent.isValid():
+        # New stations, and a 2.0.1 station's new EVSEs, open with their connectors in view.
+        if parent.isValid() and parent.parent().isValid():
             return
         for row in range(first, last + 1):
-            self.tree.expand(self.station_proxy.index(row, 0))
+            self.tree.expand(self.station_proxy.index(row, 0, parent))
 
     # --- periodic and status ----------------------------------------------------------------
 
@@ -1014,3 +1029,10 @@ def _table_proxy(model: ReservationTableModel) -> ReservationFilterProxy:
     proxy = ReservationFilterProxy()
     proxy.setSourceModel(model)
     return proxy
+
+
+def _draft_target(draft: ReservationDraft) -> str:
+    # Only a 2.0.1 draft carries an idToken type: its number is the EVSE.
+    if draft.id_token_type is None:
+        return f"connector {draft.connector_id}"
+    return "any EVSE" if draft.connector_id == 0 else f"EVSE {draft.connector_id}"

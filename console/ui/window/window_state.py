@@ -28,12 +28,13 @@ __all__ = ["LAYOUT_FILE_NAME", "LAYOUT_VERSION", "layout_store", "restore_layout
 _log = logging.getLogger(__name__)
 
 LAYOUT_FILE_NAME = "window.ini"
-LAYOUT_VERSION = 3
+LAYOUT_VERSION = 4
 """Bump when the docks change so an old saved state is not forced onto a new window.
 
 2: the Reservation checks dock (a version 1 state put it beside the trace, squeezed).
 3: the reservations in a dock, a tab of the bottom area with the trace and the checks (a
-version 2 state would float the new dock or leave the trace a strip under the tree)."""
+version 2 state would float the new dock or leave the trace a strip under the tree).
+4: the OCPP version columns (a saved header of fewer columns would misplace the widths)."""
 
 
 def layout_store(path: Path | None = None) -> QSettings:

@@ -17,6 +17,7 @@ from console.central.site_urls import lan_first
 from console.ocpp.enums import ChargePointStatus
 from console.ocpp.reservation import ReservationStatus
 from console.ui.look.presentation import reservation_state_look
+from console.ui.reservations.reservation_model import ReservationColumn
 from console.ui.stations.station_model import TreeColumn
 from console.ui.window.main_window import MainWindow
 from tests.ui.conftest import LoopDriver
@@ -166,7 +167,7 @@ def test_reserve_then_cancel_through_the_window(
     flushed(qtbot, window)
     assert connector_cell(window, "CP-01", 1, TreeColumn.STATE) == "Available"
     assert connector_cell(window, "CP-01", 1, TreeColumn.RESERVATION) == ""
-    assert window.reservation_model.index(0, 4).data() == "Cancelled"
+    assert window.reservation_model.index(0, ReservationColumn.STATE).data() == "Cancelled"
 
 
 def test_a_refusal_is_shown_in_the_form_and_the_table(
@@ -180,7 +181,7 @@ def test_a_refusal_is_shown_in_the_form_and_the_table(
         window.form.send()
     assert "Occupied" in window.form.answer_text()
     flushed(qtbot, window)
-    assert window.reservation_model.index(0, 4).data() == "Occupied"
+    assert window.reservation_model.index(0, ReservationColumn.STATE).data() == "Occupied"
     # nothing to cancel on a refused reservation
     window.table.selectRow(0)
     assert window.selected_reservation() is None
