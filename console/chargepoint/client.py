@@ -448,9 +448,7 @@ class StationClient(BaseStationClient):
             return self._on_remote_stop(request)
         return DataTransferConfirmation(status=DataTransferStatus.UNKNOWN_VENDOR_ID), None
 
-    def _on_reserve_now(
-        self, request: ReserveNowRequest
-    ) -> Answer:
+    def _on_reserve_now(self, request: ReserveNowRequest) -> Answer:
         result = self.engine.reserve_now(request, self._clock())
         logger.info(
             "station %s: ReserveNow %s (connector %s, %s) -> %s",
@@ -505,9 +503,7 @@ class StationClient(BaseStationClient):
             configuration_key=found or None, unknown_key=unknown or None
         )
 
-    def _on_trigger(
-        self, request: TriggerMessageRequest
-    ) -> Answer:
+    def _on_trigger(self, request: TriggerMessageRequest) -> Answer:
         connector_id = request.connector_id
         if connector_id is not None and connector_id > self.engine.number_of_connectors:
             return TriggerMessageConfirmation(status=TriggerMessageStatus.REJECTED), None
@@ -539,9 +535,7 @@ class StationClient(BaseStationClient):
             after = lambda: self._send_nowait(idle_firmware)  # noqa: E731
         return TriggerMessageConfirmation(status=TriggerMessageStatus.ACCEPTED), after
 
-    def _on_remote_start(
-        self, request: RemoteStartTransactionRequest
-    ) -> Answer:
+    def _on_remote_start(self, request: RemoteStartTransactionRequest) -> Answer:
         candidates = (
             [request.connector_id]
             if request.connector_id is not None
@@ -566,9 +560,7 @@ class StationClient(BaseStationClient):
             ),
         )
 
-    def _on_remote_stop(
-        self, request: RemoteStopTransactionRequest
-    ) -> Answer:
+    def _on_remote_stop(self, request: RemoteStopTransactionRequest) -> Answer:
         chosen = next(
             (
                 c
