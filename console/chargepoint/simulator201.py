@@ -21,7 +21,7 @@ import ssl
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
-from console.chargepoint import engine201 as e
+import console.chargepoint.engine201 as e
 from console.chargepoint.client201 import ChargingOutcome201, StationClient201
 from console.chargepoint.simulation import (
     OCCUPYING_ID_TAG,

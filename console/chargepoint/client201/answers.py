@@ -11,11 +11,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from console.chargepoint import engine201 as e
+import console.chargepoint.engine201 as e
 from console.chargepoint.base_client import Answer
-from console.chargepoint.client201 import mapping
+from console.chargepoint.client201.mapping import (
+    availability_status,
+    cancel_status,
+    id_token,
+    operational_status,
+    reservation_request,
+    reserve_now_status,
+    status_info,
+)
+from console.chargepoint.client201.station import Station201
 from console.ocpp.base import OcppModel
 from console.ocpp.v201.device_model import (
     GetBaseReportRequest,
@@ -59,9 +67,6 @@ from console.ocpp.v201.reservation import (
 )
 from console.ocpp.v201.types import StatusInfo
 
-if TYPE_CHECKING:
-    from console.chargepoint.client201.client import StationClient201
-
 __all__ = ["REPORT_ITEMS_PER_MESSAGE", "CallAnswers201"]
 
 logger = logging.getLogger(__name__)
@@ -72,7 +77,7 @@ REPORT_ITEMS_PER_MESSAGE = 20
 class CallAnswers201:
     """The answers of one 2.0.1 station to the CSMS's calls."""
 
-    def __init__(self, client: StationClient201) -> None:
+    def __init__(self, client: Station201) -> None:
         self.client = client
         self._handlers: dict[type[OcppModel], Callable[[OcppModel], Answer]] = {
             ReserveNowRequest: self._reserve_now,
@@ -102,7 +107,7 @@ class CallAnswers201:
     def _reserve_now(self, request: OcppModel) -> Answer:
         assert isinstance(request, ReserveNowRequest)
         client = self.client
-        result = client.engine.reserve_now(mapping.reservation_request(request), client.now())
+        result = client.engine.reserve_now(reservation_request(request), client.now())
         logger.info(
             "station %s: ReserveNow %s (EVSE %s, %s) -> %s",
             self._sid,
@@ -124,8 +129,8 @@ class CallAnswers201:
                 client.on_reservation_accepted(reservation)
 
         answer = ReserveNowResponse(
-            status=mapping.reserve_now_status(result.status),
-            status_info=mapping.status_info(result.status_info),
+            status=reserve_now_status(result.status),
+            status_info=status_info(result.status_info),
         )
         return answer, after
 
@@ -140,8 +145,8 @@ class CallAnswers201:
             result.status.value,
         )
         answer = CancelReservationResponse(
-            status=mapping.cancel_status(result.status),
-            status_info=mapping.status_info(result.status_info),
+            status=cancel_status(result.status),
+            status_info=status_info(result.status_info),
         )
         return answer, lambda: client.apply(result)
 
@@ -207,14 +212,14 @@ class CallAnswers201:
         evse_id = None if evse is None or evse.id == 0 else evse.id
         connector_id = None if evse is None or evse_id is None else evse.connector_id
         result = client.engine.change_availability(
-            mapping.operational_status(request.operational_status),
+            operational_status(request.operational_status),
             client.now(),
             evse_id=evse_id,
             connector_id=connector_id,
         )
         answer = ChangeAvailabilityResponse(
-            status=mapping.availability_status(result.status),
-            status_info=mapping.status_info(result.status_info),
+            status=availability_status(result.status),
+            status_info=status_info(result.status_info),
         )
         return answer, lambda: client.apply(result)
 
@@ -280,7 +285,7 @@ class CallAnswers201:
         assert isinstance(request, RequestStartTransactionRequest)
         client = self.client
         engine = client.engine
-        token = mapping.id_token(request.id_token)
+        token = id_token(request.id_token)
         group = None if request.group_id_token is None else request.group_id_token.id_token
         candidates = engine.evse_ids if request.evse_id is None else (request.evse_id,)
         chosen = next(

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from console.chargepoint import engine201 as e
+import console.chargepoint.engine201 as e
 from console.chargepoint.base_client import (
     Answer,
     BaseStationClient,
@@ -36,9 +36,13 @@ from console.chargepoint.base_client import (
     StationIdentity,
     utc_now,
 )
-from console.chargepoint.client201 import mapping
 from console.chargepoint.client201.answers import CallAnswers201
 from console.chargepoint.client201.device_model import StationVariables
+from console.chargepoint.client201.mapping import (
+    connector_status,
+    id_token_model,
+    update_status,
+)
 from console.chargepoint.client201.transactions import Transaction201, energy_sample, stop_trigger
 from console.chargepoint.client201.variables import station_variables
 from console.ocpp.base import OcppModel
@@ -240,9 +244,7 @@ class StationClient201(BaseStationClient):
             self._send_nowait(
                 ReservationStatusUpdateRequest(
                     reservation_id=update.reservation_id,
-                    reservation_update_status=mapping.update_status(
-                        update.reservation_update_status
-                    ),
+                    reservation_update_status=update_status(update.reservation_update_status),
                 )
             )
         self.report_statuses(changes.connector_changes)
@@ -257,7 +259,7 @@ class StationClient201(BaseStationClient):
             self._send_nowait(
                 StatusNotificationRequest(
                     timestamp=now,
-                    connector_status=mapping.connector_status(change.status),
+                    connector_status=connector_status(change.status),
                     evse_id=change.evse_id,
                     connector_id=change.connector_id,
                 )
@@ -298,7 +300,7 @@ class StationClient201(BaseStationClient):
     async def authorize(self, id_token: e.IdToken) -> IdTokenInfo:
         """Authorize a token; the groupIdToken the answer tells is remembered."""
         answer = await self.call(
-            AuthorizeRequest(id_token=mapping.id_token_model(id_token)), AuthorizeResponse
+            AuthorizeRequest(id_token=id_token_model(id_token)), AuthorizeResponse
         )
         info = answer.id_token_info
         if info.status is AuthorizationStatus.ACCEPTED:

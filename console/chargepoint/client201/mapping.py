@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TypeVar
 
-from console.chargepoint import engine201 as e
+import console.chargepoint.engine201 as e
 from console.ocpp.v201 import enums as w
 from console.ocpp.v201.reservation import ReserveNowRequest
 from console.ocpp.v201.types import IdToken as IdTokenModel

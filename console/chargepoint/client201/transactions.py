@@ -11,8 +11,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from console.chargepoint import engine201 as e
-from console.chargepoint.client201 import mapping
+import console.chargepoint.engine201 as e
+from console.chargepoint.client201.mapping import id_token_model
 from console.ocpp.v201.enums import (
     ChargingState,
     Measurand,
@@ -110,7 +110,7 @@ class Transaction201:
             ),
             evse=EVSE(id=self.evse_id, connector_id=self.connector_id) if started else None,
             id_token=(
-                mapping.id_token_model(self.id_token)
+                id_token_model(self.id_token)
                 if started or event_type is TransactionEventType.ENDED
                 else None
             ),

@@ -10,19 +10,16 @@ connector types), the heartbeat interval, the meter sampling and the transaction
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
-from console.chargepoint.client201 import mapping
 from console.chargepoint.client201.device_model import (
     StationVariables,
     VariableSpec,
     parse_bool,
     parse_seconds,
 )
+from console.chargepoint.client201.mapping import connector_type
+from console.chargepoint.client201.station import Station201
 from console.ocpp.v201.enums import DataType
-
-if TYPE_CHECKING:
-    from console.chargepoint.client201.client import StationClient201
 
 __all__ = ["station_variables"]
 
@@ -33,7 +30,7 @@ def _flag(value: bool) -> str:
     return "true" if value else "false"
 
 
-def station_variables(client: StationClient201) -> StationVariables:
+def station_variables(client: Station201) -> StationVariables:
     """The device model of ``client``'s station."""
     engine = client.engine
 
@@ -153,7 +150,7 @@ def station_variables(client: StationClient201) -> StationVariables:
     return StationVariables(specs)
 
 
-def _evse_specs(client: StationClient201, evse_id: int) -> list[VariableSpec]:
+def _evse_specs(client: Station201, evse_id: int) -> list[VariableSpec]:
     engine = client.engine
     connectors = engine.connector_ids(evse_id)
 
@@ -183,11 +180,9 @@ def _evse_specs(client: StationClient201, evse_id: int) -> list[VariableSpec]:
     return specs
 
 
-def _connector_specs(
-    client: StationClient201, evse_id: int, connector_id: int
-) -> list[VariableSpec]:
+def _connector_specs(client: Station201, evse_id: int, connector_id: int) -> list[VariableSpec]:
     engine = client.engine
-    kind = mapping.connector_type(engine.connector_type(evse_id, connector_id))
+    kind = connector_type(engine.connector_type(evse_id, connector_id))
 
     def state() -> str:
         return engine.status(evse_id, connector_id).value
