@@ -124,6 +124,13 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--certfile", type=Path, default=None, help="client certificate (PEM)")
     simulate.add_argument("--keyfile", type=Path, default=None, help="client key (PEM)")
     simulate.add_argument(
+        "--ocpp",
+        choices=["1.6", "2.0.1", "mixed"],
+        default="1.6",
+        help="the OCPP version the stations speak; mixed: the first half 1.6, the rest 2.0.1 "
+        "(default 1.6)",
+    )
+    simulate.add_argument(
         "--plain",
         action="store_true",
         help="every station behaves normally (default: a mix of commissioning behaviours)",

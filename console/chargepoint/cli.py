@@ -11,7 +11,15 @@ import ssl
 
 from console.chargepoint.client import client_ssl_context
 from console.chargepoint.defects import parse_defects
-from console.chargepoint.simulator import DEMO_ORDER, Behaviour, SiteSimulator, station_ids
+from console.chargepoint.simulation import DEMO_ORDER_201, demo_versions
+from console.chargepoint.simulator import (
+    DEMO_ORDER,
+    Behaviour,
+    SimulatedStation,
+    SiteSimulator,
+    station_ids,
+)
+from console.ocpp.versions import OcppVersion
 
 __all__ = ["build_simulator", "simulate"]
 
@@ -29,7 +37,8 @@ def _ssl_context(args: argparse.Namespace) -> ssl.SSLContext | None:
 
 def build_simulator(args: argparse.Namespace) -> SiteSimulator:
     """The site the command line describes (a mix of behaviours unless ``--plain``; every
-    station breaks the rules each ``--defect`` names)."""
+    station speaks ``--ocpp``'s version, or the first half 1.6 and the rest 2.0.1 for
+    ``mixed``; every 1.6 station breaks the rules each ``--defect`` names)."""
     if args.stations < 1 or args.connectors < 1:
         raise SystemExit("--stations and --connectors must be at least 1")
     if not str(args.url).startswith(("ws://", "wss://")):
@@ -38,7 +47,17 @@ def build_simulator(args: argparse.Namespace) -> SiteSimulator:
         defects = parse_defects(getattr(args, "defect", None) or ())
     except ValueError as exc:
         raise SystemExit(f"--defect: {exc}") from None
-    behaviours = [Behaviour.NORMAL] if args.plain else list(DEMO_ORDER)
+    ids = station_ids(args.stations, args.prefix)
+    chosen = getattr(args, "ocpp", "1.6")
+    if chosen == "mixed":
+        versions = demo_versions(args.stations, args.prefix)
+    else:
+        versions = dict.fromkeys(ids, OcppVersion(chosen))
+    ids_16 = [station_id for station_id in ids if versions[station_id] is OcppVersion.V16]
+    if defects and not ids_16:
+        raise SystemExit("--defect: deliberate defects are for 1.6 stations only")
+    order = DEMO_ORDER_201 if chosen == OcppVersion.V201 else DEMO_ORDER
+    behaviours = [Behaviour.NORMAL] if args.plain else list(order)
     return SiteSimulator(
         args.url,
         stations=args.stations,
@@ -47,7 +66,8 @@ def build_simulator(args: argparse.Namespace) -> SiteSimulator:
         prefix=args.prefix,
         password=args.password,
         ssl=_ssl_context(args),
-        defects=dict.fromkeys(station_ids(args.stations, args.prefix), defects),
+        defects=dict.fromkeys(ids_16, defects) if defects else None,
+        versions=versions,
     )
 
 
@@ -66,13 +86,21 @@ async def _run(simulator: SiteSimulator) -> None:
     _stop_on_sigterm(stop)
     await simulator.start()
     for station in simulator.stations:
-        logger.info(
-            "station %s: %s, %d connectors%s",
-            station.station_id,
-            station.behaviour.value,
-            station.engine.number_of_connectors,
-            "".join(f", defect {d.value}" for d in sorted(station.defects)),
-        )
+        if isinstance(station, SimulatedStation):
+            logger.info(
+                "station %s: OCPP 1.6, %s, %d connectors%s",
+                station.station_id,
+                station.behaviour.value,
+                station.engine.number_of_connectors,
+                "".join(f", defect {d.value}" for d in sorted(station.defects)),
+            )
+        else:
+            logger.info(
+                "station %s: OCPP 2.0.1, %s, %d EVSEs",
+                station.station_id,
+                station.behaviour.value,
+                len(station.engine.evse_ids),
+            )
     try:
         await stop.wait()  # until SIGTERM, or Ctrl+C cancels us
         logger.info("SIGTERM received")

@@ -1,16 +1,20 @@
 """A site of simulated stations on one asyncio loop, with commissioning behaviours.
 
 ``SiteSimulator(url, stations=N, connectors=M, behaviours=[...])`` builds N stations (ids
-``<prefix>01`` ...), each a :class:`~console.chargepoint.client.StationClient` with its own
-:class:`~console.chargepoint.engine.ReservationEngine`, behaving as its
-:class:`Behaviour` says. ``station(station_id)`` gives a :class:`SimulatedStation` that code
-(tests, the console's demo) drives like a technician on site: present a card, plug in,
-stop, fault a connector, go offline.
+``<prefix>01`` ...), each behaving as its :class:`Behaviour` says and speaking its OCPP
+version (``ocpp_version=``, 1.6 unless told; ``versions=`` per station): a 1.6 station is a
+:class:`SimulatedStation` (a :class:`~console.chargepoint.client.StationClient` with its own
+:class:`~console.chargepoint.engine.ReservationEngine`, M connectors), a 2.0.1 one a
+:class:`~console.chargepoint.simulator201.SimulatedStation201` (M EVSEs).
+``station(station_id)`` gives the simulated station, which code (tests, the console's demo)
+drives like a technician on site: present a card, plug in, stop, fault a connector, go
+offline.
 
 A station may also break one or more Reservation rules on purpose (``defects``, see
 :mod:`console.chargepoint.defects`), to test the console's conformance check against it.
 
-``demo_behaviours(n)`` gives the ids and behaviours of the console's ``--demo N``.
+``demo_behaviours(n)`` gives the ids and behaviours of the console's ``--demo N``, and
+``demo_versions(n)`` their versions (a mixed site).
 """
 
 from __future__ import annotations
@@ -19,103 +23,52 @@ import asyncio
 import logging
 import ssl
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from typing import Any
 
-from console.chargepoint.client import (
-    ChargingOutcome,
-    ClientOptions,
-    StationClient,
-    StationIdentity,
-)
+from console.chargepoint.client import ChargingOutcome, StationClient
 from console.chargepoint.defects import Defect, DefectiveReservationEngine
 from console.chargepoint.engine import Reservation, ReservationEngine
+from console.chargepoint.simulation import (
+    DEFAULT_PREFIX,
+    DEMO_ORDER,
+    OCCUPYING_ID_TAG,
+    Behaviour,
+    SimulatedStationBase,
+    SimulationOptions,
+    demo_behaviours,
+    demo_versions,
+    identity_for,
+    station_ids,
+)
+from console.chargepoint.simulator201 import SimulatedStation201
 from console.ocpp.enums import ChargePointErrorCode, StopReason
+from console.ocpp.versions import OcppVersion
 
 __all__ = [
     "DEMO_ORDER",
+    "AnySimulatedStation",
     "Behaviour",
     "Defect",
     "SimulatedStation",
+    "SimulatedStation201",
     "SimulationOptions",
     "SiteSimulator",
     "demo_behaviours",
+    "demo_versions",
     "station_ids",
 ]
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_PREFIX = "CP-"
-OCCUPYING_ID_TAG = "SIM-DRIVER"
 
-
-class Behaviour(StrEnum):
-    """How a simulated station behaves during a commissioning dry run."""
-
-    NORMAL = "normal"
-    FAULTED = "faulted"  # connector 1 is Faulted
-    UNAVAILABLE = "unavailable"  # the whole station is Unavailable
-    NO_RESERVATIONS = "no_reservations"  # answers every ReserveNow with Rejected
-    NO_CONNECTOR_ZERO = "no_connector_zero"  # ReserveConnectorZeroSupported = false
-    SLOW = "slow"  # answers after a delay longer than a usual call timeout
-    CARD_ARRIVES = "card_arrives"  # the reserved card shows up and charging starts
-    OCCUPIED = "occupied"  # connector 1 is charging
-
-
-DEMO_ORDER: tuple[Behaviour, ...] = (
-    Behaviour.NORMAL,
-    Behaviour.FAULTED,
-    Behaviour.UNAVAILABLE,
-    Behaviour.NO_RESERVATIONS,
-    Behaviour.NO_CONNECTOR_ZERO,
-    Behaviour.SLOW,
-    Behaviour.CARD_ARRIVES,
-)
-
-# Made-up vendors (distinct per behaviour, so the console's table tells them apart).
-_IDENTITIES: dict[Behaviour, StationIdentity] = {
-    Behaviour.NORMAL: StationIdentity("Voltaris", "VX-22 AC", "2.3.1"),
-    Behaviour.FAULTED: StationIdentity("Ampere Works", "AW-50 DC", "1.8.30"),
-    Behaviour.UNAVAILABLE: StationIdentity("Northgrid", "NG Wallbox 11", "5.17.2"),
-    Behaviour.NO_RESERVATIONS: StationIdentity("Chargetec", "CT-Basic 7", "0.9.4"),
-    Behaviour.NO_CONNECTOR_ZERO: StationIdentity("Kilowatt Labs", "KL Duo 22", "3.10.57"),
-    Behaviour.SLOW: StationIdentity("Sluggo Energy", "SE-Legacy 1", "0.9.14-beta"),
-    Behaviour.CARD_ARRIVES: StationIdentity("Fleetcharge", "FC-Depot 2x22", "1.42.0"),
-    Behaviour.OCCUPIED: StationIdentity("Busybee EV", "BB-Street 11", "2.6.1"),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class SimulationOptions:
-    """Timings of the simulated site (tests shorten them)."""
-
-    client: ClientOptions = field(default_factory=ClientOptions)
-    # The ``slow`` station's answer delay: longer than the console's 30 s call timeout.
-    slow_answer_delay: float = 40.0
-    # How long after an accepted reservation the ``card_arrives`` card shows up.
-    card_arrives_after: float = 5.0
-
-
-def station_ids(count: int, prefix: str = DEFAULT_PREFIX) -> list[str]:
-    """``CP-01`` .. ``CP-NN`` (at least two digits, more when there are more stations)."""
-    width = max(2, len(str(count)))
-    return [f"{prefix}{index:0{width}d}" for index in range(1, count + 1)]
-
-
-def demo_behaviours(count: int, prefix: str = DEFAULT_PREFIX) -> list[tuple[str, Behaviour]]:
-    """Ids and behaviours of the console's ``--demo N``: the demo order, cycled."""
-    return [
-        (station_id, DEMO_ORDER[index % len(DEMO_ORDER)])
-        for index, station_id in enumerate(station_ids(count, prefix))
-    ]
-
-
-class SimulatedStation:
-    """One simulated station, driven from code like a technician on site.
+class SimulatedStation(SimulatedStationBase):
+    """One simulated 1.6 station, driven from code like a technician on site.
 
     ``defects`` names the Reservation rules it breaks on purpose (none by default).
     """
+
+    version = OcppVersion.V16
+    client: StationClient
 
     def __init__(
         self,
@@ -129,9 +82,7 @@ class SimulatedStation:
         options: SimulationOptions,
         defects: Iterable[Defect] = (),
     ) -> None:
-        self.station_id = station_id
-        self.behaviour = behaviour
-        self.options = options
+        super().__init__(station_id, behaviour, options)
         self.defects = frozenset(defects)
         reservations_enabled = behaviour is not Behaviour.NO_RESERVATIONS
         zero_supported = behaviour is not Behaviour.NO_CONNECTOR_ZERO
@@ -154,25 +105,19 @@ class SimulatedStation:
                 reservations_enabled=reservations_enabled,
                 reserve_connector_zero_supported=zero_supported,
             )
-        client_options = options.client
-        if behaviour is Behaviour.SLOW:
-            client_options = replace(client_options, answer_delay=options.slow_answer_delay)
-        identity = _IDENTITIES[behaviour]
-        serial = f"SIM-{station_id}"[:25]
         self.client = StationClient(
             url,
             station_id,
             engine,
-            identity=StationIdentity(identity.vendor, identity.model, identity.firmware, serial),
+            identity=identity_for(behaviour, OcppVersion.V16, station_id),
+            options=self._client_options(),
             password=password,
             ssl_context=ssl_context,
-            options=client_options,
             on_reservation_accepted=(
                 self._card_arrives_later if behaviour is Behaviour.CARD_ARRIVES else None
             ),
         )
         self._apply_behaviour()
-        self._tasks: set[asyncio.Task[Any]] = set()
         self.outcomes: list[ChargingOutcome] = []
 
     def _apply_behaviour(self) -> None:
@@ -189,46 +134,10 @@ class SimulatedStation:
     def engine(self) -> ReservationEngine:
         return self.client.engine
 
-    @property
-    def connected(self) -> bool:
-        return self.client.connected
-
-    @property
-    def booted(self) -> bool:
-        return self.client.booted
-
     def transaction_id(self, connector_id: int) -> int | None:
         return self.client.transaction_id(connector_id)
 
-    async def wait_booted(self) -> None:
-        """Until registered (wrap in ``asyncio.timeout``)."""
-        await self.client.wait_booted()
-
-    # --- lifecycle ----------------------------------------------------------------------
-
-    async def start(self) -> None:
-        await self.client.start()
-        if self.behaviour is Behaviour.OCCUPIED:
-            self._spawn(self._occupy(), "occupy")
-
-    async def stop(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await self.client.stop()
-
-    def _spawn(self, coroutine: Any, what: str) -> None:
-        task = asyncio.create_task(coroutine, name=f"station {self.station_id} {what}")
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            logger.warning(
-                "station %s: %s failed: %s", self.station_id, task.get_name(), task.exception()
-            )
+    # --- behaviours ---------------------------------------------------------------------
 
     async def _occupy(self) -> None:
         await self.client.wait_booted()
@@ -296,21 +205,19 @@ class SimulatedStation:
         """Take a connector (0: the station) in or out of service, as on site."""
         self.client.set_availability(connector_id, available)
 
-    async def go_offline(self) -> None:
-        """Drop the connection and stay offline (reservations are kept)."""
-        await self.client.go_offline()
 
-    async def go_online(self) -> None:
-        await self.client.go_online()
+AnySimulatedStation = SimulatedStation | SimulatedStation201
+"""A simulated station of either version."""
 
 
 class SiteSimulator:
-    """N simulated stations with M connectors each, on the running asyncio loop.
+    """N simulated stations with M connectors (2.0.1: M EVSEs) each, on the running loop.
 
     ``behaviours`` is cycled over the stations (``[Behaviour.NORMAL]`` by default);
     ``station_specs`` (ids and behaviours, as :func:`demo_behaviours` gives) overrides
-    ``stations``, ``prefix`` and ``behaviours``. ``defects`` maps station ids to the
-    Reservation rules those stations break on purpose (every other station has none).
+    ``stations``, ``prefix`` and ``behaviours``. Every station speaks ``ocpp_version``
+    (1.6 unless told) except those ``versions`` names. ``defects`` maps (1.6) station ids
+    to the Reservation rules those stations break on purpose (every other has none).
     """
 
     def __init__(
@@ -326,6 +233,8 @@ class SiteSimulator:
         ssl: ssl.SSLContext | None = None,
         options: SimulationOptions | None = None,
         defects: Mapping[str, Iterable[Defect]] | None = None,
+        ocpp_version: OcppVersion = OcppVersion.V16,
+        versions: Mapping[str, OcppVersion] | None = None,
     ) -> None:
         if not behaviours:
             raise ValueError("at least one behaviour")
@@ -335,37 +244,72 @@ class SiteSimulator:
                 for index, station_id in enumerate(station_ids(stations, prefix))
             ]
         station_specs = list(station_specs)
-        defects = defects or {}
-        strangers = set(defects) - {station_id for station_id, _ in station_specs}
-        if strangers:
-            raise ValueError(f"defects for stations not simulated: {sorted(strangers)}")
+        defects = {k: frozenset(v) for k, v in (defects or {}).items()}
+        versions = dict(versions or {})
+        known = {station_id for station_id, _ in station_specs}
+        for what, named in (("defects", defects), ("versions", versions)):
+            strangers = set(named) - known
+            if strangers:
+                raise ValueError(f"{what} for stations not simulated: {sorted(strangers)}")
         self.url = url
         self.options = options or SimulationOptions()
-        self._stations: dict[str, SimulatedStation] = {
-            station_id: SimulatedStation(
-                url,
-                station_id,
-                behaviour,
-                connectors,
-                password=password,
-                ssl_context=ssl,
-                options=self.options,
-                defects=defects.get(station_id, ()),
-            )
-            for station_id, behaviour in station_specs
-        }
+        self._stations: dict[str, AnySimulatedStation] = {}
+        for station_id, behaviour in station_specs:
+            version = versions.get(station_id, ocpp_version)
+            station: AnySimulatedStation
+            if version is OcppVersion.V201:
+                if defects.get(station_id):
+                    raise ValueError(f"station {station_id}: defects are 1.6 stations' only")
+                station = SimulatedStation201(
+                    url,
+                    station_id,
+                    behaviour,
+                    connectors,
+                    password=password,
+                    ssl_context=ssl,
+                    options=self.options,
+                )
+            else:
+                station = SimulatedStation(
+                    url,
+                    station_id,
+                    behaviour,
+                    connectors,
+                    password=password,
+                    ssl_context=ssl,
+                    options=self.options,
+                    defects=defects.get(station_id, ()),
+                )
+            self._stations[station_id] = station
         self._started = False
 
     @classmethod
-    def demo(cls, url: str, count: int, connectors: int = 2, **kwargs: Any) -> SiteSimulator:
-        """The console's ``--demo N`` site: ``CP-01``.. cycling through :data:`DEMO_ORDER`."""
-        return cls(url, connectors=connectors, station_specs=demo_behaviours(count), **kwargs)
+    def demo(
+        cls,
+        url: str,
+        count: int,
+        connectors: int = 2,
+        *,
+        ocpp_version: OcppVersion | None = None,
+        **kwargs: Any,
+    ) -> SiteSimulator:
+        """The console's ``--demo N`` site: ``CP-01``.. cycling through :data:`DEMO_ORDER`,
+        a mixed site (:func:`demo_versions`) unless ``ocpp_version`` names one version."""
+        versions = demo_versions(count) if ocpp_version is None else {}
+        return cls(
+            url,
+            connectors=connectors,
+            station_specs=demo_behaviours(count),
+            ocpp_version=ocpp_version or OcppVersion.V16,
+            versions=versions,
+            **kwargs,
+        )
 
     @property
-    def stations(self) -> list[SimulatedStation]:
+    def stations(self) -> list[AnySimulatedStation]:
         return list(self._stations.values())
 
-    def station(self, station_id: str) -> SimulatedStation:
+    def station(self, station_id: str) -> AnySimulatedStation:
         """The simulated station with that id (``KeyError`` if none)."""
         return self._stations[station_id]
 

@@ -19,12 +19,13 @@ from console.central.model import ReservationState
 from console.central.server import CentralSystem
 from console.chargepoint.client import ClientOptions
 from console.chargepoint.simulator import (
-    Behaviour,
+    DEMO_ORDER,
     SimulationOptions,
     SiteSimulator,
     demo_behaviours,
 )
 from console.ocpp.reservation import CancelReservationStatus, ReservationStatus
+from console.ocpp.versions import OcppVersion
 from tests.central.fakes import MemoryStore
 
 WAIT = 10.0
@@ -60,9 +61,11 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
     )
     central = CentralSystem(config, store=MemoryStore())
     await central.start()
+    # The 1.6 demo: these tests follow the 1.6 rules (connector 0, GetConfiguration).
     simulator = SiteSimulator.demo(
         f"ws://127.0.0.1:{central.port}",
-        len(Behaviour) - 1,
+        len(DEMO_ORDER),
+        ocpp_version=OcppVersion.V16,
         options=SimulationOptions(
             client=ClientOptions(backoff_initial=0.05, backoff_max=0.2),
             slow_answer_delay=3.5,
