@@ -85,6 +85,15 @@ def station_state_text(
         and (not counts or zero.status != ChargePointStatus.AVAILABLE)
     ):
         parts.append(zero_look.text)
+    elif (
+        zero is None
+        and summary
+        and node.snapshot.connected
+        and connectors
+        and all(c.status == ChargePointStatus.AVAILABLE for c in connectors)
+    ):
+        # No connector 0 (2.0.1 has none): every connector Available says it all.
+        parts.append(connector_status_look(ChargePointStatus.AVAILABLE).text)
     zero_name = zero_look.text.lower() if zero_look is not None else ""
     if list(counts) == [zero_name] and counts[zero_name] == len(connectors):
         counts = {}  # "Unavailable" on connector 0 and on every connector: said once is enough
