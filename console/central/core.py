@@ -22,6 +22,7 @@ from console.ocpp import messages as m
 from console.ocpp.base import OcppModel
 from console.ocpp.enums import (
     AuthorizationStatus,
+    ChargePointErrorCode,
     ChargePointStatus,
     DataTransferStatus,
     MessageTrigger,
@@ -303,7 +304,13 @@ class CoreResponder:
             **changes,
         )
         if before is None or before.status != request.status:
-            logger.info(
+            # The trace holds every status; the log keeps those a technician acts on.
+            problem = (
+                request.status is ChargePointStatus.FAULTED
+                or request.error_code is not ChargePointErrorCode.NO_ERROR
+            )
+            logger.log(
+                logging.WARNING if problem else logging.DEBUG,
                 "station %s: connector %d %s -> %s (%s)",
                 station_id,
                 request.connector_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import logging
@@ -11,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from console.central.model import ChangeEvent, TraceAppended, TraceDirection, TraceEntry
-from console.central.persistence import SnapshotSink
+from console.central.persistence import TraceSink
 from console.ocpp.base import OcppModel
 from console.ocpp.versions import OcppVersion
 
@@ -60,7 +61,7 @@ class TraceLog:
     def __init__(
         self,
         feed: ChangeFeed,
-        store: SnapshotSink,
+        store: TraceSink,
         *,
         memory: int = 10_000,
         loaded: list[TraceEntry] | None = None,
@@ -120,6 +121,12 @@ class TraceLog:
         return self.record(
             station_id, TraceDirection.EVENT, text, note=note, ocpp_version=ocpp_version
         )
+
+    def room_for(self, station_id: str) -> asyncio.Future[None] | None:
+        """None when the station's frames may be read on; else what to await first (the
+        trace lines not written yet are past their bound, and this station has more than
+        its share of them)."""
+        return self._store.room_for(station_id)
 
     def recent(self, limit: int = 10_000) -> list[TraceEntry]:
         if limit <= 0:

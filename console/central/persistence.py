@@ -7,6 +7,9 @@ in a stand-in.
 from __future__ import annotations
 
 import asyncio
+import functools
+from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -18,7 +21,7 @@ from console.central.model import (
     TraceEntry,
 )
 
-__all__ = ["Persistence", "SnapshotSink", "WriteBehind"]
+__all__ = ["Persistence", "SnapshotSink", "TraceSink", "WriteBehind"]
 
 
 class SnapshotSink(Protocol):
@@ -34,6 +37,14 @@ class SnapshotSink(Protocol):
         ...
 
     def append_trace(self, entry: TraceEntry) -> None: ...
+
+
+class TraceSink(Protocol):
+    """Where the trace goes, and whether a station's next frames may be taken yet."""
+
+    def append_trace(self, entry: TraceEntry) -> None: ...
+
+    def room_for(self, station_id: str) -> asyncio.Future[None] | None: ...
 
 
 class Persistence(Protocol):
@@ -85,6 +96,10 @@ class Persistence(Protocol):
 
     def append_trace(self, entry: TraceEntry) -> None: ...
 
+    def append_traces(self, entries: Sequence[TraceEntry]) -> asyncio.Future[None]:
+        """Queue trace entries (in order); resolves once they are committed or given up."""
+        ...
+
     async def flush(self) -> None: ...
 
     def close(self) -> None: ...
@@ -99,11 +114,24 @@ class WriteBehind:
     Under load a station sends a frame every few milliseconds; writing each change the
     moment it happens would wake the store's writer thread that often, and each wake-up
     takes the interpreter lock from the event loop. Batched, the writer wakes ~10 times a
-    second, and of a station or connector only the last state in a batch is written.
-    Reservations are not batched: their commits are awaited (see ``save_reservation``).
+    second, the trace lines of a batch go to it as one write, and of a station or connector
+    only the last state in a batch is written. Reservations are not batched: their commits
+    are awaited (see ``save_reservation``).
+
+    The trace lines not written yet are bounded: past ``backlog_max`` of them (a disk
+    slower than the flood of frames), :meth:`room_for` holds back the stations that have
+    more than their share waiting, so that the flooding station is slowed, not every
+    station, and memory stays bounded.
     """
 
-    def __init__(self, store: Persistence, interval: float = 0.1, limit: int = 2000) -> None:
+    def __init__(
+        self,
+        store: Persistence,
+        interval: float = 0.1,
+        limit: int = 2000,
+        *,
+        backlog_max: int = 20_000,
+    ) -> None:
         self._store = store
         self._interval = interval
         self._limit = limit
@@ -111,6 +139,13 @@ class WriteBehind:
         self._connectors: dict[tuple[str, int | None, int], ConnectorSnapshot] = {}
         self._trace: list[TraceEntry] = []
         self._timer: asyncio.TimerHandle | None = None
+        self._backlog_max = backlog_max
+        self._backlog = 0
+        """Trace lines taken and not written yet (here, or queued in the store)."""
+        self._unwritten: dict[str, int] = {}
+        """Of those, how many each station's."""
+        self._written: asyncio.Future[None] | None = None
+        """Resolved when the store has written (or given up) the next batch of trace lines."""
 
     def save_station(self, station: StationSnapshot) -> None:
         self._stations[station.station_id] = station
@@ -130,10 +165,49 @@ class WriteBehind:
 
     def append_trace(self, entry: TraceEntry) -> None:
         self._trace.append(entry)
+        self._backlog += 1
+        unwritten = self._unwritten
+        unwritten[entry.station_id] = unwritten.get(entry.station_id, 0) + 1
         if len(self._trace) >= self._limit:
             self.push()
         else:
             self._later()
+
+    # --- the bound on unwritten trace lines ---------------------------------------------
+
+    @property
+    def backlog(self) -> int:
+        """Trace lines taken and not written yet."""
+        return self._backlog
+
+    def room_for(self, station_id: str) -> asyncio.Future[None] | None:
+        """None when ``station_id`` may go on; else a future to await before it does (then
+        ask again): the backlog is past its bound and this station has more than its share
+        of it waiting."""
+        if self._backlog <= self._backlog_max:
+            return None
+        share = self._backlog_max // max(1, len(self._unwritten))
+        if self._unwritten.get(station_id, 0) <= share:
+            return None
+        if self._written is None:
+            self._written = asyncio.get_running_loop().create_future()
+        # Shielded: one waiter cancelled (its connection closed) must not cancel the others.
+        return asyncio.shield(self._written)
+
+    def _trace_written(self, entries: list[TraceEntry], _: asyncio.Future[None]) -> None:
+        self._backlog -= len(entries)
+        unwritten = self._unwritten
+        for station_id, count in Counter(entry.station_id for entry in entries).items():
+            left = unwritten.get(station_id, 0) - count
+            if left > 0:
+                unwritten[station_id] = left
+            else:
+                unwritten.pop(station_id, None)
+        written, self._written = self._written, None
+        if written is not None and not written.done():
+            written.set_result(None)
+
+    # --- handing over -------------------------------------------------------------------
 
     def _later(self) -> None:
         if self._timer is None:
@@ -156,5 +230,9 @@ class WriteBehind:
             self._store.save_station(station)
         for connector in connectors.values():
             self._store.save_connector(connector)
-        for entry in trace:
-            self._store.append_trace(entry)
+        if trace:
+            written = self._store.append_traces(trace)
+            if written.done():  # a store that writes at once, or no loop runs
+                self._trace_written(trace, written)
+            else:
+                written.add_done_callback(functools.partial(self._trace_written, trace))

@@ -7,6 +7,7 @@ every frame goes to the trace, each with the request or answer model it carries.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -189,6 +190,11 @@ class StationConnection(OcppLink):
         self._handle_call = call_handler
         # When each call of the station's came in: the trace shows how long we took.
         self._received_at: dict[str, float] = {}
+
+    def _read_gate(self) -> asyncio.Future[None] | None:
+        # A disk slower than this station's flood of frames: the trace waits for no one,
+        # so the station does (see WriteBehind.room_for).
+        return self._trace.room_for(self.station_id)
 
     def _answer_call(self, event: CallReceived) -> None:
         self.respond(event.message_id, self._handle_call(self, event))

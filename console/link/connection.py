@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, ClassVar, assert_never
 
@@ -204,6 +204,11 @@ class OcppLink:
     def _frame_out(self, frame: OutgoingFrame) -> None:
         """See a frame as it is taken to be written."""
 
+    def _read_gate(self) -> Awaitable[object] | None:
+        """Something to await before the next frame is read (then asked again), or None to
+        read on. The peer's frames wait in the socket meanwhile: this slows the peer."""
+        return None
+
     # --- the reader ---------------------------------------------------------------------
 
     async def run(self) -> str:
@@ -212,6 +217,10 @@ class OcppLink:
         turn_started = self._loop.time()
         try:
             while True:
+                gate = self._read_gate()
+                while gate is not None:
+                    await gate
+                    gate = self._read_gate()
                 try:
                     message = await self.websocket.recv()
                 except ConnectionClosed as exc:

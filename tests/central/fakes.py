@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Sequence
 from datetime import datetime
 
 from console.central.check.model import CheckResult
@@ -83,6 +84,12 @@ class MemoryStore:
 
     def append_trace(self, entry: TraceEntry) -> None:
         self.trace.append(entry)
+
+    def append_traces(self, entries: Sequence[TraceEntry]) -> asyncio.Future[None]:
+        self.trace.extend(entries)
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        future.set_result(None)
+        return future
 
     async def flush(self) -> None:
         return None

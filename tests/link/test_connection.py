@@ -92,6 +92,11 @@ class RecordingLink(OcppLink):
         self.events: list[Event] = []
         self.frames_out: list[OutgoingFrame] = []
         self.ended: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self.gate: asyncio.Future[None] | None = None
+        """While set and not done, the link reads no frame (see ``_read_gate``)."""
+
+    def _read_gate(self) -> asyncio.Future[None] | None:
+        return self.gate if self.gate is not None and not self.gate.done() else None
 
     def _answer_call(self, event: CallReceived) -> None:
         answer = self.answers.get(event.action)
@@ -392,3 +397,23 @@ async def test_the_tasks_of_a_connection_end_with_it() -> None:
         with pytest.raises(asyncio.CancelledError):
             await within(after)
     await station.end_tasks()
+
+
+# --- holding back a peer ----------------------------------------------------------------------
+
+
+async def test_a_read_gate_holds_the_peers_frames_until_it_opens() -> None:
+    async with link_pair() as (central, station):
+        # The gate is looked at before each read: one frame lets the reader past the
+        # read that was already waiting when the gate closed.
+        central.gate = asyncio.get_running_loop().create_future()
+        first = await within(station.call(HeartbeatRequest()))
+        assert first.confirmation is not None
+        held = station.start_call(HeartbeatRequest())
+        done, _ = await asyncio.wait({held}, timeout=0.3)
+        assert not done  # not read, so not answered
+        assert received(central) == ["Heartbeat"]
+        central.gate.set_result(None)
+        outcome = await within(held)
+        assert outcome.confirmation is not None
+        assert received(central) == ["Heartbeat", "Heartbeat"]

@@ -365,7 +365,12 @@ class Store:
 
     def append_trace(self, e: TraceEntry) -> None:
         """Queue a trace entry; the oldest entries beyond ``trace_limit`` are pruned."""
-        self._writer.submit(AppendTrace(e))
+        self._writer.submit(AppendTrace((e,)))
+
+    def append_traces(self, entries: Sequence[TraceEntry]) -> asyncio.Future[None]:
+        """Queue trace entries (in order) as one write; the future resolves once they are
+        committed, or given up (the disk failed: :attr:`error` says so)."""
+        return self._writer.submit_for_future(AppendTrace(entries))
 
     async def flush(self) -> None:
         """Return once everything queued before this call is committed (or given up)."""

@@ -42,7 +42,8 @@ __all__ = ["Writer"]
 logger = logging.getLogger(__name__)
 
 _BATCH_MAX: Final = 5_000
-"""Most queued writes committed in one transaction (bounds one commit's time)."""
+"""Most queued writes (trace lines counted one by one) committed in one transaction, about
+(bounds one commit's time)."""
 _RETRY_INTERVAL: Final = 2.0
 """Seconds between attempts to write again after the disk failed."""
 _RETRY_BUFFER_MAX: Final = 100_000
@@ -160,7 +161,7 @@ class Writer:
                 return
             await waiter.future
 
-    def submit_for_future(self, op: SaveReservation) -> asyncio.Future[None]:
+    def submit_for_future(self, op: SaveReservation | AppendTrace) -> asyncio.Future[None]:
         """Queue ``op``; the future resolves once it is committed or given up.
 
         Called without a running event loop, this waits for the commit and returns a
@@ -201,16 +202,20 @@ class Writer:
                     self._write([])  # only the retry buffer
                     continue
                 batch: list[Op] = self._take_urgent()
+                size = len(batch)
                 item: _Queued = first
                 while True:
                     if isinstance(item, _Stop):
                         stopping = True
                         break
                     if isinstance(item, _Wake):
-                        batch.extend(self._take_urgent())
+                        urgent = self._take_urgent()
+                        batch.extend(urgent)
+                        size += len(urgent)
                     else:
                         batch.append(item)
-                    if len(batch) >= _BATCH_MAX:
+                        size += len(item.entries) if isinstance(item, AppendTrace) else 1
+                    if size >= _BATCH_MAX:
                         break
                     try:
                         item = self._queue.get_nowait()
@@ -300,7 +305,7 @@ class Writer:
         state = self._state
         for op in ops:
             if isinstance(op, AppendTrace):
-                state.dropped_trace += 1
+                state.dropped_trace += len(op.entries)
             elif not isinstance(op, Barrier):
                 if isinstance(op, SaveReservation | SaveCheck | RaiseCounter) and op.waiter:
                     # Its caller is told now (error says it is not on disk); the retry

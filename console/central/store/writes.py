@@ -138,7 +138,11 @@ class RaiseCounter:
 
 @dataclass(slots=True)
 class AppendTrace:
-    entry: TraceEntry
+    """Trace entries in the order they happened (the write-behind hands over a batch: one
+    queued operation instead of thousands); ``waiter`` is told once they are written."""
+
+    entries: Sequence[TraceEntry]
+    waiter: Waiter | None = None
 
 
 @dataclass(slots=True)
@@ -205,7 +209,10 @@ def coalesce(ops: list[Op]) -> list[Op]:
 def release(batch: Iterable[Op]) -> None:
     """Tell every waiter in ``batch`` that its write is done (or given up)."""
     for op in batch:
-        if isinstance(op, SaveReservation | SaveCheck | RaiseCounter | Barrier) and op.waiter:
+        if (
+            isinstance(op, SaveReservation | SaveCheck | RaiseCounter | Barrier | AppendTrace)
+            and op.waiter
+        ):
             op.waiter.done()
 
 
@@ -238,7 +245,7 @@ def commit(db: sqlite3.Connection, ops: list[Op], trace_limit: int) -> None:
     db.execute("BEGIN IMMEDIATE")
     for op in ops:
         if isinstance(op, AppendTrace):
-            trace_rows.append(trace_row(op.entry))
+            trace_rows.extend(map(trace_row, op.entries))
         elif isinstance(op, SaveStation):
             db.execute(_STATION_UPSERT, station_row(op.station))
         elif isinstance(op, SaveConnector):

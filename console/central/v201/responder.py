@@ -255,7 +255,9 @@ class Responder201:
             station_id, connector_id, evse_id=evse_id, status=status, **changes
         )
         if before is None or before.status != status:
-            logger.info(
+            # The trace holds every status; the log keeps those a technician acts on.
+            logger.log(
+                logging.WARNING if status is ConnectorStatus.FAULTED else logging.DEBUG,
                 "station %s: EVSE %d connector %d %s -> %s",
                 station_id,
                 evse_id,
