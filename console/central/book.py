@@ -64,6 +64,7 @@ from console.central.lifecycle import (
     LostBeforeSending,
     NotConnected,
     Notify,
+    Overridden,
     ReleaseConnector,
     Replaced,
     ReserveConnector,
@@ -504,6 +505,38 @@ class ReservationBook:
         )
         return self._apply(latest, TransactionStarted(transaction_id)).record
 
+    def on_foreign_transaction(
+        self,
+        station_id: str,
+        connector_id: int,
+        id_tag: str | None,
+        parent: str | None,
+        transaction_id: int | str,
+    ) -> None:
+        """A transaction started on ``connector_id`` (2.0.1: that EVSE) without a
+        reservation id, for ``id_tag`` (whose parent or group the console knows as
+        ``parent``). An accepted reservation held there for another idTag (and not for
+        the card's parent) is over at once: the station gave the connector away, and no
+        Available will come while the transaction runs."""
+        for record in list(self._records.values()):
+            if (
+                record.station_id != station_id
+                or record.connector_id != connector_id
+                or connector_id == 0
+                or not allows(record.state, Overridden)
+                or _holds_for(record, id_tag, parent)
+            ):
+                continue
+            self._apply(record, Overridden(transaction_id, id_tag))
+            logger.warning(
+                "station %s: reservation %d on connector %d overridden by transaction %s for %s",
+                station_id,
+                record.reservation_id,
+                connector_id,
+                transaction_id,
+                id_tag or "an unnamed idTag",
+            )
+
     def on_status_update(self, station_id: str, reservation_id: int, *, expired: bool) -> None:
         """2.0.1: ReservationStatusUpdate ``Expired`` (``expired``) or ``Removed``."""
         held = self._attempts(station_id, reservation_id, StatusUpdated)
@@ -741,6 +774,16 @@ def _log_gone(record: ReservationRecord) -> None:
         record.reservation_id,
         record.error,
     )
+
+
+def _holds_for(record: ReservationRecord, id_tag: str | None, parent: str | None) -> bool:
+    """Whether ``record`` lets the card ``id_tag`` (whose parent or group is ``parent``)
+    charge: its own idTag, or one with the reservation's parent idTag (case-insensitive)."""
+    reserved = {record.id_tag.casefold()}
+    if record.parent_id_tag is not None:
+        reserved.add(record.parent_id_tag.casefold())
+    cards = {t.casefold() for t in (id_tag, parent) if t is not None}
+    return bool(reserved & cards)
 
 
 def _cancel(timer: asyncio.TimerHandle | None) -> None:

@@ -282,6 +282,10 @@ class CoreResponder:
             self._book.on_transaction_started(
                 station_id, request.connector_id, request.reservation_id, transaction_id
             )
+        elif info.status is AuthorizationStatus.ACCEPTED:
+            self._book.on_foreign_transaction(
+                station_id, request.connector_id, request.id_tag, info.parent_id_tag, transaction_id
+            )
         return m.StartTransactionConfirmation(id_tag_info=info, transaction_id=transaction_id)
 
     def _status_notification(self, connection: StationConnection, request: OcppModel) -> OcppModel:

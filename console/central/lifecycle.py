@@ -84,6 +84,7 @@ __all__ = [
     "LostBeforeSending",
     "NotConnected",
     "Notify",
+    "Overridden",
     "ReleaseConnector",
     "Replaced",
     "ReserveConnector",
@@ -219,6 +220,15 @@ class TransactionStarted:
 
 
 @dataclass(frozen=True, slots=True)
+class Overridden:
+    """A transaction for another idTag started on the reserved connector (2.0.1: EVSE)
+    without this reservation's id: the station gave the connector away."""
+
+    transaction_id: int | str
+    id_tag: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Cancelled:
     """The station accepted a CancelReservation of this id (``attempt``: that cancel, kept
     on the record; None leaves the record's cancel attempt as it is)."""
@@ -273,6 +283,7 @@ Happening = (
     | AnsweredLate
     | FailedLate
     | TransactionStarted
+    | Overridden
     | Cancelled
     | Replaced
     | ConnectorStatus
@@ -320,6 +331,7 @@ TRANSITIONS: Final[
     },
     _S.ACCEPTED: {
         TransactionStarted: _to(_S.USED),
+        Overridden: _to(_S.ENDED),
         Cancelled: _to(_S.CANCELLED),
         Replaced: _to(_S.ENDED),
         StatusUpdated: _to(_S.EXPIRED, _S.ENDED),
@@ -511,6 +523,12 @@ def _decide(record: ReservationRecord, happening: Happening, now: datetime) -> T
             return _move(record, _S.EXPIRED, now)
         case TransactionStarted(transaction_id=transaction_id):
             return _move(record, _S.USED, now, transaction_id=transaction_id)
+        case Overridden(transaction_id=transaction_id, id_tag=id_tag):
+            error = (
+                f"station overrode the reservation: transaction {transaction_id} started "
+                f"for {id_tag or 'another idTag'} without it"
+            )
+            return _move(record, _S.ENDED, now, error=error)
         case Cancelled(attempt=attempt):
             if attempt is None:
                 return _move(record, _S.CANCELLED, now)

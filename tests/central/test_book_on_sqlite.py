@@ -16,7 +16,7 @@ from ocpp.routing import on
 from ocpp.v16 import call, call_result
 from ocpp.v16.enums import Action
 
-from console.central.config import CentralSystemConfig
+from console.central.config import CentralSystemConfig, IdTagEntry
 from console.central.model import ReservationRecord, ReservationState, StationSnapshot
 from console.central.store import Store
 from console.ocpp.reservation import CancelReservationStatus
@@ -413,3 +413,33 @@ async def _status_at(station: OcppStation, connector_id: int, error: str, at: da
             timestamp=at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
     )
+
+
+@pytest.mark.asyncio
+async def test_a_transaction_for_another_card_ends_the_reservation_at_once(
+    start_central: StartCentral,
+) -> None:
+    """The station gave the reserved connector to another card (a StartTransaction without
+    the reservation's id): the reservation is over now, not when Available comes; a card of
+    the reservation's parent does not end it."""
+    central = await start_central(id_tags={"SIBLING": IdTagEntry(parent_id_tag="FLEET")})
+    async with connected_station(central, "CP-OVR") as station:
+        expiry = datetime.now(UTC) + timedelta(minutes=30)
+        kept = await central.reserve_now("CP-OVR", 2, "CARD-A", expiry, parent_id_tag="FLEET")
+        taken = await central.reserve_now("CP-OVR", 1, "CARD-A", expiry)
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        await station.call(
+            call.StartTransaction(connector_id=2, id_tag="sibling", meter_start=0, timestamp=stamp)
+        )
+        await station.call(
+            call.StartTransaction(connector_id=1, id_tag="CARD-B", meter_start=0, timestamp=stamp)
+        )
+        ended = await wait_until(
+            central,
+            record_in_state(central, "CP-OVR", taken.reservation_id, ReservationState.ENDED),
+        )
+        assert "overrode" in (ended.error or "")
+        assert "CARD-B" in (ended.error or "")
+        still = central.reservation("CP-OVR", kept.reservation_id)
+        assert still is not None
+        assert still.state is ReservationState.ACCEPTED

@@ -40,6 +40,7 @@ from console.central.lifecycle import (
     LostBeforeSending,
     NotConnected,
     Notify,
+    Overridden,
     ReleaseConnector,
     Replaced,
     ReserveConnector,
@@ -164,6 +165,7 @@ EXAMPLES: list[Example] = [
     (S.ACCEPTED, TransactionStarted(42), LATER, S.USED),
     (S.ACCEPTED, Cancelled(), LATER, S.CANCELLED),
     (S.ACCEPTED, Replaced(), LATER, S.ENDED),
+    (S.ACCEPTED, Overridden(77, "OTHER"), LATER, S.ENDED),
     (S.ACCEPTED, ConnectorStatus(1, ChargePointStatus.PREPARING), LATER, S.ACCEPTED),
     (S.ACCEPTED, ConnectorStatus(1, ChargePointStatus.FAULTED), LATER, S.ENDED),
     (S.ACCEPTED, ConnectorStatus(1, ChargePointStatus.AVAILABLE), NEAR_EXPIRY, S.EXPIRED),
@@ -471,6 +473,9 @@ _HAPPENINGS: dict[type[Happening], st.SearchStrategy[Happening]] = {
     ),
     Cancelled: st.just(Cancelled()),
     Replaced: st.just(Replaced()),
+    Overridden: st.builds(
+        Overridden, st.integers(1, 10_000) | st.text(min_size=1, max_size=36), st.none() | _TEXTS
+    ),
     ConnectorStatus: st.builds(ConnectorStatus, st.integers(0, 3), _CONNECTOR_STATUSES),
     GraceOver: st.builds(GraceOver, st.none() | _CONNECTOR_STATUSES),
     StatusUpdated: st.builds(StatusUpdated, st.booleans()),

@@ -333,3 +333,26 @@ async def test_authorize_and_transactions_answer_with_id_token_info(
         data = await station.call(call.DataTransfer(vendor_id="acme"))
         assert data.status == "UnknownVendorId"
         assert _assert_every_frame_out_validates(central, "CP-AUTH") >= 8
+
+
+async def test_a_transaction_for_another_token_on_the_reserved_evse_ends_it(
+    central: CentralSystem,
+) -> None:
+    async with connected_station201(central, "CP-OVR") as station:
+        record = await central.reserve_now("CP-OVR", 1, "CARD", _expiry())
+        await station.call(
+            call.TransactionEvent(
+                event_type="Started",
+                timestamp=stamp(),
+                trigger_reason="Authorized",
+                seq_no=0,
+                transaction_info={"transaction_id": "TX-OTHER"},
+                evse={"id": 1, "connector_id": 1},
+                id_token={"id_token": "SOMEONE-ELSE", "type": "ISO14443"},
+            )
+        )
+        ended = await wait_until(
+            central,
+            record_in_state(central, "CP-OVR", record.reservation_id, ReservationState.ENDED),
+        )
+        assert "overrode" in (ended.error or "")

@@ -317,14 +317,22 @@ class Responder201:
                 connector.connector_id,
                 request.trigger_reason.value,
             )
+        info = self.id_token_info(request.id_token) if request.id_token is not None else None
+        evse_id = request.evse.id if request.evse is not None else 0
         if request.reservation_id is not None:
             self._book.on_transaction_started(
-                station_id,
-                request.evse.id if request.evse is not None else 0,
-                request.reservation_id,
-                transaction_id,
+                station_id, evse_id, request.reservation_id, transaction_id
             )
-        info = self.id_token_info(request.id_token) if request.id_token is not None else None
+        elif (
+            request.event_type is TransactionEventType.STARTED
+            and request.id_token is not None
+            and info is not None
+            and info.status is AuthorizationStatus.ACCEPTED
+        ):
+            group = info.group_id_token.id_token if info.group_id_token is not None else None
+            self._book.on_foreign_transaction(
+                station_id, evse_id, request.id_token.id_token, group, transaction_id
+            )
         return m.TransactionEventResponse(id_token_info=info)
 
     def _transaction_connector(
