@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, field_validator
 
 from console.central.paths import default_data_dir
 from console.ocpp.enums import AuthorizationStatus
@@ -64,6 +64,29 @@ class CentralSystemConfig(BaseModel):
     """The first wait after too many failed logins; it doubles with each further failure."""
     login_backoff_max: float = Field(default=60.0, gt=0)
     id_tags: dict[str, IdTagEntry] = Field(default_factory=dict)
+    upstream_url: str | None = None
+    """Proxy mode: each station is carried on to ``<upstream_url>/<station id>`` (the
+    site's own CSMS); None: the console is the stations' Central System."""
+    upstream_cafile: Path | None = None
+    """The CA that signs a ``wss://`` upstream's certificate; None: the system store.
+    The upstream's certificate is always verified."""
+    upstream_credentials: dict[str, SecretStr] = Field(default_factory=dict)
+    """Per station: the password the console sends upstream (HTTP Basic, user = station
+    id) instead of the station's own credentials."""
+    upstream_backoff: float = Field(default=1.0, gt=0)
+    """After the upstream refused or dropped a station: the first wait before the console
+    dials it again for that station (doubling with each failure)."""
+    upstream_backoff_max: float = Field(default=60.0, gt=0)
+
+    @field_validator("upstream_url")
+    @classmethod
+    def _upstream_is_websocket(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("ws://", "wss://")):
+            raise ValueError("the upstream URL must start with ws:// or wss://")
+        return value
 
     def resolved_data_dir(self) -> Path:
         """The folder of the database: ``data_dir`` or the per-user data folder."""

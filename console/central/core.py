@@ -196,6 +196,10 @@ class CoreResponder:
                 station_id,
                 describe_failure(outcome.error_code, outcome.error, outcome.timed_out),
             )
+        if connection.proxied:
+            # Through the proxy, whatever the station sends goes to the CSMS too: ask it
+            # for nothing more than the read-only capability query above.
+            return
         outcome = await connection.call(
             m.TriggerMessageRequest(requested_message=MessageTrigger.STATUS_NOTIFICATION)
         )

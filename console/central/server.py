@@ -54,6 +54,7 @@ from console.central.model import (
     TraceEntry,
 )
 from console.central.persistence import Persistence, WriteBehind
+from console.central.proxy import ProxyGate
 from console.central.registry import StationRegistry
 from console.central.security import build_server_ssl_context
 from console.central.site_urls import lan_first, station_urls
@@ -134,6 +135,7 @@ class CentralSystem:
             backoff_max=config.login_backoff_max,
         )
         self._per_address: dict[str, int] = {}
+        self._proxy: ProxyGate | None = None
 
     # --- life cycle ---------------------------------------------------------------------
 
@@ -161,6 +163,8 @@ class CentralSystem:
         self._book = ReservationBook(self._feed, store, self._registry, self._connections.get)
         self._book.load(store.load_reservations())
         self._core = CoreResponder(config, self._registry, self._book)
+        if config.upstream_url is not None:
+            self._proxy = ProxyGate(config, self._trace)
         self._responders = {
             OcppVersion.V16: self._core,
             OcppVersion.V201: Responder201(config, self._registry, self._book),
@@ -452,6 +456,9 @@ class CentralSystem:
             )
         if isinstance(decision, str) and self.config.security_profile in (1, 2):
             decision = await self._check_login(address, decision, request)
+        if isinstance(decision, str) and self._proxy is not None:
+            loop = asyncio.get_running_loop()
+            decision = self._proxy.admit(decision, loop.time()) or decision
         if isinstance(decision, str) and self.config.security_profile == 3:
             peercert = connection.transport.get_extra_info("peercert")
             decision = check_client_certificate(decision, peercert) or decision
@@ -527,16 +534,26 @@ class CentralSystem:
             return
         responder = self._responders.get(version)
         assert responder is not None
-        connection = StationConnection(
-            station_id,
-            websocket,
-            trace=self._need_trace(),
-            call_handler=responder,
-            call_timeout=self.config.call_timeout,
-            max_frame_size=self.config.max_frame_size,
-            security_profile=self.config.security_profile,
-            version=version,
-        )
+        connection: StationConnection
+        if self._proxy is not None:
+            loop = asyncio.get_running_loop()
+            proxied = await self._proxy.carry(
+                station_id, websocket, version, responder, loop.time()
+            )
+            if proxied is None:
+                return
+            connection = proxied
+        else:
+            connection = StationConnection(
+                station_id,
+                websocket,
+                trace=self._need_trace(),
+                call_handler=responder,
+                call_timeout=self.config.call_timeout,
+                max_frame_size=self.config.max_frame_size,
+                security_profile=self.config.security_profile,
+                version=version,
+            )
         address = _host_of(websocket.remote_address)
         self._per_address[address] = self._per_address.get(address, 0) + 1
         previous = self._connections.get(station_id)
@@ -563,14 +580,17 @@ class CentralSystem:
         self._need_trace().event(
             station_id,
             f"connected from {remote} with OCPP {version} "
-            f"(security profile {self.config.security_profile})" + (f"; {note}" if note else ""),
+            f"(security profile {self.config.security_profile})"
+            + (" through the proxy" if connection.proxied else "")
+            + (f"; {note}" if note else ""),
             ocpp_version=version,
         )
         logger.info(
-            "station %s: connected from %s with OCPP %s%s%s",
+            "station %s: connected from %s with OCPP %s%s%s%s",
             station_id,
             remote,
             version,
+            " through the proxy" if connection.proxied else "",
             "" if known else " (new station)",
             f"; {note}" if note else "",
         )

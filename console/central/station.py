@@ -163,6 +163,9 @@ class StationConnection(OcppLink):
 
     peer_name = "the station"
     own_name = "the console"
+    proxied = False
+    """True when the station is carried on to an upstream CSMS (proxy mode): the console
+    then only observes the station's calls, and calls the station only when asked to."""
 
     def __init__(
         self,
@@ -175,10 +178,11 @@ class StationConnection(OcppLink):
         max_frame_size: int,
         security_profile: int,
         version: OcppVersion = OcppVersion.V16,
+        session: Session | None = None,
     ) -> None:
         super().__init__(
             websocket,
-            Session(Role.CENTRAL_SYSTEM, call_timeout=call_timeout, version=version),
+            session or Session(Role.CENTRAL_SYSTEM, call_timeout=call_timeout, version=version),
             name=f"station {station_id}",
             max_frame_size=max_frame_size,
         )

@@ -204,6 +204,21 @@ class OcppLink:
     def _frame_out(self, frame: OutgoingFrame) -> None:
         """See a frame as it is taken to be written."""
 
+    def _receive(self, message: str | bytes, now: float) -> list[Event]:
+        """Take one frame of the peer's; the Session's events to act on."""
+        return self.session.receive(message, now)
+
+    def _outgoing(self) -> list[OutgoingFrame]:
+        """The frames to write now, in order."""
+        return self.session.data_to_send()
+
+    def _next_deadline(self) -> float | None:
+        """When :meth:`_poll_timeouts` has something to do next."""
+        return self.session.next_deadline()
+
+    def _poll_timeouts(self, now: float) -> list[Event]:
+        return self.session.poll_timeouts(now)
+
     def _read_gate(self) -> Awaitable[object] | None:
         """Something to await before the next frame is read (then asked again), or None to
         read on. The peer's frames wait in the socket meanwhile: this slows the peer."""
@@ -234,7 +249,7 @@ class OcppLink:
                     break
                 now = self._loop.time()
                 logger.debug("%s < %s", self.name, message)
-                answered = self._process(self.session.receive(message, now))
+                answered = self._process(self._receive(message, now))
                 await self._flush()
                 self._reschedule()
                 if answered:
@@ -434,7 +449,7 @@ class OcppLink:
     # --- timers -------------------------------------------------------------------------
 
     def _reschedule(self) -> None:
-        deadline = self.session.next_deadline()
+        deadline = self._next_deadline()
         if self._timer is not None:
             if deadline is not None and self._timer.when() == deadline:
                 return
@@ -447,7 +462,7 @@ class OcppLink:
         self._timer = None
         if self.closed:
             return
-        self._process(self.session.poll_timeouts(self._loop.time()))
+        self._process(self._poll_timeouts(self._loop.time()))
         # A timeout may have released the next queued call: write it.
         self._flush_soon()
         self._reschedule()
@@ -473,7 +488,7 @@ class OcppLink:
         # One writer at a time, and each takes the Session's frames only once it writes:
         # frames leave in the order the Session produced them.
         async with self._writing:
-            frames = self.session.data_to_send()
+            frames = self._outgoing()
             for frame in frames:
                 try:
                     self._frame_out(frame)

@@ -101,6 +101,8 @@ class OutgoingFrame:
     action: str | None
     error_code: str | None = None
     message: OcppModel | None = None
+    note: str | None = None
+    """What the trace says of a frame someone else made (a proxy's forwarded frame)."""
 
 
 # --- events ------------------------------------------------------------------------------
@@ -260,6 +262,10 @@ class Session:
         self._incoming: dict[str, _Pending] = {}
         self._outbox: list[OutgoingFrame] = []
         self._closed = False
+        self.hold_calls = False
+        """While True, queued calls are sent only by :meth:`send_queued`: someone else
+        shares this direction of the connection (proxy mode, where the upstream CSMS calls
+        the station too) and decides whose turn it is."""
 
     # --- state --------------------------------------------------------------------------
 
@@ -312,8 +318,19 @@ class Session:
         self._send_next(now)
         return outgoing
 
-    def _send_next(self, now: float) -> None:
+    def send_queued(self, now: float) -> OutgoingCall | None:
+        """Send the next queued call now, held or not (when nothing of ours is outstanding)."""
         if self._outstanding is not None or not self._queue:
+            return None
+        held, self.hold_calls = self.hold_calls, False
+        try:
+            self._send_next(now)
+        finally:
+            self.hold_calls = held
+        return self._outstanding
+
+    def _send_next(self, now: float) -> None:
+        if self._outstanding is not None or not self._queue or self.hold_calls:
             return
         outgoing = self._queue.popleft()
         outgoing.sent_at = now

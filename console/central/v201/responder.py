@@ -144,6 +144,10 @@ class Responder201:
                 station_id,
                 describe_failure(outcome.error_code, outcome.error, outcome.timed_out),
             )
+        if connection.proxied:
+            # Through the proxy, whatever the station sends goes to the CSMS too: ask it
+            # for nothing more than the read-only capability query above.
+            return
         for request in (
             d.GetBaseReportRequest(
                 request_id=next(self._report_ids), report_base=ReportBase.FULL_INVENTORY

@@ -1,0 +1,117 @@
+"""Proxy mode: the console between a station and the site's own CSMS.
+
+:class:`ProxyGate` is what the Central System asks when a station connects: may it
+connect now (the backoff after the upstream failed), and its link carried on upstream.
+"""
+
+from __future__ import annotations
+
+import http
+import logging
+
+from websockets.asyncio.server import ServerConnection
+
+from console.central.config import CentralSystemConfig
+from console.central.events import TraceLog
+from console.central.handshake import HandshakeRefusal
+from console.central.proxy.link import ProxiedStationConnection
+from console.central.proxy.relay import Relay, Route
+from console.central.proxy.upstream import (
+    UpstreamBackoff,
+    UpstreamDialer,
+    UpstreamError,
+    UpstreamState,
+)
+from console.central.station import CallHandler
+from console.ocpp.versions import OcppVersion
+
+__all__ = [
+    "ProxiedStationConnection",
+    "ProxyGate",
+    "Relay",
+    "Route",
+    "UpstreamDialer",
+    "UpstreamError",
+    "UpstreamState",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class ProxyGate:
+    """Carries each station that connects on to ``<upstream_url>/<station id>``."""
+
+    def __init__(self, config: CentralSystemConfig, trace: TraceLog) -> None:
+        self.dialer = UpstreamDialer(config)
+        self.backoff = UpstreamBackoff(config.upstream_backoff, config.upstream_backoff_max)
+        self._config = config
+        self._trace = trace
+
+    def admit(self, station_id: str, now: float) -> HandshakeRefusal | None:
+        """Refuse a station while its upstream link waits out its backoff."""
+        wait = self.backoff.wait_left(station_id, now)
+        if wait <= 0:
+            return None
+        retry = UpstreamBackoff.retry_after(wait)
+        return HandshakeRefusal(
+            http.HTTPStatus.SERVICE_UNAVAILABLE,
+            f"the CSMS at {self.dialer.base_url} is not reachable for {station_id}; "
+            f"retry in {retry} s",
+            station_id,
+            retry_after=retry,
+        )
+
+    async def carry(
+        self,
+        station_id: str,
+        websocket: ServerConnection,
+        version: OcppVersion,
+        responder: CallHandler,
+        now: float,
+    ) -> ProxiedStationConnection | None:
+        """Dial the upstream for this station; None (the station closed, the trace and the
+        log say why) when it cannot be reached or refuses it."""
+        url = self.dialer.url_for(station_id)
+        request = websocket.request
+        authorization = None if request is None else request.headers.get("Authorization")
+        self._trace.event(
+            station_id,
+            f"upstream {UpstreamState.CONNECTING}: {url} with OCPP {version}",
+            note="proxy",
+            ocpp_version=version,
+        )
+        try:
+            upstream = await self.dialer.dial(station_id, version, authorization)
+        except UpstreamError as exc:
+            wait = self.backoff.failed(station_id, now)
+            state = UpstreamState.REFUSED if exc.status is not None else UpstreamState.GONE
+            text = (
+                f"upstream {state}: {url} {exc.reason}; the console closes the station's "
+                f"connection (next try in {wait:g} s)"
+            )
+            self._trace.event(station_id, text, note="proxy", ocpp_version=version)
+            logger.warning("station %s: upstream %s: %s", station_id, url, exc.reason)
+            # 1013 (try again later): the station's own reconnect logic takes over.
+            await websocket.close(1013, f"upstream {state}: {exc.reason}"[:120])
+            return None
+        self.backoff.succeeded(station_id)
+        self._trace.event(
+            station_id,
+            f"upstream {UpstreamState.CONNECTED}: {url} with OCPP {version}",
+            note="proxy",
+            ocpp_version=version,
+        )
+        logger.info("station %s: carried on to %s", station_id, url)
+        config = self._config
+        return ProxiedStationConnection(
+            station_id,
+            websocket,
+            upstream,
+            upstream_url=url,
+            trace=self._trace,
+            call_handler=responder,
+            call_timeout=config.call_timeout,
+            max_frame_size=config.max_frame_size,
+            security_profile=config.security_profile,
+            version=version,
+        )
