@@ -79,6 +79,25 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the Central System headless")
     _add_server_options(serve, defaults_from_settings=False)
 
+    proxy = sub.add_parser(
+        "proxy",
+        help="run headless between the stations and the site's own CSMS (proxy mode)",
+    )
+    _add_server_options(proxy, defaults_from_settings=False)
+    proxy.add_argument(
+        "--upstream",
+        required=True,
+        metavar="URL",
+        help="the CSMS each station is carried on to, as <URL>/<station id> (ws:// or wss://)",
+    )
+    proxy.add_argument(
+        "--upstream-cafile",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the CA that signs a wss:// upstream's certificate (default: the system store)",
+    )
+
     check = sub.add_parser(
         "check",
         help="run the reservation conformance check against one station (headless)",
@@ -158,6 +177,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from console.central.cli import serve
 
         return serve(args)
+    if args.command == "proxy":
+        from console.central.cli import proxy
+
+        return proxy(args)
     if args.command == "check":
         from console.central.cli import check
 

@@ -46,7 +46,7 @@ from console.central.settings import (
 from console.central.store import StoreError
 from console.ocpp.frames import MessageType
 
-__all__ = ["check", "config_from_args", "serve", "settings_from_args", "wait_for_station"]
+__all__ = ["check", "config_from_args", "proxy", "serve", "settings_from_args", "wait_for_station"]
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +119,27 @@ def serve(args: argparse.Namespace) -> int:
     except (OSError, ValueError, ValidationError) as exc:
         print(f"ocpp-console serve: bad settings: {exc}", file=sys.stderr)
         return 2
+    try:
+        return asyncio.run(_run(config))
+    except KeyboardInterrupt:
+        return 0
+
+
+def proxy(args: argparse.Namespace) -> int:
+    """``serve`` in proxy mode: every station is carried on to ``--upstream``."""
+    try:
+        base = config_from_args(args)
+        config = CentralSystemConfig(
+            **{
+                **dict(base),
+                "upstream_url": args.upstream,
+                "upstream_cafile": args.upstream_cafile or base.upstream_cafile,
+            }
+        )
+    except (OSError, ValueError, ValidationError) as exc:
+        print(f"ocpp-console proxy: bad settings: {exc}", file=sys.stderr)
+        return 2
+    logger.info("proxy mode: stations are carried on to %s/<station id>", config.upstream_url)
     try:
         return asyncio.run(_run(config))
     except KeyboardInterrupt:

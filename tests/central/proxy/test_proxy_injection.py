@@ -183,7 +183,8 @@ async def test_the_upstreams_call_waits_for_ours_while_the_stations_call_goes_up
         assert station.calls == ["GetConfiguration", "ReserveNow"]
         station.gate.set()
         record = await asyncio.wait_for(reserve, WAIT)
-        assert record.confirmation is not None and record.confirmation.value == "Accepted"
+        assert record.confirmation is not None
+        assert record.confirmation.value == "Accepted"
         assert json.loads(await link.frame(2)) == [3, "u-2", {"status": "Accepted"}]
         assert json.loads(await link.frame(3)) == [3, "u-3", {"status": "Accepted"}]
         assert station.calls == ["GetConfiguration", "ReserveNow", "ClearCache", "ClearCache"]

@@ -122,7 +122,8 @@ async def test_a_wss_upstream_signed_by_another_ca_is_refused(
         ) as station:
             with pytest.raises(ConnectionClosed) as closed:
                 await asyncio.wait_for(station.recv(), WAIT)
-        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 1013
         assert upstream.links == []
         assert any("TLS failed" in text for text in events(central, "CP-TLS"))
 
@@ -138,7 +139,8 @@ async def test_a_refusing_upstream_closes_the_station_and_backs_off(
         async with websockets.connect(url, subprotocols=["ocpp1.6"]) as station:
             with pytest.raises(ConnectionClosed) as closed:
                 await asyncio.wait_for(station.recv(), WAIT)
-        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 1013
         assert "HTTP 401" in (closed.value.rcvd.reason or "")
         assert any("upstream refused" in t and "HTTP 401" in t for t in events(central, "CP-R"))
         # Within the backoff the station is turned away at the handshake, saying when to retry.
@@ -161,7 +163,8 @@ async def test_upstream_gone_closes_the_station_and_the_trace_says_the_csms_ende
             await link.websocket.close(1001, "going away")
             with pytest.raises(ConnectionClosed) as closed:
                 await asyncio.wait_for(station.recv(), WAIT)
-        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1012
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 1012
         assert any("the CSMS ended the proxied link" in t for t in events(central, "CP-G"))
 
 

@@ -32,7 +32,8 @@ def test_station_frames_go_upstream_unchanged_and_upstream_answers_come_back_unc
     relay, _ = relay_with_session()
     call = '[2,"s-1","Heartbeat",{ }]'
     got = relay.from_station(call, 0.0)
-    assert got.forwarded and got.events == []
+    assert got.forwarded
+    assert got.events == []
     assert relay.to_upstream() == [call]
     answer = '[3, "s-1", {"currentTime": "2025-01-01T00:00:00Z"}]'
     relay.from_upstream(answer, 0.1)
@@ -71,7 +72,8 @@ def test_the_upstreams_call_waits_behind_ours_and_our_answer_never_goes_upstream
     assert relay.to_upstream() == []
     out = relay.to_station()
     assert [f.text for f in out] == [UPSTREAM_CALL]
-    assert out[0].note is not None and "held" in out[0].note
+    assert out[0].note is not None
+    assert "held" in out[0].note
 
 
 def test_a_station_call_while_ours_is_outstanding_goes_upstream_at_once() -> None:
@@ -79,7 +81,10 @@ def test_a_station_call_while_ours_is_outstanding_goes_upstream_at_once() -> Non
     session.call(CANCEL, 0.0)
     relay.call_queued(0.0)
     relay.to_station()
-    status = '[2,"s-9","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Available"}]'
+    status = (
+        '[2,"s-9","StatusNotification",'
+        '{"connectorId":1,"errorCode":"NoError","status":"Available"}]'
+    )
     assert relay.from_station(status, 0.1).forwarded
     assert relay.to_upstream() == [status]
 
@@ -134,4 +139,5 @@ def test_an_answer_routed_by_who_waits_not_by_id_alone() -> None:
     assert texts(relay) == [odd]
     # The station's answer with our id is ours, and stays with the console.
     got = relay.from_station(f'[3,"{ours.message_id}",{{"status":"Rejected"}}]', 0.2)
-    assert not got.forwarded and relay.to_upstream() == []
+    assert not got.forwarded
+    assert relay.to_upstream() == []
