@@ -246,7 +246,7 @@ class MainWindow(QMainWindow):
         self.form = ReservationForm(
             self.station_model, central.peek_reservation_id, clock=self._clock
         )
-        self.form_dock = QDockWidget("Reserve a connector", self)
+        self.form_dock = QDockWidget("Reserve a connector or an EVSE", self)
         self.form_dock.setObjectName("reservation_form_dock")
         self.form_dock.setWidget(self.form)
         self.form_dock.setFeatures(
