@@ -105,7 +105,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_server_options(check, defaults_from_settings=False)
     check.add_argument("--station", required=True, help="the station id to check")
     check.add_argument(
-        "--connector", type=int, default=None, help="default: the first Available one"
+        "--connector",
+        type=int,
+        default=None,
+        help="connector (2.0.1: EVSE) to check; default: the first Available one",
+    )
+    check.add_argument(
+        "--json",
+        action="store_true",
+        help="print the result as JSON on stdout (the progress goes to stderr)",
     )
     check.add_argument("--id-tag", default="CONSOLE-CHECK", help="idTag of the reservations")
     check.add_argument(

@@ -25,6 +25,7 @@ from typing import TypeVar
 
 from pydantic import ValidationError
 
+from console.central.check.codec import check_to_json
 from console.central.check.model import (
     CheckOptions,
     CheckOutcome,
@@ -45,6 +46,7 @@ from console.central.settings import (
 )
 from console.central.store import StoreError
 from console.ocpp.frames import MessageType
+from console.ocpp.versions import OcppVersion
 
 __all__ = ["check", "config_from_args", "proxy", "serve", "settings_from_args", "wait_for_station"]
 
@@ -56,7 +58,12 @@ EXIT_PASSED = 0
 EXIT_FAILED = 1
 EXIT_COULD_NOT_RUN = 2
 _SIGNAL_EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
-_VERDICT_TAGS = {Verdict.PASSED: "PASS", Verdict.FAILED: "FAIL", Verdict.SKIPPED: "SKIP"}
+_VERDICT_TAGS = {
+    Verdict.PASSED: "PASS",
+    Verdict.FAILED: "FAIL",
+    Verdict.SKIPPED: "SKIP",
+    Verdict.NOT_APPLICABLE: "N/A",
+}
 
 
 def settings_from_args(settings_file: Path | None = None) -> ConsoleSettings:
@@ -193,11 +200,14 @@ async def wait_for_station(
         ):
             try:
                 payload = json.loads(entry.text)[3]
-                statuses[int(payload["connectorId"])] = str(payload["status"])
-            except (ValueError, LookupError, TypeError):
+                # 2.0.1 names the EVSE and spells the field connectorStatus: the EVSE is
+                # what a 2.0.1 check reserves (the last status of one of its connectors).
+                where = int(payload.get("evseId", payload["connectorId"]))
+                statuses[where] = str(payload.get("status", payload.get("connectorStatus")))
+            except (ValueError, LookupError, TypeError, AttributeError):
                 return
             if triggered:
-                since_trigger.add(int(payload["connectorId"]))
+                since_trigger.add(where)
 
     def reported_all() -> bool:
         station = system.station(station_id)
@@ -250,9 +260,28 @@ def _others_connected(system: CentralSystem, station_id: str, shown: int = 5) ->
 
 
 def _step_line(result: CheckResult, index: int) -> str:
+    """The step's verdict line, then its official reference on a line of its own."""
     step = result.steps[index]
-    where = "" if step.connector_id is None else f" (connector {step.connector_id})"
-    return f"[{_VERDICT_TAGS[step.verdict]}] {step.number} {step.title}{where}: {step.reason}"
+    noun = "EVSE" if step.ocpp_version is OcppVersion.V201 else "connector"
+    where = "" if step.connector_id is None else f" ({noun} {step.connector_id})"
+    return (
+        f"[{_VERDICT_TAGS[step.verdict]}] {step.number} {step.title}{where}: {step.reason}\n"
+        f"      {step.reference}"
+    )
+
+
+def _first_available(
+    system: CentralSystem, station_id: str, statuses: dict[int, str]
+) -> int | None:
+    """The first Available connector (2.0.1: EVSE whose every connector is Available)."""
+    station = system.station(station_id)
+    if station is not None and station.ocpp_version is OcppVersion.V201:
+        evses: dict[int, list[str]] = {}
+        for c in system.connectors(station_id):
+            if c.evse_id is not None:
+                evses.setdefault(c.evse_id, []).append(str(c.status))
+        return next((e for e in sorted(evses) if all(s == "Available" for s in evses[e])), None)
+    return next((c for c in sorted(statuses) if c > 0 and statuses[c] == "Available"), None)
 
 
 def _summary(result: CheckResult) -> list[str]:
@@ -262,10 +291,11 @@ def _summary(result: CheckResult) -> list[str]:
     identity = " ".join(p for p in (result.vendor, result.model) if p) or "unknown station"
     firmware = f", firmware {result.firmware_version}" if result.firmware_version else ""
     lines = [
-        f"Reservation check of {result.station_id} ({identity}{firmware}): "
+        f"Reservation check of {result.station_id} ({identity}{firmware}, OCPP "
+        f"{result.ocpp_version}): "
         f"{counts[Verdict.PASSED]} passed, {counts[Verdict.FAILED]} failed, "
-        f"{counts[Verdict.SKIPPED]} skipped: {result.outcome.value.upper()}"
-        + (f" ({result.reason})" if result.reason else "")
+        f"{counts[Verdict.SKIPPED]} skipped, {counts[Verdict.NOT_APPLICABLE]} N/A: "
+        f"{result.outcome.value.upper()}" + (f" ({result.reason})" if result.reason else "")
     ]
     if result.left_behind:
         lines.append(
@@ -298,7 +328,10 @@ async def _check(
     connector_id: int | None,
     id_tag: str,
     wait: float,
+    as_json: bool = False,
 ) -> int:
+    # With --json stdout holds the result alone; what a person follows goes to stderr.
+    out = sys.stderr if as_json else sys.stdout
     central = CentralSystem(config, memory_fallback=False)
     try:
         await central.start()
@@ -323,8 +356,12 @@ async def _check(
             loop.add_signal_handler(signum, on_signal, signum)
     try:
         for url in central.urls():
-            print(f"Configure the station with {url}{station_id}", flush=True)
-        print(f"Waiting up to {wait:g} s for {station_id} to connect and boot ...", flush=True)
+            print(f"Configure the station with {url}{station_id}", file=out, flush=True)
+        print(
+            f"Waiting up to {wait:g} s for {station_id} to connect and boot ...",
+            file=out,
+            flush=True,
+        )
         try:
             statuses = await _unless_stopped(
                 wait_for_station(central, station_id, wait, options.step_timeout), stopping
@@ -335,9 +372,7 @@ async def _check(
         if statuses is None:
             return exit_codes[0]
         if connector_id is None:
-            connector_id = next(
-                (c for c in sorted(statuses) if c > 0 and statuses[c] == "Available"), None
-            )
+            connector_id = _first_available(central, station_id, statuses)
             if connector_id is None:
                 shown = ", ".join(f"{c} {s}" for c, s in sorted(statuses.items()) if c > 0)
                 print(
@@ -350,21 +385,30 @@ async def _check(
         runner = ReservationCheck(
             central, CheckRequest(station_id, [connector_id], id_tag), options
         )
-        print(f"Checking reservations on connector {connector_id} with idTag {id_tag}", flush=True)
+        station = central.station(station_id)
+        v201 = station is not None and station.ocpp_version is OcppVersion.V201
+        print(
+            f"Checking reservations on {'EVSE' if v201 else 'connector'} {connector_id} "
+            f"with idTag {id_tag}",
+            file=out,
+            flush=True,
+        )
         printed: set[int] = set()
 
         def print_finished(result: CheckResult) -> None:
             for index, step in enumerate(result.steps):
                 if index not in printed and step.verdict in _VERDICT_TAGS:
                     printed.add(index)
-                    print(_step_line(result, index), flush=True)
+                    print(_step_line(result, index), file=out, flush=True)
 
         runner.subscribe(print_finished)
         if stopping.is_set():
             runner.cancel()
         result = await runner.run()
         for line in _summary(result):
-            print(line, flush=True)
+            print(line, file=out, flush=True)
+        if as_json:
+            print(check_to_json(result, indent=2), flush=True)
         if result.outcome is CheckOutcome.CANCELLED:
             return exit_codes[0] if exit_codes else _SIGNAL_EXIT_CODES[signal.SIGINT]
         if result.outcome is CheckOutcome.ABORTED:
@@ -394,6 +438,16 @@ def check(args: argparse.Namespace) -> int:
         expiry_seconds=float(settings.check_expiry_seconds),
     )
     try:
-        return asyncio.run(_check(config, options, args.station, args.connector, id_tag, args.wait))
+        return asyncio.run(
+            _check(
+                config,
+                options,
+                args.station,
+                args.connector,
+                id_tag,
+                args.wait,
+                getattr(args, "json", False),
+            )
+        )
     except KeyboardInterrupt:
         return _SIGNAL_EXIT_CODES[signal.SIGINT]

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from console.central.check.evidence import EvidenceObserver
 from console.central.model import CancelOutcome, ReservationRecord, ReservationState
 from console.ocpp.reservation import CancelReservationStatus, ReservationStatus
+from console.ocpp.v201.enums import ConnectorType
 
 if TYPE_CHECKING:
     from console.central.server import CentralSystem
@@ -115,8 +116,11 @@ class StationCalls:
         reservation_id: int | None = None,
         *,
         probe: bool = False,
+        connector_type: ConnectorType | None = None,
     ) -> tuple[int, ReservationRecord | None]:
-        """ReserveNow through the book; the id is known (and may be held) before it is sent."""
+        """ReserveNow through the book; the id is known (and may be held) before it is sent.
+
+        ``connector_type`` is 2.0.1's (ignored on 1.6)."""
         if reservation_id is None:
             reservation_id = await self._system.allocate_reservation_id()
         fresh = reservation_id not in self._may_hold
@@ -130,6 +134,7 @@ class StationCalls:
                 expiry,
                 reservation_id=reservation_id,
                 probe=probe,
+                connector_type=connector_type,
             )
         )
         if (
@@ -141,6 +146,14 @@ class StationCalls:
             # Refused (or never sent): the station does not hold this id.
             del self._may_hold[reservation_id]
         return reservation_id, record
+
+    async def reserve_typed(
+        self, connector_id: int, id_tag: str, expiry: datetime, connector_type: ConnectorType
+    ) -> tuple[int, ReservationRecord | None]:
+        """2.0.1: ReserveNow for a connector type (``connector_id`` 0: without evseId)."""
+        return await self.reserve(
+            connector_id, id_tag, expiry, probe=connector_id == 0, connector_type=connector_type
+        )
 
     async def cancel(self, reservation_id: int, limit: float | None = None) -> CancelOutcome | None:
         """CancelReservation through the book (None: no answer within the limit); the

@@ -31,6 +31,7 @@ from console.central.check.model import (
 from console.central.export import iso_utc
 from console.central.model import TraceEntry
 from console.central.record_codec import read_trace_entry, trace_entry_to_dict, utc_text
+from console.ocpp.versions import OcppVersion
 
 __all__ = [
     "CHECK_CSV_COLUMNS",
@@ -47,17 +48,21 @@ __all__ = [
 
 CHECK_FORMAT: Final = "ocpp-console.reservation-check"
 """The ``format`` tag of every encoded result."""
-CHECK_FORMAT_VERSION: Final = 1
-"""The version this console writes (and the newest it reads)."""
+CHECK_FORMAT_VERSION: Final = 2
+"""The version this console writes (and the newest it reads). 2 added the OCPP version of
+the result and its steps, each step's official reference, the N/A verdict and a status
+point's EVSE; version 1 results read as 1.6."""
 
 CHECK_CSV_COLUMNS: Final = (
     "station_id",
     "vendor",
     "model",
     "firmware_version",
+    "ocpp_version",
     "check_started",
     "step",
     "step_title",
+    "reference",
     "connector_id",
     "verdict",
     "reason",
@@ -91,6 +96,8 @@ def _step_dict(step: StepResult, station_id: str) -> dict[str, Any]:
         "step": step.step.value,
         "number": step.number,
         "title": step.title,
+        "reference": step.reference,
+        "ocpp_version": step.ocpp_version.value,
         "connector_id": step.connector_id,
         "verdict": step.verdict.value,
         "reason": step.reason,
@@ -101,17 +108,29 @@ def _step_dict(step: StepResult, station_id: str) -> dict[str, Any]:
     }
 
 
+def _status_dict(point: StatusPoint) -> dict[str, Any]:
+    found: dict[str, Any] = {
+        "at": _date_text(point.at),
+        "connector_id": point.connector_id,
+        "status": point.status,
+    }
+    if point.evse_id is not None:
+        found["evse_id"] = point.evse_id
+    return found
+
+
 def check_to_dict(result: CheckResult) -> dict[str, Any]:
     """The result as plain JSON values (``json.dumps`` takes it as it is).
 
-    ``number`` and ``title`` of each step are written for a human reading the file; they
-    follow from ``step`` and are not read back.
+    ``number``, ``title`` and ``reference`` of each step are written for a human reading
+    the file; they follow from ``step`` and its version and are not read back.
     """
     return {
         "format": CHECK_FORMAT,
         "version": CHECK_FORMAT_VERSION,
         "check_id": result.check_id,
         "station_id": result.station_id,
+        "ocpp_version": result.ocpp_version.value,
         "vendor": result.vendor,
         "model": result.model,
         "firmware_version": result.firmware_version,
@@ -125,10 +144,7 @@ def check_to_dict(result: CheckResult) -> dict[str, Any]:
         "reason": result.reason,
         "left_behind": list(result.left_behind),
         "steps": [_step_dict(step, result.station_id) for step in result.steps],
-        "statuses": [
-            {"at": _date_text(p.at), "connector_id": p.connector_id, "status": p.status}
-            for p in result.statuses
-        ],
+        "statuses": [_status_dict(p) for p in result.statuses],
         "spans": [
             {
                 "reservation_id": s.reservation_id,
@@ -341,7 +357,9 @@ def _read_frame(station_id: str) -> Callable[[_Reader], TraceEntry]:
 
 def _read_step(station_id: str) -> Callable[[_Reader], StepResult]:
     def read(r: _Reader) -> StepResult:
-        r.ignore("number", "title")  # derived from "step", for human readers
+        # Derived from "step" and its version, for human readers.
+        r.ignore("number", "title", "reference")
+        r.default("ocpp_version", OcppVersion.V16.value)  # absent before version 2
         return StepResult(
             step=r.choice("step", CheckStep),
             connector_id=r.optional_integer("connector_id"),
@@ -351,6 +369,7 @@ def _read_step(station_id: str) -> Callable[[_Reader], StepResult]:
             started_at=r.optional_date("started_at"),
             finished_at=r.optional_date("finished_at"),
             evidence=r.objects("evidence", _read_frame(station_id)),
+            ocpp_version=r.choice("ocpp_version", OcppVersion),
         )
 
     return read
@@ -358,7 +377,10 @@ def _read_step(station_id: str) -> Callable[[_Reader], StepResult]:
 
 def _read_status(r: _Reader) -> StatusPoint:
     return StatusPoint(
-        at=r.date("at"), connector_id=r.integer("connector_id"), status=r.text("status")
+        at=r.date("at"),
+        connector_id=r.integer("connector_id"),
+        status=r.text("status"),
+        evse_id=r.optional_integer("evse_id"),
     )
 
 
@@ -396,6 +418,7 @@ def check_from_dict(data: object) -> CheckResult:
     if version < 1:
         raise ValueError(f"version: {version} is not a valid version")
     station_id = r.text("station_id")
+    r.default("ocpp_version", OcppVersion.V16.value)  # absent before version 2
     result = CheckResult(
         check_id=r.optional_integer("check_id"),
         station_id=station_id,
@@ -414,6 +437,7 @@ def check_from_dict(data: object) -> CheckResult:
         spans=r.objects("spans", _read_span),
         guided=r.boolean("guided"),
         left_behind=r.integers("left_behind"),
+        ocpp_version=r.choice("ocpp_version", OcppVersion),
     )
     r.finish()
     return result
@@ -439,9 +463,11 @@ def check_csv_rows(result: CheckResult) -> list[list[str]]:
             result.vendor or "",
             result.model or "",
             result.firmware_version or "",
+            result.ocpp_version.value,
             iso_utc(result.started_at),
             str(step.number),
             step.title,
+            step.reference,
             "" if step.connector_id is None else str(step.connector_id),
             step.verdict.value,
             step.reason,

@@ -40,8 +40,8 @@ __all__ = ["EvidenceObserver", "StationLostError", "call_field"]
 
 T = TypeVar("T")
 
-FrameListener = Callable[[TraceEntry, StatusPoint | None], None]
-"""Told of each frame of the station (and the status point it carried, if any)."""
+FrameListener = Callable[[TraceEntry, tuple[StatusPoint, ...]], None]
+"""Told of each frame of the station (and the status points it carried, if any)."""
 SpansListener = Callable[[tuple[ReservationSpan, ...]], None]
 """Told of the spans of the check's reservations each time one starts or ends."""
 
@@ -79,6 +79,42 @@ def _payload(
 def call_field(entry: TraceEntry, name: str) -> object:
     """Field ``name`` (wire spelling) of the station's CALL ``entry`` (None if absent)."""
     return (_payload(entry) or {}).get(name)
+
+
+def _status_points(entry: TraceEntry) -> tuple[StatusPoint, ...]:
+    """The connector statuses a station's call reports: a StatusNotification (1.6 ``status``;
+    2.0.1 ``connectorStatus`` with its ``evseId``), or a 2.0.1 NotifyEvent's
+    ``Connector.AvailabilityState`` (H01.FR.20 allows either)."""
+    payload = _payload(entry)
+    if payload is None:
+        return ()
+    if entry.action == "StatusNotification":
+        connector_id = payload.get("connectorId")
+        status = payload.get("status", payload.get("connectorStatus"))
+        evse_id = payload.get("evseId")
+        if isinstance(connector_id, int) and isinstance(status, str):
+            evse = evse_id if isinstance(evse_id, int) else None
+            return (StatusPoint(entry.at, connector_id, status, evse),)
+        return ()
+    if entry.action != "NotifyEvent":
+        return ()
+    points: list[StatusPoint] = []
+    for datum in payload.get("eventData") or ():
+        if not isinstance(datum, dict):
+            continue
+        component, variable = datum.get("component") or {}, datum.get("variable") or {}
+        where = component.get("evse") or {}
+        evse_id, connector_id = where.get("id"), where.get("connectorId")
+        value = datum.get("actualValue")
+        if (
+            component.get("name") == "Connector"
+            and variable.get("name") == "AvailabilityState"
+            and isinstance(evse_id, int)
+            and isinstance(connector_id, int)
+            and isinstance(value, str)
+        ):
+            points.append(StatusPoint(entry.at, connector_id, value, evse_id))
+    return tuple(points)
 
 
 class EvidenceObserver:
@@ -139,14 +175,9 @@ class EvidenceObserver:
             if entry.station_id != self._station_id:
                 return
             self._entries.append(entry)
-            point: StatusPoint | None = None
-            payload = _payload(entry)
-            if payload is not None and entry.action == "StatusNotification":
-                connector_id, status = payload.get("connectorId"), payload.get("status")
-                if isinstance(connector_id, int) and isinstance(status, str):
-                    point = StatusPoint(entry.at, connector_id, status)
-                    self._statuses.append(point)
-            self._on_frame(entry, point)
+            points = _status_points(entry)
+            self._statuses.extend(points)
+            self._on_frame(entry, points)
             self.wake()
         elif isinstance(event, StationChanged):
             station = event.station
@@ -260,13 +291,44 @@ class EvidenceObserver:
 
         return found
 
+    def evse_status_since(
+        self, since: int, evse_id: int, connectors: Iterable[int], wanted: Iterable[str]
+    ) -> Callable[[], tuple[int, StatusPoint] | None]:
+        """2.0.1: once every connector of ``evse_id`` reported one of ``wanted`` from status
+        ``since`` on, the last of those reports with its position in :attr:`statuses`."""
+        statuses = {str(s) for s in wanted}
+        expected = set(connectors)
+
+        def found() -> tuple[int, StatusPoint] | None:
+            seen: set[int] = set()
+            for index in range(since, len(self._statuses)):
+                point = self._statuses[index]
+                if point.evse_id == evse_id and point.status in statuses:
+                    seen.add(point.connector_id)
+                    if expected <= seen:
+                        return index, point
+            return None
+
+        return found
+
+    def incoming_since(self, since: int, action: str) -> list[TraceEntry]:
+        """The station's calls of ``action`` since entry ``since``."""
+        return [
+            e
+            for e in self._entries[since:]
+            if e.direction is TraceDirection.IN
+            and e.message_type == MessageType.CALL
+            and e.action == action
+        ]
+
     def start_with(self, reservation_id: int, since: int) -> TraceEntry | None:
-        """The station's first StartTransaction since ``since`` carrying ``reservation_id``."""
+        """The station's first StartTransaction (2.0.1: TransactionEvent) since ``since``
+        carrying ``reservation_id``."""
         for entry in self._entries[since:]:
             payload = _payload(entry)
             if (
                 payload is not None
-                and entry.action == "StartTransaction"
+                and entry.action in ("StartTransaction", "TransactionEvent")
                 and payload.get("reservationId") == reservation_id
             ):
                 return entry

@@ -17,9 +17,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from console.central.check.references import step_reference, step_title
 from console.central.model import TraceEntry
+from console.ocpp.versions import OcppVersion
 
 __all__ = [
+    "STEPS_V16",
+    "STEPS_V201",
     "STEP_TITLES",
     "CheckArchive",
     "CheckFactory",
@@ -38,8 +42,14 @@ __all__ = [
 
 
 class CheckStep(StrEnum):
-    """The steps of the check, in the order they run (issue #9)."""
+    """The steps of the check (issue #9; the capability probe, 2.0.1 and more: issue #15).
 
+    A step judges the same rule in both versions (1.6 connector, 2.0.1 EVSE); its title and
+    its official reference depend on the version (:mod:`console.central.check.references`).
+    """
+
+    CAPABILITIES = "capabilities"
+    """0. The capability probe (what a test lab's PICS says): what the station can take."""
     RESERVE = "reserve"
     """1. ReserveNow on a free connector -> Accepted, then StatusNotification Reserved."""
     SECOND_RESERVATION = "second_reservation"
@@ -58,25 +68,47 @@ class CheckStep(StrEnum):
     """8. (guided) Another card is refused; the reserved card's StartTransaction names it."""
     SCHEMAS = "schemas"
     """9. Every frame the station sent validates against the official schemas."""
+    CONNECTOR_TYPE = "connector_type"
+    """10. (2.0.1) A reservation for a connectorType the station has -> Accepted."""
+
+
+STEPS_V16: tuple[CheckStep, ...] = (
+    CheckStep.CAPABILITIES,
+    CheckStep.RESERVE,
+    CheckStep.SECOND_RESERVATION,
+    CheckStep.REPLACE,
+    CheckStep.CANCEL_UNKNOWN,
+    CheckStep.CANCEL_HELD,
+    CheckStep.CONNECTOR_ZERO,
+    CheckStep.EXPIRY,
+    CheckStep.CARDS,
+    CheckStep.SCHEMAS,
+)
+"""The 1.6 steps by number (0-9; the steps of issue #9 keep their numbers 1-9)."""
+
+STEPS_V201: tuple[CheckStep, ...] = (
+    *STEPS_V16[: STEPS_V16.index(CheckStep.SCHEMAS) + 1],
+    CheckStep.CONNECTOR_TYPE,
+)
+"""The 2.0.1 steps by number: the same rule has the same number in both versions."""
+
+
+def steps_of(version: OcppVersion) -> tuple[CheckStep, ...]:
+    """The steps a check of a station of ``version`` can plan."""
+    return STEPS_V201 if version is OcppVersion.V201 else STEPS_V16
 
 
 def step_number(step: CheckStep) -> int:
-    """The number of ``step`` (1-9), as the issue, the window and the report count them."""
-    return list(CheckStep).index(step) + 1
+    """The number of ``step``, as the issue, the window and the report count them (the
+    same in both versions: 0 is the probe, 1-9 the steps of issue #9)."""
+    return list(CheckStep).index(step)
 
 
 STEP_TITLES: dict[CheckStep, str] = {
-    CheckStep.RESERVE: "Reserve a free connector",
-    CheckStep.SECOND_RESERVATION: "Second reservation on a reserved connector is Occupied",
-    CheckStep.REPLACE: "Same reservationId replaces the reservation",
-    CheckStep.CANCEL_UNKNOWN: "Cancelling an unknown reservation is Rejected",
-    CheckStep.CANCEL_HELD: "Cancelling the held reservation frees the connector",
-    CheckStep.CONNECTOR_ZERO: "Connector 0 follows ReserveConnectorZeroSupported",
-    CheckStep.EXPIRY: "A reservation expires by itself",
-    CheckStep.CARDS: "Only the reserved card may charge (guided)",
-    CheckStep.SCHEMAS: "Every frame valid against the official schemas",
+    step: step_title(step.value, OcppVersion.V16) for step in STEPS_V16
 }
-"""What the window, the report and the command line call each step."""
+"""What the window, the report and the command line call each 1.6 step (see
+:func:`~console.central.check.references.step_title` for both versions)."""
 
 
 class Verdict(StrEnum):
@@ -85,6 +117,9 @@ class Verdict(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
     SKIPPED = "skipped"
+    NOT_APPLICABLE = "n/a"
+    """The station cannot take this step (its capabilities say so; the reason says which).
+    Neither a pass nor a fail."""
 
 
 class CheckOutcome(StrEnum):
@@ -92,7 +127,7 @@ class CheckOutcome(StrEnum):
 
     RUNNING = "running"
     PASSED = "passed"
-    """Every step that ran passed (skipped steps do not fail a check)."""
+    """Every step that ran passed (skipped and N/A steps do not fail a check)."""
     FAILED = "failed"
     """At least one step failed."""
     CANCELLED = "cancelled"
@@ -116,6 +151,8 @@ class StepResult:
     finished_at: datetime | None = None
     evidence: tuple[TraceEntry, ...] = ()
     """The frames (in and out) of this station while the step ran, in order."""
+    ocpp_version: OcppVersion = OcppVersion.V16
+    """The version of the station it ran against (its title and reference follow it)."""
 
     @property
     def number(self) -> int:
@@ -123,7 +160,12 @@ class StepResult:
 
     @property
     def title(self) -> str:
-        return STEP_TITLES[self.step]
+        return step_title(self.step.value, self.ocpp_version)
+
+    @property
+    def reference(self) -> str:
+        """The official test case and requirement this step stands for (one line)."""
+        return step_reference(self.step.value, self.ocpp_version)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +175,8 @@ class StatusPoint:
     at: datetime
     connector_id: int
     status: str
+    evse_id: int | None = None
+    """2.0.1: the EVSE of the connector (None on 1.6)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +219,9 @@ class CheckResult:
     guided: bool = False
     left_behind: tuple[int, ...] = field(default=())
     """Reservation ids the clean-up could not cancel (should be empty; shown loudly)."""
+    ocpp_version: OcppVersion = OcppVersion.V16
+    """The station's version when it ran (1.6 in results stored before 2.0.1 was checked);
+    on 2.0.1 ``connectors`` are EVSE ids."""
 
     @property
     def failed_steps(self) -> tuple[StepResult, ...]:

@@ -44,6 +44,7 @@ from console.ocpp.enums import ChargePointStatus
 from console.ocpp.frames import MessageType
 from console.ocpp.reservation import CancelReservationStatus, ReservationStatus
 from console.ocpp.schema import station_frame_problems
+from console.ocpp.versions import OcppVersion
 
 __all__ = [
     "RESERVE_CONNECTOR_ZERO_SUPPORTED",
@@ -471,6 +472,8 @@ async def schemas(ctx: StepContext) -> StepVerdict:
     problems: list[str] = []
     at_fault: list[TraceEntry] = []
     checked = 0
+    station = ctx.system.station(ctx.station_id)
+    version = OcppVersion.V16 if station is None else station.ocpp_version
     for entry in ctx.observer.entries:
         if entry.direction is not TraceDirection.IN:
             continue
@@ -480,7 +483,7 @@ async def schemas(ctx: StepContext) -> StepVerdict:
             found = [entry.note or "not a frame the console could read"]
         else:
             answered = entry.action if entry.message_type == MessageType.CALL_RESULT else None
-            found = station_frame_problems(entry.text, answered_action=answered)
+            found = station_frame_problems(entry.text, answered_action=answered, version=version)
         if found:
             at_fault.append(entry)
             problems.extend(f"{problem}: {entry.text}" for problem in found)

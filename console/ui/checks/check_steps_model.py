@@ -81,6 +81,8 @@ _VERDICT_LOOKS: dict[Verdict, Look] = {
     Verdict.PASSED: replace(reservation_state_look(ReservationState.ACCEPTED), text="Passed"),
     Verdict.FAILED: replace(reservation_state_look(ReservationState.REJECTED), text="Failed"),
     Verdict.SKIPPED: replace(reservation_state_look(ReservationState.CANCELLED), text="Skipped"),
+    # Neither a pass nor a fail: the station cannot take the step (the reason says why).
+    Verdict.NOT_APPLICABLE: replace(connector_status_look(None), text="N/A"),
 }
 _OUTCOME_LOOKS: dict[CheckOutcome, Look] = {
     CheckOutcome.RUNNING: replace(_VERDICT_LOOKS[Verdict.RUNNING], text="Running…"),
@@ -105,7 +107,14 @@ def outcome_look(outcome: CheckOutcome) -> Look:
 
 def verdict_summary(result: CheckResult) -> str:
     """How the steps ended, e.g. "7 passed, 1 failed, 1 skipped" (zero counts left out)."""
-    order = (Verdict.PASSED, Verdict.FAILED, Verdict.SKIPPED, Verdict.RUNNING, Verdict.PENDING)
+    order = (
+        Verdict.PASSED,
+        Verdict.FAILED,
+        Verdict.SKIPPED,
+        Verdict.NOT_APPLICABLE,
+        Verdict.RUNNING,
+        Verdict.PENDING,
+    )
     counts = dict.fromkeys(order, 0)
     for step in result.steps:
         counts[step.verdict] += 1
@@ -245,7 +254,7 @@ class CheckStepsModel(ReadOnlyTableModel):
 
     def _tooltip(self, step: StepResult, column: StepColumn) -> str | None:
         if column == StepColumn.STEP:
-            return f"Step {step.number}: {step.title}"
+            return f"Step {step.number}: {step.title}\n{step.reference}"
         if column in (StepColumn.REASON, StepColumn.VERDICT):
             text = verdict_look(step.verdict).text
             if step.reason:

@@ -121,7 +121,8 @@ def evidence_text(step: StepResult | None) -> str:
         return f"Step {step.number}: no frame was exchanged in this step.\n{verdict}"
     count = len(step.evidence)
     blocks = [
-        f"Step {step.number}: {step.title} — {count} frame{'' if count == 1 else 's'}\n{verdict}"
+        f"Step {step.number}: {step.title} — {count} frame{'' if count == 1 else 's'}\n"
+        f"{step.reference}\n{verdict}"
     ]
     for entry in step.evidence:
         blocks.append(_frame_block(entry))

@@ -438,7 +438,7 @@ def _check_section(report: StationReport, number: int) -> list[str]:
         step_rows.append(
             [
                 cell(step.number, nowrap=True),
-                cell(step.title),
+                cell(f"{step.title} — {step.reference}"),
                 cell("station" if step.connector_id is None else step.connector_id, nowrap=True),
                 cell(verdict.text, verdict.foreground, verdict.background, nowrap=True),
                 cell(" ".join(step.reason.split()) or "—"),

@@ -126,10 +126,13 @@ async def test_check_passes_a_correct_station(start_check: object) -> None:
     assert code == 0, output + errors
     assert re.search(r"^\[PASS\] 1 Reserve a free connector \(connector 1\): .+$", output, re.M)
     assert "[PASS] 9 Every frame valid against the official schemas: " in output
-    assert len(re.findall(r"^\[PASS\] \d ", output, re.M)) == 8
+    # Step 0, the capability probe, passes too; each line is followed by its reference.
+    assert len(re.findall(r"^\[PASS\] \d ", output, re.M)) == 9
+    assert re.search(r"^\[PASS\] 0 Capabilities .*SupportedFeatureProfiles=", output, re.M)
+    assert re.search(r"^\[PASS\] 7 .*\n      TC_047_CS · 1\.6 §5\.13 ", output, re.M)
     assert "[FAIL]" not in output
-    assert f"Reservation check of {STATION} (Voltaris VX-22 AC, firmware 2.3.1)" in output
-    assert "8 passed, 0 failed, 0 skipped: PASSED" in output
+    assert f"Reservation check of {STATION} (Voltaris VX-22 AC, firmware 2.3.1, OCPP 1.6)" in output
+    assert "9 passed, 0 failed, 0 skipped, 0 N/A: PASSED" in output
     assert "Traceback" not in errors
 
 
@@ -145,8 +148,8 @@ async def test_check_exits_1_for_a_defective_station(start_check: object) -> Non
         output,
         re.M,
     )
-    assert len(re.findall(r"^\[PASS\] ", output, re.M)) == 7
-    assert "7 passed, 1 failed, 0 skipped: FAILED" in output
+    assert len(re.findall(r"^\[PASS\] ", output, re.M)) == 8
+    assert "8 passed, 1 failed, 0 skipped, 0 N/A: FAILED" in output
     assert site.station(STATION).engine.reservations == ()
 
 

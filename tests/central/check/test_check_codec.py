@@ -35,6 +35,7 @@ from console.central.check.model import (
     Verdict,
 )
 from console.central.model import TraceDirection, TraceEntry
+from console.ocpp.versions import OcppVersion
 
 T0 = datetime(2026, 11, 25, 15, 0, 0, tzinfo=UTC)
 
@@ -102,7 +103,8 @@ def sample_result() -> CheckResult:
 def test_dict_is_json_ready_and_tagged() -> None:
     data = check_to_dict(sample_result())
     assert data["format"] == CHECK_FORMAT
-    assert data["version"] == CHECK_FORMAT_VERSION == 1
+    assert data["version"] == CHECK_FORMAT_VERSION == 2
+    assert data["ocpp_version"] == "1.6"
     assert data["started_at"] == "2026-11-25T15:00:00Z"
     assert data["outcome"] == "failed"
     first = data["steps"][0]
@@ -326,7 +328,7 @@ def test_malformed_input_is_refused_with_the_field_named(change: Any, message: s
 
 
 def test_a_newer_version_is_refused_before_its_fields_are_read() -> None:
-    data = {"format": CHECK_FORMAT, "version": 2, "whatever": "new"}
+    data = {"format": CHECK_FORMAT, "version": 3, "whatever": "new"}
     with pytest.raises(ValueError, match="newer console"):
         check_from_dict(data)
 
@@ -358,25 +360,29 @@ def test_csv_rows_one_per_step_with_header() -> None:
         "Acme",
         "Wallbox",
         "1.2.3",
+        "1.6",
         "2026-11-25T15:00:00.000Z",
         "1",
         "Reserve a free connector",
+        'TC_046_2_CS · 1.6 §5.13 "Accepted if a connector is reserved", then '
+        "StatusNotification Reserved",
         "1",
         "passed",
         "Accepted, then Reserved",
         "2026-11-25T15:00:00.000Z",
         "2026-11-25T15:00:01.000Z",
     ]
-    assert rows[3][5:10] == [
+    assert rows[3][6:12] == [
         "9",
         "Every frame valid against the official schemas",
+        "OCPP-J 1.6 §4; the official 1.6 JSON schemas",
         "",
         "skipped",
         "cancelled",
     ]
-    assert rows[4][:5] == ["CP-2", "", "", "", "2026-11-25T15:00:00.000Z"]
-    assert rows[4][8] == "pending"
-    assert rows[4][10:] == ["", ""]
+    assert rows[4][:6] == ["CP-2", "", "", "", "1.6", "2026-11-25T15:00:00.000Z"]
+    assert rows[4][10] == "pending"
+    assert rows[4][12:] == ["", ""]
 
 
 def test_csv_lines_parse_back_to_the_rows() -> None:
@@ -390,3 +396,35 @@ def test_csv_lines_parse_back_to_the_rows() -> None:
     )
     text = "".join(checks_csv_lines([tricky]))
     assert list(csv.reader(io.StringIO(text))) == checks_to_csv_rows([tricky])
+
+
+def test_a_version_1_result_reads_as_1_6_and_a_2_0_1_one_round_trips() -> None:
+    """Results stored before 2.0.1 was checked (format version 1, no ocpp_version, no
+    reference) still load, as 1.6; a 2.0.1 result with an N/A step and EVSE statuses comes
+    back exactly, its steps titled and referenced as 2.0.1's."""
+    old = check_to_dict(sample_result())
+    old["version"] = 1
+    del old["ocpp_version"]
+    for step in old["steps"]:
+        del step["ocpp_version"], step["reference"]
+    assert check_from_dict(old) == sample_result()
+    v201 = replace(
+        sample_result(),
+        ocpp_version=OcppVersion.V201,
+        steps=(
+            StepResult(CheckStep.RESERVE, 1, Verdict.PASSED, "ok", ocpp_version=OcppVersion.V201),
+            StepResult(
+                CheckStep.CONNECTOR_TYPE,
+                None,
+                Verdict.NOT_APPLICABLE,
+                "no type",
+                ocpp_version=OcppVersion.V201,
+            ),
+        ),
+        statuses=(StatusPoint(T0, 2, "Reserved", evse_id=1),),
+    )
+    data = check_to_dict(v201)
+    assert data["steps"][0]["title"] == "Reserve a specific EVSE"
+    assert data["steps"][1]["reference"].startswith("TC_H_15 · ")
+    assert data["steps"][1]["verdict"] == "n/a"
+    assert check_from_json(check_to_json(v201)) == v201

@@ -141,8 +141,9 @@ async def test_a_correct_station_passes_every_automatic_step(
         CheckStep.CANCEL_UNKNOWN,
         CheckStep.CANCEL_HELD,
     ]
-    # Run order: 1-5 per connector (in the order asked), 6, 7 per connector, then 9.
+    # Run order: the probe, 1-5 per connector (in the order asked), 6, 7 per connector, 9.
     assert [(s.step, s.connector_id) for s in result.steps] == [
+        (CheckStep.CAPABILITIES, None),
         *((step, c) for c in connectors for step in per_connector),
         (CheckStep.CONNECTOR_ZERO, None),
         *((CheckStep.EXPIRY, c) for c in connectors),
@@ -156,8 +157,11 @@ async def test_a_correct_station_passes_every_automatic_step(
     assert result.vendor is not None
     assert result.firmware_version is not None
     assert result.serial_number == f"SIM-{STATION}"
+    probed = result.steps[0]
+    assert "SupportedFeatureProfiles=Core" in probed.reason, probed.reason
+    assert "NumberOfConnectors=2" in probed.reason
     # Evidence: the frames of each step, in and out.
-    reserve = result.steps[0]
+    reserve = result.steps[1]
     assert any(
         e.direction is TraceDirection.OUT and e.action == "ReserveNow" for e in reserve.evidence
     )
@@ -364,35 +368,33 @@ async def test_a_card_using_the_expiry_reservation_skips_the_expiry_step(
 
 
 @pytest.mark.asyncio
-async def test_a_station_rejecting_every_reservation_is_told_why_it_may(
+async def test_a_station_without_the_reservation_profile_is_not_applicable(
     central: CentralSystem,
 ) -> None:
+    """The probe reads SupportedFeatureProfiles without Reservation: every reservation step
+    is N/A with that reason (neither a pass nor a fail), nothing is reserved, the frames
+    are still checked."""
     async with simulated(central, Behaviour.NO_RESERVATIONS) as station:
         _, result = await run_check(central)
         assert held_on(station) == []
-    reserve = result.steps[0]
-    assert reserve.step is CheckStep.RESERVE
-    assert reserve.verdict is Verdict.FAILED
-    assert reserve.reason.startswith("expected Accepted, station answered Rejected")
-    assert "configured not to accept reservations" in reserve.reason
-    assert result.outcome is CheckOutcome.FAILED
-    # One cause, one failed step: what needs a held reservation says so and is skipped.
-    verdicts = {s.step: s.verdict for s in result.steps}
-    assert [s.step for s in result.failed_steps] == [CheckStep.RESERVE]
-    assert verdicts[CheckStep.CANCEL_UNKNOWN] is Verdict.PASSED
-    assert verdicts[CheckStep.SCHEMAS] is Verdict.PASSED
-    for step in (CheckStep.CONNECTOR_ZERO, CheckStep.EXPIRY):
-        skipped = next(s for s in result.steps if s.step is step)
-        assert skipped.verdict is Verdict.SKIPPED
-        assert "rejected the reservation of step 1" in skipped.reason
+    by_step = {s.step: s for s in result.steps}
+    assert by_step[CheckStep.CAPABILITIES].verdict is Verdict.PASSED
+    assert by_step[CheckStep.SCHEMAS].verdict is Verdict.PASSED
+    others = [s for s in result.steps if s.step not in (CheckStep.CAPABILITIES, CheckStep.SCHEMAS)]
+    assert others
+    for step in others:
+        assert step.verdict is Verdict.NOT_APPLICABLE, step
+        assert "does not list Reservation" in step.reason
+    assert result.failed_steps == ()
+    assert not any(r.station_id == STATION for r in central.reservations())
 
 
 @pytest.mark.asyncio
 async def test_a_station_slower_than_the_step_limit_stops_the_check_and_is_cleaned_up(
     start_central: StartCentral,
 ) -> None:
-    """A station slower than the step time limit (CP-06 of the demo): step 1 fails with no
-    answer and the later steps are not run (each call would wait behind the unanswered
+    """A station slower than the step time limit (CP-06 of the demo): the probe (step 0)
+    fails with no answer and the later steps are not run (each call would wait behind the unanswered
     one, one call at a time); the frames are still checked, and the clean-up waits for the
     slow answers instead of calling the reservation left behind."""
     central = await start_central(call_timeout=20.0)
@@ -417,13 +419,14 @@ async def test_a_station_slower_than_the_step_limit_stops_the_check_and_is_clean
     finally:
         await site.stop()
     by_step = {s.step: s for s in result.steps}
-    assert by_step[CheckStep.RESERVE].verdict is Verdict.FAILED
-    assert "no answer to ReserveNow within 1 s" in by_step[CheckStep.RESERVE].reason
-    not_run = [s for s in result.steps if s.step not in (CheckStep.RESERVE, CheckStep.SCHEMAS)]
+    probed = by_step[CheckStep.CAPABILITIES]
+    assert probed.verdict is Verdict.FAILED
+    assert "no answer to GetConfiguration within 1 s" in probed.reason
+    not_run = [s for s in result.steps if s.step not in (CheckStep.CAPABILITIES, CheckStep.SCHEMAS)]
     assert not_run
     for step in not_run:
         assert step.verdict is Verdict.SKIPPED, step
-        assert "did not answer within the step time limit (1 s) in step 1" in step.reason
+        assert "did not answer within the step time limit (1 s) in step 0" in step.reason
     assert by_step[CheckStep.SCHEMAS].verdict is Verdict.PASSED
     assert result.outcome is CheckOutcome.FAILED
     assert "step time limit" in result.reason
