@@ -152,8 +152,9 @@ class ReservationCheck:
             raise ValueError("the other idTag must differ from the idTag and have <= 20 chars")
         # A connector asked for twice is checked once.
         request = dataclasses.replace(request, connectors=tuple(dict.fromkeys(request.connectors)))
-        station = system.station(request.station_id)
-        # The plan follows the station's version when the check is made (it connected).
+        # The plan follows the station's version when the check is made (it connected; a
+        # runner made before the Central System started plans 1.6 and aborts when run).
+        station = system.station(request.station_id) if system.running else None
         self._version = OcppVersion.V16 if station is None else station.ocpp_version
         self._capabilities = Capabilities(self._version)
         self._system = system

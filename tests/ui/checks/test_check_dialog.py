@@ -91,7 +91,7 @@ def test_steps_model_shows_every_step_with_its_connector(qtmodeltester) -> None:
     model = CheckStepsModel(clock=lambda: T0)
     model.set_result(fresh_result(guided=True))
     qtmodeltester.check(model, force_py=True)
-    assert model.rowCount() == len(CheckStep)
+    assert model.rowCount() == 9  # the steps of issue #9 in the fake plan
     first = [model.index(0, column).data() for column in StepColumn]
     assert first == ["1", "Reserve a free connector", "1", "Pending", "", ""]
     zero_row = [s.step for s in model.result().steps].index(CheckStep.CONNECTOR_ZERO)
@@ -388,7 +388,7 @@ def test_the_run_page_follows_the_runner_live(make_dialog, qtbot: QtBot) -> None
         station_id="CP-01", connectors=(3,), id_tag="CARD1", guided=True
     )
     steps = dialog.steps_model
-    assert steps.rowCount() == len(CheckStep)
+    assert steps.rowCount() == 9  # the fake plan: steps 1-9, guided
     assert dialog.status_text() == "Starting the check…"
 
     runner.update_step(
@@ -793,16 +793,20 @@ def test_the_real_check_passes_a_correct_simulated_station(
             timeout=E2E_WAIT_MS,
         )
         assert dialog.state is CheckState.RUNNING
-        assert "ReserveNow" in _evidence_of(dialog, 0)
+        assert "GetConfiguration" in _evidence_of(dialog, 0)  # step 0, the probe
+        assert "ReserveNow" in _evidence_of(dialog, 1)
         assert dialog.grab().save(str(shots / "check_dialog_running.png"))
     result: CheckResult = finished.args[0]
     assert dialog.grab().save(str(shots / "check_dialog_finished.png"))
 
     assert result.outcome is CheckOutcome.PASSED, [(s.step, s.reason) for s in result.steps]
-    assert {s.step for s in result.steps} == set(CheckStep) - {CheckStep.CARDS}
+    assert {s.step for s in result.steps} == set(CheckStep) - {
+        CheckStep.CARDS,
+        CheckStep.CONNECTOR_TYPE,  # 2.0.1 only
+    }
     assert all(s.verdict is Verdict.PASSED for s in result.steps)
     assert result.left_behind == ()
-    assert dialog.status_text().startswith("Passed — 8 passed")
+    assert dialog.status_text().startswith("Passed — 9 passed")  # the probe too
     assert not dialog.left_behind_label.isVisibleTo(dialog)
     # Everything the check reserved was cancelled or expired.
     assert not [r.reservation_id for r in real_site.central.reservations() if r.active]

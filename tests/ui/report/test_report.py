@@ -14,7 +14,7 @@ from PySide6.QtCore import QUrl
 from PySide6.QtGui import QImage, QTextDocument
 
 from console import __version__
-from console.central.check.model import STEP_TITLES, CheckOutcome
+from console.central.check.model import STEP_TITLES, CheckOutcome, CheckStep
 from console.central.model import (
     ConnectorSnapshot,
     ReservationRecord,
@@ -278,8 +278,9 @@ def test_the_latest_reservation_check_is_in_the_report(qapp, tmp_path: Path) -> 
     for expected in ("SN-0042", "CHECK-TAG", "7 passed, 1 failed, 1 skipped", "took 1 min 24 s"):
         assert expected in text
     assert "The station ran firmware 1.4.2 during this check; it reports 1.4.3 now." in text
-    for title in STEP_TITLES.values():
-        assert title in text
+    for step, title in STEP_TITLES.items():
+        if step is not CheckStep.CAPABILITIES:  # the sample has the nine steps of issue #9
+            assert title in text
     assert "still Reserved 20 s after the expiry" in text
     assert "RESERVATIONS LEFT BEHIND on the station: 107" in text
     # The earlier check in one line; CP-02 says it was never checked.
