@@ -541,6 +541,21 @@ class ReservationBook:
         """2.0.1: ReservationStatusUpdate ``Expired`` (``expired``) or ``Removed``."""
         held = self._attempts(station_id, reservation_id, StatusUpdated)
         if not held:
+            latest = self.get(station_id, reservation_id)
+            if latest is not None and latest.state in (
+                ReservationState.EXPIRED,
+                ReservationState.ENDED,
+                ReservationState.CANCELLED,
+                ReservationState.USED,
+            ):
+                # The console's own expiry timer (or a status report) got there first.
+                logger.debug(
+                    "station %s: ReservationStatusUpdate for reservation %d, already %s",
+                    station_id,
+                    reservation_id,
+                    latest.state.value,
+                )
+                return
             logger.info(
                 "station %s: ReservationStatusUpdate for reservation %d, "
                 "which the console does not know as held",
