@@ -44,6 +44,7 @@ ID_TAG = "INTEROP-TAG"
 CONNECTORS = 2
 OPTIONS = CheckOptions(step_timeout=5.0, expiry_seconds=3.0, guided_timeout=10.0)
 AUTOMATIC = [
+    CheckStep.CAPABILITIES,
     CheckStep.RESERVE,
     CheckStep.SECOND_RESERVATION,
     CheckStep.REPLACE,
@@ -183,6 +184,7 @@ class ReservingStation(ChargePoint):  # type: ignore[misc]
     @on(Action.get_configuration)
     def on_get_configuration(self, key: list[str] | None = None) -> Any:
         known = {
+            "SupportedFeatureProfiles": "Core,RemoteTrigger,Reservation",
             "ReserveConnectorZeroSupported": self.zero_supported,
             "NumberOfConnectors": str(CONNECTORS),
         }
