@@ -198,6 +198,8 @@ class CancelAttempt:
     """2.0.1: the answer's ``statusInfo.reasonCode``, when it gave one."""
     status_detail: str | None = None
     """2.0.1: the answer's ``statusInfo.additionalInfo``."""
+    by_upstream: bool = False
+    """Proxy mode: the site's own CSMS sent it (the console forwarded it and its answer)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +241,9 @@ class ReservationRecord:
     """2.0.1: the answer's ``statusInfo.reasonCode``, when it gave one."""
     status_detail: str | None = None
     """2.0.1: the answer's ``statusInfo.additionalInfo``."""
+    by_upstream: bool = False
+    """Proxy mode: the site's own CSMS made it (its ReserveNow and the station's answer
+    passed through the console, which follows the attempt as for its own)."""
 
     @property
     def active(self) -> bool:

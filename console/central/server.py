@@ -164,7 +164,7 @@ class CentralSystem:
         self._book.load(store.load_reservations())
         self._core = CoreResponder(config, self._registry, self._book)
         if config.upstream_url is not None:
-            self._proxy = ProxyGate(config, self._trace)
+            self._proxy = ProxyGate(config, self._trace, self._book.on_upstream_call)
         self._responders = {
             OcppVersion.V16: self._core,
             OcppVersion.V201: Responder201(config, self._registry, self._book),

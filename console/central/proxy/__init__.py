@@ -22,6 +22,7 @@ from console.central.proxy.upstream import (
     UpstreamError,
     UpstreamState,
 )
+from console.central.proxy.watch import UpstreamCallObserver
 from console.central.station import CallHandler
 from console.ocpp.versions import OcppVersion
 
@@ -41,8 +42,14 @@ logger = logging.getLogger(__name__)
 class ProxyGate:
     """Carries each station that connects on to ``<upstream_url>/<station id>``."""
 
-    def __init__(self, config: CentralSystemConfig, trace: TraceLog) -> None:
+    def __init__(
+        self,
+        config: CentralSystemConfig,
+        trace: TraceLog,
+        upstream_observer: UpstreamCallObserver | None = None,
+    ) -> None:
         self.dialer = UpstreamDialer(config)
+        self._upstream_observer = upstream_observer
         self.backoff = UpstreamBackoff(config.upstream_backoff, config.upstream_backoff_max)
         self._config = config
         self._trace = trace
@@ -114,4 +121,5 @@ class ProxyGate:
             max_frame_size=config.max_frame_size,
             security_profile=config.security_profile,
             version=version,
+            upstream_observer=self._upstream_observer,
         )
