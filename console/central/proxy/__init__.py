@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http
 import logging
+from collections.abc import Callable
 
 from websockets.asyncio.server import ServerConnection
 
@@ -34,9 +35,17 @@ __all__ = [
     "UpstreamDialer",
     "UpstreamError",
     "UpstreamState",
+    "UpstreamStateListener",
 ]
 
 logger = logging.getLogger(__name__)
+
+UpstreamStateListener = Callable[[str, UpstreamState, int | None], None]
+"""Told a station's upstream state (and the HTTP status the CSMS refused it with)."""
+
+
+def _ignore_state(station_id: str, state: UpstreamState, status: int | None) -> None:
+    pass
 
 
 class ProxyGate:
@@ -47,9 +56,11 @@ class ProxyGate:
         config: CentralSystemConfig,
         trace: TraceLog,
         upstream_observer: UpstreamCallObserver | None = None,
+        upstream_changed: UpstreamStateListener | None = None,
     ) -> None:
         self.dialer = UpstreamDialer(config)
         self._upstream_observer = upstream_observer
+        self._upstream_changed = upstream_changed or _ignore_state
         self.backoff = UpstreamBackoff(config.upstream_backoff, config.upstream_backoff_max)
         self._config = config
         self._trace = trace
@@ -81,6 +92,7 @@ class ProxyGate:
         url = self.dialer.url_for(station_id)
         request = websocket.request
         authorization = None if request is None else request.headers.get("Authorization")
+        self._upstream_changed(station_id, UpstreamState.CONNECTING, None)
         self._trace.event(
             station_id,
             f"upstream {UpstreamState.CONNECTING}: {url} with OCPP {version}",
@@ -92,6 +104,7 @@ class ProxyGate:
         except UpstreamError as exc:
             wait = self.backoff.failed(station_id, now)
             state = UpstreamState.REFUSED if exc.status is not None else UpstreamState.GONE
+            self._upstream_changed(station_id, state, exc.status)
             text = (
                 f"upstream {state}: {url} {exc.reason}; the console closes the station's "
                 f"connection (next try in {wait:g} s)"
@@ -102,6 +115,7 @@ class ProxyGate:
             await websocket.close(1013, f"upstream {state}: {exc.reason}"[:120])
             return None
         self.backoff.succeeded(station_id)
+        self._upstream_changed(station_id, UpstreamState.CONNECTED, None)
         self._trace.event(
             station_id,
             f"upstream {UpstreamState.CONNECTED}: {url} with OCPP {version}",
@@ -122,4 +136,5 @@ class ProxyGate:
             security_profile=config.security_profile,
             version=version,
             upstream_observer=self._upstream_observer,
+            upstream_changed=self._upstream_changed,
         )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +24,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from console.central.events import TraceLog
-from console.central.model import TraceDirection
+from console.central.model import TraceDirection, UpstreamState
 from console.central.proxy.relay import Relay, Route, peek_frame
 from console.central.proxy.watch import UpstreamCallObserver, UpstreamCallWatch
 from console.central.station import CallHandler, StationConnection, TraceLine
@@ -62,6 +63,7 @@ class ProxiedStationConnection(StationConnection):
         security_profile: int,
         version: OcppVersion = OcppVersion.V16,
         upstream_observer: UpstreamCallObserver | None = None,
+        upstream_changed: Callable[[str, UpstreamState, int | None], None] | None = None,
     ) -> None:
         self.relay = Relay(call_timeout=call_timeout)
         session = Session(
@@ -87,6 +89,7 @@ class ProxiedStationConnection(StationConnection):
         self.ended_by: str | None = None
         """Which side ended the proxied link: "the station", "the CSMS" or "the console"."""
         self._upstream_writing = asyncio.Lock()
+        self._upstream_changed = upstream_changed
         self._watch = (
             None
             if upstream_observer is None
@@ -248,6 +251,8 @@ class ProxiedStationConnection(StationConnection):
         if self.closed or self.ended_by is not None:
             return
         self.ended_by = "the CSMS"
+        if self._upstream_changed is not None:
+            self._upstream_changed(self.station_id, UpstreamState.GONE, None)
         self._trace.event(
             self.station_id,
             f"the CSMS ended the proxied link ({reason}): the console closes the station's "
