@@ -133,7 +133,7 @@ class ProxiedStationConnection(StationConnection):
                     text,
                     None if frame.message_type is None else int(frame.message_type),
                     frame.message_id,
-                    frame.action,
+                    frame.action or got.answered_action,
                     direction=TraceDirection.IN,
                     note=Route.TO_UPSTREAM.value,
                     message=request,
