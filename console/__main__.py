@@ -97,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="the CA that signs a wss:// upstream's certificate (default: the system store)",
     )
+    proxy.add_argument(
+        "--keep-stations",
+        action="store_true",
+        help="while the CSMS is unreachable or refuses a station, keep the station on the "
+        "console (which answers it) instead of closing its connection",
+    )
 
     check = sub.add_parser(
         "check",

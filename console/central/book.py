@@ -93,10 +93,13 @@ from console.central.registry import StationRegistry
 from console.central.reservation_wire import (
     cancel_answer,
     cancel_request,
+    cancel_reservation_id,
     reserve_answer,
     reserve_now_request,
+    reserve_request_of,
 )
 from console.central.station import CallOutcome, StationConnection
+from console.ocpp.base import OcppModel
 from console.ocpp.enums import ChargePointStatus
 from console.ocpp.errors import describe_validation
 from console.ocpp.reservation import CancelReservationStatus
@@ -207,35 +210,15 @@ class ReservationBook:
             version = station.ocpp_version if station is not None else OcppVersion.V16
         self._validate(wanted, version)
         station_id, connector_id, id_tag = wanted.station_id, wanted.connector_id, wanted.id_tag
-        expiry_date, parent_id_tag = wanted.expiry_date, wanted.parent_id_tag
+        expiry_date = wanted.expiry_date
         reservation_id = wanted.reservation_id
         if reservation_id is None:
             reservation_id = await self._store.allocate_reservation_id()
         else:
             await self._store.note_reservation_id(reservation_id)
         request = reserve_now_request(wanted, reservation_id, version)
-        created = _now()
+        base = _new_attempt(wanted, reservation_id, version, _now())
         v201 = version is OcppVersion.V201
-        base = ReservationRecord(
-            reservation_id=reservation_id,
-            station_id=station_id,
-            connector_id=connector_id,
-            id_tag=id_tag,
-            parent_id_tag=parent_id_tag,
-            expiry_date=expiry_date,
-            created_at=created,
-            state=ReservationState.SENDING,
-            updated_at=created,
-            history=((ReservationState.SENDING, created),),
-            ocpp_version=version,
-            connector_type=wanted.connector_type if v201 else None,
-            id_token_type=(wanted.id_token_type or DEFAULT_ID_TOKEN_TYPE) if v201 else None,
-            group_id_token_type=(
-                (wanted.group_id_token_type or wanted.id_token_type or DEFAULT_ID_TOKEN_TYPE)
-                if v201 and parent_id_tag is not None
-                else None
-            ),
-        )
         if connection is None or connection.closed:
             return await self._open_final(base, NotConnected())
         if (
@@ -477,6 +460,90 @@ class ReservationBook:
                 error_code=code,
             )
         self._note_cancel(station_id, reservation_id, answered)
+
+    # --- the site's own CSMS (proxy mode) -----------------------------------------------
+
+    def on_upstream_call(
+        self, station_id: str, request: OcppModel, outcome: CallOutcome, sent_at: datetime
+    ) -> None:
+        """The CSMS's ``request``, forwarded to ``station_id`` at ``sent_at``, ended as
+        ``outcome`` (the station's answer or CALLERROR, none in time, or none before the
+        link ended); called again with the same ``sent_at`` for a late answer.
+
+        A ReserveNow is kept as an attempt made by the CSMS, which the lifecycle then
+        follows as any other (the station's reports, the expiry, a CancelReservation); a
+        CancelReservation is kept as the CSMS's cancel (Accepted cancels what it held).
+        Other calls are not the book's.
+        """
+        asked = reserve_request_of(station_id, request)
+        if asked is not None:
+            wanted, reserved_id, version = asked
+            self._upstream_reserve(
+                _new_attempt(wanted, reserved_id, version, sent_at, by_upstream=True), outcome
+            )
+            return
+        cancelled_id = cancel_reservation_id(request)
+        if cancelled_id is not None:
+            self._upstream_cancel(station_id, cancelled_id, outcome, sent_at)
+
+    def _upstream_reserve(self, base: ReservationRecord, outcome: CallOutcome) -> None:
+        happening = _reserve_outcome(outcome)
+        known = self._records.get(_key(base))
+        if known is None:
+            logger.info(
+                "station %s: the CSMS's ReserveNow %d on connector %d for %s: %s",
+                base.station_id,
+                base.reservation_id,
+                base.connector_id,
+                base.id_tag,
+                type(happening).__name__,
+            )
+            _log_reserve_outcome(self._apply(base, happening).record)
+            return
+        # The same call again: its late answer.
+        match happening:
+            case Answered(status=status, latency=latency, reason=reason, detail=detail):
+                happening = AnsweredLate(status, latency, reason, detail)
+            case CallFailed(code=code, text=text, latency=latency):
+                happening = FailedLate(code, text or "", latency)
+        if allows(known.state, type(happening)):
+            _log_reserve_outcome(self._apply(known, happening).record)
+
+    def _upstream_cancel(
+        self, station_id: str, reservation_id: int, outcome: CallOutcome, sent_at: datetime
+    ) -> None:
+        noted = next(
+            (
+                r.cancel
+                for r in self._records.values()
+                if r.station_id == station_id
+                and r.reservation_id == reservation_id
+                and r.cancel is not None
+                and r.cancel.sent_at == sent_at
+            ),
+            None,
+        )
+        late = noted is not None and noted.timed_out
+        answer = cancel_answer(outcome.confirmation)
+        attempt = CancelAttempt(
+            sent_at,
+            None if answer is None else answer.status,
+            None if outcome.timed_out or outcome.aborted else _now(),
+            late=late,
+            timed_out=outcome.timed_out or late,
+            error=None if answer is not None else _cancel_error(outcome),
+            error_code=outcome.error_code,
+            status_reason=None if answer is None else answer.reason,
+            status_detail=None if answer is None else answer.detail,
+            by_upstream=True,
+        )
+        logger.info(
+            "station %s: the CSMS's CancelReservation %d: %s",
+            station_id,
+            reservation_id,
+            attempt.status.value if attempt.status is not None else attempt.error,
+        )
+        self._note_cancel(station_id, reservation_id, attempt)
 
     # --- what stations report -----------------------------------------------------------
 
@@ -739,6 +806,40 @@ class ReservationBook:
         self._expiry_timers[key] = loop.call_later(min(delay, _EXPIRY_RECHECK), self._expire, key)
 
 
+def _new_attempt(
+    wanted: ReserveRequest,
+    reservation_id: int,
+    version: OcppVersion,
+    created: datetime,
+    *,
+    by_upstream: bool = False,
+) -> ReservationRecord:
+    """The ``sending`` record of a ReserveNow sent at ``created``."""
+    v201 = version is OcppVersion.V201
+    parent_id_tag = wanted.parent_id_tag
+    return ReservationRecord(
+        reservation_id=reservation_id,
+        station_id=wanted.station_id,
+        connector_id=wanted.connector_id,
+        id_tag=wanted.id_tag,
+        parent_id_tag=parent_id_tag,
+        expiry_date=wanted.expiry_date,
+        created_at=created,
+        state=ReservationState.SENDING,
+        updated_at=created,
+        history=((ReservationState.SENDING, created),),
+        ocpp_version=version,
+        connector_type=wanted.connector_type if v201 else None,
+        id_token_type=(wanted.id_token_type or DEFAULT_ID_TOKEN_TYPE) if v201 else None,
+        group_id_token_type=(
+            (wanted.group_id_token_type or wanted.id_token_type or DEFAULT_ID_TOKEN_TYPE)
+            if v201 and parent_id_tag is not None
+            else None
+        ),
+        by_upstream=by_upstream,
+    )
+
+
 def _reserve_outcome(outcome: CallOutcome) -> Happening:
     """What the end of a ReserveNow call means for its attempt."""
     answer = reserve_answer(outcome.confirmation)
@@ -751,6 +852,15 @@ def _reserve_outcome(outcome: CallOutcome) -> Happening:
     if outcome.sent:
         return LostAfterSending(outcome.error)
     return LostBeforeSending(outcome.error)
+
+
+def _cancel_error(outcome: CallOutcome) -> str:
+    """Why a cancel got no answer, as the record keeps it."""
+    if outcome.error_code is not None:
+        return f"{outcome.error_code}: {outcome.error}" if outcome.error else outcome.error_code
+    if outcome.timed_out:
+        return outcome.error or "no answer"
+    return f"connection lost before the answer: {outcome.error}"
 
 
 def _log_reserve_outcome(record: ReservationRecord) -> None:

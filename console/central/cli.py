@@ -141,12 +141,15 @@ def proxy(args: argparse.Namespace) -> int:
                 **dict(base),
                 "upstream_url": args.upstream,
                 "upstream_cafile": args.upstream_cafile or base.upstream_cafile,
+                "upstream_keep_stations": bool(getattr(args, "keep_stations", False)),
             }
         )
     except (OSError, ValueError, ValidationError) as exc:
         print(f"ocpp-console proxy: bad settings: {exc}", file=sys.stderr)
         return 2
     logger.info("proxy mode: stations are carried on to %s/<station id>", config.upstream_url)
+    if config.upstream_keep_stations:
+        logger.info("proxy mode: while the CSMS is away, stations stay on the console")
     try:
         return asyncio.run(_run(config))
     except KeyboardInterrupt:

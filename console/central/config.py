@@ -77,6 +77,11 @@ class CentralSystemConfig(BaseModel):
     """After the upstream refused or dropped a station: the first wait before the console
     dials it again for that station (doubling with each failure)."""
     upstream_backoff_max: float = Field(default=60.0, gt=0)
+    upstream_keep_stations: bool = False
+    """Proxy mode, the CSMS unreachable or refusing a station: keep the station on the
+    console alone (which answers it as its Central System) and have it reconnect through
+    the proxy once the CSMS takes its link again; False: close the station's connection
+    (it reconnects by its own logic) and refuse it until the backoff is over."""
 
     @field_validator("upstream_url")
     @classmethod

@@ -69,11 +69,14 @@ _CSV_FIELDS = {
     "answer_info": "status_detail",
     "cancel_answer_reason": "cancel_status_reason",
     "cancel_answer_info": "cancel_status_detail",
+    "by_csms": "by_upstream",
+    "cancel_by_csms": "cancel_by_upstream",
 }
 """Each CSV column and the attempt's field it shows (the cancel attempt's after the 1.6
 fields: all empty when no cancel was sent; its yes/no columns are ``true`` or ``false``).
 The version and the 2.0.1 fields come last (statusInfo's reasonCode and additionalInfo as
-``*_reason`` and ``*_info``), so a 1.6 reader's columns stay where they were."""
+``*_reason`` and ``*_info``), so a 1.6 reader's columns stay where they were; then whether
+the site's own CSMS made the attempt and sent its cancel (proxy mode)."""
 
 RESERVATION_CSV_COLUMNS = tuple(_CSV_FIELDS)
 

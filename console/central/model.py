@@ -40,6 +40,7 @@ __all__ = [
     "TraceAppended",
     "TraceDirection",
     "TraceEntry",
+    "UpstreamState",
 ]
 
 
@@ -92,6 +93,17 @@ ConnectorState = ChargePointStatus | ConnectorStatus
 Both are ``StrEnum``s, so a status compares equal to its wire spelling in either version."""
 
 
+class UpstreamState(StrEnum):
+    """Proxy mode: a station's link onward to the site's own CSMS, as the window shows it."""
+
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    REFUSED = "refused"
+    """The CSMS answered the handshake with an HTTP error (``upstream_status``)."""
+    GONE = "gone"
+    """The CSMS could not be reached, or ended the link."""
+
+
 @dataclass(frozen=True, slots=True)
 class StationSnapshot:
     """One station as the console knows it."""
@@ -125,6 +137,11 @@ class StationSnapshot:
     """2.0.1: ``ReservationCtrlr.Available``."""
     non_evse_specific: bool | None = None
     """2.0.1: ``ReservationCtrlr.NonEvseSpecific``: a reservation may name no EVSE."""
+    upstream: UpstreamState | None = None
+    """Proxy mode: its link to the site's CSMS (None: the console is its Central System).
+    Not stored: it describes the live link."""
+    upstream_status: int | None = None
+    """Proxy mode: the HTTP status the CSMS refused the station's link with."""
 
     @property
     def any_connector_reservable(self) -> bool | None:
@@ -198,6 +215,8 @@ class CancelAttempt:
     """2.0.1: the answer's ``statusInfo.reasonCode``, when it gave one."""
     status_detail: str | None = None
     """2.0.1: the answer's ``statusInfo.additionalInfo``."""
+    by_upstream: bool = False
+    """Proxy mode: the site's own CSMS sent it (the console forwarded it and its answer)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +258,9 @@ class ReservationRecord:
     """2.0.1: the answer's ``statusInfo.reasonCode``, when it gave one."""
     status_detail: str | None = None
     """2.0.1: the answer's ``statusInfo.additionalInfo``."""
+    by_upstream: bool = False
+    """Proxy mode: the site's own CSMS made it (its ReserveNow and the station's answer
+    passed through the console, which follows the attempt as for its own)."""
 
     @property
     def active(self) -> bool:
@@ -392,6 +414,11 @@ class CentralSystemApi(Protocol):
 
     @property
     def security_profile(self) -> int: ...
+
+    @property
+    def upstream_url(self) -> str | None:
+        """Proxy mode: the site's CSMS each station is carried on to (None: not proxying)."""
+        ...
 
     @property
     def port(self) -> int:

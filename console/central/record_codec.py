@@ -30,6 +30,7 @@ from console.ocpp.versions import OcppVersion
 
 __all__ = [
     "CANCEL_ATTEMPT_FIELDS",
+    "PROXY_FIELDS",
     "VERSION_FIELDS",
     "DateText",
     "FieldSource",
@@ -101,6 +102,8 @@ def reservation_record_to_dict(record: ReservationRecord, date_text: DateText) -
         "status_detail": record.status_detail,
         "cancel_status_reason": None if record.cancel is None else record.cancel.status_reason,
         "cancel_status_detail": None if record.cancel is None else record.cancel.status_detail,
+        "by_upstream": record.by_upstream,
+        "cancel_by_upstream": None if record.cancel is None else record.cancel.by_upstream,
     }
 
 
@@ -149,6 +152,10 @@ VERSION_FIELDS: Final = (
 )
 """The names written after the cancel attempt: the version and the 2.0.1 fields (the
 cancel's statusInfo last)."""
+
+PROXY_FIELDS: Final = ("by_upstream", "cancel_by_upstream")
+"""The names written last: whether the site's CSMS made the attempt, and sent its cancel
+(proxy mode)."""
 
 
 # --- back from plain values ---------------------------------------------------------------
@@ -237,6 +244,7 @@ def read_reservation_record(
         group_id_token_type=_optional_choice(fields, "group_id_token_type", IdTokenType),
         status_reason=fields.optional_text("status_reason"),
         status_detail=fields.optional_text("status_detail"),
+        by_upstream=fields.boolean("by_upstream"),
     )
 
 
@@ -260,6 +268,7 @@ def _read_cancel_attempt(fields: FieldSource) -> CancelAttempt | None:
         by_check=fields.boolean("cancel_by_check"),
         status_reason=fields.optional_text("cancel_status_reason"),
         status_detail=fields.optional_text("cancel_status_detail"),
+        by_upstream=fields.boolean("cancel_by_upstream"),
     )
 
 

@@ -25,8 +25,10 @@ __all__ = [
     "ReserveAnswer",
     "cancel_answer",
     "cancel_request",
+    "cancel_reservation_id",
     "reserve_answer",
     "reserve_now_request",
+    "reserve_request_of",
 ]
 
 
@@ -77,6 +79,44 @@ def reserve_now_request(
         connector_type=wanted.connector_type,
         group_id_token=group,
     )
+
+
+def reserve_request_of(
+    station_id: str, message: OcppModel
+) -> tuple[ReserveRequest, int, OcppVersion] | None:
+    """What a ReserveNow of either version sent to ``station_id`` asks, its reservation id
+    and its version (None: it is not one); the inverse of :func:`reserve_now_request` (for
+    a CSMS's ReserveNow, in proxy mode)."""
+    if isinstance(message, v16.ReserveNowRequest):
+        wanted = ReserveRequest(
+            station_id,
+            message.connector_id,
+            message.id_tag,
+            message.expiry_date,
+            message.parent_id_tag,
+        )
+        return wanted, message.reservation_id, OcppVersion.V16
+    if isinstance(message, v201.ReserveNowRequest):
+        group = message.group_id_token
+        wanted = ReserveRequest(
+            station_id,
+            message.evse_id or 0,
+            message.id_token.id_token,
+            message.expiry_date_time,
+            None if group is None else group.id_token,
+            connector_type=message.connector_type,
+            id_token_type=message.id_token.type,
+            group_id_token_type=None if group is None else group.type,
+        )
+        return wanted, message.id, OcppVersion.V201
+    return None
+
+
+def cancel_reservation_id(message: OcppModel) -> int | None:
+    """The reservation a CancelReservation of either version names (None: not one)."""
+    if isinstance(message, v16.CancelReservationRequest | v201.CancelReservationRequest):
+        return message.reservation_id
+    return None
 
 
 def cancel_request(reservation_id: int, version: OcppVersion) -> OcppModel:

@@ -52,6 +52,7 @@ from console.central.model import (
     ReserveRequest,
     StationSnapshot,
     TraceEntry,
+    UpstreamState,
 )
 from console.central.persistence import Persistence, WriteBehind
 from console.central.proxy import ProxyGate
@@ -164,7 +165,14 @@ class CentralSystem:
         self._book.load(store.load_reservations())
         self._core = CoreResponder(config, self._registry, self._book)
         if config.upstream_url is not None:
-            self._proxy = ProxyGate(config, self._trace)
+            registry = self._registry
+
+            def upstream_changed(station_id: str, state: UpstreamState, status: int | None) -> None:
+                registry.update_station(station_id, upstream=state, upstream_status=status)
+
+            self._proxy = ProxyGate(
+                config, self._trace, self._book.on_upstream_call, upstream_changed
+            )
         self._responders = {
             OcppVersion.V16: self._core,
             OcppVersion.V201: Responder201(config, self._registry, self._book),
@@ -266,6 +274,11 @@ class CentralSystem:
     @property
     def security_profile(self) -> int:
         return self.config.security_profile
+
+    @property
+    def upstream_url(self) -> str | None:
+        """Proxy mode: the site's CSMS stations are carried on to (None: not proxying)."""
+        return self.config.upstream_url
 
     @property
     def store_error(self) -> str | None:

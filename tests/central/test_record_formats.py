@@ -496,6 +496,9 @@ def test_a_reservation_attempt_exports_as_one_csv_row() -> None:
         "",
         "",
         "",
+        # The console made it (not the site's CSMS), and sent no cancel.
+        "false",
+        "",
     ]
     assert "".join(reservations_csv_lines([FAILED])) == (
         "reservation_id,station_id,connector_id,id_tag,parent_id_tag,created,expiry,answer,"
@@ -503,14 +506,15 @@ def test_a_reservation_attempt_exports_as_one_csv_row() -> None:
         "cancel_sent,cancel_answer,cancel_answered,cancel_late,cancel_timed_out,"
         "cancel_error_code,cancel_error,cancel_by_check,"
         "ocpp_version,connector_type,id_token_type,group_id_token_type,"
-        "answer_reason,answer_info,cancel_answer_reason,cancel_answer_info\r\n"
+        "answer_reason,answer_info,cancel_answer_reason,cancel_answer_info,"
+        "by_csms,cancel_by_csms\r\n"
         "10,CP-2,0,TAG-2,,2026-11-25T12:00:03.123Z,2026-11-25T12:15:00.123Z,,error,77,"
-        "NotSupported,NotSupported: no reservations here,,,,,,,,,,,1.6,,,,,,,\r\n"
+        "NotSupported,NotSupported: no reservations here,,,,,,,,,,,1.6,,,,,,,,false,\r\n"
     )
 
 
 def test_a_cancel_attempt_exports_after_the_attempt_columns() -> None:
-    assert reservation_csv_row(LATE_CANCELLED)[-17:-8] == [
+    assert reservation_csv_row(LATE_CANCELLED)[-19:-10] == [
         "0.500",
         "2026-11-25T12:00:10.123Z",
         "Accepted",
@@ -521,7 +525,7 @@ def test_a_cancel_attempt_exports_after_the_attempt_columns() -> None:
         "no answer within 30 s",
         "false",
     ]
-    assert reservation_csv_row(HELD_AFTER_EXPIRY)[-17:-8] == [
+    assert reservation_csv_row(HELD_AFTER_EXPIRY)[-19:-10] == [
         "0.500",
         "2026-11-25T13:00:05.123Z",
         "Accepted",
@@ -536,7 +540,7 @@ def test_a_cancel_attempt_exports_after_the_attempt_columns() -> None:
         "13,CP-2,0,TAG-2,,2026-11-25T12:00:03.123Z,2026-11-25T12:15:00.123Z,,accepted,77,"
         "NotSupported,NotSupported: no reservations here,,,"
         "2026-11-25T12:00:20.123Z,,2026-11-25T12:00:20.128Z,false,false,NotImplemented,"
-        "NotImplemented: CancelReservation is not supported,false,1.6,,,,,,,"
+        "NotImplemented: CancelReservation is not supported,false,1.6,,,,,,,,false,false"
     )
 
 

@@ -72,6 +72,8 @@ class FakeCentralSystem:
         self.reserve_calls: list[tuple[str, int, str]] = []
         self.cancel_calls: list[tuple[str, int]] = []
         self.security = 0
+        self.upstream: str | None = None
+        """Proxy mode's CSMS (None: not proxying)."""
 
     # --- test controls ---------------------------------------------------------------------
 
@@ -173,6 +175,10 @@ class FakeCentralSystem:
     @property
     def security_profile(self) -> int:
         return self.security
+
+    @property
+    def upstream_url(self) -> str | None:
+        return self.upstream
 
     @property
     def port(self) -> int:

@@ -143,6 +143,7 @@ def check_to_dict(result: CheckResult) -> dict[str, Any]:
         "outcome": result.outcome.value,
         "reason": result.reason,
         "left_behind": list(result.left_behind),
+        "through_proxy": result.through_proxy,
         "steps": [_step_dict(step, result.station_id) for step in result.steps],
         "statuses": [_status_dict(p) for p in result.statuses],
         "spans": [
@@ -419,6 +420,7 @@ def check_from_dict(data: object) -> CheckResult:
         raise ValueError(f"version: {version} is not a valid version")
     station_id = r.text("station_id")
     r.default("ocpp_version", OcppVersion.V16.value)  # absent before version 2
+    r.default("through_proxy", False)  # absent in results stored before it was kept
     result = CheckResult(
         check_id=r.optional_integer("check_id"),
         station_id=station_id,
@@ -438,6 +440,7 @@ def check_from_dict(data: object) -> CheckResult:
         guided=r.boolean("guided"),
         left_behind=r.integers("left_behind"),
         ocpp_version=r.choice("ocpp_version", OcppVersion),
+        through_proxy=r.boolean("through_proxy"),
     )
     r.finish()
     return result

@@ -222,6 +222,9 @@ class CheckResult:
     ocpp_version: OcppVersion = OcppVersion.V16
     """The station's version when it ran (1.6 in results stored before 2.0.1 was checked);
     on 2.0.1 ``connectors`` are EVSE ids."""
+    through_proxy: bool = False
+    """Proxy mode: the station was carried on to the site's CSMS while the check ran (its
+    calls took turns with the CSMS's)."""
 
     @property
     def failed_steps(self) -> tuple[StepResult, ...]:

@@ -58,7 +58,7 @@ from console.central.check.model import (
     step_number,
 )
 from console.central.events import Listeners
-from console.central.model import TraceEntry
+from console.central.model import TraceEntry, UpstreamState
 from console.ocpp.enums import ChargePointStatus
 from console.ocpp.v201.enums import ConnectorType
 from console.ocpp.versions import OcppVersion
@@ -487,6 +487,7 @@ class ReservationCheck:
             firmware_version=station.firmware_version,
             serial_number=station.serial_number,
             statuses=(*initial, *self._result.statuses),
+            through_proxy=station.upstream is UpstreamState.CONNECTED,
         )
         try:
             await self._probe_then_steps()

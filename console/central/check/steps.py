@@ -39,6 +39,7 @@ from console.central.check.context import (
 from console.central.check.evidence import call_field
 from console.central.check.model import StatusPoint, Verdict
 from console.central.model import TraceDirection, TraceEntry
+from console.central.proxy.relay import Route
 from console.ocpp.base import same_id_tag
 from console.ocpp.enums import ChargePointStatus
 from console.ocpp.frames import MessageType
@@ -58,6 +59,26 @@ __all__ = [
     "schemas",
     "second_reservation",
 ]
+
+_CSMS_CALLS_THAT_MAY_FREE = frozenset(
+    {
+        "CancelReservation",
+        "ChangeAvailability",
+        "RemoteStartTransaction",
+        "ReserveNow",
+        "Reset",
+        "UnlockConnector",
+    }
+)
+"""Proxy mode: the CSMS's calls (forwarded to the station while the check waits for an
+expiry) that could free the reservation; its other calls (GetConfiguration, DataTransfer,
+...) prove nothing either way."""
+
+
+def _from_the_csms(entry: TraceEntry) -> bool:
+    """A call the site's CSMS made, forwarded to the station (proxy mode)."""
+    return entry.note is not None and entry.note.startswith(Route.TO_STATION.value)
+
 
 RESERVE_CONNECTOR_ZERO_SUPPORTED = "ReserveConnectorZeroSupported"
 
@@ -312,10 +333,12 @@ async def expiry(ctx: StepContext, connector_id: int, accepts_unknown_cancel: bo
         if e.direction is TraceDirection.OUT
         and e.message_type == MessageType.CALL
         and (until is None or e.at <= until)
+        and (not _from_the_csms(e) or e.action in _CSMS_CALLS_THAT_MAY_FREE)
     ]
     if sent and failure is None:
+        sender = "the CSMS" if _from_the_csms(sent[0]) else "the console"
         failure = (
-            f"the console sent {sent[0].action or 'a call'} to the station while waiting "
+            f"{sender} sent {sent[0].action or 'a call'} to the station while waiting "
             "for the expiry, so the Available does not prove the station freed it by itself"
         )
     # Cancelling it afterwards: the station must no longer hold it.

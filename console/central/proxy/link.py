@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -22,8 +24,9 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from console.central.events import TraceLog
-from console.central.model import TraceDirection
+from console.central.model import TraceDirection, UpstreamState
 from console.central.proxy.relay import Relay, Route, peek_frame
+from console.central.proxy.watch import UpstreamCallObserver, UpstreamCallWatch
 from console.central.station import CallHandler, StationConnection, TraceLine
 from console.link import LateHandler, describe_close
 from console.ocpp.base import OcppModel
@@ -35,6 +38,10 @@ from console.ocpp.versions import OcppVersion
 __all__ = ["ProxiedStationConnection"]
 
 logger = logging.getLogger(__name__)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 class ProxiedStationConnection(StationConnection):
@@ -55,6 +62,8 @@ class ProxiedStationConnection(StationConnection):
         max_frame_size: int,
         security_profile: int,
         version: OcppVersion = OcppVersion.V16,
+        upstream_observer: UpstreamCallObserver | None = None,
+        upstream_changed: Callable[[str, UpstreamState, int | None], None] | None = None,
     ) -> None:
         self.relay = Relay(call_timeout=call_timeout)
         session = Session(
@@ -80,6 +89,12 @@ class ProxiedStationConnection(StationConnection):
         self.ended_by: str | None = None
         """Which side ended the proxied link: "the station", "the CSMS" or "the console"."""
         self._upstream_writing = asyncio.Lock()
+        self._upstream_changed = upstream_changed
+        self._watch = (
+            None
+            if upstream_observer is None
+            else UpstreamCallWatch(station_id, session.table, upstream_observer)
+        )
 
     # --- the station's side -------------------------------------------------------------
 
@@ -89,6 +104,8 @@ class ProxiedStationConnection(StationConnection):
         try:
             reason = await super().run()
         finally:
+            if self._watch is not None:
+                self._watch.link_ended(f"connection lost before the answer: {reason}")
             if self.ended_by is None:
                 self.ended_by = "the station" if self._closing_reason is None else "the console"
                 self._trace.event(
@@ -109,12 +126,14 @@ class ProxiedStationConnection(StationConnection):
             request = (
                 self._observe_call(text, frame) if frame.message_type is MessageType.CALL else None
             )
+            if self._watch is not None and frame.message_type is not MessageType.CALL:
+                self._watch.answered(text, frame, _now())
             self._record_as_is(
                 TraceLine(
                     text,
                     None if frame.message_type is None else int(frame.message_type),
                     frame.message_id,
-                    frame.action,
+                    frame.action or got.answered_action,
                     direction=TraceDirection.IN,
                     note=Route.TO_UPSTREAM.value,
                     message=request,
@@ -147,6 +166,8 @@ class ProxiedStationConnection(StationConnection):
     def _poll_timeouts(self, now: float) -> list[Event]:
         events, upstream_timeouts = self.relay.poll(now)
         for timed_out in upstream_timeouts:
+            if self._watch is not None:
+                self._watch.timed_out(timed_out.message_id, timed_out.timeout)
             self._trace.event(
                 self.station_id,
                 f"the station did not answer the CSMS's {timed_out.action} within "
@@ -172,6 +193,9 @@ class ProxiedStationConnection(StationConnection):
             super()._frame_out(frame)
             return
         peeked = peek_frame(frame.text)
+        request = None
+        if self._watch is not None and peeked.message_type is MessageType.CALL:
+            request = self._watch.forwarded(peeked, _now())
         self._record_as_is(
             TraceLine(
                 frame.text,
@@ -180,6 +204,7 @@ class ProxiedStationConnection(StationConnection):
                 frame.action,
                 direction=TraceDirection.OUT,
                 note=frame.note,
+                message=request,
             )
         )
 
@@ -226,6 +251,8 @@ class ProxiedStationConnection(StationConnection):
         if self.closed or self.ended_by is not None:
             return
         self.ended_by = "the CSMS"
+        if self._upstream_changed is not None:
+            self._upstream_changed(self.station_id, UpstreamState.GONE, None)
         self._trace.event(
             self.station_id,
             f"the CSMS ended the proxied link ({reason}): the console closes the station's "

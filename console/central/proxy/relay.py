@@ -94,6 +94,9 @@ class StationInput:
     events: list[Event] = field(default_factory=list)
     forwarded: bool = False
     frame: PeekedFrame | None = None
+    answered_action: str | None = None
+    """The action of the upstream's CALL this answer of the station's answers (the trace
+    pairs them; the frame itself does not say)."""
 
 
 def _remember(memory: OrderedDict[str, object], key: str, value: object = None) -> None:
@@ -203,11 +206,15 @@ class Relay:
             self._upstream_call = None
             self._to_upstream.append(text)
             self._advance(now)
-            return StationInput(forwarded=True, frame=frame)
+            return StationInput(forwarded=True, frame=frame, answered_action=upstream.action)
         if message_id in self._upstream_late:
-            del self._upstream_late[message_id]
+            action = self._upstream_late.pop(message_id)
             self._to_upstream.append(text)
-            return StationInput(forwarded=True, frame=frame)
+            return StationInput(
+                forwarded=True,
+                frame=frame,
+                answered_action=action if isinstance(action, str) else None,
+            )
         if message_id in self._console_ids:
             # A late answer to one of ours (the Session knows it), never the upstream's.
             return StationInput(events=session.receive(text, now), frame=frame)
@@ -253,7 +260,7 @@ class Relay:
         ):
             self._upstream_call = None
             if call.message_id is not None:
-                _remember(self._upstream_late, call.message_id)
+                _remember(self._upstream_late, call.message_id, call.action)
             timed_out.append(UpstreamCallTimedOut(call.message_id, call.action, self.call_timeout))
         self._advance(now)
         return events, timed_out

@@ -14,7 +14,6 @@ import logging
 import math
 import ssl
 from dataclasses import dataclass
-from enum import StrEnum
 from urllib.parse import quote
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -22,6 +21,7 @@ from websockets.exceptions import InvalidHandshake, InvalidStatus
 from websockets.typing import Subprotocol
 
 from console.central.config import CentralSystemConfig
+from console.central.model import UpstreamState
 from console.ocpp.versions import OcppVersion
 
 __all__ = [
@@ -33,15 +33,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-
-class UpstreamState(StrEnum):
-    """A proxied station's link to the CSMS, as the window shows it."""
-
-    CONNECTING = "connecting"
-    CONNECTED = "connected"
-    REFUSED = "refused"
-    GONE = "gone"
 
 
 class UpstreamError(Exception):

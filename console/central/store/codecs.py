@@ -27,6 +27,7 @@ from console.central.model import (
 )
 from console.central.record_codec import (
     CANCEL_ATTEMPT_FIELDS,
+    PROXY_FIELDS,
     VERSION_FIELDS,
     PlainValues,
     read_reservation_record,
@@ -303,6 +304,7 @@ ATTEMPT_COLUMNS: Final = (
     "latency",
     *CANCEL_ATTEMPT_FIELDS,
     *VERSION_FIELDS,
+    *PROXY_FIELDS,
 )
 """The columns an attempt is written with (``attempt_id`` is SQLite's); the cancel attempt's
 came with schema version 3."""

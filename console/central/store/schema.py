@@ -182,6 +182,12 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "ALTER TABLE reservation_attempts ADD COLUMN cancel_status_detail TEXT",
         "ALTER TABLE trace ADD COLUMN ocpp_version TEXT",
     ),
+    (
+        # Proxy mode: attempts the site's own CSMS made, and cancels it sent (0 / NULL for
+        # everything stored before: the console made those itself).
+        "ALTER TABLE reservation_attempts ADD COLUMN by_upstream INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE reservation_attempts ADD COLUMN cancel_by_upstream INTEGER",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

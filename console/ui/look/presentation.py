@@ -218,7 +218,11 @@ def cancel_outcome_text(outcome: CancelOutcome) -> str:
 def cancel_attempt_text(attempt: CancelAttempt, now: datetime | None = None) -> str:
     """What came of a reservation's cancel, e.g. "cancel: Accepted at 14:05:12" or
     "cancel: no answer within 30 s, then Accepted (late) at 14:05:12"."""
-    head = "cancel by the reservation check: " if attempt.by_check else "cancel: "
+    head = "cancel: "
+    if attempt.by_check:
+        head = "cancel by the reservation check: "
+    elif attempt.by_upstream:
+        head = "cancel by the CSMS: "
     answered = format_local_time(attempt.answered_at, now)
     info = status_info_text(attempt.status_reason, attempt.status_detail)
     status = f"{attempt.status.value}, {info}" if attempt.status is not None and info else None
@@ -274,6 +278,8 @@ def reservation_detail_text(record: ReservationRecord, now: datetime | None = No
     if attempt is not None:
         if attempt.status is CancelReservationStatus.ACCEPTED and record.state in _HELD_ONCE:
             source = "reservation check" if attempt.by_check else "cancel"
+            if attempt.by_upstream:
+                source = "cancel by the CSMS"
             when = format_local_time(attempt.answered_at, now)
             if attempt.late:
                 when += ", answer late"

@@ -426,6 +426,11 @@ def _check_section(report: StationReport, number: int) -> list[str]:
             f"<p class='muted'>The station ran firmware {escape(check.firmware_version)} during "
             f"this check; it reports {escape(now_firmware)} now.</p>"
         )
+    if check.through_proxy:
+        out.append(
+            "<p class='muted'>Run through the proxy: the station stayed on the site's own "
+            "CSMS, whose calls took turns with the check's.</p>"
+        )
     out.append(f"<p><img src='{_timeline_name(number)}' width='{TIMELINE_PRINT_WIDTH}'></p>")
     step_rows = []
     for step in check.steps:

@@ -26,7 +26,10 @@ from console.ui.look.presentation import (
 from console.ui.look.table_model import AnyIndex, ReadOnlyTableModel
 from console.ui.stations.station_model import ItemRole
 
-__all__ = ["ReservationColumn", "ReservationTableModel"]
+__all__ = ["BY_THE_CSMS", "ReservationColumn", "ReservationTableModel"]
+
+BY_THE_CSMS = "by the CSMS"
+"""What an attempt the site's own CSMS made (proxy mode) says beside when it was sent."""
 
 Clock = Callable[[], datetime]
 
@@ -204,7 +207,8 @@ class ReservationTableModel(ReadOnlyTableModel):
             case ReservationColumn.TRANSACTION:
                 return "" if record.transaction_id is None else f"#{record.transaction_id}"
             case ReservationColumn.SENT:
-                return format_local_time(record.created_at, self._now)
+                sent = format_local_time(record.created_at, self._now)
+                return f"{sent} · {BY_THE_CSMS}" if record.by_upstream else sent
             case ReservationColumn.LATENCY:
                 return format_latency(record.latency)
         return ""
@@ -213,6 +217,11 @@ class ReservationTableModel(ReadOnlyTableModel):
         match column:
             case ReservationColumn.DETAIL:
                 return self._display(record, column) or None
+            case ReservationColumn.SENT if record.by_upstream:
+                return (
+                    "Made by the site's CSMS: the console forwarded its ReserveNow to the "
+                    "station and follows the answer and what becomes of the reservation"
+                )
             case ReservationColumn.ANSWER:
                 info = status_info_text(record.status_reason, record.status_detail)
                 return f"statusInfo: {info}" if info else None

@@ -573,7 +573,9 @@ class StationTreeModel(QAbstractItemModel):
             # not every connector of its station (children of a matching row all show).
             zero_look = connector_status_look(node.zero.status) if node.zero else None
             return " ".join(
-                cells.station_state_text(node, look.text, zero_look, summary=False)
+                cells.station_state_text(
+                    node, cells.connection_text(station, look.text), zero_look, summary=False
+                )
                 if c == TreeColumn.STATE
                 else str(self._station_data(node, c, Qt.ItemDataRole.DisplayRole) or "")
                 for c in TreeColumn
@@ -589,7 +591,9 @@ class StationTreeModel(QAbstractItemModel):
         if column == TreeColumn.STATE:
             zero_look = connector_status_look(node.zero.status) if node.zero else None
             if role in (Qt.ItemDataRole.DisplayRole, ItemRole.SORT):
-                return cells.station_state_text(node, look.text, zero_look)
+                return cells.station_state_text(
+                    node, cells.connection_text(station, look.text), zero_look
+                )
             if role == Qt.ItemDataRole.ForegroundRole:
                 return look.foreground_color()
             if role == Qt.ItemDataRole.BackgroundRole:

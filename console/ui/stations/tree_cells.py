@@ -17,6 +17,7 @@ from console.central.model import (
     ReservationRecord,
     ReservationState,
     StationSnapshot,
+    UpstreamState,
 )
 from console.ocpp.enums import ChargePointStatus
 from console.ocpp.v201.enums import ConnectorStatus
@@ -32,6 +33,7 @@ from console.ui.stations.station_nodes import EvseNode, StationNode
 __all__ = [
     "all_connectors",
     "answer_time",
+    "connection_text",
     "connector_name",
     "evse_state",
     "evse_tooltip",
@@ -62,6 +64,32 @@ def all_connectors(node: StationNode) -> Iterable[ConnectorSnapshot]:
             yield from child.connectors
         else:
             yield child
+
+
+def upstream_text(station: StationSnapshot) -> str:
+    """Proxy mode: how the station's link to the site's CSMS stands ("" when not proxied)."""
+    state = station.upstream
+    if state is None:
+        return ""
+    if state is UpstreamState.REFUSED:
+        status = f", HTTP {station.upstream_status}" if station.upstream_status else ""
+        return f"CSMS refused{status}"
+    if state is UpstreamState.GONE:
+        return "CSMS gone"
+    return f"via CSMS ({state.value})"
+
+
+def connection_text(station: StationSnapshot, online_text: str) -> str:
+    """ "Online", through the proxy "Online · via CSMS (connected)"; a station the CSMS
+    refused or lost: "Offline · CSMS refused, HTTP 401" (or, kept on the console alone,
+    "Online · on the console alone (CSMS gone)")."""
+    upstream = upstream_text(station)
+    state = station.upstream
+    if not upstream or (not station.connected and state is UpstreamState.CONNECTED):
+        return online_text
+    if station.connected and state in (UpstreamState.REFUSED, UpstreamState.GONE):
+        return f"{online_text} · on the console alone ({upstream})"
+    return f"{online_text} · {upstream}"
 
 
 def station_state_text(
@@ -181,6 +209,9 @@ def station_tooltip(station: StationSnapshot) -> str:
     lines = [f"{station.station_id} (OCPP {station.ocpp_version.value})"]
     if station.remote_address:
         lines.append(f"Address: {station.remote_address}")
+    if station.upstream is not None:
+        status = f" (HTTP {station.upstream_status})" if station.upstream_status else ""
+        lines.append(f"Link to the site's CSMS: {station.upstream.value}{status}")
     if station.serial_number:
         lines.append(f"Serial: {station.serial_number}")
     if station.registration_status:

@@ -279,6 +279,8 @@ class MainWindow(QMainWindow):
         self._cancel_hide_timer.setSingleShot(True)
         self._cancel_hide_timer.setInterval(CANCEL_BANNER_HIDE_MS)
         self.urls_label = StationUrlsBar(max_width=_URLS_MIN_WIDTH)  # see resizeEvent
+        self.proxy_label = QLabel()
+        self.proxy_label.setObjectName("proxy_mode")
         self.security_label = QLabel()
         self.online_label = QLabel()
 
@@ -421,6 +423,7 @@ class MainWindow(QMainWindow):
         # No stretch: the left part of the bar is where showMessage() texts (errors, answers,
         # exports) appear. The URLs stay on the right, elided, the full list in the tooltip.
         status.addPermanentWidget(self.urls_label)
+        status.addPermanentWidget(self.proxy_label)
         status.addPermanentWidget(self.security_label)
         status.addPermanentWidget(self.online_label)
         self.refresh_status_bar()
@@ -909,9 +912,21 @@ class MainWindow(QMainWindow):
         self._fit_urls_width(self.width())
         urls = self.urls_label.urls()  # the LAN address first
         self.security_label.setText(f"Security profile {self.central.security_profile}")
+        self._refresh_proxy_label(self.central.upstream_url)
         self._refresh_tree_placeholder(urls)
         total = len(self.station_model.station_snapshots())
         self.online_label.setText(f"{self.station_model.online_count()} of {total} stations online")
+
+    def _refresh_proxy_label(self, upstream_url: str | None) -> None:
+        self.proxy_label.setVisible(upstream_url is not None)
+        if upstream_url is None:
+            return
+        self.proxy_label.setText(f"Proxy mode → {upstream_url}")
+        self.proxy_label.setToolTip(
+            "Proxy mode: each station that connects is carried on to "
+            f"{upstream_url}/<station id> (the site's own CSMS); the console watches and may "
+            "call the station itself"
+        )
 
     def _refresh_tree_placeholder(self, urls: list[str]) -> None:
         if self.station_model.rowCount() > 0:

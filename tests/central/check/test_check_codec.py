@@ -246,6 +246,7 @@ def _results(draw: st.DrawFn) -> CheckResult:
         ),
         guided=draw(st.booleans()),
         left_behind=tuple(draw(st.lists(_ints, max_size=3))),
+        through_proxy=draw(st.booleans()),
     )
 
 
@@ -257,6 +258,14 @@ def test_every_result_round_trips_exactly(result: CheckResult) -> None:
     assert back == result
     # And the dict form is canonical: encoding what was read gives the same dict.
     assert check_to_dict(back) == data
+
+
+def test_a_result_stored_before_proxy_mode_reads_as_direct() -> None:
+    data = check_to_dict(replace(sample_result(), through_proxy=True))
+    assert data["through_proxy"] is True
+    assert check_from_dict(data).through_proxy
+    del data["through_proxy"]
+    assert not check_from_dict(data).through_proxy
 
 
 def test_a_span_keeps_its_expiry_and_one_stored_without_it_reads_as_unknown() -> None:

@@ -24,7 +24,7 @@ from console.chargepoint.engine201.engine import ReservationEngine201
 from console.ocpp.v201.enums import ConnectorType
 from console.ocpp.versions import OcppVersion
 from tests.central.conftest import StartCentral
-from tests.central.ocpp_station import OcppStation, wait_until
+from tests.central.ocpp_station import OcppStation, record_in_state, wait_until
 from tests.central.proxy.upstream_peer import WAIT, raw_upstream
 from tests.chargepoint.ocpp_central import ocpp_central
 
@@ -80,6 +80,16 @@ async def test_our_simulator_through_the_proxy_to_our_own_central_system(
         # The upstream never saw the console's reservation, and the console's trace holds
         # the upstream's (forwarded).
         assert upstream.reservation("CP-E2E", 12) is None
+        # The console keeps the upstream's reservation as made by the CSMS.
+        by_csms = await wait_until(
+            proxy, record_in_state(proxy, "CP-E2E", 11, ReservationState.ACCEPTED)
+        )
+        assert by_csms.by_upstream
+        assert by_csms.ocpp_version is version
+        assert (by_csms.connector_id, by_csms.id_tag) == (1, "UP-TAG")
+        own = proxy.reservation("CP-E2E", 12)
+        assert own is not None
+        assert not own.by_upstream
         forwarded = [
             e
             for e in proxy.recent_trace()

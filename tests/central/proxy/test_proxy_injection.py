@@ -71,10 +71,10 @@ RESERVE = (
 
 @contextlib.asynccontextmanager
 async def proxied_station(
-    start_central: StartCentral,
+    start_central: StartCentral, **settings: Any
 ) -> AsyncIterator[tuple[CentralSystem, RawUpstream, UpstreamLink, OrderedStation]]:
     async with raw_upstream() as upstream:
-        central = await start_central(upstream_url=upstream.url)
+        central = await start_central(upstream_url=upstream.url, **settings)
         websocket = await websockets.connect(
             f"ws://127.0.0.1:{central.port}/CP-I", subprotocols=["ocpp1.6"]
         )

@@ -12,9 +12,11 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from console.central.model import UpstreamState
 from console.central.proxy import ProxiedStationConnection, Route
 from console.central.server import CentralSystem
 from tests.central.conftest import StartCentral
+from tests.central.ocpp_station import wait_until
 from tests.central.proxy.upstream_peer import WAIT, raw_upstream
 from tests.pki import make_ca, make_test_pki
 
@@ -31,6 +33,11 @@ def events(central: CentralSystem, station_id: str) -> list[str]:
     return [
         e.text for e in central.recent_trace() if e.station_id == station_id and e.note == "proxy"
     ]
+
+
+def connected_upstream(central: CentralSystem, station_id: str) -> bool | None:
+    station = central.station(station_id)
+    return (station is not None and station.upstream is UpstreamState.CONNECTED) or None
 
 
 @pytest.mark.asyncio
@@ -143,6 +150,10 @@ async def test_a_refusing_upstream_closes_the_station_and_backs_off(
         assert closed.value.rcvd.code == 1013
         assert "HTTP 401" in (closed.value.rcvd.reason or "")
         assert any("upstream refused" in t and "HTTP 401" in t for t in events(central, "CP-R"))
+        snapshot = central.station("CP-R")
+        assert snapshot is not None
+        assert snapshot.upstream is UpstreamState.REFUSED
+        assert snapshot.upstream_status == 401
         # Within the backoff the station is turned away at the handshake, saying when to retry.
         with pytest.raises(InvalidStatus) as refused:
             await websockets.connect(url, subprotocols=["ocpp1.6"])
@@ -160,12 +171,17 @@ async def test_upstream_gone_closes_the_station_and_the_trace_says_the_csms_ende
             f"ws://127.0.0.1:{central.port}/CP-G", subprotocols=["ocpp1.6"]
         ) as station:
             link = await upstream.link()
+            await wait_until(central, lambda: connected_upstream(central, "CP-G"))
             await link.websocket.close(1001, "going away")
             with pytest.raises(ConnectionClosed) as closed:
                 await asyncio.wait_for(station.recv(), WAIT)
         assert closed.value.rcvd is not None
         assert closed.value.rcvd.code == 1012
         assert any("the CSMS ended the proxied link" in t for t in events(central, "CP-G"))
+        gone = central.station("CP-G")
+        assert gone is not None
+        assert gone.upstream is UpstreamState.GONE
+        assert gone.upstream_status is None
 
 
 @pytest.mark.asyncio

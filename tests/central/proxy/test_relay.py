@@ -141,3 +141,20 @@ def test_an_answer_routed_by_who_waits_not_by_id_alone() -> None:
     got = relay.from_station(f'[3,"{ours.message_id}",{{"status":"Rejected"}}]', 0.2)
     assert not got.forwarded
     assert relay.to_upstream() == []
+
+
+def test_the_stations_answer_to_the_upstream_names_the_call_it_answers_in_time_or_late() -> None:
+    relay, _ = relay_with_session(timeout=5.0)
+    relay.from_upstream(UPSTREAM_CALL, 0.0)
+    relay.to_station()
+    in_time = relay.from_station('[3,"u-1",{"configurationKey":[]}]', 1.0)
+    assert in_time.answered_action == "GetConfiguration"
+    relay.from_upstream('[2,"u-2","ClearCache",{}]', 2.0)
+    relay.to_station()
+    _, timed_out = relay.poll(8.0)
+    assert [t.message_id for t in timed_out] == ["u-2"]
+    late = relay.from_station('[3,"u-2",{"status":"Accepted"}]', 9.0)
+    assert late.forwarded
+    assert late.answered_action == "ClearCache"
+    # The station's own calls name their action themselves.
+    assert relay.from_station('[2,"s-1","Heartbeat",{}]', 10.0).answered_action is None

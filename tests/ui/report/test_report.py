@@ -281,6 +281,7 @@ def test_the_latest_reservation_check_is_in_the_report(qapp, tmp_path: Path) -> 
     for step, title in STEP_TITLES.items():
         if step is not CheckStep.CAPABILITIES:  # the sample has the nine steps of issue #9
             assert title in text
+    assert "Run through the proxy" not in text
     assert "still Reserved 20 s after the expiry" in text
     assert "RESERVATIONS LEFT BEHIND on the station: 107" in text
     # The earlier check in one line; CP-02 says it was never checked.
@@ -313,6 +314,15 @@ def test_the_latest_reservation_check_is_in_the_report(qapp, tmp_path: Path) -> 
             [lister, "-list", str(path)], capture_output=True, text=True, check=True, timeout=30
         ).stdout
         assert len(listing.strip().splitlines()) >= 3  # two header lines, then the picture
+
+
+def test_a_check_run_through_the_proxy_says_so(qapp) -> None:
+    data = check_report()
+    station = data.stations[0]
+    latest = replace(station.checks[-1], through_proxy=True)
+    data = replace(data, stations=[replace(station, checks=[*station.checks[:-1], latest])])
+    text = laid_out(report_html(data), report_images(data)).toPlainText()
+    assert "Run through the proxy: the station stayed on the site's own CSMS" in text
 
 
 def test_a_check_stored_by_the_central_system_is_in_the_station_report(

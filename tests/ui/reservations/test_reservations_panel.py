@@ -357,3 +357,33 @@ def test_a_reservation_shows_its_frames_in_the_trace(
     qtbot.mouseClick(trace.reservation_chip, Qt.MouseButton.LeftButton)
     assert trace.model.rowCount() == len(frames)
     assert not trace.reservation_chip.isVisible()
+
+
+def test_an_attempt_the_csms_made_says_so_and_its_cancel_too(
+    window: MainWindow, fake: FakeCentralSystem, qtbot
+) -> None:
+    from dataclasses import replace
+
+    from console.central.model import CancelAttempt
+    from console.ocpp.reservation import CancelReservationStatus
+
+    made = replace(
+        attempt(9, "CP-02", ReservationState.CANCELLED, minutes=6),
+        by_upstream=True,
+        cancel=CancelAttempt(START, CancelReservationStatus.ACCEPTED, START, by_upstream=True),
+    )
+    fake.set_reservation(made)
+    model = window.reservation_model
+    qtbot.waitUntil(lambda: model.latest_row("CP-02", 9) is not None, timeout=2000)
+    row = model.latest_row("CP-02", 9)
+    assert row is not None
+    sent = model.index(row, ReservationColumn.SENT)
+    assert sent.data().endswith("· by the CSMS")
+    assert "site's CSMS" in sent.data(Qt.ItemDataRole.ToolTipRole)
+    assert "cancel by the CSMS: Accepted" in model.index(row, ReservationColumn.DETAIL).data()
+    own = model.latest_row("CP-01", 2)
+    assert own is not None
+    assert "CSMS" not in model.index(own, ReservationColumn.SENT).data()
+    # The text filter finds them.
+    window.reservations_panel.text_edit.setText("by the CSMS")
+    qtbot.waitUntil(lambda: shown_ids(window) == [9], timeout=2000)
