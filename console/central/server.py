@@ -164,6 +164,7 @@ class CentralSystem:
         self._book = ReservationBook(self._feed, store, self._registry, self._connections.get)
         self._book.load(store.load_reservations())
         self._core = CoreResponder(config, self._registry, self._book)
+        self._proxy = None  # a restart may turn proxy mode off
         if config.upstream_url is not None:
             registry = self._registry
 

@@ -23,8 +23,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Final
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
 from console.central.config import CentralSystemConfig, IdTagEntry
 from console.central.paths import default_config_dir
@@ -38,11 +46,13 @@ __all__ = [
     "ConsoleSettings",
     "SettingsLoad",
     "changed_fields",
+    "clean_upstream_url",
     "command_line_overrides",
     "load_settings",
     "read_settings",
     "save_settings",
     "settings_path",
+    "upstream_url_problem",
 ]
 
 logger = logging.getLogger(__name__)
@@ -66,6 +76,9 @@ RESTART_FIELDS: Final = frozenset(
         "accept_unknown_stations",
         "trace_limit",
         "id_tags",
+        "upstream_url",
+        "upstream_cafile",
+        "upstream_keep_stations",
     }
 )
 """Fields the running Central System only takes when it is (re)started.
@@ -110,6 +123,20 @@ class ConsoleSettings(BaseModel):
     """Seconds a reservation check step waits for each answer or StatusNotification."""
     check_expiry_seconds: int = Field(default=20, ge=5, le=600)
     """How far ahead the check's expiry step sets expiryDate (it then waits that long)."""
+    upstream_url: str | None = None
+    """Proxy mode: the site's CSMS each station is carried on to (``<url>/<station id>``);
+    None: the console is the stations' Central System."""
+    upstream_cafile: Path | None = None
+    """The CA that signs a ``wss://`` CSMS's certificate; None: the system's CAs."""
+    upstream_keep_stations: bool = False
+    """Proxy mode, the CSMS away: the console alone answers the station meanwhile."""
+
+    @field_validator("upstream_url", mode="before")
+    @classmethod
+    def _upstream_url_is_websocket(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value  # None, or a wrong type pydantic reports itself
+        return clean_upstream_url(value)
 
     def to_config(self, **overrides: Any) -> CentralSystemConfig:
         """The Central System's configuration; ``overrides`` win (e.g. the command line)."""
@@ -141,7 +168,7 @@ class ConsoleSettings(BaseModel):
                     found[name] = f"security profile {self.security_profile} needs this file"
         if self.security_profile >= 3 and self.cafile is None:
             found["cafile"] = "security profile 3 needs the CA that signs station certificates"
-        for name in ("certfile", "keyfile", "cafile"):
+        for name in ("certfile", "keyfile", "cafile", "upstream_cafile"):
             path = getattr(self, name)
             if path is not None and name not in found and not path.is_file():
                 found[name] = f"no such file: {path}"
@@ -150,7 +177,39 @@ class ConsoleSettings(BaseModel):
             found["authorization_keys"] = (
                 "no station has a key: with unknown stations refused, none can connect"
             )
+        if self.upstream_cafile is not None and not (self.upstream_url or "").startswith("wss:"):
+            # Only TLS reads it: a CA kept for a ws:// URL would look used and is not.
+            found.setdefault("upstream_cafile", "only a wss:// upstream URL uses a CA file")
         return found
+
+
+def upstream_url_problem(text: str) -> str | None:
+    """Why ``text`` is not an upstream URL (``ws://`` or ``wss://`` and a host), or None."""
+    try:
+        clean_upstream_url(text)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def clean_upstream_url(text: str) -> str | None:
+    """``text`` as the upstream URL (trimmed, no trailing ``/``; empty is None), or
+    ``ValueError`` saying what is wrong with it."""
+    text = text.strip().rstrip("/")
+    if not text:
+        return None
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as exc:
+        raise ValueError(f"not a URL: {exc}") from None
+    if parts.scheme not in ("ws", "wss"):
+        raise ValueError("the upstream URL must start with ws:// or wss://")
+    if not parts.hostname:
+        raise ValueError("the upstream URL needs a host, e.g. wss://csms.example.com/ocpp")
+    if parts.query or parts.fragment:
+        raise ValueError("the upstream URL takes no ?query or #fragment (the station id follows it)")
+    return text
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from console.central.config import IdTagEntry
 from console.central.paths import default_config_dir
 from console.central.security import verify_authorization_key
 from console.central.settings import (
+    RESTART_FIELDS,
     SCHEMA_VERSION,
     ConsoleSettings,
     changed_fields,
@@ -21,6 +23,7 @@ from console.central.settings import (
     load_settings,
     save_settings,
     settings_path,
+    upstream_url_problem,
 )
 from console.ocpp.enums import AuthorizationStatus
 
@@ -212,3 +215,87 @@ def test_keep_existing_moves_the_old_file_aside_before_saving(tmp_path: Path) ->
     kept = list(tmp_path.glob("settings.json.broken-*"))
     assert len(kept) == 1
     assert kept[0].read_bytes() == b"left in place at start"
+
+
+# --- proxy mode (Settings → Proxy) ------------------------------------------------------------
+
+
+def test_proxy_settings_round_trip_and_reach_the_central_system(tmp_path: Path) -> None:
+    ca = tmp_path / "csms-ca.pem"
+    ca.write_text("x", encoding="utf-8")
+    settings = ConsoleSettings(
+        upstream_url=" wss://csms.example.com:8443/ocpp/ ",
+        upstream_cafile=ca,
+        upstream_keep_stations=True,
+    )
+    assert settings.upstream_url == "wss://csms.example.com:8443/ocpp"  # trimmed, no final /
+    assert settings.problems() == {}
+    loaded = load_settings(save_settings(settings, tmp_path / "settings.json"))
+    assert loaded.message is None
+    assert loaded.settings == settings
+    config = loaded.settings.to_config()
+    assert config.upstream_url == "wss://csms.example.com:8443/ocpp"
+    assert config.upstream_cafile == ca
+    assert config.upstream_keep_stations is True
+
+
+def test_a_file_without_the_proxy_fields_loads_with_proxy_mode_off(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text('{"schema_version": 1, "port": 9100}', encoding="utf-8")
+    loaded = load_settings(path)
+    assert loaded.message is None
+    assert loaded.settings.port == 9100
+    assert loaded.settings.upstream_url is None
+    assert loaded.settings.upstream_cafile is None
+    assert loaded.settings.upstream_keep_stations is False
+    assert loaded.settings.to_config().upstream_url is None
+    assert ConsoleSettings(upstream_url="  ").upstream_url is None  # empty field: no proxy
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("http://csms.example.com", "must start with ws:// or wss://"),
+        ("csms.example.com/ocpp", "must start with ws:// or wss://"),
+        ("wss://", "needs a host"),
+        ("ws:///ocpp", "needs a host"),
+        ("ws://csms:port/ocpp", "not a URL"),
+        ("wss://csms.example.com/ocpp?x=1", "no ?query"),
+    ],
+)
+def test_an_upstream_url_that_is_not_a_websocket_url_is_refused_clearly(
+    url: str, expected: str
+) -> None:
+    assert upstream_url_problem(url) is not None
+    assert expected in (upstream_url_problem(url) or "")
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        ConsoleSettings(upstream_url=url)
+
+
+def test_a_broken_upstream_url_in_the_file_is_kept_aside_with_a_clear_message(
+    tmp_path: Path,
+) -> None:
+    content = b'{"schema_version": 1, "port": 9100, "upstream_url": "http://csms"}'
+    path = tmp_path / "settings.json"
+    path.write_bytes(content)
+    loaded = load_settings(path, now=NOW)
+    assert loaded.settings == ConsoleSettings()
+    assert loaded.message is not None
+    assert "upstream_url" in loaded.message
+    assert "ws:// or wss://" in loaded.message
+    assert loaded.backup is not None
+    assert loaded.backup.read_bytes() == content  # nothing lost: byte for byte
+
+
+def test_the_upstream_ca_must_exist_and_only_goes_with_wss(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.pem"
+    problems = ConsoleSettings(upstream_url="wss://csms", upstream_cafile=missing).problems()
+    assert problems == {"upstream_cafile": f"no such file: {missing}"}
+    ca = tmp_path / "ca.pem"
+    ca.write_text("x", encoding="utf-8")
+    problems = ConsoleSettings(upstream_url="ws://csms", upstream_cafile=ca).problems()
+    assert problems == {"upstream_cafile": "only a wss:// upstream URL uses a CA file"}
+
+
+def test_the_proxy_fields_need_a_restart() -> None:
+    assert {"upstream_url", "upstream_cafile", "upstream_keep_stations"} <= RESTART_FIELDS

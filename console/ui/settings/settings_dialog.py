@@ -54,6 +54,7 @@ from console.ui.settings.consequences import (
     ADMISSION_FIELDS,
     admission_text,
 )
+from console.ui.settings.proxy_page import PROXY_FIELDS, PROXY_LABELS, ProxyPage
 
 __all__ = ["FIELD_LABELS", "ConfigOf", "SettingsDialog"]
 
@@ -83,6 +84,7 @@ FIELD_LABELS = {
     "data_dir": "data folder",
     "check_step_timeout": "check step time limit",
     "check_expiry_seconds": "check expiry",
+    **PROXY_LABELS,
 }
 
 
@@ -217,6 +219,8 @@ class SettingsDialog(QDialog):
         tabs.addTab(self._security_tab(), "Security")
         tabs.addTab(self._id_tags_tab(), "idTags")
         tabs.addTab(self._check_tab(), "Reservation check")
+        self.proxy_page = ProxyPage(self._original, self._with_error, self.validate)
+        tabs.addTab(self.proxy_page, "Proxy")
         restart_hint = QLabel(
             "Changes restart the Central System after you confirm; stations reconnect."
         )
@@ -265,6 +269,7 @@ class SettingsDialog(QDialog):
         ),
         frozenset({"id_tags"}),
         frozenset({"check_step_timeout", "check_expiry_seconds"}),
+        PROXY_FIELDS,
     )
 
     def _security_tab(self) -> QWidget:
@@ -517,6 +522,7 @@ class SettingsDialog(QDialog):
             "id_tags": id_tags,
             "check_step_timeout": self.check_step_timeout_spin.value(),
             "check_expiry_seconds": self.check_expiry_spin.value(),
+            **self.proxy_page.values(),
         }
 
     def problems(self) -> dict[str, str]:
@@ -648,4 +654,5 @@ def _cell_text(table: QTableWidget, row: int, column: int) -> str:
 
 def _readable(message: str) -> str:
     # pydantic says "Input should be greater than 0"; the field label says which input.
+    message = message.removeprefix("Value error, ")  # our own validators' words
     return message.replace("Input should be", "Must be").replace("String should", "Must")
