@@ -74,18 +74,21 @@ class ProxyPage(QWidget):
         holder.setLayout(row)
         form.addRow("CA file (wss://)", with_error("upstream_cafile", holder))
         self.cafile_edit.setProperty("settings_field", "upstream_cafile")  # the edit shows red
-        form.addRow("", with_error("upstream_keep_stations", self.keep_check))
+        form.addRow("", self.keep_check)
         keep_hint = QLabel(
-            "When the CSMS cannot be reached or refuses a station, the console answers the "
-            "station itself and hands it back once the CSMS takes it again; unchecked, the "
-            "station is disconnected and retries by itself."
+            "The console answers a station itself while the CSMS is unreachable or refuses it."
         )
-        keep_hint.setProperty("role", "field-hint")
-        keep_hint.setWordWrap(True)
+        keep_hint.setObjectName("upstream_keep_stations_hint")
+        keep_hint.setProperty("role", "field-hint")  # one line: no wrap, no gap above it
         form.addRow("", keep_hint)
+        self.keep_check.setToolTip(
+            "Checked: the station stays connected, and goes back through the proxy once the "
+            "CSMS takes it again. Unchecked: it is disconnected and reconnects by its own logic."
+        )
         form.addRow(self.mode_label)
 
         self.url_edit.textChanged.connect(self._refresh)
+        self.cafile_edit.textChanged.connect(self._refresh)
         for signal in (
             self.url_edit.textChanged,
             self.cafile_edit.textChanged,
