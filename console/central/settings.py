@@ -208,7 +208,9 @@ def clean_upstream_url(text: str) -> str | None:
     if not parts.hostname:
         raise ValueError("the upstream URL needs a host, e.g. wss://csms.example.com/ocpp")
     if parts.query or parts.fragment:
-        raise ValueError("the upstream URL takes no ?query or #fragment (the station id follows it)")
+        raise ValueError(
+            "the upstream URL takes no ?query or #fragment (the station id follows it)"
+        )
     return text
 
 

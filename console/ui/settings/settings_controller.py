@@ -178,6 +178,13 @@ class SettingsController(QObject):
             old_url=self.station_url(),
             new_url=new_url,
         )
+        if config.upstream_url != self.config().upstream_url:
+            text += "\n\n" + (
+                f"Proxy mode: each station is then carried on to {config.upstream_url}/"
+                "<station id>."
+                if config.upstream_url
+                else "Proxy mode ends: the console is then the stations' Central System."
+            )
         if ADMISSION_FIELDS & changed_fields(self.settings, new):
             refused = refused_text([predict_admission(config, s) for s in online])
             if refused:

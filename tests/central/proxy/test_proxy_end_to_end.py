@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -193,3 +194,25 @@ async def test_the_proxy_command_carries_a_station_on(data_dir: Path) -> None:
         output = "".join(lines) + rest.decode()
         assert child.returncode == 0
         assert "carried on to " + upstream.url + "/CP-CLI" in output
+
+
+@pytest.mark.asyncio
+async def test_a_restart_without_upstream_url_ends_proxy_mode(start_central: StartCentral) -> None:
+    # The settings dialog restarts in place (stop, new config, start): emptying the
+    # upstream URL there must leave no proxy behind, or a station is sent to a CSMS that
+    # is no longer configured (here: nothing listens) and never boots.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        nowhere = probe.getsockname()[1]
+    central = await start_central(upstream_url=f"ws://127.0.0.1:{nowhere}")
+    await central.stop()
+    central.config = central.config.model_copy(update={"upstream_url": None})
+    await central.start()
+    station = simulator(OcppVersion.V16, f"ws://127.0.0.1:{central.port}", "CP-OFF")
+    await station.start()
+    try:
+        await wait_until(central, lambda: booted(central, "CP-OFF") or None, wait=WAIT)
+        texts = [e.text for e in central.recent_trace() if e.station_id == "CP-OFF"]
+        assert not any("through the proxy" in t for t in texts)
+    finally:
+        await station.stop()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from console import app as console_app
@@ -266,3 +267,41 @@ def test_a_port_change_says_each_real_station_must_be_re_pointed_to_the_new_url(
         qtbot.waitUntil(lambda: controller.confirmation is None, timeout=WAIT_MS)
     finally:
         loop_driver.run(simulator.stop())
+
+
+def test_an_upstream_url_saved_in_the_dialog_restarts_in_proxy_mode(
+    qtbot, loop_driver: LoopDriver, console: Console
+) -> None:
+    central, window, controller = console.central, console.window, console.controller
+    upstream = f"ws://127.0.0.1:{free_port()}/ocpp"
+    assert central.upstream_url is None
+    dialog = controller.open_dialog()
+    dialog.tabs.setCurrentWidget(dialog.proxy_page)
+    qtbot.keyClicks(dialog.proxy_page.url_edit, upstream)
+    qtbot.mouseClick(dialog.proxy_page.keep_check, Qt.MouseButton.LeftButton)
+    assert dialog.ok_button.isEnabled()
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: controller.confirmation is not None, timeout=WAIT_MS)
+    box = controller.confirmation
+    assert isinstance(box, QMessageBox)
+    assert "upstream URL" in box.text()
+    assert f"carried on to {upstream}/<station id>" in box.informativeText()
+    restart_button = next(b for b in box.buttons() if b.text() == "Restart now")
+    with qtbot.waitSignal(controller.sig_applied, timeout=WAIT_MS):
+        restart_button.click()
+
+    assert central.running
+    assert central.config.upstream_url == upstream
+    assert central.config.upstream_keep_stations is True
+    assert central.upstream_url == upstream
+    saved = load_settings(console.settings_file).settings
+    assert saved.upstream_url == upstream
+    assert saved.upstream_keep_stations is True
+    assert window.proxy_label.isVisibleTo(window)
+    assert upstream in window.proxy_label.text()
+
+    # Emptying the field turns proxy mode off again, through the same restart.
+    task = controller.restart_with(controller.settings.model_copy(update={"upstream_url": None}))
+    loop_driver.run(asyncio.wait_for(asyncio.shield(task), 20))
+    assert central.config.upstream_url is None
+    assert not window.proxy_label.isVisibleTo(window)
