@@ -46,13 +46,11 @@ __all__ = [
     "ConsoleSettings",
     "SettingsLoad",
     "changed_fields",
-    "clean_upstream_url",
     "command_line_overrides",
     "load_settings",
     "read_settings",
     "save_settings",
     "settings_path",
-    "upstream_url_problem",
 ]
 
 logger = logging.getLogger(__name__)
@@ -136,7 +134,7 @@ class ConsoleSettings(BaseModel):
     def _upstream_url_is_websocket(cls, value: object) -> object:
         if not isinstance(value, str):
             return value  # None, or a wrong type pydantic reports itself
-        return clean_upstream_url(value)
+        return _clean_upstream_url(value)
 
     def to_config(self, **overrides: Any) -> CentralSystemConfig:
         """The Central System's configuration; ``overrides`` win (e.g. the command line)."""
@@ -183,16 +181,7 @@ class ConsoleSettings(BaseModel):
         return found
 
 
-def upstream_url_problem(text: str) -> str | None:
-    """Why ``text`` is not an upstream URL (``ws://`` or ``wss://`` and a host), or None."""
-    try:
-        clean_upstream_url(text)
-    except ValueError as exc:
-        return str(exc)
-    return None
-
-
-def clean_upstream_url(text: str) -> str | None:
+def _clean_upstream_url(text: str) -> str | None:
     """``text`` as the upstream URL (trimmed, no trailing ``/``; empty is None), or
     ``ValueError`` saying what is wrong with it."""
     text = text.strip().rstrip("/")

@@ -115,10 +115,15 @@ class ProxyPage(QWidget):
         self.browse_button.setEnabled(tls)
         self.cafile_edit.setEnabled(tls or bool(self.cafile_edit.text().strip()))
         self.keep_check.setEnabled(bool(url))
+        try:
+            valid = ConsoleSettings(upstream_url=url).upstream_url
+        except ValueError:
+            self.mode_label.setText("")  # the field's own error line says why
+            return
         self.mode_label.setText(
-            f"Proxy mode: each station is carried on to {url}/<station id>; the console "
+            f"Proxy mode: each station is carried on to {valid}/<station id>; the console "
             "watches and may act. Saving restarts the Central System."
-            if url
+            if valid
             else "No proxy: the console is the stations' Central System."
         )
 

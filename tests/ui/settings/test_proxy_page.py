@@ -51,6 +51,7 @@ def test_the_url_is_checked_as_one_types(qtbot) -> None:
     assert not dialog.ok_button.isEnabled()
     assert dialog.tabs.tabText(PROXY_TAB) == "⚠ Proxy"
     assert "upstream URL" in dialog.summary_label.text()
+    assert page.mode_label.text() == ""  # no "Proxy mode" for a URL that is not one
     page.url_edit.clear()
     qtbot.keyClicks(page.url_edit, "wss://")
     assert "needs a host" in error_text(dialog, "upstream_url")
