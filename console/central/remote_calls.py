@@ -53,6 +53,8 @@ class RemoteOutcome:
     ``Scheduled``); None when no answer came."""
     error: str | None = None
     """The CALLERROR code and text, the timeout, or why nothing was sent."""
+    error_code: str | None = None
+    """The CALLERROR's code (``NotImplemented``...), when the station answered one."""
     reason: str | None = None
     """2.0.1: the answer's ``statusInfo.reasonCode``."""
     transaction_id: str | None = None
@@ -61,6 +63,11 @@ class RemoteOutcome:
     @property
     def accepted(self) -> bool:
         return self.status == ACCEPTED
+
+    @property
+    def not_implemented(self) -> bool:
+        """The station said it does not take this call (NotImplemented, NotSupported)."""
+        return self.error_code in ("NotImplemented", "NotSupported")
 
     @property
     def text(self) -> str:
@@ -169,7 +176,7 @@ class RemoteCalls:
         if answer is None:
             error = call_error(outcome)
             logger.warning("station %s: %s failed: %s", connection.station_id, action, error)
-            return RemoteOutcome(action, error=error)
+            return RemoteOutcome(action, error=error, error_code=outcome.error_code)
         status = getattr(answer, "status", None)
         info = getattr(answer, "status_info", None)
         transaction = getattr(answer, "transaction_id", None)

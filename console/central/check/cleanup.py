@@ -68,3 +68,31 @@ async def cancel_left_reservations(
             ", ".join(map(str, left_behind)),
         )
     return tuple(left_behind)
+
+
+async def put_back_what_changed(
+    system: CentralSystem, station_id: str, calls: StationCalls, step_timeout: float
+) -> list[str]:
+    """Stop the transactions the check caused and make Operative again every connector it
+    may have left Inoperative; what could not be put back, for the log and the result."""
+    if not system.is_connected(station_id):
+        gone = [f"transaction {t}" for t in calls.transactions_caused()]
+        gone += [f"connector {c} Inoperative" for c in calls.made_inoperative()]
+        if gone:
+            logger.warning(
+                "station %s: gone before the check could put back %s", station_id, ", ".join(gone)
+            )
+        return gone
+    patience = step_timeout + system.config.call_timeout
+    left: list[str] = []
+    for transaction_id in calls.transactions_caused():
+        stopped = await calls.remote_stop(transaction_id, patience)
+        if stopped is None or not stopped.accepted:
+            left.append(f"transaction {transaction_id}")
+    for connector_id in calls.made_inoperative():
+        back = await calls.availability(connector_id, True, patience)
+        if back is None or not back.accepted:
+            left.append(f"connector {connector_id} Inoperative")
+    if left:
+        logger.warning("station %s: the check could not put back %s", station_id, ", ".join(left))
+    return left

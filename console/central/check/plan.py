@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from console.central.server import CentralSystem
 
 __all__ = [
+    "AVAILABILITY_STEPS",
     "FIRST_CONNECTOR_STEPS",
     "MAX_ID_TAG",
     "PER_CONNECTOR_STEPS",
@@ -43,6 +44,15 @@ FIRST_CONNECTOR_STEPS = (
 
 PER_CONNECTOR_STEPS = (*FIRST_CONNECTOR_STEPS, CheckStep.EXPIRY)
 """Every step planned once per connector (skipped together when it is not Available)."""
+
+AVAILABILITY_STEPS = (
+    CheckStep.INOPERATIVE,
+    CheckStep.RESERVE_INOPERATIVE,
+    CheckStep.REMOTE_START_OTHER,
+    CheckStep.REPLACE_OCCUPIED,
+)
+"""1.6 steps 11-14, on the first connector asked for (after the expiries, before the
+guided step)."""
 
 MAX_ID_TAG = 20
 _OTHER_SUFFIX = "-OTHER"
@@ -67,6 +77,8 @@ def plan_steps(request: CheckRequest, version: OcppVersion) -> list[tuple[CheckS
     if version is OcppVersion.V201:
         plan.append((CheckStep.CONNECTOR_TYPE, None))
     plan.extend((CheckStep.EXPIRY, connector) for connector in request.connectors)
+    if version is OcppVersion.V16:
+        plan.extend((step, request.connectors[0]) for step in AVAILABILITY_STEPS)
     if request.guided:
         plan.append((CheckStep.CARDS, request.connectors[0]))
     plan.append((CheckStep.SCHEMAS, None))
@@ -106,6 +118,9 @@ class ConnectorFindings:
     """Connectors whose step 1 reservation the station Rejected."""
     accepts_unknown_cancel: bool = False
     """Step 4 on some connector: the station accepts cancelling an id it never got."""
+    accepts_second: bool = False
+    """Step 2 on some connector: the station accepts a second reservation on a reserved
+    connector (step 14 then says nothing more)."""
 
 
 def checked_request(request: CheckRequest, options: CheckOptions) -> tuple[CheckRequest, str]:

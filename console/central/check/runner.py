@@ -32,11 +32,12 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
-from console.central.check import steps, steps201
+from console.central.check import steps, steps201, steps_availability
 from console.central.check.calls import StationCalls
 from console.central.check.capabilities import Capabilities, probe
-from console.central.check.cleanup import cancel_left_reservations
+from console.central.check.cleanup import cancel_left_reservations, put_back_what_changed
 from console.central.check.context import (
+    SecondReservationVerdict,
     StepContext,
     StepVerdict,
     seconds_text,
@@ -56,6 +57,7 @@ from console.central.check.model import (
     step_number,
 )
 from console.central.check.plan import (
+    AVAILABILITY_STEPS,
     FIRST_CONNECTOR_STEPS,
     PER_CONNECTOR_STEPS,
     ConnectorFindings,
@@ -79,6 +81,13 @@ logger = logging.getLogger(__name__)
 V = TypeVar("V", bound=StepVerdict)
 
 _CHECK_CANCELLED = "check cancelled"
+
+_AVAILABILITY_BODIES: dict[CheckStep, Callable[..., Awaitable[StepVerdict]]] = {
+    CheckStep.INOPERATIVE: steps_availability.inoperative,
+    CheckStep.RESERVE_INOPERATIVE: steps_availability.reserve_inoperative,
+    CheckStep.REMOTE_START_OTHER: steps_availability.remote_start_other,
+    CheckStep.REPLACE_OCCUPIED: steps_availability.replace_occupied,
+}
 
 
 def _now() -> datetime:
@@ -391,8 +400,12 @@ class ReservationCheck:
                 continue
             for step in PER_CONNECTOR_STEPS:
                 self._sheet.skip(step, connector_id, blocked)
-            if self._request.guided and connector_id == self._request.connectors[0]:
-                self._sheet.skip(CheckStep.CARDS, connector_id, blocked)
+            if connector_id == self._request.connectors[0]:
+                if not self._v201:
+                    for step in AVAILABILITY_STEPS:
+                        self._sheet.skip(step, connector_id, blocked)
+                if self._request.guided:
+                    self._sheet.skip(CheckStep.CARDS, connector_id, blocked)
         if not available:
             raise _AbortError(
                 "no Available "
@@ -460,6 +473,8 @@ class ReservationCheck:
                 ),
             )
         first = self._request.connectors[0]
+        if not self._v201:
+            await self._availability_steps(first, available, found)
         if self._request.guided and first in available and self._v201:
             # The 2.0.1 guided step (TransactionEvent with reservationId) is not built yet:
             # said, not silently left out.
@@ -468,6 +483,34 @@ class ReservationCheck:
             )
         elif self._request.guided and first in available:
             await self._step(CheckStep.CARDS, first, partial(steps.cards, connector_id=first))
+
+    async def _availability_steps(
+        self, first: int, available: list[int], found: ConnectorFindings
+    ) -> None:
+        """1.6 steps 11-14 on the first connector asked for (skipped when it is not
+        Available or rejected reservations)."""
+        if first not in available:
+            return  # skipped with the reason when the check began
+        blocked = self._available_now().get(first)
+        if first in found.rejected:
+            blocked = (
+                f"the station rejected the reservation of step 1 on connector {first}, so "
+                "there is no reservation to take out of service"
+            )
+        for step in AVAILABILITY_STEPS:
+            if blocked is not None:
+                self._sheet.skip(step, first, blocked)
+                continue
+            if step is CheckStep.REPLACE_OCCUPIED and found.accepts_second:
+                self._sheet.skip(
+                    step,
+                    first,
+                    "step 2 showed the station accepts a second reservation on a reserved "
+                    "connector: a replacement onto one says nothing more",
+                )
+                continue
+            await self._step(step, first, partial(_AVAILABILITY_BODIES[step], connector_id=first))
+            blocked = self._available_now().get(first)
 
     async def _connector_type_step(self, available: list[int]) -> None:
         """Step 10 (2.0.1): reserve by a connector type the station reported, on an EVSE
@@ -501,7 +544,7 @@ class ReservationCheck:
             partial(steps201.reserve if self._v201 else steps.reserve, connector_id=connector_id),
         )
         held = reserved.held
-        await self._step(
+        second = await self._step(
             CheckStep.SECOND_RESERVATION,
             connector_id,
             partial(steps.second_reservation, connector_id=connector_id, held=held),
@@ -524,6 +567,8 @@ class ReservationCheck:
         return ConnectorFindings(
             rejected=found.rejected | {connector_id} if reserved.rejected else found.rejected,
             accepts_unknown_cancel=found.accepts_unknown_cancel or unknown.accepts_unknown_cancel,
+            accepts_second=found.accepts_second
+            or (isinstance(second, SecondReservationVerdict) and second.accepts_second),
         )
 
     # --- the end ------------------------------------------------------------------------
@@ -555,6 +600,11 @@ class ReservationCheck:
             self._calls,
             self._observer,
             self._options.step_timeout,
+        )
+        # Availability and transactions after the reservations: an Operative connector
+        # must not come back Reserved for a reservation the check left.
+        await put_back_what_changed(
+            self._system, self._station_id, self._calls, self._options.step_timeout
         )
         self._sheet.publish(left_behind=left_behind)
 
