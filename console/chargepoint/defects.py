@@ -155,10 +155,13 @@ class DefectiveReservationEngine(ReservationEngine):
 
     def reserve_now(self, request: ReserveNowRequest, now: datetime) -> ReserveResult:
         held = self.reservation(request.reservation_id)
+        there = self.reservation_on(request.connector_id) if request.connector_id else None
+        # A held reservation moving onto a connector another reservation holds.
         self._moving = (
             self.has(Defect.ACCEPTS_REPLACEMENT_ONTO_OCCUPIED)
             and held is not None
-            and held.connector_id != request.connector_id
+            and there is not None
+            and there.reservation_id != held.reservation_id
         )
         try:
             result = super().reserve_now(request, now)

@@ -51,7 +51,6 @@ from console.central.check.model import (
     CheckResult,
     CheckRunner,
     CheckStep,
-    StatusPoint,
     StepResult,
     Verdict,
     step_number,
@@ -68,7 +67,6 @@ from console.central.check.plan import (
     plan_steps,
 )
 from console.central.check.sheet import ResultSheet
-from console.central.model import UpstreamState
 from console.ocpp.versions import OcppVersion
 
 if TYPE_CHECKING:
@@ -81,13 +79,6 @@ logger = logging.getLogger(__name__)
 V = TypeVar("V", bound=StepVerdict)
 
 _CHECK_CANCELLED = "check cancelled"
-
-_AVAILABILITY_BODIES: dict[CheckStep, Callable[..., Awaitable[StepVerdict]]] = {
-    CheckStep.INOPERATIVE: steps_availability.inoperative,
-    CheckStep.RESERVE_INOPERATIVE: steps_availability.reserve_inoperative,
-    CheckStep.REMOTE_START_OTHER: steps_availability.remote_start_other,
-    CheckStep.REPLACE_OCCUPIED: steps_availability.replace_occupied,
-}
 
 
 def _now() -> datetime:
@@ -348,27 +339,7 @@ class ReservationCheck:
                 f"station {station_id} reconnected with OCPP {station.ocpp_version} since "
                 "the check was planned: start it again"
             )
-        connectors = system.connectors(station_id)
-        # What each connector was when the check began, so its timeline lane starts with
-        # a status (the station reports nothing until something changes).
-        initial = tuple(
-            StatusPoint(
-                c.status_at or self._sheet.result.started_at,
-                c.connector_id,
-                c.status.value,
-                c.evse_id,
-            )
-            for c in connectors
-            if c.status is not None
-        )
-        self._sheet.publish(
-            vendor=station.vendor,
-            model=station.model,
-            firmware_version=station.firmware_version,
-            serial_number=station.serial_number,
-            statuses=(*initial, *self._sheet.result.statuses),
-            through_proxy=station.upstream is UpstreamState.CONNECTED,
-        )
+        self._sheet.begin(station, system.connectors(station_id))
         try:
             await self._probe_then_steps()
         except _TooSlowError as exc:
@@ -509,7 +480,10 @@ class ReservationCheck:
                     "connector: a replacement onto one says nothing more",
                 )
                 continue
-            await self._step(step, first, partial(_AVAILABILITY_BODIES[step], connector_id=first))
+            body = partial(steps_availability.BODIES[step], connector_id=first)
+            if step is CheckStep.INOPERATIVE:
+                body = partial(body, accepts_unknown_cancel=found.accepts_unknown_cancel)
+            await self._step(step, first, body)
             blocked = self._available_now().get(first)
 
     async def _connector_type_step(self, available: list[int]) -> None:

@@ -20,7 +20,7 @@ from console.central.check.model import (
     Verdict,
 )
 from console.central.events import Listeners
-from console.central.model import TraceEntry
+from console.central.model import ConnectorSnapshot, StationSnapshot, TraceEntry, UpstreamState
 
 __all__ = ["ResultSheet"]
 
@@ -41,6 +41,26 @@ class ResultSheet:
 
     def subscribe(self, listener: Callable[[CheckResult], None]) -> Callable[[], None]:
         return self._listeners.subscribe(listener)
+
+    def begin(self, station: StationSnapshot, connectors: Sequence[ConnectorSnapshot]) -> None:
+        """The station's identity, and what each connector was when the check began, so
+        its timeline lane starts with a status (the station reports nothing until
+        something changes)."""
+        initial = tuple(
+            StatusPoint(
+                c.status_at or self._result.started_at, c.connector_id, c.status.value, c.evse_id
+            )
+            for c in connectors
+            if c.status is not None
+        )
+        self.publish(
+            vendor=station.vendor,
+            model=station.model,
+            firmware_version=station.firmware_version,
+            serial_number=station.serial_number,
+            statuses=(*initial, *self._result.statuses),
+            through_proxy=station.upstream is UpstreamState.CONNECTED,
+        )
 
     def publish(self, **changes: Any) -> None:
         self._result = dataclasses.replace(self._result, **changes)

@@ -32,14 +32,14 @@ from console.central.check.context import (
     seconds_text,
     skipped,
 )
-from console.central.check.model import Verdict
+from console.central.check.model import CheckStep, Verdict
 from console.central.model import TraceEntry
 from console.central.remote_calls import RemoteOutcome
 from console.ocpp.base import same_id_tag
 from console.ocpp.enums import ChargePointStatus
 from console.ocpp.reservation import CancelReservationStatus, ReservationStatus
 
-__all__ = ["inoperative", "remote_start_other", "replace_occupied", "reserve_inoperative"]
+__all__ = ["BODIES", "inoperative", "remote_start_other", "replace_occupied", "reserve_inoperative"]
 
 _HELD_FOR = timedelta(minutes=10)
 
@@ -57,15 +57,15 @@ def _refuse_not_taken(outcome: RemoteOutcome | None) -> None:
 
 
 def _not_applicable_when_not_taken(
-    body: Callable[[StepContext, int], Awaitable[StepVerdict]],
-) -> Callable[[StepContext, int], Awaitable[StepVerdict]]:
+    body: Callable[..., Awaitable[StepVerdict]],
+) -> Callable[..., Awaitable[StepVerdict]]:
     """A step that needs a call the station does not take is N/A, with the reason; what
     it reserved meanwhile is cancelled so the next step finds the connector free."""
 
     @functools.wraps(body)
-    async def step(ctx: StepContext, connector_id: int) -> StepVerdict:
+    async def step(ctx: StepContext, connector_id: int, **findings: bool) -> StepVerdict:
         try:
-            return await body(ctx, connector_id)
+            return await body(ctx, connector_id, **findings)
         except _NotTakenError as exc:
             for reservation_id in ctx.calls.may_hold():
                 await ctx.calls.cancel(reservation_id)
@@ -121,9 +121,12 @@ async def _set_availability(
 
 
 @_not_applicable_when_not_taken
-async def inoperative(ctx: StepContext, connector_id: int) -> StepVerdict:
+async def inoperative(
+    ctx: StepContext, connector_id: int, *, accepts_unknown_cancel: bool = False
+) -> StepVerdict:
     """Step 11: ChangeAvailability Inoperative on a reserved connector -> Unavailable and
-    the reservation is gone (cancelling it afterwards -> Rejected); Operative -> Available."""
+    the reservation is gone (cancelling it afterwards -> Rejected, unless step 4 showed the
+    station accepts any cancel); Operative -> Available."""
     busy = not_available_now(ctx.system, ctx.station_id, connector_id)
     if busy is not None:
         return skipped(busy)
@@ -138,6 +141,12 @@ async def inoperative(ctx: StepContext, connector_id: int) -> StepVerdict:
     if cancelled is not None and cancelled.status is CancelReservationStatus.REJECTED:
         ctx.calls.ended(held, ctx.observer.entries[-1].at, "ended")
         notes.append("cancelling it afterwards: Rejected (it ended)")
+    elif (
+        cancelled is not None
+        and cancelled.status is CancelReservationStatus.ACCEPTED
+        and accepts_unknown_cancel
+    ):
+        notes.append("cancelling it afterwards: Accepted, as for any id it does not hold (step 4)")
     elif cancelled is not None and cancelled.status is CancelReservationStatus.ACCEPTED:
         failure = failure or (
             "the station still held the reservation on the Inoperative connector: "
@@ -307,3 +316,12 @@ async def replace_occupied(ctx: StepContext, connector_id: int) -> StepVerdict:
     if failure is not None:
         return failed(f"{failure}; " + "; ".join(notes))
     return passed("; ".join(notes))
+
+
+BODIES: dict[CheckStep, Callable[..., Awaitable[StepVerdict]]] = {
+    CheckStep.INOPERATIVE: inoperative,
+    CheckStep.RESERVE_INOPERATIVE: reserve_inoperative,
+    CheckStep.REMOTE_START_OTHER: remote_start_other,
+    CheckStep.REPLACE_OCCUPIED: replace_occupied,
+}
+"""Each step's function, for the runner."""
