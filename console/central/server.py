@@ -57,6 +57,7 @@ from console.central.model import (
 from console.central.persistence import Persistence, WriteBehind
 from console.central.proxy import ProxyGate
 from console.central.registry import StationRegistry
+from console.central.remote_calls import RemoteCalls, RemoteOutcome
 from console.central.security import build_server_ssl_context
 from console.central.site_urls import lan_first, station_urls
 from console.central.station import CallHandler, StationConnection
@@ -122,6 +123,7 @@ class CentralSystem:
         self._feed = ChangeFeed()
         self._server: Server | None = None
         self._connections: dict[str, StationConnection] = {}
+        self._remote = RemoteCalls(self._connections.get)
         self._trace: TraceLog | None = None
         self._registry: StationRegistry | None = None
         self._book: ReservationBook | None = None
@@ -434,6 +436,22 @@ class CentralSystem:
             error = f"connection lost: {outcome.error}"
         logger.warning("station %s: GetConfiguration failed: %s", station_id, error)
         return ConfigurationOutcome(error=error)
+
+    # --- availability, remote start and stop (the conformance check's calls) ------------
+
+    async def change_availability(
+        self, station_id: str, connector_id: int, operative: bool
+    ) -> RemoteOutcome:
+        """ChangeAvailability for a connector (2.0.1: an EVSE; 0: the whole station)."""
+        return await self._remote.change_availability(station_id, connector_id, operative)
+
+    async def remote_start(self, station_id: str, connector_id: int, id_tag: str) -> RemoteOutcome:
+        """1.6 RemoteStartTransaction, 2.0.1 RequestStartTransaction (evseId)."""
+        return await self._remote.remote_start(station_id, connector_id, id_tag)
+
+    async def remote_stop(self, station_id: str, transaction_id: int | str) -> RemoteOutcome:
+        """1.6 RemoteStopTransaction, 2.0.1 RequestStopTransaction."""
+        return await self._remote.remote_stop(station_id, transaction_id)
 
     # --- conformance check results ------------------------------------------------------
 

@@ -327,11 +327,11 @@ class StationClient(BaseStationClient):
         return await self._start_transaction(connector_id, id_tag, parent)
 
     async def _start_transaction(
-        self, connector_id: int, id_tag: str, parent: str | None
+        self, connector_id: int, id_tag: str, parent: str | None, *, remote: bool = False
     ) -> ChargingOutcome:
         self.plug_in(connector_id)
         try:
-            started = self.engine.start_transaction(connector_id, id_tag, parent)
+            started = self.engine.start_transaction(connector_id, id_tag, parent, remote=remote)
         except ChargingRefusedError as exc:
             return ChargingOutcome(False, connector_id, id_tag, reason=str(exc))
         loop = asyncio.get_running_loop()
@@ -546,7 +546,7 @@ class StationClient(BaseStationClient):
                 c
                 for c in candidates
                 if c <= self.engine.number_of_connectors
-                and self.engine.may_start(c, request.id_tag).allowed
+                and self.engine.may_start(c, request.id_tag, remote=True).allowed
             ),
             None,
         )
@@ -556,7 +556,7 @@ class StationClient(BaseStationClient):
         return (
             RemoteStartTransactionConfirmation(status=RemoteStartStopStatus.ACCEPTED),
             lambda: self._spawn_and_forget(
-                self._start_transaction(chosen, id_tag, None), "remote start"
+                self._start_transaction(chosen, id_tag, None, remote=True), "remote start"
             ),
         )
 

@@ -20,8 +20,10 @@ from enum import StrEnum
 from console.chargepoint.engine import (
     CancelResult,
     Changes,
+    EndedReservation,
     ReservationEngine,
     ReserveResult,
+    StartDecision,
     StatusChange,
 )
 from console.ocpp.enums import ChargePointStatus
@@ -55,6 +57,17 @@ class Defect(StrEnum):
     """Answers Accepted to CancelReservation of an id it never held; nothing changes and no
     StatusNotification is sent. (Ids of reservations it held and that ended, by expiry for
     one, are still Rejected: only unknown ids are mishandled.)"""
+
+    KEEPS_RESERVATION_WHEN_INOPERATIVE = "keeps_reservation_when_inoperative"
+    """Keeps a reservation when its connector goes Inoperative (or Faulted): it reports
+    ``Unavailable`` but still holds it (cancelling it then is Accepted), and the connector
+    comes back ``Reserved`` when Operative again."""
+    ACCEPTS_REPLACEMENT_ONTO_OCCUPIED = "accepts_replacement_onto_occupied"
+    """Accepts a ReserveNow with the id of a held reservation on a connector reserved for
+    another idTag (instead of Occupied), and silently drops that other reservation."""
+    STARTS_REMOTE_FOR_OTHER_ID_TAG = "starts_remote_for_other_id_tag"
+    """Starts a RemoteStartTransaction for any idTag on a reserved connector, using up the
+    reservation (a card presented there is still refused)."""
 
 
 def parse_defects(names: Iterable[str]) -> frozenset[Defect]:
@@ -97,6 +110,9 @@ class DefectiveReservationEngine(ReservationEngine):
         )
         # Every reservationId this station ever accepted (for ACCEPTS_UNKNOWN_CANCEL).
         self._ever_held: set[int] = set()
+        # A held reservation is being moved to another connector (for
+        # ACCEPTS_REPLACEMENT_ONTO_OCCUPIED).
+        self._moving = False
 
     def has(self, defect: Defect) -> bool:
         return defect in self.defects
@@ -116,7 +132,7 @@ class DefectiveReservationEngine(ReservationEngine):
     # --- accepts_second_reservation -----------------------------------------------------
 
     def _refuses_reserved_connector(self, connector_id: int) -> bool:
-        if self.has(Defect.ACCEPTS_SECOND_RESERVATION):
+        if self.has(Defect.ACCEPTS_SECOND_RESERVATION) or self._moving:
             return False
         return super()._refuses_reserved_connector(connector_id)
 
@@ -138,9 +154,29 @@ class DefectiveReservationEngine(ReservationEngine):
     # --- accepts_unknown_cancel ---------------------------------------------------------
 
     def reserve_now(self, request: ReserveNowRequest, now: datetime) -> ReserveResult:
-        result = super().reserve_now(request, now)
+        held = self.reservation(request.reservation_id)
+        there = self.reservation_on(request.connector_id) if request.connector_id else None
+        # A held reservation moving onto a connector another reservation holds.
+        self._moving = (
+            self.has(Defect.ACCEPTS_REPLACEMENT_ONTO_OCCUPIED)
+            and held is not None
+            and there is not None
+            and there.reservation_id != held.reservation_id
+        )
+        try:
+            result = super().reserve_now(request, now)
+        finally:
+            moving, self._moving = self._moving, False
         if result.status is ReservationStatus.ACCEPTED:
             self._ever_held.add(request.reservation_id)
+            if moving:
+                # The other reservation on that connector is gone, and nothing says so.
+                for other in self.reservations:
+                    if (
+                        other.connector_id == request.connector_id
+                        and other.reservation_id != request.reservation_id
+                    ):
+                        del self._reservations[other.reservation_id]
         return result
 
     def cancel_reservation(self, reservation_id: int) -> CancelResult:
@@ -151,3 +187,32 @@ class DefectiveReservationEngine(ReservationEngine):
         ):
             return CancelResult(status=CancelReservationStatus.ACCEPTED)
         return super().cancel_reservation(reservation_id)
+
+    # --- keeps_reservation_when_inoperative ---------------------------------------------
+
+    def _end_blocked_reservations(self, cause: int | None = None) -> list[EndedReservation]:
+        if self.has(Defect.KEEPS_RESERVATION_WHEN_INOPERATIVE):
+            return []  # out of service, and the reservations are kept all the same
+        return super()._end_blocked_reservations(cause)
+
+    # --- starts_remote_for_other_id_tag -------------------------------------------------
+
+    def may_start(
+        self,
+        connector_id: int,
+        id_tag: str,
+        parent_id_tag: str | None = None,
+        *,
+        remote: bool = False,
+    ) -> StartDecision:
+        decision = super().may_start(connector_id, id_tag, parent_id_tag, remote=remote)
+        if decision.allowed or not remote or not self.has(Defect.STARTS_REMOTE_FOR_OTHER_ID_TAG):
+            return decision
+        held = self.reservation_on(connector_id)
+        if (
+            held is not None
+            and self._blocked_status(connector_id) is None
+            and not self.in_transaction(connector_id)
+        ):
+            return StartDecision(True, held.reservation_id)
+        return decision

@@ -483,11 +483,18 @@ class ReservationEngine:
     # --- charging -----------------------------------------------------------------------
 
     def may_start(
-        self, connector_id: int, id_tag: str, parent_id_tag: str | None = None
+        self,
+        connector_id: int,
+        id_tag: str,
+        parent_id_tag: str | None = None,
+        *,
+        remote: bool = False,
     ) -> StartDecision:
         """Whether ``id_tag`` may start a transaction on ``connector_id`` now.
 
         ``parent_id_tag`` None means: what the local list or an Authorize answer told.
+        ``remote``: asked by RemoteStartTransaction (the same rules; a defective station
+        may not follow them there).
         """
         parent = parent_id_tag if parent_id_tag is not None else self.parent_of(id_tag)
         if self._blocked_status(connector_id) is not None:
@@ -515,10 +522,15 @@ class ReservationEngine:
         return StartDecision(True)
 
     def start_transaction(
-        self, connector_id: int, id_tag: str, parent_id_tag: str | None = None
+        self,
+        connector_id: int,
+        id_tag: str,
+        parent_id_tag: str | None = None,
+        *,
+        remote: bool = False,
     ) -> TransactionStart:
         """A transaction starts and the reservation it uses ends (else ChargingRefusedError)."""
-        decision = self.may_start(connector_id, id_tag, parent_id_tag)
+        decision = self.may_start(connector_id, id_tag, parent_id_tag, remote=remote)
         if not decision.allowed:
             raise ChargingRefusedError(decision.reason)
         before = self._statuses()

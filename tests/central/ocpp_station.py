@@ -33,6 +33,24 @@ class OcppStation(ChargePoint):  # type: ignore[misc]
         self.reserve_requests: list[dict[str, Any]] = []
         self.configuration_asked = asyncio.Event()
         self.trigger_asked = asyncio.Event()
+        self.availability_status = "Accepted"
+        self.remote_status = "Accepted"
+        self.remote_requests: list[tuple[str, dict[str, Any]]] = []
+
+    @on(Action.change_availability)
+    def on_change_availability(self, **payload: Any) -> Any:
+        self.remote_requests.append(("ChangeAvailability", payload))
+        return call_result.ChangeAvailability(status=self.availability_status)
+
+    @on(Action.remote_start_transaction)
+    def on_remote_start(self, **payload: Any) -> Any:
+        self.remote_requests.append(("RemoteStartTransaction", payload))
+        return call_result.RemoteStartTransaction(status=self.remote_status)
+
+    @on(Action.remote_stop_transaction)
+    def on_remote_stop(self, **payload: Any) -> Any:
+        self.remote_requests.append(("RemoteStopTransaction", payload))
+        return call_result.RemoteStopTransaction(status=self.remote_status)
 
     @on(Action.reserve_now)
     async def on_reserve_now(self, **payload: Any) -> Any:

@@ -45,9 +45,26 @@ class OcppStation201(ChargePoint):  # type: ignore[misc]
         self.report_asked = asyncio.Event()
         self.trigger_asked = asyncio.Event()
         self.report_sent = asyncio.Event()
+        self.availability_status = "Accepted"
+        self.remote_status = "Accepted"
 
     def asked(self, action: str) -> list[dict[str, Any]]:
         return [payload for name, payload in self.requests if name == action]
+
+    @on(Action.change_availability)
+    def on_change_availability(self, **payload: Any) -> Any:
+        self.requests.append(("ChangeAvailability", payload))
+        return call_result.ChangeAvailability(status=self.availability_status)
+
+    @on(Action.request_start_transaction)
+    def on_request_start(self, **payload: Any) -> Any:
+        self.requests.append(("RequestStartTransaction", payload))
+        return call_result.RequestStartTransaction(status=self.remote_status)
+
+    @on(Action.request_stop_transaction)
+    def on_request_stop(self, **payload: Any) -> Any:
+        self.requests.append(("RequestStopTransaction", payload))
+        return call_result.RequestStopTransaction(status=self.remote_status)
 
     @on(Action.reserve_now)
     async def on_reserve_now(self, **payload: Any) -> Any:

@@ -86,6 +86,9 @@ def test_defects_have_the_names_the_check_uses() -> None:
         "accepts_connector_zero_unsupported",
         "never_sends_reserved",
         "accepts_unknown_cancel",
+        "keeps_reservation_when_inoperative",
+        "accepts_replacement_onto_occupied",
+        "starts_remote_for_other_id_tag",
     ]
     assert parse_defects([" Forgets_Expiry", "never_sends_reserved"]) == {
         Defect.FORGETS_EXPIRY,
@@ -351,6 +354,17 @@ def check_divergence(
         assert kind == "cancel", op
         assert expected == CancelResult(status=CANCEL_REJECTED)
         assert got == CancelResult(status=CANCEL_ACCEPTED)
+    elif defect is Defect.KEEPS_RESERVATION_WHEN_INOPERATIVE:
+        # Out of service (a fault, Inoperative): the rules end reservations, it keeps them.
+        assert getattr(expected, "ended", ()), op
+        assert len(getattr(got, "ended", ())) < len(expected.ended), op
+    elif defect is Defect.ACCEPTS_REPLACEMENT_ONTO_OCCUPIED:
+        assert kind == "reserve", op
+        _, reservation_id, connector_id, *_ = op
+        assert (expected.status, got.status) == (OCCUPIED, ACCEPTED)
+        # A held reservation moved onto a connector another one holds.
+        assert held_before.get(reservation_id) not in (None, connector_id)
+        assert any(c == connector_id and r != reservation_id for r, c in held_before.items())
     else:
         raise AssertionError(f"{defect} changed {op}: {expected} -> {got}")
 
@@ -420,6 +434,12 @@ FAILING_STEP: dict[Defect | None, set[int]] = {
     Defect.ACCEPTS_UNKNOWN_CANCEL: {4},
     Defect.ACCEPTS_CONNECTOR_ZERO_UNSUPPORTED: {6},
     Defect.FORGETS_EXPIRY: {7},
+    # Steps 11-14 (ChangeAvailability, RemoteStartTransaction, a replacement onto a
+    # reserved connector) are beyond this mini check: these pass steps 1-7, and the real
+    # check fails exactly their step (tests/central/check/test_reservation_check.py).
+    Defect.KEEPS_RESERVATION_WHEN_INOPERATIVE: set(),
+    Defect.STARTS_REMOTE_FOR_OTHER_ID_TAG: set(),
+    Defect.ACCEPTS_REPLACEMENT_ONTO_OCCUPIED: set(),
 }
 SHORT_EXPIRY = timedelta(seconds=2)
 # How long after the expiry the Available may come (generous: a loaded machine).

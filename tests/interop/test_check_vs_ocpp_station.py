@@ -53,6 +53,10 @@ AUTOMATIC = [
     CheckStep.CONNECTOR_ZERO,
     CheckStep.EXPIRY,
     CheckStep.SCHEMAS,
+    CheckStep.INOPERATIVE,
+    CheckStep.RESERVE_INOPERATIVE,
+    CheckStep.REMOTE_START_OTHER,
+    CheckStep.REPLACE_OCCUPIED,
 ]
 SCHEMAS = Path(ocpp.__file__).parent / "v16" / "schemas"
 CALL, CALL_RESULT, CALL_ERROR = 2, 3, 4
@@ -87,6 +91,7 @@ class ReservingStation(ChargePoint):  # type: ignore[misc]
         self.received: list[str] = []
         self.sent: list[str] = []
         self.problems: list[str] = []  # the station's own calls that failed
+        self.inoperative: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
 
     # --- recording ----------------------------------------------------------------------
@@ -139,6 +144,8 @@ class ReservingStation(ChargePoint):  # type: ignore[misc]
             return "Rejected"
         if connector_id < 0 or connector_id > CONNECTORS:
             return "Rejected"
+        if connector_id in self.inoperative:
+            return "Unavailable"
         old = self._by_id(reservation_id)
         if old is not None and old.connector_id == connector_id:
             return "Accepted"  # the same reservationId replaces
@@ -179,6 +186,29 @@ class ReservingStation(ChargePoint):  # type: ignore[misc]
     def after_cancel_reservation(self, **_: Any) -> None:
         self._spawn(self._report_changes())
 
+    @on(Action.change_availability)
+    def on_change_availability(self, connector_id: int, type: str) -> Any:
+        targets = range(1, CONNECTORS + 1) if connector_id == 0 else [connector_id]
+        for target in targets:
+            if type == "Inoperative":
+                self.inoperative.add(target)
+                # A connector out of service ends its reservation.
+                held = self.held.get(target)
+                if held is not None:
+                    self._drop(held)
+            else:
+                self.inoperative.discard(target)
+        return call_result.ChangeAvailability(status="Accepted")
+
+    @after(Action.change_availability)
+    def after_change_availability(self, **_: Any) -> None:
+        self._spawn(self._report_changes())
+
+    @on(Action.remote_start_transaction)
+    def on_remote_start(self, id_tag: str, connector_id: int | None = None, **_: Any) -> Any:
+        # It charges nothing: only the reserved idTag could, and it has no EV plugged in.
+        return call_result.RemoteStartTransaction(status="Rejected")
+
     # --- configuration, trigger, statuses ----------------------------------------------
 
     @on(Action.get_configuration)
@@ -212,6 +242,8 @@ class ReservingStation(ChargePoint):  # type: ignore[misc]
 
     def status_of(self, connector_id: int) -> str:
         # Connector 0 has no Reserved status; a connector-0 reservation changes none.
+        if connector_id in self.inoperative:
+            return "Unavailable"
         return "Reserved" if connector_id != 0 and connector_id in self.held else "Available"
 
     async def _report(self, connectors: list[int]) -> None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from console.central.check.evidence import EvidenceObserver
 from console.central.model import CancelOutcome, ReservationRecord, ReservationState
+from console.central.remote_calls import RemoteOutcome
 from console.ocpp.reservation import CancelReservationStatus, ReservationStatus
 from console.ocpp.v201.enums import ConnectorType
 
@@ -51,6 +52,11 @@ class StationCalls:
         self._may_hold: dict[int, int] = {}
         """Reservations the check sent that the station may hold: id -> connector."""
         self._in_flight: set[asyncio.Future[Any]] = set()
+        self._inoperative: set[int] = set()
+        """Connectors the check may have made Inoperative (the clean-up makes them
+        Operative again)."""
+        self._transactions: set[int | str] = set()
+        """Transactions the check may have caused (the clean-up stops them)."""
         self.timeouts = 0
         """How many calls got no answer within their time limit so far."""
 
@@ -76,6 +82,18 @@ class StationCalls:
         """The station ended ``reservation_id`` by itself (``expired``, ``used``) at ``at``."""
         self._may_hold.pop(reservation_id, None)
         self._observer.end_span(reservation_id, at, ended_by)
+
+    def made_inoperative(self) -> list[int]:
+        """The connectors the check may have left Inoperative."""
+        return sorted(self._inoperative)
+
+    def caused(self, transaction_id: int | str) -> None:
+        """A transaction the check caused runs (stopped by the step or by the clean-up)."""
+        self._transactions.add(transaction_id)
+
+    def transactions_caused(self) -> list[int | str]:
+        """The transactions the check caused that it has not seen stopped."""
+        return list(self._transactions)
 
     @property
     def in_flight(self) -> set[asyncio.Future[Any]]:
@@ -124,6 +142,7 @@ class StationCalls:
         if reservation_id is None:
             reservation_id = await self._system.allocate_reservation_id()
         fresh = reservation_id not in self._may_hold
+        previous = self._may_hold.get(reservation_id)
         self._observer.track(reservation_id)
         self._may_hold[reservation_id] = connector_id
         record = await self.bounded(
@@ -145,6 +164,14 @@ class StationCalls:
         ):
             # Refused (or never sent): the station does not hold this id.
             del self._may_hold[reservation_id]
+        elif (
+            previous is not None
+            and record is not None
+            and record.confirmation is not None
+            and record.confirmation is not ReservationStatus.ACCEPTED
+        ):
+            # A refused replacement leaves the reservation where it was.
+            self._may_hold[reservation_id] = previous
         return reservation_id, record
 
     async def reserve_typed(
@@ -166,4 +193,36 @@ class StationCalls:
             self._may_hold.pop(reservation_id, None)
             if outcome.status is CancelReservationStatus.ACCEPTED:
                 self._observer.end_span(reservation_id, datetime.now(UTC), "cancelled")
+        return outcome
+
+    async def availability(
+        self, connector_id: int, operative: bool, limit: float | None = None
+    ) -> RemoteOutcome | None:
+        """ChangeAvailability (None: no answer within the limit); an Inoperative the
+        station may have taken is remembered until an Operative is Accepted."""
+        if not operative:
+            self._inoperative.add(connector_id)
+        outcome = await self.bounded(
+            self._system.change_availability(self._station_id, connector_id, operative), limit
+        )
+        # Operative Accepted, or an Inoperative Rejected: the connector is in service.
+        taken = outcome is not None and outcome.accepted
+        refused = outcome is not None and outcome.status == "Rejected"
+        if (operative and taken) or (not operative and refused):
+            self._inoperative.discard(connector_id)
+        return outcome
+
+    async def remote_start(self, connector_id: int, id_tag: str) -> RemoteOutcome | None:
+        """RemoteStartTransaction (None: no answer within the step's limit)."""
+        return await self.bounded(self._system.remote_start(self._station_id, connector_id, id_tag))
+
+    async def remote_stop(
+        self, transaction_id: int | str, limit: float | None = None
+    ) -> RemoteOutcome | None:
+        """RemoteStopTransaction of a transaction the check caused."""
+        outcome = await self.bounded(
+            self._system.remote_stop(self._station_id, transaction_id), limit
+        )
+        if outcome is not None and outcome.status is not None:
+            self._transactions.discard(transaction_id)
         return outcome

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CancelUnknownVerdict",
     "ReserveVerdict",
+    "SecondReservationVerdict",
     "StepContext",
     "StepVerdict",
     "failed",
@@ -76,6 +77,15 @@ class CancelUnknownVerdict(StepVerdict):
 
     accepts_unknown_cancel: bool = False
     """The station answers Accepted to cancelling any id, even one it never got."""
+
+
+@dataclass(frozen=True, slots=True)
+class SecondReservationVerdict(StepVerdict):
+    """Step 2's verdict, with what step 14 needs of it."""
+
+    accepts_second: bool = False
+    """The station Accepted a second reservation on a reserved connector (then a
+    replacement onto one says nothing more)."""
 
 
 def passed(reason: str) -> StepVerdict:

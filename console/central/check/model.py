@@ -70,6 +70,17 @@ class CheckStep(StrEnum):
     """9. Every frame the station sent validates against the official schemas."""
     CONNECTOR_TYPE = "connector_type"
     """10. (2.0.1) A reservation for a connectorType the station has -> Accepted."""
+    INOPERATIVE = "inoperative"
+    """11. (1.6) Inoperative on a reserved connector ends the reservation; Operative ->
+    Available."""
+    RESERVE_INOPERATIVE = "reserve_inoperative"
+    """12. (1.6) ReserveNow on an Inoperative connector -> Unavailable."""
+    REMOTE_START_OTHER = "remote_start_other"
+    """13. (1.6) A remote start for another idTag on a reserved connector neither charges
+    nor drops the reservation."""
+    REPLACE_OCCUPIED = "replace_occupied"
+    """14. (1.6) A replacement onto a connector reserved by another -> Occupied, the other
+    reservation intact."""
 
 
 STEPS_V16: tuple[CheckStep, ...] = (
@@ -83,8 +94,12 @@ STEPS_V16: tuple[CheckStep, ...] = (
     CheckStep.EXPIRY,
     CheckStep.CARDS,
     CheckStep.SCHEMAS,
+    CheckStep.INOPERATIVE,
+    CheckStep.RESERVE_INOPERATIVE,
+    CheckStep.REMOTE_START_OTHER,
+    CheckStep.REPLACE_OCCUPIED,
 )
-"""The 1.6 steps by number (0-9; the steps of issue #9 keep their numbers 1-9)."""
+"""The 1.6 steps by number (0-9, 11-14; the steps of issue #9 keep their numbers 1-9)."""
 
 STEPS_V201: tuple[CheckStep, ...] = (
     *STEPS_V16[: STEPS_V16.index(CheckStep.SCHEMAS) + 1],

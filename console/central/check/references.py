@@ -90,6 +90,26 @@ REFERENCES: dict[tuple[str, OcppVersion], StepReference] = {
         "Every frame valid against the official schemas",
         "OCPP-J 1.6 §4; the official 1.6 JSON schemas",
     ),
+    ("inoperative", V16): StepReference(
+        "Inoperative ends the reservation",
+        '1.6 §5.13 "a reservation ends when the connector goes Unavailable"; §5.2 '
+        "cancelling it afterwards Rejected; §5.3 ChangeAvailability Operative, then Available",
+    ),
+    ("reserve_inoperative", V16): StepReference(
+        "Reserving an Inoperative connector is Unavailable",
+        '1.6 §5.13 "Unavailable if the ... connector is in that state"',
+        "TC_048_3_CS",
+    ),
+    ("remote_start_other", V16): StepReference(
+        "A remote start for another idTag keeps the reservation",
+        '1.6 §5.13 "refuse charging for every idTag ... except the reserved idTag"; '
+        "§5.11 RemoteStartTransaction",
+    ),
+    ("replace_occupied", V16): StepReference(
+        "A replacement onto a reserved connector is Occupied",
+        '1.6 §5.13 "same reservationId ... replace"; "Occupied if ... already reserved '
+        'for any idTag" (the other reservation stays)',
+    ),
     # --- OCPP 2.0.1 -----------------------------------------------------------------------
     ("capabilities", V201): StepReference(
         "Capabilities (ReservationCtrlr Enabled, Available, NonEvseSpecific; EVSEs)",

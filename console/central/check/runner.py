@@ -19,25 +19,25 @@ What it sees of the station comes from the evidence observer
 cancel, the task being cancelled, the station going away), every reservation the check made
 that the station may still hold is cancelled at the end.
 
-It is about 600 lines because it is one thing, the life of one run from its plan to its
-stored result; what a step does, what the station did and how a call is made are in the
-modules beside it.
+The plan and which connectors are Available are in :mod:`console.central.check.plan`, the
+clean-up's calls in :mod:`console.central.check.cleanup`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from console.central.check import steps, steps201
+from console.central.check import steps, steps201, steps_availability
 from console.central.check.calls import StationCalls
 from console.central.check.capabilities import Capabilities, probe
+from console.central.check.cleanup import cancel_left_reservations, put_back_what_changed
 from console.central.check.context import (
+    SecondReservationVerdict,
     StepContext,
     StepVerdict,
     seconds_text,
@@ -51,16 +51,22 @@ from console.central.check.model import (
     CheckResult,
     CheckRunner,
     CheckStep,
-    ReservationSpan,
-    StatusPoint,
     StepResult,
     Verdict,
     step_number,
 )
-from console.central.events import Listeners
-from console.central.model import TraceEntry, UpstreamState
-from console.ocpp.enums import ChargePointStatus
-from console.ocpp.v201.enums import ConnectorType
+from console.central.check.plan import (
+    AVAILABILITY_STEPS,
+    FIRST_CONNECTOR_STEPS,
+    PER_CONNECTOR_STEPS,
+    ConnectorFindings,
+    available_now,
+    checked_request,
+    connector_type_choice,
+    derive_other_id_tag,
+    plan_steps,
+)
+from console.central.check.sheet import ResultSheet
 from console.ocpp.versions import OcppVersion
 
 if TYPE_CHECKING:
@@ -72,30 +78,11 @@ logger = logging.getLogger(__name__)
 
 V = TypeVar("V", bound=StepVerdict)
 
-_FIRST_CONNECTOR_STEPS = (
-    CheckStep.RESERVE,
-    CheckStep.SECOND_RESERVATION,
-    CheckStep.REPLACE,
-    CheckStep.CANCEL_UNKNOWN,
-    CheckStep.CANCEL_HELD,
-)
-_PER_CONNECTOR_STEPS = (*_FIRST_CONNECTOR_STEPS, CheckStep.EXPIRY)
-
 _CHECK_CANCELLED = "check cancelled"
-_OTHER_SUFFIX = "-OTHER"
-_MAX_ID_TAG = 20
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def derive_other_id_tag(id_tag: str) -> str:
-    """An idTag that differs from ``id_tag`` case-insensitively, at most 20 characters."""
-    other = id_tag[: _MAX_ID_TAG - len(_OTHER_SUFFIX)] + _OTHER_SUFFIX
-    if other.casefold() == id_tag.casefold():
-        other = "CHECK" + _OTHER_SUFFIX
-    return other
 
 
 def check_factory(system: CentralSystem, options: CheckOptions | None = None) -> CheckFactory:
@@ -116,16 +103,6 @@ class _TooSlowError(Exception):
     """A call got no answer within the step's time limit: the later steps are not run."""
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class _ConnectorFindings:
-    """What steps 1-5 on the connectors found that steps 6 and 7 need."""
-
-    rejected: frozenset[int] = frozenset()
-    """Connectors whose step 1 reservation the station Rejected."""
-    accepts_unknown_cancel: bool = False
-    """Step 4 on some connector: the station accepts cancelling an id it never got."""
-
-
 class ReservationCheck:
     """One run of the reservation conformance check against one station (a CheckRunner).
 
@@ -141,17 +118,7 @@ class ReservationCheck:
         options: CheckOptions | None = None,
     ) -> None:
         options = options or CheckOptions()
-        if not request.connectors:
-            raise ValueError("the check needs at least one connector")
-        if any(c < 1 for c in request.connectors):
-            raise ValueError("connectors are numbered from 1 (connector 0 is step 6's)")
-        if not 1 <= len(request.id_tag) <= _MAX_ID_TAG:
-            raise ValueError("the idTag must have 1 to 20 characters")
-        other = options.other_id_tag or derive_other_id_tag(request.id_tag)
-        if other.casefold() == request.id_tag.casefold() or len(other) > _MAX_ID_TAG:
-            raise ValueError("the other idTag must differ from the idTag and have <= 20 chars")
-        # A connector asked for twice is checked once.
-        request = dataclasses.replace(request, connectors=tuple(dict.fromkeys(request.connectors)))
+        request, other = checked_request(request, options)
         # The plan follows the station's version when the check is made (it connected; a
         # runner made before the Central System started plans 1.6 and aborts when run).
         station = system.station(request.station_id) if system.running else None
@@ -162,51 +129,37 @@ class ReservationCheck:
         self._options = options
         self._station_id = request.station_id
         self._other_id_tag = other
-        self._listeners = Listeners[CheckResult]()
-        self._result = CheckResult(
-            check_id=None,
-            station_id=request.station_id,
-            started_at=_now(),
-            connectors=tuple(request.connectors),
-            id_tag=request.id_tag,
-            steps=tuple(
-                StepResult(step, connector, ocpp_version=self._version)
-                for step, connector in self._plan(request, self._version)
+        self._sheet = ResultSheet(
+            CheckResult(
+                check_id=None,
+                station_id=request.station_id,
+                started_at=_now(),
+                connectors=tuple(request.connectors),
+                id_tag=request.id_tag,
+                steps=tuple(
+                    StepResult(step, connector, ocpp_version=self._version)
+                    for step, connector in plan_steps(request, self._version)
+                ),
+                guided=request.guided,
+                ocpp_version=self._version,
             ),
-            guided=request.guided,
-            ocpp_version=self._version,
+            lambda: self._observer.entries,
         )
-        self._observer = EvidenceObserver(request.station_id, self._on_frame, self._on_spans)
+        self._observer = EvidenceObserver(
+            request.station_id, self._sheet.on_frame, self._sheet.on_spans
+        )
         self._calls = StationCalls(system, request.station_id, self._observer, options.step_timeout)
         # Where the run stands (what the technician's skip and cancel act on).
-        self._current: int | None = None
-        """The index of the running step."""
         self._skip_requested = False
         self._cancel_requested = False
         self._steps_task: asyncio.Task[None] | None = None
         self._started = False
 
-    @staticmethod
-    def _plan(request: CheckRequest, version: OcppVersion) -> list[tuple[CheckStep, int | None]]:
-        # In the order they run, which is the order of their numbers for one connector.
-        plan: list[tuple[CheckStep, int | None]] = [(CheckStep.CAPABILITIES, None)]
-        plan.extend(
-            (step, connector) for connector in request.connectors for step in _FIRST_CONNECTOR_STEPS
-        )
-        plan.append((CheckStep.CONNECTOR_ZERO, None))
-        if version is OcppVersion.V201:
-            plan.append((CheckStep.CONNECTOR_TYPE, None))
-        plan.extend((CheckStep.EXPIRY, connector) for connector in request.connectors)
-        if request.guided:
-            plan.append((CheckStep.CARDS, request.connectors[0]))
-        plan.append((CheckStep.SCHEMAS, None))
-        return plan
-
     # --- the CheckRunner protocol -------------------------------------------------------
 
     @property
     def result(self) -> CheckResult:
-        return self._result
+        return self._sheet.result
 
     @property
     def other_id_tag(self) -> str:
@@ -214,7 +167,7 @@ class ReservationCheck:
         return self._other_id_tag
 
     def subscribe(self, listener: Callable[[CheckResult], None]) -> Callable[[], None]:
-        return self._listeners.subscribe(listener)
+        return self._sheet.subscribe(listener)
 
     def cancel(self) -> None:
         if self._cancel_requested:
@@ -232,7 +185,7 @@ class ReservationCheck:
         if self._started:
             raise RuntimeError("a ReservationCheck runs once")
         self._started = True
-        self._publish(started_at=_now())
+        self._sheet.publish(started_at=_now())
         stop_listening = self._observer.listen(self._system)
         task_cancelled = False
         try:
@@ -264,7 +217,7 @@ class ReservationCheck:
                     logger.exception("station %s: the reservation check failed", self._station_id)
                     outcome, reason = CheckOutcome.ABORTED, f"internal error: {exc!r}"
             if outcome is not None:
-                self._skip_rest(reason)
+                self._sheet.skip_rest(reason)
             if outcome is None and slow is not None:
                 reason = slow.removeprefix("not run: ")
             # The clean-up and the save run to their end whatever cancels this task
@@ -280,70 +233,9 @@ class ReservationCheck:
             stop_listening()
         if task_cancelled:
             raise asyncio.CancelledError
-        return self._result
-
-    # --- publishing ---------------------------------------------------------------------
-
-    def _publish(self, **changes: Any) -> None:
-        self._result = dataclasses.replace(self._result, **changes)
-        self._listeners.emit(self._result)
-
-    def _set_step(self, index: int, **changes: Any) -> None:
-        steps_now = list(self._result.steps)
-        steps_now[index] = dataclasses.replace(steps_now[index], **changes)
-        self._publish(steps=tuple(steps_now))
-
-    def _skip_rest(self, reason: str) -> None:
-        skipped = tuple(
-            dataclasses.replace(s, verdict=Verdict.SKIPPED, reason=reason, prompt=None)
-            if s.verdict in (Verdict.PENDING, Verdict.RUNNING)
-            else s
-            for s in self._result.steps
-        )
-        if self._current is not None:
-            index = self._current
-            skipped = (
-                *skipped[:index],
-                dataclasses.replace(
-                    skipped[index], finished_at=_now(), evidence=self._frames_of(index)
-                ),
-                *skipped[index + 1 :],
-            )
-        self._publish(steps=skipped)
-
-    def _frames_of(self, index: int) -> tuple[TraceEntry, ...]:
-        """The station's frames since step ``index`` started (its evidence)."""
-        started = self._result.steps[index].started_at
-        if started is None:
-            return ()
-        return tuple(e for e in self._observer.entries if e.at >= started)
-
-    def _on_frame(self, _entry: TraceEntry, points: tuple[StatusPoint, ...]) -> None:
-        changes: dict[str, Any] = {}
-        if points:
-            changes["statuses"] = (*self._result.statuses, *points)
-        if self._current is not None:
-            # The running step's frames show as they come (what was sent, what came
-            # back), not only once it has its verdict.
-            index = self._current
-            steps_now = list(self._result.steps)
-            steps_now[index] = dataclasses.replace(
-                steps_now[index], evidence=self._frames_of(index)
-            )
-            changes["steps"] = tuple(steps_now)
-        if changes:
-            self._publish(**changes)
-
-    def _on_spans(self, spans: tuple[ReservationSpan, ...]) -> None:
-        self._publish(spans=spans)
+        return self._sheet.result
 
     # --- running one step ---------------------------------------------------------------
-
-    def _index(self, step: CheckStep, connector_id: int | None) -> int:
-        for index, result in enumerate(self._result.steps):
-            if result.step is step and result.connector_id == connector_id:
-                return index
-        raise LookupError(f"step {step} on {connector_id} is not planned")
 
     def _context(self, index: int, started_at: datetime) -> StepContext:
         return StepContext(
@@ -360,7 +252,7 @@ class ReservationCheck:
         )
 
     def _show_prompt(self, index: int, prompt: str) -> None:
-        self._set_step(index, prompt=prompt)
+        self._sheet.set_step(index, prompt=prompt)
 
     async def _step(
         self,
@@ -370,12 +262,12 @@ class ReservationCheck:
     ) -> V:
         """Run ``body`` as ``step`` on ``connector_id``: mark it running, give it its time
         limits, record its verdict and evidence, and say whether the run can go on."""
-        index = self._index(step, connector_id)
-        self._current = index
+        index = self._sheet.index(step, connector_id)
+        self._sheet.current = index
         self._skip_requested = False
         timeouts = self._calls.timeouts
         started_at = _now()
-        self._set_step(index, verdict=Verdict.RUNNING, started_at=started_at)
+        self._sheet.set_step(index, verdict=Verdict.RUNNING, started_at=started_at)
         try:
             outcome = await body(self._context(index, started_at))
         except StationLostError as exc:
@@ -399,15 +291,15 @@ class ReservationCheck:
         if lost is not None and outcome.verdict is not Verdict.PASSED:
             # Whatever went wrong, the station leaving is the reason.
             outcome = StepVerdict(Verdict.SKIPPED, lost)
-        self._set_step(
+        self._sheet.set_step(
             index,
             verdict=outcome.verdict,
             reason=outcome.reason,
             prompt=None,
             finished_at=_now(),
-            evidence=self._frames_of(index) if outcome.evidence is None else outcome.evidence,
+            evidence=self._sheet.frames_of(index) if outcome.evidence is None else outcome.evidence,
         )
-        self._current = None
+        self._sheet.current = None
         where = "" if connector_id is None else f" (connector {connector_id})"
         logger.info(
             "station %s: check step %d%s %s: %s",
@@ -418,13 +310,9 @@ class ReservationCheck:
             outcome.reason,
         )
 
-    def _skip(self, step: CheckStep, connector_id: int | None, reason: str) -> None:
-        index = self._index(step, connector_id)
-        self._set_step(index, verdict=Verdict.SKIPPED, reason=reason)
-
     def _not_applicable(self, step: CheckStep, connector_id: int | None, reason: str) -> None:
-        index = self._index(step, connector_id)
-        self._set_step(index, verdict=Verdict.NOT_APPLICABLE, reason=reason)
+        index = self._sheet.index(step, connector_id)
+        self._sheet.set_step(index, verdict=Verdict.NOT_APPLICABLE, reason=reason)
         logger.info(
             "station %s: check step %d N/A: %s", self._station_id, step_number(step), reason
         )
@@ -434,26 +322,9 @@ class ReservationCheck:
         return self._version is OcppVersion.V201
 
     def _available_now(self) -> dict[int, str | None]:
-        """What blocks each connector asked for (None: Available). 2.0.1: an EVSE is
-        Available when every connector of it is."""
-        connectors = self._system.connectors(self._station_id)
-        found: dict[int, str | None] = {}
-        for wanted in self._request.connectors:
-            if self._v201:
-                mine = [c.status for c in connectors if c.evse_id == wanted]
-                if mine and all(s == ChargePointStatus.AVAILABLE for s in mine):
-                    found[wanted] = None
-                else:
-                    shown = ", ".join(str(s) for s in mine) or "of unknown status"
-                    found[wanted] = f"EVSE {wanted} is {shown}, not Available"
-                continue
-            status = next((c.status for c in connectors if c.connector_id == wanted), None)
-            if status is ChargePointStatus.AVAILABLE:
-                found[wanted] = None
-            else:
-                shown = "of unknown status" if status is None else status.value
-                found[wanted] = f"connector {wanted} is {shown}, not Available"
-        return found
+        return available_now(
+            self._system, self._station_id, self._request.connectors, self._version
+        )
 
     # --- the order of the steps ---------------------------------------------------------
 
@@ -468,35 +339,15 @@ class ReservationCheck:
                 f"station {station_id} reconnected with OCPP {station.ocpp_version} since "
                 "the check was planned: start it again"
             )
-        connectors = system.connectors(station_id)
-        # What each connector was when the check began, so its timeline lane starts with
-        # a status (the station reports nothing until something changes).
-        initial = tuple(
-            StatusPoint(
-                c.status_at or self._result.started_at,
-                c.connector_id,
-                c.status.value,
-                c.evse_id,
-            )
-            for c in connectors
-            if c.status is not None
-        )
-        self._publish(
-            vendor=station.vendor,
-            model=station.model,
-            firmware_version=station.firmware_version,
-            serial_number=station.serial_number,
-            statuses=(*initial, *self._result.statuses),
-            through_proxy=station.upstream is UpstreamState.CONNECTED,
-        )
+        self._sheet.begin(station, system.connectors(station_id))
         try:
             await self._probe_then_steps()
         except _TooSlowError as exc:
             # Every later call would queue behind the unanswered one (one call at a time):
             # their verdicts would say nothing about the station's rules.
-            for index, planned in enumerate(self._result.steps):
+            for index, planned in enumerate(self._sheet.result.steps):
                 if planned.step is not CheckStep.SCHEMAS and planned.verdict is Verdict.PENDING:
-                    self._set_step(index, verdict=Verdict.SKIPPED, reason=str(exc))
+                    self._sheet.set_step(index, verdict=Verdict.SKIPPED, reason=str(exc))
             await self._step(CheckStep.SCHEMAS, None, steps.schemas)
             raise
         await self._step(CheckStep.SCHEMAS, None, steps.schemas)
@@ -509,19 +360,23 @@ class ReservationCheck:
             self._capabilities = probed.found
         cannot = self._capabilities.not_applicable(CheckStep.RESERVE)
         if cannot is not None:
-            for index, planned in enumerate(self._result.steps):
+            for index, planned in enumerate(self._sheet.result.steps):
                 if planned.verdict is Verdict.PENDING and planned.step is not CheckStep.SCHEMAS:
-                    self._set_step(index, verdict=Verdict.NOT_APPLICABLE, reason=cannot)
+                    self._sheet.set_step(index, verdict=Verdict.NOT_APPLICABLE, reason=cannot)
             return
         available: list[int] = []
         for connector_id, blocked in self._available_now().items():
             if blocked is None:
                 available.append(connector_id)
                 continue
-            for step in _PER_CONNECTOR_STEPS:
-                self._skip(step, connector_id, blocked)
-            if self._request.guided and connector_id == self._request.connectors[0]:
-                self._skip(CheckStep.CARDS, connector_id, blocked)
+            for step in PER_CONNECTOR_STEPS:
+                self._sheet.skip(step, connector_id, blocked)
+            if connector_id == self._request.connectors[0]:
+                if not self._v201:
+                    for step in AVAILABILITY_STEPS:
+                        self._sheet.skip(step, connector_id, blocked)
+                if self._request.guided:
+                    self._sheet.skip(CheckStep.CARDS, connector_id, blocked)
         if not available:
             raise _AbortError(
                 "no Available "
@@ -533,19 +388,19 @@ class ReservationCheck:
 
     async def _steps_with_calls(self, available: list[int]) -> None:
         """Steps 1-8, in the order of their numbers (1-5 and 7 on each connector)."""
-        found = _ConnectorFindings()
+        found = ConnectorFindings()
         for connector_id in available:
             busy = self._available_now().get(connector_id)
             if busy is not None:
                 # It was Available when the check began; the steps of another connector took
                 # long enough for that to change.
-                for step in _FIRST_CONNECTOR_STEPS:
-                    self._skip(step, connector_id, busy)
+                for step in FIRST_CONNECTOR_STEPS:
+                    self._sheet.skip(step, connector_id, busy)
                 continue
             found = await self._connector_steps(connector_id, found)
         rejected = [c for c in available if c in found.rejected]
         if rejected and len(rejected) == len(available):
-            self._skip(
+            self._sheet.skip(
                 CheckStep.CONNECTOR_ZERO,
                 None,
                 "the station rejected the reservation of step 1 (it may be configured not to "
@@ -561,7 +416,7 @@ class ReservationCheck:
             await self._connector_type_step(available)
         for connector_id in available:
             if connector_id in found.rejected:
-                self._skip(
+                self._sheet.skip(
                     CheckStep.EXPIRY,
                     connector_id,
                     f"the station rejected the reservation of step 1 on connector "
@@ -570,7 +425,7 @@ class ReservationCheck:
                 continue
             busy = self._available_now().get(connector_id)
             if busy is not None:
-                self._skip(CheckStep.EXPIRY, connector_id, busy)
+                self._sheet.skip(CheckStep.EXPIRY, connector_id, busy)
                 continue
             if self._v201:
                 await self._step(
@@ -589,12 +444,47 @@ class ReservationCheck:
                 ),
             )
         first = self._request.connectors[0]
+        if not self._v201:
+            await self._availability_steps(first, available, found)
         if self._request.guided and first in available and self._v201:
             # The 2.0.1 guided step (TransactionEvent with reservationId) is not built yet:
             # said, not silently left out.
-            self._skip(CheckStep.CARDS, first, "the guided step runs on OCPP 1.6 stations only")
+            self._sheet.skip(
+                CheckStep.CARDS, first, "the guided step runs on OCPP 1.6 stations only"
+            )
         elif self._request.guided and first in available:
             await self._step(CheckStep.CARDS, first, partial(steps.cards, connector_id=first))
+
+    async def _availability_steps(
+        self, first: int, available: list[int], found: ConnectorFindings
+    ) -> None:
+        """1.6 steps 11-14 on the first connector asked for (skipped when it is not
+        Available or rejected reservations)."""
+        if first not in available:
+            return  # skipped with the reason when the check began
+        blocked = self._available_now().get(first)
+        if first in found.rejected:
+            blocked = (
+                f"the station rejected the reservation of step 1 on connector {first}, so "
+                "there is no reservation to take out of service"
+            )
+        for step in AVAILABILITY_STEPS:
+            if blocked is not None:
+                self._sheet.skip(step, first, blocked)
+                continue
+            if step is CheckStep.REPLACE_OCCUPIED and found.accepts_second:
+                self._sheet.skip(
+                    step,
+                    first,
+                    "step 2 showed the station accepts a second reservation on a reserved "
+                    "connector: a replacement onto one says nothing more",
+                )
+                continue
+            body = partial(steps_availability.BODIES[step], connector_id=first)
+            if step is CheckStep.INOPERATIVE:
+                body = partial(body, accepts_unknown_cancel=found.accepts_unknown_cancel)
+            await self._step(step, first, body)
+            blocked = self._available_now().get(first)
 
     async def _connector_type_step(self, available: list[int]) -> None:
         """Step 10 (2.0.1): reserve by a connector type the station reported, on an EVSE
@@ -603,27 +493,24 @@ class ReservationCheck:
         if cannot is not None:
             self._not_applicable(CheckStep.CONNECTOR_TYPE, None, cannot)
             return
-        for evse in available:
-            for value in self._capabilities.connector_types.get(evse, ()):
-                try:
-                    wanted = ConnectorType(value)
-                except ValueError:
-                    continue
-                await self._step(
-                    CheckStep.CONNECTOR_TYPE,
-                    None,
-                    partial(steps201.connector_type, evse_id=evse, wanted=wanted),
-                )
-                return
-        self._not_applicable(
+        chosen = connector_type_choice(self._capabilities, available)
+        if chosen is None:
+            self._not_applicable(
+                CheckStep.CONNECTOR_TYPE,
+                None,
+                "no EVSE checked reported a connector type from the 2.0.1 enum",
+            )
+            return
+        evse, wanted = chosen
+        await self._step(
             CheckStep.CONNECTOR_TYPE,
             None,
-            "no EVSE checked reported a connector type from the 2.0.1 enum",
+            partial(steps201.connector_type, evse_id=evse, wanted=wanted),
         )
 
     async def _connector_steps(
-        self, connector_id: int, found: _ConnectorFindings
-    ) -> _ConnectorFindings:
+        self, connector_id: int, found: ConnectorFindings
+    ) -> ConnectorFindings:
         """Steps 1-5 on one connector; what they found added to ``found``."""
         reserved = await self._step(
             CheckStep.RESERVE,
@@ -631,7 +518,7 @@ class ReservationCheck:
             partial(steps201.reserve if self._v201 else steps.reserve, connector_id=connector_id),
         )
         held = reserved.held
-        await self._step(
+        second = await self._step(
             CheckStep.SECOND_RESERVATION,
             connector_id,
             partial(steps.second_reservation, connector_id=connector_id, held=held),
@@ -651,9 +538,11 @@ class ReservationCheck:
                 held=held,
             ),
         )
-        return _ConnectorFindings(
+        return ConnectorFindings(
             rejected=found.rejected | {connector_id} if reserved.rejected else found.rejected,
             accepts_unknown_cancel=found.accepts_unknown_cancel or unknown.accepts_unknown_cancel,
+            accepts_second=found.accepts_second
+            or (isinstance(second, SecondReservationVerdict) and second.accepts_second),
         )
 
     # --- the end ------------------------------------------------------------------------
@@ -661,9 +550,9 @@ class ReservationCheck:
     async def _finish(self, outcome: CheckOutcome | None, reason: str) -> None:
         await self._clean_up()
         if outcome is None:
-            failed = any(s.verdict is Verdict.FAILED for s in self._result.steps)
+            failed = any(s.verdict is Verdict.FAILED for s in self._sheet.result.steps)
             outcome = CheckOutcome.FAILED if failed else CheckOutcome.PASSED
-        self._publish(finished_at=_now(), outcome=outcome, reason=reason)
+        self._sheet.publish(finished_at=_now(), outcome=outcome, reason=reason)
         logger.info(
             "station %s: reservation check %s%s",
             self._station_id,
@@ -671,59 +560,27 @@ class ReservationCheck:
             f" ({reason})" if reason else "",
         )
         try:
-            saved = await self._system.save_check(self._result)
+            saved = await self._system.save_check(self._sheet.result)
         except Exception:
             logger.exception("station %s: storing the check result failed", self._station_id)
             return
-        self._publish(check_id=saved.check_id)
+        self._sheet.publish(check_id=saved.check_id)
 
     async def _clean_up(self) -> None:
-        """Cancel every reservation the station may still hold (waiting for the station to
-        come back, and for late answers, within the time limits)."""
-        system, station_id, calls, observer = (
+        """Cancel every reservation the station may still hold."""
+        left_behind = await cancel_left_reservations(
             self._system,
             self._station_id,
             self._calls,
             self._observer,
+            self._options.step_timeout,
         )
-        timeout = self._options.step_timeout
-        # A slow station answers after the Central System's call timeout: the clean-up
-        # waits that long (and for a late answer), rather than call a reservation left
-        # behind that the station did cancel.
-        patience = timeout + system.config.call_timeout
-        in_flight = calls.in_flight
-        if in_flight:
-            # A call the cancel interrupted: its answer says whether the station took it.
-            await asyncio.wait(in_flight, timeout=patience)
-        left_behind: list[int] = []
-        for reservation_id in calls.may_hold():
-            if not system.is_connected(station_id):
-                back = await observer.wait_for(
-                    lambda: True if system.is_connected(station_id) else None,
-                    timeout,
-                    while_lost=True,
-                )
-                if back is None:
-                    left_behind.extend(r for r in calls.may_hold() if r >= reservation_id)
-                    break
-            sent_from = len(observer.entries)
-            outcome = await calls.cancel(reservation_id, patience)
-            if outcome is not None and outcome.status is not None:
-                continue
-            late = await observer.wait_for(
-                observer.cancel_answered(sent_from, reservation_id), patience, while_lost=True
-            )
-            if late is None:
-                left_behind.append(reservation_id)
-            else:
-                calls.forget(reservation_id)
-        if left_behind:
-            logger.warning(
-                "station %s: the check could not cancel reservation(s) %s",
-                station_id,
-                ", ".join(map(str, left_behind)),
-            )
-        self._publish(left_behind=tuple(left_behind))
+        # Availability and transactions after the reservations: an Operative connector
+        # must not come back Reserved for a reservation the check left.
+        await put_back_what_changed(
+            self._system, self._station_id, self._calls, self._options.step_timeout
+        )
+        self._sheet.publish(left_behind=left_behind)
 
 
 def _conforms(check: ReservationCheck) -> CheckRunner:

@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from console.central.check.context import (
     CancelUnknownVerdict,
     ReserveVerdict,
+    SecondReservationVerdict,
     StepContext,
     StepVerdict,
     failed,
@@ -151,9 +152,11 @@ async def second_reservation(ctx: StepContext, connector_id: int, held: int | No
     if record is not None and record.confirmation is ReservationStatus.ACCEPTED:
         # Cancelled at once, so the later steps see one reservation as planned.
         cancelled = await ctx.calls.cancel(reservation_id)
-        return failed(
+        return SecondReservationVerdict(
+            Verdict.FAILED,
             f"expected Occupied, station answered Accepted (a second reservation on "
-            f"a reserved connector); cancelling it: {ctx.cancel_answer(cancelled)}"
+            f"a reserved connector); cancelling it: {ctx.cancel_answer(cancelled)}",
+            accepts_second=True,
         )
     return failed(f"expected Occupied, {ctx.answer(record)}")
 
@@ -464,16 +467,34 @@ async def _present_cards(ctx: StepContext, connector_id: int, reservation_id: in
     ctx.show_prompt(
         f"Now present card {id_tag} at connector {connector_id} (plugged in): charging must start"
     )
-    start = await observer.wait_for(
-        _incoming_call(
-            ctx, len(observer.entries), ("StartTransaction",), lambda tag: same_id_tag(tag, id_tag)
-        ),
+
+    def same(tag: object) -> bool:
+        return same_id_tag(tag, id_tag)
+
+    first = await observer.wait_for(
+        _incoming_call(ctx, len(observer.entries), ("Authorize", "StartTransaction"), same),
         guided,
     )
-    if start is _SKIP:
+    if first is _SKIP:
         return skipped(f"{refused}; the rest skipped by the technician")
-    if start is None:
+    if first is None:
         return skipped(f"{refused}; no StartTransaction for {id_tag} within {seconds_text(guided)}")
+    start = first
+    if first.action != "StartTransaction":
+        # The station read the reserved card (in any letter case): a StartTransaction
+        # must follow, else it refused the card (not a card that never came).
+        start = await observer.wait_for(
+            _incoming_call(ctx, observer.entries.index(first) + 1, ("StartTransaction",), same),
+            ctx.options.step_timeout,
+        )
+        if start is _SKIP:
+            return skipped(f"{refused}; the rest skipped by the technician")
+        if start is None:
+            return failed(
+                f"{refused}; the station refused the reserved card: Authorize for "
+                f"{call_field(first, 'idTag')} at {first.at:%H:%M:%S}, and no StartTransaction "
+                f"for {id_tag} within {seconds_text(ctx.options.step_timeout)}"
+            )
     carried = call_field(start, "reservationId")
     if carried == reservation_id:
         ctx.calls.ended(reservation_id, start.at, "used")

@@ -132,7 +132,7 @@ async def test_check_passes_a_correct_station(start_check: object) -> None:
     assert re.search(r"^\[PASS\] 7 .*\n      TC_047_CS · 1\.6 §5\.13 ", output, re.M)
     assert "[FAIL]" not in output
     assert f"Reservation check of {STATION} (Voltaris VX-22 AC, firmware 2.3.1, OCPP 1.6)" in output
-    assert "9 passed, 0 failed, 0 skipped, 0 N/A: PASSED" in output
+    assert "13 passed, 0 failed, 0 skipped, 0 N/A: PASSED" in output
     assert "Traceback" not in errors
 
 
@@ -148,8 +148,8 @@ async def test_check_exits_1_for_a_defective_station(start_check: object) -> Non
         output,
         re.M,
     )
-    assert len(re.findall(r"^\[PASS\] ", output, re.M)) == 8
-    assert "8 passed, 1 failed, 0 skipped, 0 N/A: FAILED" in output
+    assert len(re.findall(r"^\[PASS\] ", output, re.M)) == 12
+    assert "12 passed, 1 failed, 0 skipped, 0 N/A: FAILED" in output
     assert site.station(STATION).engine.reservations == ()
 
 

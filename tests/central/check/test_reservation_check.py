@@ -27,9 +27,10 @@ from console.central.check.model import (
     CheckStep,
     Verdict,
 )
+from console.central.check.plan import AVAILABILITY_STEPS
 from console.central.check.runner import CheckOptions, ReservationCheck, derive_other_id_tag
 from console.central.cli import wait_for_station
-from console.central.model import ReservationState, TraceDirection
+from console.central.model import ConnectorSnapshot, ReservationState, TraceDirection
 from console.central.server import CentralSystem
 from console.chargepoint.client import ClientOptions
 from console.chargepoint.defects import Defect
@@ -39,6 +40,7 @@ from console.chargepoint.simulator import (
     SimulationOptions,
     SiteSimulator,
 )
+from console.ocpp.enums import ChargePointStatus
 from console.ocpp.reservation import CancelReservationStatus
 from tests.central.conftest import StartCentral
 
@@ -55,6 +57,7 @@ AUTOMATIC = {
     CheckStep.EXPIRY,
     CheckStep.CONNECTOR_ZERO,
     CheckStep.SCHEMAS,
+    *AVAILABILITY_STEPS,
 }
 
 
@@ -115,6 +118,14 @@ def failed(result: CheckResult) -> set[CheckStep]:
     return {s.step for s in result.failed_steps}
 
 
+def station_connectors(central: CentralSystem) -> list[ConnectorSnapshot]:
+    """The station's connectors 1 and up, as the Central System saw them last."""
+    return sorted(
+        (c for c in central.connectors(STATION) if c.connector_id > 0),
+        key=lambda c: c.connector_id,
+    )
+
+
 def held_on(station: SimulatedStation) -> list[int]:
     return [r.reservation_id for r in station.engine.reservations]
 
@@ -147,6 +158,7 @@ async def test_a_correct_station_passes_every_automatic_step(
         *((step, c) for c in connectors for step in per_connector),
         (CheckStep.CONNECTOR_ZERO, None),
         *((CheckStep.EXPIRY, c) for c in connectors),
+        *((step, connectors[0]) for step in AVAILABILITY_STEPS),
         (CheckStep.SCHEMAS, None),
     ]
     assert all(s.verdict is Verdict.PASSED for s in result.steps)
@@ -211,6 +223,21 @@ async def test_a_correct_station_passes_every_automatic_step(
         (Defect.ACCEPTS_UNKNOWN_CANCEL, CheckStep.CANCEL_UNKNOWN, "expected Rejected"),
         (Defect.ACCEPTS_CONNECTOR_ZERO_UNSUPPORTED, CheckStep.CONNECTOR_ZERO, "expected Rejected"),
         (Defect.FORGETS_EXPIRY, CheckStep.EXPIRY, "no StatusNotification Available"),
+        (
+            Defect.KEEPS_RESERVATION_WHEN_INOPERATIVE,
+            CheckStep.INOPERATIVE,
+            "cancelling it afterwards was Accepted",
+        ),
+        (
+            Defect.ACCEPTS_REPLACEMENT_ONTO_OCCUPIED,
+            CheckStep.REPLACE_OCCUPIED,
+            "expected Occupied, station answered Accepted; Y did not stay intact",
+        ),
+        (
+            Defect.STARTS_REMOTE_FOR_OTHER_ID_TAG,
+            CheckStep.REMOTE_START_OTHER,
+            "the station started a transaction for CHECK-TAG-OTHER on connector 1",
+        ),
     ],
 )
 async def test_each_defect_fails_exactly_its_step(
@@ -222,8 +249,17 @@ async def test_each_defect_fails_exactly_its_step(
     assert result.outcome is CheckOutcome.FAILED
     assert failed(result) == {step}, [(s.step, s.reason) for s in result.failed_steps]
     assert reason in result.failed_steps[0].reason
-    assert all(s.verdict is Verdict.PASSED for s in result.steps if s.step is not step)
+    others = {s.step: s for s in result.steps if s.step is not step}
+    if defect is Defect.ACCEPTS_SECOND_RESERVATION:
+        # The same rule (Occupied on a reserved connector): judged once, by step 2.
+        replaced = others.pop(CheckStep.REPLACE_OCCUPIED)
+        assert replaced.verdict is Verdict.SKIPPED
+        assert "step 2 showed" in replaced.reason
+    assert all(s.verdict is Verdict.PASSED for s in others.values()), [
+        (s.step, s.verdict, s.reason) for s in others.values()
+    ]
     assert result.left_behind == ()
+    assert [c.status for c in station_connectors(central)] == [ChargePointStatus.AVAILABLE] * 2
     if defect is Defect.NEVER_SENDS_RESERVED:
         expiry = next(s for s in result.steps if s.step is CheckStep.EXPIRY)
         assert "no Reserved (see step 1)" in expiry.reason
@@ -317,7 +353,7 @@ async def test_a_connector_that_is_not_available_is_skipped(central: CentralSyst
         _, result = await run_check(central, (1, 2))
         assert held_on(station) == []
     skipped = [s for s in result.steps if s.connector_id == 1]
-    assert len(skipped) == 6
+    assert len(skipped) == 10  # 1-5, 7 and the availability steps 11-14
     assert all(s.verdict is Verdict.SKIPPED for s in skipped)
     assert skipped[0].reason == "connector 1 is Faulted, not Available"
     # The timeline starts with each connector's status at the start (never reported again).

@@ -806,7 +806,7 @@ def test_the_real_check_passes_a_correct_simulated_station(
     }
     assert all(s.verdict is Verdict.PASSED for s in result.steps)
     assert result.left_behind == ()
-    assert dialog.status_text().startswith("Passed — 9 passed")  # the probe too
+    assert dialog.status_text().startswith("Passed — 13 passed")  # the probe too
     assert not dialog.left_behind_label.isVisibleTo(dialog)
     # Everything the check reserved was cancelled or expired.
     assert not [r.reservation_id for r in real_site.central.reservations() if r.active]
