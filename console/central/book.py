@@ -35,6 +35,7 @@ import dataclasses
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeGuard
 
 from pydantic import ValidationError
 
@@ -126,7 +127,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -165,11 +166,7 @@ class ReservationBook:
     def max_transaction_id(self) -> int:
         """The highest 1.6 transaction id (2.0.1's are the stations' own texts)."""
         return max(
-            (
-                r.transaction_id
-                for r in self._records.values()
-                if isinstance(r.transaction_id, int) and not isinstance(r.transaction_id, bool)
-            ),
+            (r.transaction_id for r in self._records.values() if _is_int(r.transaction_id)),
             default=0,
         )
 
